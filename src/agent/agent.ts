@@ -1,0 +1,132 @@
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { AGENT_VERSION } from '../protocol/routes.ts';
+import { RegisterResponse, WorkResponse } from '../protocol/agent.ts';
+import { BlobCache } from './blob-cache.ts';
+import { ServerClient, isTransient } from './client.ts';
+import type { AgentConfig } from './config.ts';
+import { detectShape } from './config.ts';
+import type { AgentContext } from './context.ts';
+import { AttemptRunner } from './attempt.ts';
+import { alive } from './shim.ts';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The process on a node: registers, long-polls for work, runs attempts and carries on with the
+ * ones it finds on disk after a restart. It needs nothing of the server but the protocol.
+ */
+export class Agent {
+  private readonly cfg: AgentConfig;
+  private readonly client: ServerClient;
+  private readonly ctx: AgentContext;
+  private readonly runners = new Map<string, AttemptRunner>();
+  private readonly pidFile: string;
+  private abort = new AbortController();
+  private stopping = false;
+  private failures = 0;
+  private heartbeatMs = 5_000;
+  private graceMs = 10_000;
+
+  constructor(cfg: AgentConfig, env: NodeJS.ProcessEnv) {
+    this.cfg = cfg;
+    this.client = new ServerClient(cfg);
+    const attemptsDir = join(cfg.dir, 'attempts');
+    mkdirSync(attemptsDir, { recursive: true });
+    this.pidFile = join(cfg.dir, 'agent.pid');
+    this.ctx = {
+      node: cfg.node,
+      attemptsDir,
+      client: this.client,
+      blobs: new BlobCache(join(cfg.dir, 'blobs'), this.client),
+      baseEnv: env,
+      log: (m) => this.log(m),
+      backoff: () => Math.min(2_000, 50 * 2 ** Math.min(this.failures++, 6)),
+      connected: () => {
+        this.failures = 0;
+      },
+      cancelGraceMs: () => this.graceMs,
+    };
+  }
+
+  log(msg: string): void {
+    process.stderr.write(`${new Date().toISOString()} agent ${this.cfg.node}: ${msg}\n`);
+  }
+
+  /** One agent per folder: a second one started on the same folder leaves at once. */
+  lock(): boolean {
+    for (let i = 0; i < 2; i++) {
+      try {
+        const fd = openSync(this.pidFile, 'wx');
+        writeSync(fd, String(process.pid));
+        closeSync(fd);
+        return true;
+      } catch {
+        const other = Number.parseInt(readFileSync(this.pidFile, 'utf8'), 10);
+        if (other !== process.pid && alive(other)) return false;
+        unlinkSync(this.pidFile);
+      }
+    }
+    return false;
+  }
+
+  async run(): Promise<void> {
+    this.resumeFromDisk();
+    let registered = false;
+    while (!this.stopping) {
+      try {
+        if (!registered) {
+          await this.register();
+          registered = true;
+        }
+        const res = await this.client.request('GET', `/nodes/${encodeURIComponent(this.cfg.node)}/work?wait_ms=${this.heartbeatMs}`, undefined, {
+          signal: this.abort.signal,
+        });
+        this.failures = 0;
+        const work = WorkResponse.parse(res);
+        for (const a of work.assignments) if (!this.runners.has(a.attempt_id)) this.start(AttemptRunner.create(this.ctx, a));
+        for (const c of work.cancels) this.runners.get(c.attempt_id)?.cancel(c.reason);
+      } catch (err) {
+        if (this.stopping) break;
+        registered = false;
+        if (!isTransient(err)) this.log(`server refused: ${(err as Error).message}`);
+        await sleep(this.ctx.backoff());
+        this.client.refreshServerUrl();
+      }
+    }
+  }
+
+  async shutdown(): Promise<void> {
+    this.stopping = true;
+    this.abort.abort();
+    for (const r of this.runners.values()) r.stop();
+    try {
+      if (existsSync(this.pidFile) && Number(readFileSync(this.pidFile, 'utf8')) === process.pid) unlinkSync(this.pidFile);
+    } catch {}
+  }
+
+  private async register(): Promise<void> {
+    const body = { node: this.cfg.node, agent_version: AGENT_VERSION, shape: detectShape(), pid: process.pid, known_attempts: [...this.runners.keys()] };
+    const res = RegisterResponse.parse(await this.client.request('POST', '/register', body));
+    this.heartbeatMs = res.heartbeat_interval_ms;
+    this.graceMs = res.cancel_grace_ms;
+    this.log(`registered with ${this.client.serverUrl}`);
+  }
+
+  private resumeFromDisk(): void {
+    for (const id of readdirSync(this.ctx.attemptsDir)) {
+      const r = AttemptRunner.resume(this.ctx, join(this.ctx.attemptsDir, id));
+      if (r) {
+        this.log(`resuming attempt ${id}`);
+        this.start(r);
+      }
+    }
+  }
+
+  private start(r: AttemptRunner): void {
+    this.runners.set(r.id, r);
+    r.run().finally(() => {
+      if (r.done) this.runners.delete(r.id);
+    });
+  }
+}

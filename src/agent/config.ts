@@ -1,0 +1,35 @@
+import { cpus, totalmem, platform, arch } from 'node:os';
+import { z } from 'zod';
+import type { NodeShape } from '../protocol/agent.ts';
+
+/** Everything the agent needs, read once from its environment at start and passed in. */
+export const AgentConfig = z.object({
+  serverUrl: z.string().url(),
+  /** When set, the agent re-reads the server's URL from this file after losing it (local servers restart on new ports). */
+  serverFile: z.string().optional(),
+  token: z.string().min(1),
+  node: z.string().min(1),
+  dir: z.string().min(1),
+  pollWaitMs: z.number().int().positive().default(20_000),
+});
+export type AgentConfig = z.infer<typeof AgentConfig>;
+
+export function agentConfigFromEnv(env: NodeJS.ProcessEnv): AgentConfig {
+  const parsed = AgentConfig.safeParse({
+    serverUrl: env.CAIRN_AGENT_SERVER_URL,
+    serverFile: env.CAIRN_AGENT_SERVER_FILE || undefined,
+    token: env.CAIRN_AGENT_TOKEN,
+    node: env.CAIRN_AGENT_NODE,
+    dir: env.CAIRN_AGENT_DIR,
+    pollWaitMs: env.CAIRN_AGENT_POLL_WAIT_MS ? Number(env.CAIRN_AGENT_POLL_WAIT_MS) : undefined,
+  });
+  if (!parsed.success) {
+    const first = parsed.error.issues[0];
+    throw new Error(`agent configuration: ${first.path.join('.')} ${first.message} (set CAIRN_AGENT_SERVER_URL, CAIRN_AGENT_TOKEN, CAIRN_AGENT_NODE, CAIRN_AGENT_DIR)`);
+  }
+  return parsed.data;
+}
+
+export function detectShape(): NodeShape {
+  return { cpus: cpus().length, memory_mb: Math.floor(totalmem() / 2 ** 20), gpus: 0, os: platform(), arch: arch() };
+}

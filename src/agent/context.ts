@@ -1,0 +1,17 @@
+import type { BlobCache } from './blob-cache.ts';
+import type { ServerClient } from './client.ts';
+
+/** What an attempt runner may use of its agent. */
+export interface AgentContext {
+  node: string;
+  attemptsDir: string;
+  client: ServerClient;
+  blobs: BlobCache;
+  baseEnv: NodeJS.ProcessEnv;
+  log(msg: string): void;
+  /** Milliseconds to wait before the next try while the server is unreachable. */
+  backoff(): number;
+  /** The server answered: the next backoff starts small again. */
+  connected(): void;
+  cancelGraceMs(): number;
+}

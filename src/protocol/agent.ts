@@ -1,0 +1,94 @@
+import { z } from 'zod';
+import { LogStream } from './job.ts';
+import { Sha256 } from './snapshot.ts';
+
+/** Wire messages between the server and an agent. The agent imports only this module tree. */
+
+export const NodeShape = z.object({
+  cpus: z.number().int().positive(),
+  memory_mb: z.number().int().nonnegative(),
+  gpus: z.number().int().nonnegative().default(0),
+  os: z.string().optional(),
+  arch: z.string().optional(),
+});
+export type NodeShape = z.infer<typeof NodeShape>;
+
+export const RegisterRequest = z.object({
+  node: z.string().min(1),
+  agent_version: z.string(),
+  shape: NodeShape,
+  pid: z.number().int().optional(),
+  /** Attempts the agent has on disk and is watching (or can account for). */
+  known_attempts: z.array(z.string()).default([]),
+});
+export type RegisterRequest = z.infer<typeof RegisterRequest>;
+
+export const RegisterResponse = z.object({
+  node: z.string(),
+  heartbeat_interval_ms: z.number().int().positive(),
+  cancel_grace_ms: z.number().int().nonnegative(),
+  /** Attempts the server still expects on this node: unknown ones must be reported lost. */
+  expected_attempts: z.array(z.string()),
+});
+export type RegisterResponse = z.infer<typeof RegisterResponse>;
+
+/** Everything an agent needs to run one attempt; no second round-trip to the job. */
+export const AttemptAssignment = z.object({
+  attempt_id: z.string(),
+  job_id: z.string(),
+  job_name: z.string(),
+  attempt: z.number().int().positive(),
+  command: z.string(),
+  environment_variables: z.record(z.string(), z.string()),
+  snapshot_id: Sha256.nullable(),
+  timeout_s: z.number().int().positive().nullable(),
+  job_token: z.string(),
+  experiment_name: z.string(),
+  display_name: z.string(),
+});
+export type AttemptAssignment = z.infer<typeof AttemptAssignment>;
+
+export const WorkResponse = z.object({
+  assignments: z.array(AttemptAssignment),
+  cancels: z.array(z.object({ attempt_id: z.string(), reason: z.string() })),
+});
+export type WorkResponse = z.infer<typeof WorkResponse>;
+
+export const AgentLogLine = z.object({
+  stream: LogStream,
+  offset: z.number().int().nonnegative(),
+  ts: z.string(),
+  text: z.string().max(1_000_000),
+});
+export type AgentLogLine = z.infer<typeof AgentLogLine>;
+
+export const LogBatch = z.object({ lines: z.array(AgentLogLine).max(10_000) });
+export type LogBatch = z.infer<typeof LogBatch>;
+
+/** What happened to an attempt, as the agent saw it. */
+export const AttemptOutcome = z.enum(['succeeded', 'failed', 'canceled', 'timed_out', 'lost', 'spawn_failed']);
+export type AttemptOutcome = z.infer<typeof AttemptOutcome>;
+
+export const AttemptReport = z.discriminatedUnion('phase', [
+  z.object({ phase: z.literal('preparing'), at: z.string(), detail: z.string().optional() }),
+  z.object({ phase: z.literal('running'), at: z.string(), pid: z.number().int().optional() }),
+  z.object({ phase: z.literal('finalizing'), at: z.string() }),
+  z.object({
+    phase: z.literal('ended'),
+    at: z.string(),
+    outcome: AttemptOutcome,
+    exit_code: z.number().int().nullable(),
+    reason: z.string(),
+  }),
+]);
+export type AttemptReport = z.infer<typeof AttemptReport>;
+
+export const AttemptReportResponse = z.object({
+  /** False when the server no longer wants this attempt (it was canceled or reassigned). */
+  keep_running: z.boolean(),
+});
+
+export const OutputsReport = z.object({
+  artifacts: z.array(z.object({ path: z.string(), size: z.number().int().nonnegative(), sha256: Sha256 })).max(100_000),
+});
+export type OutputsReport = z.infer<typeof OutputsReport>;

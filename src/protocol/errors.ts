@@ -1,0 +1,64 @@
+import { z } from 'zod';
+
+/** Stable error codes: clients branch on these, never on messages. */
+export const ErrorCode = z.enum([
+  'BadRequest',
+  'ValidationError',
+  'NotFound',
+  'AlreadyExists',
+  'Conflict',
+  'Unauthorized',
+  'Forbidden',
+  'PayloadTooLarge',
+  'PathEscapesRoot',
+  'MissingBlobs',
+  'UnknownCompute',
+  'JobAlreadyFinished',
+  'ServerUnreachable',
+  'Internal',
+]);
+export type ErrorCode = z.infer<typeof ErrorCode>;
+
+/** The one error body every API route answers with. */
+export const ErrorBody = z.object({
+  error: z.object({
+    code: z.string(),
+    message: z.string(),
+    details: z.unknown().optional(),
+  }),
+});
+export type ErrorBody = z.infer<typeof ErrorBody>;
+
+export const httpStatusOf: Record<ErrorCode, number> = {
+  BadRequest: 400,
+  ValidationError: 400,
+  PathEscapesRoot: 400,
+  MissingBlobs: 400,
+  UnknownCompute: 400,
+  Unauthorized: 401,
+  Forbidden: 403,
+  NotFound: 404,
+  AlreadyExists: 409,
+  Conflict: 409,
+  JobAlreadyFinished: 409,
+  PayloadTooLarge: 413,
+  ServerUnreachable: 503,
+  Internal: 500,
+};
+
+/** An error meant for the user: the message is written to be read, the code to be matched. */
+export class CairnError extends Error {
+  readonly code: ErrorCode | string;
+  readonly status: number;
+  readonly details?: unknown;
+  constructor(code: ErrorCode | string, message: string, details?: unknown, status?: number) {
+    super(message);
+    this.name = 'CairnError';
+    this.code = code;
+    this.details = details;
+    this.status = status ?? httpStatusOf[code as ErrorCode] ?? 500;
+  }
+  toBody(): ErrorBody {
+    return { error: { code: this.code, message: this.message, ...(this.details === undefined ? {} : { details: this.details }) } };
+  }
+}

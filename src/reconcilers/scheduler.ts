@@ -1,0 +1,93 @@
+import { randomUUID } from 'node:crypto';
+import type { AttemptAssignment } from '../protocol/agent.ts';
+import type { CommandJobSpec } from '../protocol/job-spec.ts';
+import type { Store } from '../store/index.ts';
+import type { JobRow } from '../store/jobs.ts';
+import type { EventHub } from '../server/events.ts';
+import { interpolateCommand } from '../server/services/interpolate.ts';
+import { moveJob } from '../server/services/transitions.ts';
+
+const LEASE_MS = 30_000;
+const BATCH = 200;
+
+/**
+ * Queue -> placement. Claims queued jobs with a lease (so two servers on one PostgreSQL never
+ * place the same job), picks a ready node of the job's compute with a free slot, and records the
+ * attempt. Placement touches only the store; agents learn of it by polling.
+ */
+export class Scheduler {
+  private readonly store: Store;
+  private readonly events: EventHub;
+  private readonly owner = `scheduler-${randomUUID()}`;
+
+  constructor(store: Store, events: EventHub) {
+    this.store = store;
+    this.events = events;
+  }
+
+  /** One pass; returns how many jobs were placed. */
+  async tick(): Promise<number> {
+    const now = Date.now();
+    const claimed = await this.store.jobs.claimQueued(this.owner, now, now + LEASE_MS, BATCH);
+    if (claimed.length === 0) return 0;
+    const byCompute = new Map<string, JobRow[]>();
+    for (const j of claimed) byCompute.set(`${j.workspace}/${j.compute}`, [...(byCompute.get(`${j.workspace}/${j.compute}`) ?? []), j]);
+    let placed = 0;
+    for (const jobs of byCompute.values()) {
+      const nodes = (await this.store.nodes.forCompute(jobs[0].workspace, jobs[0].compute)).filter((n) => n.state === 'ready');
+      const busy = await this.store.jobs.busySlots(nodes.map((n) => n.name));
+      for (const job of jobs) {
+        const node = nodes.find((n) => (busy.get(n.name) ?? 0) < n.slots);
+        if (!node) {
+          await this.store.jobs.releaseLease(job.id, this.owner);
+          continue;
+        }
+        if (await this.place(job, node.name)) {
+          busy.set(node.name, (busy.get(node.name) ?? 0) + 1);
+          placed++;
+          this.events.wake(node.name);
+        }
+      }
+    }
+    return placed;
+  }
+
+  private async place(job: JobRow, node: string): Promise<boolean> {
+    const spec = JSON.parse(job.spec) as CommandJobSpec;
+    const number = job.attempt + 1;
+    const assignment: Omit<AttemptAssignment, 'job_token'> = {
+      attempt_id: randomUUID(),
+      job_id: job.id,
+      job_name: job.name,
+      attempt: number,
+      command: interpolateCommand(spec),
+      environment_variables: spec.environment_variables ?? {},
+      snapshot_id: job.snapshot_id,
+      timeout_s: spec.limits?.timeout ?? null,
+      experiment_name: job.experiment_name,
+      display_name: job.display_name,
+    };
+    return this.store.transaction(async (trx) => {
+      const moved = await moveJob(trx, this.events, job.id, 'Preparing', `placed on node '${node}'`, {
+        from: ['Queued'],
+        attempt: number,
+        set: { node, attempt: number, lease_owner: null, lease_until: null },
+      });
+      if (!moved) return false; // canceled meanwhile
+      await this.store.jobs.with(trx).insertAttempt({
+        id: assignment.attempt_id,
+        job_id: job.id,
+        number,
+        node,
+        state: 'assigned',
+        assignment: JSON.stringify(assignment),
+        assigned_at: new Date().toISOString(),
+        ended_at: null,
+        outcome: null,
+        exit_code: null,
+        reason: null,
+      });
+      return true;
+    });
+  }
+}

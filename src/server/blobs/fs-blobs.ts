@@ -1,0 +1,74 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, existsSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { CairnError } from '../../protocol/errors.ts';
+
+/**
+ * Content-addressed blobs on the filesystem. Writes land in a temporary file and are renamed only
+ * after their hash checks out, so a blob that exists is whole.
+ */
+export class FsBlobs {
+  private readonly root: string;
+  /** Hashes known to be present: a re-submit of a big tree asks about thousands at once. */
+  private readonly known = new Set<string>();
+  constructor(root: string) {
+    this.root = root;
+    mkdirSync(join(root, 'tmp'), { recursive: true });
+  }
+
+  pathOf(sha: string): string {
+    return join(this.root, sha.slice(0, 2), sha.slice(2));
+  }
+
+  has(sha: string): boolean {
+    if (this.known.has(sha)) return true;
+    if (!existsSync(this.pathOf(sha))) return false;
+    this.known.add(sha);
+    return true;
+  }
+
+  missing(shas: Iterable<string>): string[] {
+    const out: string[] = [];
+    for (const s of new Set(shas)) if (!this.has(s)) out.push(s);
+    return out;
+  }
+
+  put(sha: string, data: Buffer): void {
+    const actual = createHash('sha256').update(data).digest('hex');
+    if (actual !== sha) throw new CairnError('BadRequest', `blob content does not match its name: expected sha256 ${sha}, got ${actual}`);
+    if (this.has(sha)) return;
+    const tmp = join(this.root, 'tmp', randomBytes(8).toString('hex'));
+    writeFileSync(tmp, data);
+    const dest = this.pathOf(sha);
+    mkdirSync(dirname(dest), { recursive: true });
+    renameSync(tmp, dest);
+    this.known.add(sha);
+  }
+
+  /** Stores content under its own hash and returns the hash. */
+  putContent(data: Buffer): string {
+    const sha = createHash('sha256').update(data).digest('hex');
+    this.put(sha, data);
+    return sha;
+  }
+
+  read(sha: string): Buffer {
+    return readFileSync(this.pathOf(sha));
+  }
+
+  stream(sha: string): Readable {
+    return createReadStream(this.pathOf(sha));
+  }
+
+  size(sha: string): number {
+    return statSync(this.pathOf(sha)).size;
+  }
+
+  remove(sha: string): void {
+    this.known.delete(sha);
+    try {
+      unlinkSync(this.pathOf(sha));
+    } catch {}
+  }
+}

@@ -1,0 +1,95 @@
+import type { FastifyInstance } from 'fastify';
+import { CreateJobRequest } from '../../protocol/job-spec.ts';
+import { ListJobsQuery, isTerminal, type JobStatus, type StreamEvent } from '../../protocol/job.ts';
+import { API } from '../../protocol/routes.ts';
+import { CairnError } from '../../protocol/errors.ts';
+import { checkRelativePath } from '../../protocol/paths.ts';
+import type { Services } from '../services/index.ts';
+import { parse } from './validate.ts';
+
+const JOB = `${API}/workspaces/:ws/jobs/:name`;
+type P = { ws: string; name: string };
+
+export function jobRoutes(app: FastifyInstance, s: Services): void {
+  app.post<{ Params: { ws: string } }>(`${API}/workspaces/:ws/jobs`, async (req, reply) => {
+    const body = parse(CreateJobRequest, req.body);
+    reply.code(201);
+    return s.jobs.create(req.params.ws, body, req.principal ?? 'local-user');
+  });
+
+  app.get<{ Params: { ws: string } }>(`${API}/workspaces/:ws/jobs`, async (req) => s.jobs.list(req.params.ws, parse(ListJobsQuery, req.query)));
+
+  app.get<{ Params: P }>(JOB, async (req) => s.jobs.get(req.params.ws, req.params.name));
+
+  app.post<{ Params: P }>(`${JOB}/cancel`, async (req) => s.jobs.cancel(req.params.ws, req.params.name));
+
+  app.get<{ Params: P; Querystring: { after?: string; limit?: string } }>(`${JOB}/logs`, async (req) => {
+    const row = await s.jobs.row(req.params.ws, req.params.name);
+    const after = Number(req.query.after ?? 0) || 0;
+    const limit = Math.min(Math.max(Number(req.query.limit ?? 10_000) || 10_000, 1), 50_000);
+    const lines = await s.store.logs.read(row.id, after, limit);
+    return { lines: lines.map(({ offset: _o, ...l }) => l), next: lines.length ? lines[lines.length - 1].seq : after, status: row.status };
+  });
+
+  // Server-sent events: the log from `after`, then live lines and status changes, then `end`.
+  app.get<{ Params: P; Querystring: { after?: string } }>(`${JOB}/stream`, async (req, reply) => {
+    const row = await s.jobs.row(req.params.ws, req.params.name);
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    let last = Number(req.query.after ?? 0) || 0;
+    let closed = false;
+    let wake: (() => void) | null = null;
+    let statusSent = '';
+    const send = (e: StreamEvent) => res.write(`data: ${JSON.stringify(e)}\n\n`);
+    const unsubscribe = s.events.subscribe(row.id, () => wake?.());
+    req.raw.on('close', () => {
+      closed = true;
+      wake?.();
+    });
+    const keepalive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
+    try {
+      for (;;) {
+        // The store is the source of truth: events only say "look again now".
+        for (;;) {
+          const lines = await s.store.logs.read(row.id, last, 5_000);
+          for (const l of lines) send({ type: 'log', line: { seq: l.seq, attempt: l.attempt, stream: l.stream as 'stdout', ts: l.ts, text: l.text } });
+          if (lines.length) last = lines[lines.length - 1].seq;
+          if (lines.length < 5_000) break;
+        }
+        const now = await s.store.jobs.getById(row.id);
+        if (now && now.status !== statusSent) {
+          statusSent = now.status;
+          send({ type: 'status', status: now.status as JobStatus, reason: now.status_reason, at: new Date().toISOString() });
+        }
+        if (!now || isTerminal(now.status) || closed) {
+          if (now && !closed) send({ type: 'end', job: await s.jobs.get(req.params.ws, req.params.name) });
+          break;
+        }
+        await new Promise<void>((r) => {
+          wake = r;
+          setTimeout(r, 1_000);
+        });
+        wake = null;
+      }
+    } finally {
+      clearInterval(keepalive);
+      unsubscribe();
+      res.end();
+    }
+  });
+
+  app.get<{ Params: P }>(`${JOB}/artifacts`, async (req) => {
+    const row = await s.jobs.row(req.params.ws, req.params.name);
+    return (await s.store.resources.artifacts(row.id)).map((a) => ({ path: a.path, size: Number(a.size), sha256: a.sha256 }));
+  });
+
+  app.get<{ Params: P; Querystring: { path?: string } }>(`${JOB}/artifacts/content`, async (req, reply) => {
+    const row = await s.jobs.row(req.params.ws, req.params.name);
+    const path = checkRelativePath(req.query.path ?? '', 'artifact path');
+    const a = (await s.store.resources.artifacts(row.id)).find((x) => x.path === path);
+    if (!a) throw new CairnError('NotFound', `job '${row.name}' has no artifact '${path}'`);
+    reply.header('content-type', 'application/octet-stream');
+    return reply.send(s.blobs.stream(a.sha256));
+  });
+}

@@ -1,0 +1,29 @@
+import type { FastifyInstance } from 'fastify';
+import { CairnError } from '../../protocol/errors.ts';
+import { API } from '../../protocol/routes.ts';
+import { CreateSnapshotRequest, MissingBlobsRequest, Sha256 } from '../../protocol/snapshot.ts';
+import type { Services } from '../services/index.ts';
+import { parse } from './validate.ts';
+
+export function snapshotRoutes(app: FastifyInstance, s: Services): void {
+  app.post(`${API}/workspaces/:ws/blobs/missing`, async (req) => ({ missing: s.snapshots.missing(parse(MissingBlobsRequest, req.body).sha256) }));
+
+  app.put<{ Params: { ws: string; sha: string } }>(`${API}/workspaces/:ws/blobs/:sha`, async (req, reply) => {
+    const sha = parse(Sha256, req.params.sha, 'blob name');
+    if (!Buffer.isBuffer(req.body)) throw new CairnError('BadRequest', 'blob uploads must be application/octet-stream');
+    s.blobs.put(sha, req.body);
+    reply.code(204);
+  });
+
+  app.post<{ Params: { ws: string } }>(`${API}/workspaces/:ws/snapshots`, async (req, reply) => {
+    const snap = await s.snapshots.create(req.params.ws, parse(CreateSnapshotRequest, req.body));
+    reply.code(201);
+    return snap;
+  });
+
+  app.get<{ Params: { ws: string; id: string } }>(`${API}/workspaces/:ws/snapshots/:id`, async (req) => {
+    const row = await s.store.resources.getSnapshot(parse(Sha256, req.params.id, 'snapshot id'));
+    if (!row) throw new CairnError('NotFound', `snapshot ${req.params.id} does not exist`);
+    return { id: row.id, file_count: row.file_count, total_size: Number(row.total_size), created_at: row.created_at };
+  });
+}

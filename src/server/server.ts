@@ -1,0 +1,133 @@
+import { mkdirSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { Store } from '../store/index.ts';
+import { createBackends } from '../compute/registry.ts';
+import { hasManagedNodes } from '../compute/types.ts';
+import { Scheduler } from '../reconcilers/scheduler.ts';
+import { NodeHealth } from '../reconcilers/node-health.ts';
+import { type ServerConfig, isLoopback } from './config.ts';
+import { buildApp } from './app.ts';
+import { FsBlobs } from './blobs/fs-blobs.ts';
+import { EventHub } from './events.ts';
+import { JobTokens } from './auth.ts';
+import { JobsService } from './services/jobs.ts';
+import { SnapshotsService } from './services/snapshots.ts';
+import { AgentsService } from './services/agents.ts';
+
+export interface RunningServer {
+  url: string;
+  app: FastifyInstance;
+  store: Store;
+  stop(opts?: { stopAgents?: boolean }): Promise<void>;
+}
+
+/** What `cairn server` writes so clients and the local agent can find a running server. */
+export interface ServerFile {
+  url: string;
+  pid: number;
+  data_dir: string;
+  db: string;
+  started_at: string;
+}
+export const serverFilePath = (dataDir: string) => join(dataDir, 'server.json');
+export function readServerFile(dataDir: string): ServerFile | null {
+  try {
+    return JSON.parse(readFileSync(serverFilePath(dataDir), 'utf8'));
+  } catch {
+    return null;
+  }
+}
+
+/** A loop that never overlaps itself and can be nudged to run now. */
+function loop(every: number, body: () => Promise<unknown>, onError: (e: unknown) => void) {
+  let running = false;
+  let again = false;
+  let stopped = false;
+  const run = async () => {
+    if (stopped) return;
+    if (running) {
+      again = true;
+      return;
+    }
+    running = true;
+    try {
+      do {
+        again = false;
+        await body();
+      } while (again && !stopped);
+    } catch (e) {
+      onError(e);
+    } finally {
+      running = false;
+    }
+  };
+  const timer = setInterval(run, every);
+  return { kick: () => void setImmediate(run), stop: () => ((stopped = true), clearInterval(timer)) };
+}
+
+export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
+  if (!isLoopback(cfg.host) && cfg.authTokens.length === 0) {
+    throw new Error(`refusing to listen on ${cfg.host} without auth: set CAIRN_AUTH_TOKENS (or --auth-token) or bind 127.0.0.1`);
+  }
+  mkdirSync(cfg.dataDir, { recursive: true });
+  const store = await Store.open(cfg.db);
+  const now = new Date().toISOString();
+  await store.resources.ensureWorkspace(cfg.workspace, now);
+  await store.resources.ensureCompute({ workspace: cfg.workspace, name: 'local', type: 'local', spec: JSON.stringify({ description: "the server's own machine", max_concurrent_jobs: cfg.local.maxConcurrentJobs, cores: availableParallelism() }), provisioning_state: 'Succeeded', created_at: now });
+
+  const events = new EventHub();
+  const blobs = new FsBlobs(join(cfg.dataDir, 'blobs'));
+  const jobTokens = new JobTokens(cfg.dataDir);
+  let url = '';
+  let app: FastifyInstance | null = null;
+  const log = (msg: string, extra?: Record<string, unknown>) => app?.log.info(extra ?? {}, msg);
+  const backends = createBackends({ store, dataDir: cfg.dataDir, serverUrl: () => url, log, local: cfg.local });
+  const scheduler = new Scheduler(store, events);
+  const schedulerLoop = loop(500, () => scheduler.tick(), (e) => app?.log.error({ err: e }, 'scheduler'));
+  const services = {
+    store,
+    blobs,
+    events,
+    jobs: new JobsService({ store, events, backends, kickScheduler: () => schedulerLoop.kick() }),
+    snapshots: new SnapshotsService(store, blobs, cfg.snapshot),
+    agents: new AgentsService({ store, events, blobs, tokens: jobTokens, heartbeatIntervalMs: cfg.local.heartbeatIntervalMs, cancelGraceMs: cfg.local.cancelGraceMs, onAttemptEnded: () => schedulerLoop.kick() }),
+  };
+  app = buildApp({ services, authTokens: cfg.authTokens, jobTokens, logLevel: cfg.logLevel, info: () => ({ pid: process.pid, db: store.where, data_dir: cfg.dataDir }) });
+
+  try {
+    await app.listen({ host: cfg.host, port: cfg.port });
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  const addr = app.server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : cfg.port;
+  const host = isLoopback(cfg.host) || cfg.host === '0.0.0.0' || cfg.host === '::' ? '127.0.0.1' : cfg.host;
+  url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const file: ServerFile = { url, pid: process.pid, data_dir: cfg.dataDir, db: store.where, started_at: new Date().toISOString() };
+  writeFileSync(serverFilePath(cfg.dataDir), JSON.stringify(file));
+
+  const health = new NodeHealth(store, events, backends, cfg.local.heartbeatIntervalMs, (m) => app!.log.warn(m));
+  const healthLoop = loop(1_000, async () => {
+    await health.tick(cfg.workspace);
+    schedulerLoop.kick();
+  }, (e) => app?.log.error({ err: e }, 'node health'));
+  healthLoop.kick();
+  schedulerLoop.kick();
+
+  return {
+    url,
+    app,
+    store,
+    async stop(opts = {}) {
+      healthLoop.stop();
+      schedulerLoop.stop();
+      if (opts.stopAgents !== false) for (const b of backends.values()) if (hasManagedNodes(b)) await b.shutdown?.();
+      await app!.close();
+      await store.close();
+      if (readServerFile(cfg.dataDir)?.pid === process.pid) rmSync(serverFilePath(cfg.dataDir), { force: true });
+    },
+  };
+}

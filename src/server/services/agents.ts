@@ -1,0 +1,169 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { CairnError } from '../../protocol/errors.ts';
+import type { AttemptAssignment, AttemptReport, LogBatch, OutputsReport, RegisterRequest, RegisterResponse, WorkResponse } from '../../protocol/agent.ts';
+import type { JobStatus } from '../../protocol/job.ts';
+import { checkRelativePath } from '../../protocol/paths.ts';
+import type { Store } from '../../store/index.ts';
+import type { AttemptRow } from '../../store/jobs.ts';
+import type { NodeRow } from '../../store/nodes.ts';
+import type { FsBlobs } from '../blobs/fs-blobs.ts';
+import type { EventHub } from '../events.ts';
+import type { JobTokens } from '../auth.ts';
+import { moveJob } from './transitions.ts';
+
+const ACTIVE = ['assigned', 'preparing', 'running', 'finalizing'];
+const OUTCOME_STATUS: Record<string, JobStatus> = {
+  succeeded: 'Completed',
+  canceled: 'Canceled',
+  failed: 'Failed',
+  timed_out: 'Failed',
+  lost: 'Failed',
+  spawn_failed: 'Failed',
+};
+
+export interface AgentsDeps {
+  store: Store;
+  events: EventHub;
+  blobs: FsBlobs;
+  tokens: JobTokens;
+  heartbeatIntervalMs: number;
+  cancelGraceMs: number;
+  /** A finished attempt frees a slot: the scheduler looks at the queue again at once. */
+  onAttemptEnded: () => void;
+}
+
+/** The server's side of the agent protocol: every call is authenticated as one node. */
+export class AgentsService {
+  private readonly d: AgentsDeps;
+  constructor(deps: AgentsDeps) {
+    this.d = deps;
+  }
+
+  async authenticate(nodeName: string | undefined, bearer: string | undefined): Promise<NodeRow> {
+    if (!bearer) throw new CairnError('Unauthorized', 'agent requests need the node token');
+    const hash = createHash('sha256').update(bearer).digest();
+    const node = nodeName ? await this.d.store.nodes.get(nodeName) : await this.nodeByToken(hash.toString('hex'));
+    if (!node || !timingSafeEqual(Buffer.from(node.token_hash, 'hex'), hash)) throw new CairnError('Unauthorized', 'unknown node or wrong node token');
+    return node;
+  }
+
+  private async nodeByToken(hashHex: string): Promise<NodeRow | undefined> {
+    return (await this.d.store.nodes.all()).find((n) => n.token_hash === hashHex);
+  }
+
+  async register(node: NodeRow, req: RegisterRequest): Promise<RegisterResponse> {
+    if (req.node !== node.name) throw new CairnError('Forbidden', `this token belongs to node '${node.name}', not '${req.node}'`);
+    const { store, events } = this.d;
+    await store.nodes.update(node.name, {
+      state: 'ready',
+      agent_version: req.agent_version,
+      shape: JSON.stringify(req.shape),
+      pid: req.pid ?? node.pid,
+      last_heartbeat_ms: Date.now(),
+    });
+    const known = new Set(req.known_attempts);
+    const expected = await store.jobs.attemptsOnNode(node.name, ['preparing', 'running', 'finalizing']);
+    for (const a of expected) {
+      if (known.has(a.id)) {
+        await moveJob(store.db, events, a.job_id, 'Running', `the agent on node '${node.name}' is back`, { from: ['NotResponding'], attempt: a.number });
+        continue;
+      }
+      // The node has no trace of it (its folder is gone): nobody can finish it.
+      await this.endAttempt(a, { phase: 'ended', at: new Date().toISOString(), outcome: 'lost', exit_code: null, reason: `the agent on node '${node.name}' restarted without any trace of this attempt` });
+    }
+    events.wake(node.name);
+    return {
+      node: node.name,
+      heartbeat_interval_ms: this.d.heartbeatIntervalMs,
+      cancel_grace_ms: this.d.cancelGraceMs,
+      expected_attempts: expected.filter((a) => known.has(a.id)).map((a) => a.id),
+    };
+  }
+
+  /** Long poll: answers at once when there is work, else when some arrives or the wait is over. */
+  async work(node: NodeRow, waitMs: number, signal: AbortSignal): Promise<WorkResponse> {
+    const deadline = Date.now() + Math.min(Math.max(waitMs, 0), this.d.heartbeatIntervalMs);
+    for (;;) {
+      if (signal.aborted) return { assignments: [], cancels: [] };
+      await this.d.store.nodes.update(node.name, { last_heartbeat_ms: Date.now(), state: 'ready' });
+      const work = await this.pendingWork(node.name);
+      const left = deadline - Date.now();
+      if (work.assignments.length || work.cancels.length || left <= 0 || signal.aborted) return work;
+      await this.d.events.waitForWork(node.name, left, signal);
+    }
+  }
+
+  private async pendingWork(node: string): Promise<WorkResponse> {
+    const { store, tokens } = this.d;
+    const attempts = await store.jobs.attemptsOnNode(node, ACTIVE);
+    const assignments: AttemptAssignment[] = [];
+    const cancels: WorkResponse['cancels'] = [];
+    for (const a of attempts) {
+      if (a.state === 'assigned') {
+        const assignment = JSON.parse(a.assignment) as AttemptAssignment;
+        assignments.push({ ...assignment, job_token: tokens.issue(a.job_id) });
+      }
+    }
+    if (attempts.length) {
+      const jobs = await store.db.selectFrom('jobs').select(['id', 'cancel_requested']).where('id', 'in', [...new Set(attempts.map((a) => a.job_id))]).execute();
+      const cancelled = new Set(jobs.filter((j) => j.cancel_requested).map((j) => j.id));
+      for (const a of attempts) if (cancelled.has(a.job_id)) cancels.push({ attempt_id: a.id, reason: 'canceled by the user' });
+    }
+    return { assignments, cancels };
+  }
+
+  async attemptOf(node: NodeRow, attemptId: string): Promise<AttemptRow> {
+    const a = await this.d.store.jobs.getAttempt(attemptId);
+    if (!a) throw new CairnError('NotFound', `attempt ${attemptId} does not exist`);
+    if (a.node !== node.name) throw new CairnError('Forbidden', `attempt ${attemptId} does not run on node '${node.name}'`);
+    return a;
+  }
+
+  async report(node: NodeRow, attemptId: string, r: AttemptReport): Promise<{ keep_running: boolean }> {
+    const a = await this.attemptOf(node, attemptId);
+    const { store, events } = this.d;
+    const job = await store.jobs.getById(a.job_id);
+    const keep_running = !job?.cancel_requested;
+    if (a.state === 'ended') return { keep_running: false };
+    if (r.phase === 'preparing') {
+      await store.jobs.updateAttempt(a.id, { state: 'preparing' }, ['assigned']);
+      if (r.detail) await moveJob(store.db, events, a.job_id, 'Preparing', r.detail, { from: ['Preparing'], attempt: a.number });
+    } else if (r.phase === 'running') {
+      await store.jobs.updateAttempt(a.id, { state: 'running' }, ['assigned', 'preparing']);
+      await moveJob(store.db, events, a.job_id, 'Running', null, { from: ['Preparing', 'NotResponding'], attempt: a.number, set: { start_time: r.at } });
+    } else if (r.phase === 'finalizing') {
+      await store.jobs.updateAttempt(a.id, { state: 'finalizing' }, ['assigned', 'preparing', 'running']);
+      await moveJob(store.db, events, a.job_id, 'Finalizing', 'uploading outputs', { from: ['Running', 'NotResponding'], attempt: a.number });
+    } else {
+      await this.endAttempt(a, r);
+    }
+    return { keep_running };
+  }
+
+  private async endAttempt(a: AttemptRow, r: Extract<AttemptReport, { phase: 'ended' }>): Promise<void> {
+    const { store, events } = this.d;
+    const ended = await store.jobs.updateAttempt(a.id, { state: 'ended', ended_at: r.at, outcome: r.outcome, exit_code: r.exit_code, reason: r.reason }, ACTIVE);
+    if (!ended) return;
+    const status = OUTCOME_STATUS[r.outcome];
+    await moveJob(store.db, events, a.job_id, status, r.reason, { attempt: a.number, set: { exit_code: r.exit_code, end_time: r.at } });
+    events.wake(a.node);
+    this.d.onAttemptEnded();
+  }
+
+  async logs(node: NodeRow, attemptId: string, batch: LogBatch): Promise<{ stored: number }> {
+    const a = await this.attemptOf(node, attemptId);
+    const stored = await this.d.store.logs.append(a.job_id, a.number, batch.lines);
+    for (const l of stored) this.d.events.publish(a.job_id, { type: 'log', line: { seq: l.seq, attempt: l.attempt, stream: l.stream as 'stdout', ts: l.ts, text: l.text } });
+    return { stored: stored.length };
+  }
+
+  async outputs(node: NodeRow, attemptId: string, report: OutputsReport): Promise<{ stored: number }> {
+    const a = await this.attemptOf(node, attemptId);
+    for (const f of report.artifacts) {
+      checkRelativePath(f.path, 'output path');
+      if (!this.d.blobs.has(f.sha256)) throw new CairnError('MissingBlobs', `output '${f.path}' was not uploaded`);
+    }
+    await this.d.store.resources.putArtifacts(a.job_id, report.artifacts.map((f) => ({ path: `outputs/${f.path}`, size: f.size, sha256: f.sha256 })));
+    return { stored: report.artifacts.length };
+  }
+}

@@ -1,0 +1,16 @@
+import type { Store } from '../../store/index.ts';
+import type { FsBlobs } from '../blobs/fs-blobs.ts';
+import type { EventHub } from '../events.ts';
+import type { AgentsService } from './agents.ts';
+import type { JobsService } from './jobs.ts';
+import type { SnapshotsService } from './snapshots.ts';
+
+/** Everything routes may use, built once at start. */
+export interface Services {
+  store: Store;
+  blobs: FsBlobs;
+  events: EventHub;
+  jobs: JobsService;
+  snapshots: SnapshotsService;
+  agents: AgentsService;
+}

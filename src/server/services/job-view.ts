@@ -1,0 +1,30 @@
+import type { Job } from '../../protocol/job.ts';
+import type { JobRow } from '../../store/jobs.ts';
+
+/** The API shape of a job: its YAML fields as submitted, plus read-only facts. */
+export function toJob(row: JobRow, extra: Partial<Job> = {}): Job {
+  const spec = JSON.parse(row.spec);
+  const start = row.start_time ? Date.parse(row.start_time) : null;
+  const end = row.end_time ? Date.parse(row.end_time) : null;
+  return {
+    ...spec,
+    type: 'command',
+    name: row.name,
+    display_name: row.display_name,
+    experiment_name: row.experiment_name,
+    compute: row.compute,
+    id: row.id,
+    status: row.status as Job['status'],
+    status_reason: row.status_reason,
+    creation_context: { created_at: row.created_at, created_by: row.created_by },
+    start_time: row.start_time,
+    end_time: row.end_time,
+    duration_seconds: start !== null ? Math.round(((end ?? Date.now()) - start) / 10) / 100 : null,
+    exit_code: row.exit_code,
+    attempt: row.attempt,
+    snapshot_id: row.snapshot_id,
+    git: row.git ? JSON.parse(row.git) : null,
+    node: row.node,
+    ...extra,
+  };
+}

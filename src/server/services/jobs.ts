@@ -1,0 +1,126 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { CairnError } from '../../protocol/errors.ts';
+import type { CreateJobRequest } from '../../protocol/job-spec.ts';
+import { isTerminal, type Job, type ListJobsQuery } from '../../protocol/job.ts';
+import { isUniqueViolation, type Store } from '../../store/index.ts';
+import type { JobRow } from '../../store/jobs.ts';
+import type { EventHub } from '../events.ts';
+import { generateNames } from './names.ts';
+import { interpolateCommand } from './interpolate.ts';
+import { toJob } from './job-view.ts';
+import { moveJob } from './transitions.ts';
+import type { ComputeBackend } from '../../compute/types.ts';
+import { NOT_YET } from '../../compute/registry.ts';
+
+export const stripAzurePrefix = (s: string) => s.replace(/^azureml:/, '');
+
+export interface JobsDeps {
+  store: Store;
+  events: EventHub;
+  backends: Map<string, ComputeBackend>;
+  kickScheduler: () => void;
+}
+
+/** Submitting, reading and cancelling jobs. */
+export class JobsService {
+  private readonly d: JobsDeps;
+  constructor(deps: JobsDeps) {
+    this.d = deps;
+  }
+
+  async create(workspace: string, req: CreateJobRequest, createdBy: string): Promise<Job> {
+    const { store } = this.d;
+    const spec = { ...req.spec };
+    const computeName = stripAzurePrefix(spec.compute ?? 'local');
+    const compute = await store.resources.getCompute(workspace, computeName);
+    if (!compute) {
+      const names = (await store.resources.listComputes(workspace)).map((c) => c.name);
+      throw new CairnError('UnknownCompute', `compute '${computeName}' does not exist in workspace '${workspace}'; computes: ${names.join(', ') || 'none'}`);
+    }
+    const backend = this.d.backends.get(compute.type);
+    if (!backend) throw new CairnError('UnknownCompute', `compute '${computeName}' is of type ${compute.type}: ${NOT_YET[compute.type] ?? 'no backend runs it'}`);
+    const command = interpolateCommand(spec);
+    const refused = backend.refuseJob?.(compute, { command });
+    if (refused) throw new CairnError('ValidationError', `compute '${computeName}' cannot run this job: ${refused}`);
+    if (req.snapshot_id && !(await store.resources.getSnapshot(req.snapshot_id))) {
+      throw new CairnError('NotFound', `snapshot ${req.snapshot_id} does not exist; upload the code first`);
+    }
+    const generated = generateNames();
+    const name = spec.name ?? generated.name;
+    if (await store.jobs.getByName(workspace, name)) throw duplicate(name, workspace);
+    const now = new Date();
+    const id = randomUUID();
+    const row = {
+      id,
+      workspace,
+      name,
+      display_name: spec.display_name ?? generated.display_name,
+      experiment_name: spec.experiment_name ?? req.code_folder_name?.replace(/[^A-Za-z0-9_.-]/g, '_') ?? 'Default',
+      compute: computeName,
+      status: 'Queued',
+      status_reason: `waiting for a free slot on compute '${computeName}'`,
+      spec: JSON.stringify({ ...spec, compute: computeName, command: spec.command }),
+      snapshot_id: req.snapshot_id ?? null,
+      git: req.git ? JSON.stringify(req.git) : null,
+      created_at: now.toISOString(),
+      created_by: createdBy,
+      start_time: null,
+      end_time: null,
+      exit_code: null,
+      attempt: 0,
+      node: null,
+      token_hash: createHash('sha256').update(command).digest('hex'),
+      cancel_requested: 0,
+      lease_owner: null,
+      lease_until: null,
+      queued_at_ms: now.getTime(),
+    };
+    try {
+      await store.transaction((trx) => store.jobs.with(trx).insert(row, 'submitted', row.created_at));
+    } catch (err) {
+      if (isUniqueViolation(err)) throw duplicate(name, workspace);
+      throw err;
+    }
+    this.d.kickScheduler();
+    return toJob(row as JobRow);
+  }
+
+  async row(workspace: string, name: string): Promise<JobRow> {
+    const row = await this.d.store.jobs.getByName(workspace, name);
+    if (!row) throw new CairnError('NotFound', `job '${name}' does not exist in workspace '${workspace}'`);
+    return row;
+  }
+
+  async get(workspace: string, name: string): Promise<Job> {
+    const row = await this.row(workspace, name);
+    const [history, artifacts] = await Promise.all([this.d.store.jobs.events(row.id), this.d.store.resources.artifacts(row.id)]);
+    return toJob(row, {
+      history: history.map((h) => ({ ...h, status: h.status as Job['status'] })),
+      outputs_collected: artifacts.map((a) => ({ path: a.path, size: Number(a.size) })),
+    });
+  }
+
+  async list(workspace: string, q: ListJobsQuery): Promise<Job[]> {
+    const statuses = q.status ? q.status.split(',') : q.all ? undefined : undefined;
+    const rows = await this.d.store.jobs.list({ workspace, statuses, experiment_name: q.experiment_name, compute: q.compute, limit: q.max_results ?? (q.all ? 10_000 : 50) });
+    return rows.map((r) => toJob(r));
+  }
+
+  async cancel(workspace: string, name: string): Promise<Job> {
+    const { store } = this.d;
+    const row = await this.row(workspace, name);
+    if (isTerminal(row.status)) throw new CairnError('JobAlreadyFinished', `job '${name}' already ended (${row.status}); there is nothing to cancel`);
+    // A job no node has taken yet ends here; one that runs is stopped by its agent, which reports back.
+    const endedQueued = await moveJob(store.db, this.d.events, row.id, 'Canceled', 'canceled by the user before it started', {
+      from: ['Queued'],
+      set: { cancel_requested: 1 },
+    });
+    if (!endedQueued) {
+      await moveJob(store.db, this.d.events, row.id, 'CancelRequested', 'cancel requested by the user', { set: { cancel_requested: 1 } });
+      if (row.node) this.d.events.wake(row.node);
+    }
+    return toJob(await this.row(workspace, name));
+  }
+}
+
+const duplicate = (name: string, ws: string) => new CairnError('AlreadyExists', `a job named '${name}' already exists in workspace '${ws}'; pick another name or leave it out to get a generated one`);

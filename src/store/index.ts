@@ -1,0 +1,58 @@
+import type { Kysely, Transaction } from 'kysely';
+import { openDatabase, type Dialect } from './dialects.ts';
+import { migrateToLatest } from './migrations.ts';
+import type { Database } from './schema.ts';
+import { JobsRepo } from './jobs.ts';
+import { LogsRepo } from './logs.ts';
+import { NodesRepo } from './nodes.ts';
+import { ResourcesRepo } from './resources.ts';
+
+export type { Database } from './schema.ts';
+export type { Dialect } from './dialects.ts';
+export type Db = Kysely<Database> | Transaction<Database>;
+
+/** The typed SQL layer: one object per concept, the same on SQLite and PostgreSQL. */
+export class Store {
+  readonly db: Kysely<Database>;
+  readonly dialect: Dialect;
+  readonly where: string;
+  readonly jobs: JobsRepo;
+  readonly logs: LogsRepo;
+  readonly nodes: NodesRepo;
+  readonly resources: ResourcesRepo;
+
+  private constructor(db: Kysely<Database>, dialect: Dialect, where: string) {
+    this.db = db;
+    this.dialect = dialect;
+    this.where = where;
+    this.jobs = new JobsRepo(db);
+    this.logs = new LogsRepo(db);
+    this.nodes = new NodesRepo(db);
+    this.resources = new ResourcesRepo(db);
+  }
+
+  static async open(url: string): Promise<Store> {
+    const { db, dialect, where } = openDatabase(url);
+    try {
+      await migrateToLatest(db, dialect);
+    } catch (err) {
+      await db.destroy().catch(() => {});
+      throw err;
+    }
+    return new Store(db, dialect, where);
+  }
+
+  transaction<T>(fn: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+    return this.db.transaction().execute(fn);
+  }
+
+  close(): Promise<void> {
+    return this.db.destroy();
+  }
+}
+
+/** Unique-constraint violations look different per driver; callers only need to know it was one. */
+export function isUniqueViolation(err: unknown): boolean {
+  const e = err as { code?: string; message?: string; errcode?: number };
+  return e?.code === '23505' || /UNIQUE constraint failed/.test(e?.message ?? '');
+}

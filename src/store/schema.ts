@@ -1,0 +1,117 @@
+import type { Generated } from 'kysely';
+
+/** Row types of every table; JSON columns hold text so both dialects store them the same way. */
+export interface WorkspacesTable {
+  name: string;
+  created_at: string;
+}
+
+export interface ComputesTable {
+  workspace: string;
+  name: string;
+  type: string;
+  spec: string;
+  provisioning_state: string;
+  created_at: string;
+}
+
+export interface SnapshotsTable {
+  id: string;
+  workspace: string;
+  file_count: number;
+  total_size: number;
+  created_at: string;
+}
+
+export interface JobsTable {
+  id: string;
+  workspace: string;
+  name: string;
+  display_name: string;
+  experiment_name: string;
+  compute: string;
+  status: string;
+  status_reason: string | null;
+  spec: string;
+  snapshot_id: string | null;
+  git: string | null;
+  created_at: string;
+  created_by: string;
+  start_time: string | null;
+  end_time: string | null;
+  exit_code: number | null;
+  attempt: number;
+  node: string | null;
+  token_hash: string;
+  cancel_requested: number;
+  lease_owner: string | null;
+  lease_until: number | null;
+  queued_at_ms: number;
+}
+
+export interface JobEventsTable {
+  id: Generated<number>;
+  job_id: string;
+  status: string;
+  reason: string | null;
+  at: string;
+  attempt: number | null;
+}
+
+/** One try at running a job on one node. The agent reports against the attempt id. */
+export interface AttemptsTable {
+  id: string;
+  job_id: string;
+  number: number;
+  node: string;
+  state: string; // assigned | accepted | running | finalizing | ended
+  assignment: string; // JSON of the AttemptAssignment the agent receives
+  assigned_at: string;
+  ended_at: string | null;
+  outcome: string | null;
+  exit_code: number | null;
+  reason: string | null;
+}
+
+export interface LogLinesTable {
+  seq: Generated<number>;
+  job_id: string;
+  attempt: number;
+  stream: string;
+  offset: number;
+  ts: string;
+  text: string;
+}
+
+export interface ArtifactsTable {
+  job_id: string;
+  path: string;
+  size: number;
+  sha256: string;
+}
+
+export interface NodesTable {
+  name: string;
+  workspace: string;
+  compute: string;
+  state: string; // starting | ready | unreachable | stopped
+  shape: string;
+  slots: number;
+  agent_version: string | null;
+  token_hash: string;
+  pid: number | null;
+  last_heartbeat_ms: number | null;
+  registered_at: string;
+}
+
+export interface Database {
+  workspaces: WorkspacesTable;
+  computes: ComputesTable;
+  snapshots: SnapshotsTable;
+  jobs: JobsTable;
+  job_events: JobEventsTable;
+  attempts: AttemptsTable;
+  log_lines: LogLinesTable;
+  artifacts: ArtifactsTable;
+  nodes: NodesTable;
+}
