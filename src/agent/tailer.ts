@@ -31,6 +31,7 @@ export class FileTailer {
   /** New complete lines; with `final`, a last line without a newline too. */
   read(final: boolean, maxLines: number): TailedLine[] {
     const out: TailedLine[] = [];
+    this.split(out, maxLines); // what an earlier read left over when it hit maxLines
     let fd: number;
     try {
       fd = openSync(this.path, 'r');

@@ -1,4 +1,5 @@
-import { mkdirSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { type ServerFile, readServerFile, serverFilePath } from './server-file.ts';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -21,23 +22,6 @@ export interface RunningServer {
   app: FastifyInstance;
   store: Store;
   stop(opts?: { stopAgents?: boolean }): Promise<void>;
-}
-
-/** What `cairn server` writes so clients and the local agent can find a running server. */
-export interface ServerFile {
-  url: string;
-  pid: number;
-  data_dir: string;
-  db: string;
-  started_at: string;
-}
-export const serverFilePath = (dataDir: string) => join(dataDir, 'server.json');
-export function readServerFile(dataDir: string): ServerFile | null {
-  try {
-    return JSON.parse(readFileSync(serverFilePath(dataDir), 'utf8'));
-  } catch {
-    return null;
-  }
 }
 
 /** A loop that never overlaps itself and can be nudged to run now. */

@@ -1,0 +1,53 @@
+import { basename, resolve } from 'node:path';
+import { Command } from 'commander';
+import { CairnError } from '../../protocol/errors.ts';
+import { CommandJobSpec } from '../../protocol/job-spec.ts';
+import { submitJob } from '../../sdk/submit.ts';
+import type { Cli } from '../context.ts';
+import { progressBar } from '../progress.ts';
+import { streamToTerminal, summary } from '../stream-output.ts';
+
+/** Quotes an argument for bash only when it needs it. */
+export const shellQuote = (a: string) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
+
+export function runCommand(cli: Cli): Command {
+  return new Command('run')
+    .description('run a command from the current folder as a job: cairn run -- python train.py --lr 0.1')
+    .argument('<command...>', 'the command and its arguments (put them after --)')
+    .option('--compute <name>', 'compute to run on', 'local')
+    .option('-n, --name <name>', 'job name (default generated)')
+    .option('--experiment-name <name>', 'experiment (default: the folder name)')
+    .option('--code <dir>', 'code folder to snapshot', '.')
+    .option('--timeout <seconds>', 'limits.timeout', (v) => Number.parseInt(v, 10))
+    .option('-e, --env <KEY=VALUE>', 'environment variable for the job (repeatable)', (v: string, p: string[]) => [...p, v], [])
+    .option('--no-stream', 'print the job and return instead of following its output')
+    .action(async (argv: string[], o, cmd) => {
+      const env: Record<string, string> = {};
+      for (const kv of o.env as string[]) {
+        const i = kv.indexOf('=');
+        if (i <= 0) throw new CairnError('ValidationError', `--env '${kv}': expected KEY=VALUE`);
+        env[kv.slice(0, i)] = kv.slice(i + 1);
+      }
+      const codeDir = resolve(o.code);
+      const parsed = CommandJobSpec.safeParse({
+        command: argv.map(shellQuote).join(' '),
+        code: codeDir,
+        compute: o.compute.replace(/^azureml:/, ''),
+        name: o.name,
+        experiment_name: o.experimentName ?? basename(codeDir).replace(/[^A-Za-z0-9_.-]/g, '_'),
+        environment_variables: Object.keys(env).length ? env : undefined,
+        limits: o.timeout ? { timeout: o.timeout } : undefined,
+      });
+      if (!parsed.success) {
+        const i = parsed.error.issues[0];
+        throw new CairnError('ValidationError', `${i.path.join('.') || 'job'}: ${i.message}`);
+      }
+      const client = await cli.client(cmd);
+      const job = await submitJob(client, { spec: parsed.data, codeDir, onWarning: (w) => cli.err(`warning: ${w}`), onProgress: progressBar(cli.env) });
+      if (!o.stream) return cli.out(JSON.stringify(job, null, 2));
+      cli.err(`job ${job.name} submitted to ${job.compute}`);
+      const final = await streamToTerminal(client, job.name);
+      cli.err(summary(final));
+      if (final.status !== 'Completed') process.exitCode = 1;
+    });
+}

@@ -1,0 +1,24 @@
+import type { Command } from 'commander';
+import type { CairnClient } from '../sdk/client.ts';
+import { connect } from './connect.ts';
+import { parseFormat, type Format } from './output.ts';
+
+/** What every command gets: its streams, the environment (read here, not deeper) and a client. */
+export interface Cli {
+  env: NodeJS.ProcessEnv;
+  out: (s: string) => void;
+  err: (s: string) => void;
+  client(cmd: Command): Promise<CairnClient>;
+  format(cmd: Command, fallback?: Format): Format;
+}
+
+export function makeCli(env: NodeJS.ProcessEnv): Cli {
+  const err = (s: string) => process.stderr.write(`${s}\n`);
+  return {
+    env,
+    out: (s) => process.stdout.write(`${s}\n`),
+    err,
+    client: (cmd) => connect(cmd.optsWithGlobals(), env, err),
+    format: (cmd, fallback) => parseFormat(cmd.optsWithGlobals().output, fallback),
+  };
+}

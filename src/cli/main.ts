@@ -1,0 +1,30 @@
+import { Command, CommanderError } from 'commander';
+import { CairnError } from '../protocol/errors.ts';
+import { makeCli } from './context.ts';
+import { jobCommand } from './commands/job.ts';
+import { serverCommand } from './commands/server.ts';
+import { runCommand } from './commands/run.ts';
+import { computeCommand } from './commands/compute.ts';
+
+const cli = makeCli(process.env);
+const program = new Command('cairn')
+  .description('Cairn: run training jobs on your own compute, the Azure ML way')
+  .version('0.1.0')
+  .option('--server <url>', 'Cairn server URL (default $CAIRN_SERVER, else a local server on 127.0.0.1:7667, started if needed)')
+  .option('--workspace <name>', 'workspace', 'default')
+  .option('-o, --output <format>', 'json, yaml or table')
+  .showHelpAfterError()
+  .exitOverride();
+program.addCommand(jobCommand(cli));
+program.addCommand(runCommand(cli));
+program.addCommand(computeCommand(cli));
+program.addCommand(serverCommand(cli));
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) process.exit(err.exitCode);
+  const msg = err instanceof CairnError ? err.message : err instanceof Error ? err.message : String(err);
+  process.stderr.write(`error: ${msg.split('\n')[0]}\n`);
+  process.exit(1);
+}

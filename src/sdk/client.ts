@@ -1,0 +1,173 @@
+import { Job, StreamEvent, type LogLine, type ListJobsQuery, type Artifact } from '../protocol/job.ts';
+import type { CommandJobSpec, CreateJobRequest } from '../protocol/job-spec.ts';
+import { API, DEFAULT_WORKSPACE, ws } from '../protocol/routes.ts';
+import type { GitFacts, ManifestEntry, Snapshot } from '../protocol/snapshot.ts';
+import { CairnError, ServerUnreachableError, errorFromResponse } from './errors.ts';
+
+export interface ClientOptions {
+  url: string;
+  token?: string;
+  workspace?: string;
+}
+
+export interface StreamHandlers {
+  onLine?: (line: LogLine) => void;
+  onStatus?: (e: Extract<StreamEvent, { type: 'status' }>) => void;
+  after?: number;
+  signal?: AbortSignal;
+}
+
+/** The client the CLI itself uses: every call maps to one route, every failure to a typed error. */
+export class CairnClient {
+  readonly url: string;
+  readonly workspace: string;
+  private readonly token?: string;
+
+  constructor(o: ClientOptions) {
+    this.url = o.url.replace(/\/$/, '');
+    this.workspace = o.workspace ?? DEFAULT_WORKSPACE;
+    this.token = o.token;
+  }
+
+  private get ws(): string {
+    return `${this.url}${ws(this.workspace)}`;
+  }
+
+  async fetch(url: string, init: RequestInit = {}): Promise<Response> {
+    const headers = new Headers(init.headers);
+    if (this.token) headers.set('authorization', `Bearer ${this.token}`);
+    let res: Response;
+    try {
+      res = await fetch(url, { ...init, headers });
+    } catch (err) {
+      if ((err as Error).name === 'AbortError') throw err;
+      throw new ServerUnreachableError('ServerUnreachable', `cannot reach the Cairn server at ${this.url}: ${causeOf(err)}`);
+    }
+    if (!res.ok) throw errorFromResponse(res.status, await res.text());
+    return res;
+  }
+
+  async json<T = any>(method: string, url: string, body?: unknown): Promise<T> {
+    const res = await this.fetch(url, body === undefined ? { method } : { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    return res.status === 204 ? (undefined as T) : ((await res.json()) as T);
+  }
+
+  health(): Promise<{ status: string; version: string; pid: number; db: string; data_dir: string }> {
+    return this.json('GET', `${this.url}${API}/health`);
+  }
+
+  // --- snapshots ---------------------------------------------------------------------------
+
+  missingBlobs(sha256: string[]): Promise<string[]> {
+    return this.json<{ missing: string[] }>('POST', `${this.ws}/blobs/missing`, { sha256 }).then((r) => r.missing);
+  }
+
+  async putBlob(sha256: string, data: Uint8Array): Promise<void> {
+    await this.fetch(`${this.ws}/blobs/${sha256}`, { method: 'PUT', headers: { 'content-type': 'application/octet-stream' }, body: data });
+  }
+
+  createSnapshot(entries: ManifestEntry[]): Promise<Snapshot> {
+    return this.json('POST', `${this.ws}/snapshots`, { entries });
+  }
+
+  async snapshotExists(id: string): Promise<boolean> {
+    try {
+      await this.json('GET', `${this.ws}/snapshots/${id}`);
+      return true;
+    } catch (err) {
+      if (err instanceof CairnError && err.code === 'NotFound') return false;
+      throw err;
+    }
+  }
+
+  // --- jobs --------------------------------------------------------------------------------
+
+  createJob(spec: CommandJobSpec, opts: { snapshotId?: string; codeFolderName?: string; git?: GitFacts | null } = {}): Promise<Job> {
+    const body: CreateJobRequest = { spec, snapshot_id: opts.snapshotId, code_folder_name: opts.codeFolderName, git: opts.git ?? undefined };
+    return this.json('POST', `${this.ws}/jobs`, body);
+  }
+
+  getJob(name: string): Promise<Job> {
+    return this.json('GET', `${this.ws}/jobs/${encodeURIComponent(name)}`);
+  }
+
+  listJobs(q: ListJobsQuery = {}): Promise<Job[]> {
+    const params = new URLSearchParams(Object.entries(q).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)]));
+    return this.json('GET', `${this.ws}/jobs?${params}`);
+  }
+
+  cancelJob(name: string): Promise<Job> {
+    return this.json('POST', `${this.ws}/jobs/${encodeURIComponent(name)}/cancel`);
+  }
+
+  async logs(name: string, after = 0): Promise<LogLine[]> {
+    const out: LogLine[] = [];
+    for (;;) {
+      const page = await this.json<{ lines: LogLine[]; next: number }>('GET', `${this.ws}/jobs/${encodeURIComponent(name)}/logs?after=${after}`);
+      out.push(...page.lines);
+      if (page.lines.length === 0) return out;
+      after = page.next;
+    }
+  }
+
+  artifacts(name: string): Promise<Artifact[]> {
+    return this.json('GET', `${this.ws}/jobs/${encodeURIComponent(name)}/artifacts`);
+  }
+
+  async artifactContent(name: string, path: string): Promise<Uint8Array> {
+    const res = await this.fetch(`${this.ws}/jobs/${encodeURIComponent(name)}/artifacts/content?path=${encodeURIComponent(path)}`);
+    return new Uint8Array(await res.arrayBuffer());
+  }
+
+  /**
+   * Follows a job from `after` to its end: every stored line once, in order, and each status.
+   * Resumes by itself when the connection drops (a restarting server, say). Returns the final job.
+   */
+  async stream(name: string, h: StreamHandlers = {}): Promise<Job> {
+    let after = h.after ?? 0;
+    let failures = 0;
+    for (;;) {
+      try {
+        const res = await this.fetch(`${this.ws}/jobs/${encodeURIComponent(name)}/stream?after=${after}`, { signal: h.signal });
+        failures = 0;
+        const decoder = new TextDecoder();
+        let buf = '';
+        for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+          buf += decoder.decode(chunk, { stream: true });
+          let i: number;
+          while ((i = buf.indexOf('\n\n')) >= 0) {
+            const frame = buf.slice(0, i);
+            buf = buf.slice(i + 2);
+            if (!frame.startsWith('data: ')) continue;
+            const e = StreamEvent.parse(JSON.parse(frame.slice(6)));
+            if (e.type === 'log') {
+              after = e.line.seq;
+              h.onLine?.(e.line);
+            } else if (e.type === 'status') h.onStatus?.(e);
+            else return Job.parse(e.job);
+          }
+        }
+      } catch (err) {
+        if (!(err instanceof ServerUnreachableError) && !isDisconnect(err)) throw err;
+        if (++failures > 60) throw err;
+      }
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+
+  /** Azure ML's `run.wait_for_completion(show_output=True)`. */
+  waitForCompletion(name: string, o: { showOutput?: boolean; write?: (s: string) => void } = {}): Promise<Job> {
+    const write = o.write ?? ((s: string) => process.stdout.write(s));
+    return this.stream(name, { onLine: o.showOutput ? (l) => write(`${l.text}\n`) : undefined });
+  }
+}
+
+function causeOf(err: unknown): string {
+  const c = (err as { cause?: { code?: string; message?: string } }).cause;
+  return c?.code ?? c?.message ?? (err as Error).message;
+}
+
+function isDisconnect(err: unknown): boolean {
+  const e = err as { name?: string; code?: string; cause?: { code?: string } };
+  return e?.name === 'TypeError' || /ECONNRESET|UND_ERR|terminated/i.test(`${e?.code} ${e?.cause?.code} ${(err as Error)?.message}`);
+}

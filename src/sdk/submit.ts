@@ -1,0 +1,57 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CommandJobSpec } from '../protocol/job-spec.ts';
+import type { Job } from '../protocol/job.ts';
+import { buildSnapshot, manifestId, readGitFacts, type SnapshotOptions } from '../snapshot/index.ts';
+import type { CairnClient } from './client.ts';
+import { codeFolderName } from './job-file.ts';
+
+export interface UploadProgress {
+  files: number;
+  totalFiles: number;
+  bytes: number;
+  totalBytes: number;
+}
+
+export interface SubmitOptions {
+  spec: CommandJobSpec;
+  codeDir?: string | null;
+  snapshot?: SnapshotOptions;
+  onWarning?: (msg: string) => void;
+  onProgress?: (p: UploadProgress) => void;
+}
+
+const PARALLEL_UPLOADS = 4;
+
+/** Uploads what the server lacks of a code folder and returns the snapshot id. */
+export async function uploadCode(client: CairnClient, codeDir: string, o: Omit<SubmitOptions, 'spec' | 'codeDir'> = {}): Promise<string> {
+  const snap = await buildSnapshot(codeDir, o.snapshot);
+  for (const w of snap.warnings) o.onWarning?.(w);
+  const id = manifestId(snap.entries);
+  if (await client.snapshotExists(id)) return id;
+  const files = snap.entries.filter((e) => e.link === undefined);
+  const missing = new Set(await client.missingBlobs([...new Set(files.map((e) => e.sha256))]));
+  const todo = files.filter((e) => missing.delete(e.sha256)); // one upload per distinct content
+  const total = { files: todo.length, bytes: todo.reduce((n, e) => n + e.size, 0) };
+  const done = { files: 0, bytes: 0 };
+  let next = 0;
+  const worker = async () => {
+    while (next < todo.length) {
+      const e = todo[next++];
+      await client.putBlob(e.sha256, readFileSync(join(snap.root, e.path)));
+      done.files++;
+      done.bytes += e.size;
+      o.onProgress?.({ files: done.files, totalFiles: total.files, bytes: done.bytes, totalBytes: total.bytes });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(PARALLEL_UPLOADS, todo.length) }, worker));
+  const created = await client.createSnapshot(snap.entries);
+  return created.id;
+}
+
+/** Snapshot the code, record git facts, create the job: what `cairn job create` does. */
+export async function submitJob(client: CairnClient, o: SubmitOptions): Promise<Job> {
+  if (!o.codeDir) return client.createJob(o.spec);
+  const [snapshotId, git] = await Promise.all([uploadCode(client, o.codeDir, o), readGitFacts(o.codeDir)]);
+  return client.createJob(o.spec, { snapshotId, codeFolderName: codeFolderName(o.codeDir), git });
+}

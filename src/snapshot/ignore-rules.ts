@@ -1,0 +1,193 @@
+import { lstatSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import ignore from 'ignore';
+
+/** What one ignore file says about one path: nothing, "leave it out", or "keep it" (a `!` rule). */
+export const NO_MATCH = 0;
+export const IGNORED = 1;
+export const KEPT = 2;
+export type Verdict = typeof NO_MATCH | typeof IGNORED | typeof KEPT;
+
+/**
+ * The rules of one folder, as seen from the code folder. A path relative to the code folder becomes
+ * a path relative to the rules' folder by dropping `strip` leading characters (rules inside the code
+ * folder) or by prepending `prefix` (rules in a parent folder or `.git/info/exclude`).
+ */
+export interface FolderRules {
+  test: (p: string) => Verdict;
+  prefix: string;
+  strip: number;
+  /** Where the rules came from, for the user: relative to the code folder, or `<repo>/...`. */
+  label: string;
+}
+
+// Git decides case sensitivity from the file system at `git init`; these are its defaults.
+const IGNORE_CASE = process.platform === 'darwin' || process.platform === 'win32';
+
+type RuleTest = (p: string, mode: string) => { ignored: boolean; unignored: boolean };
+
+/**
+ * The package's public `test()` also reports a path as ignored when one of its parent folders is
+ * ignored by the same file. Git does not: once a deeper ignore file re-includes a folder, the
+ * shallower file is asked about each path below it on its own. The walk never descends into
+ * ignored folders, so asking about the path alone is both what git does and cheaper. That needs
+ * the rule list's own `test`, which is internal, so it is probed once here and the public API
+ * (right in all but the re-included-folder case) is the fallback if a later version moves it.
+ */
+function internalTest(ig: ignore.Ignore): RuleTest | null {
+  const rules = (ig as unknown as { _rules?: { test?: unknown } })._rules;
+  if (!rules || typeof rules.test !== 'function') return null;
+  const test = (rules.test as RuleTest).bind(rules);
+  return test;
+}
+
+const usable = (() => {
+  try {
+    const probe = internalTest(ignore().add('a/\n!b'));
+    if (!probe) return false;
+    const dir = probe('a/', 'regex');
+    const below = probe('a/x', 'regex');
+    const kept = probe('b', 'regex');
+    return dir.ignored && !below.ignored && !below.unignored && kept.unignored;
+  } catch {
+    return false;
+  }
+})();
+
+/** Compiles the text of one or more ignore files (later lines win) into a single test. */
+export function compileRules(text: string): (p: string) => Verdict {
+  const ig = ignore({ ignorecase: IGNORE_CASE }).add(text);
+  const inner = usable ? internalTest(ig) : null;
+  if (inner) {
+    return (p) => {
+      const r = inner(p, 'regex');
+      return r.ignored ? IGNORED : r.unignored ? KEPT : NO_MATCH;
+    };
+  }
+  return (p) => {
+    const r = ig.test(p);
+    return r.ignored ? IGNORED : r.unignored ? KEPT : NO_MATCH;
+  };
+}
+
+/**
+ * Which ignore files of a folder count: `.amlignore` and `.cairnignore` (both, in that order, so
+ * `.cairnignore` wins a tie) when either exists, else `.gitignore`. This is Azure ML's rule, made
+ * per folder so that nested folders behave as they do for git.
+ */
+export function chooseRuleFiles(has: (name: string) => boolean): string[] {
+  const own = ['.amlignore', '.cairnignore'].filter(has);
+  if (own.length) return own;
+  return has('.gitignore') ? ['.gitignore'] : [];
+}
+
+/** Reads and compiles the chosen files of a folder; null when the folder has none. */
+export function loadFolderRules(absDir: string, names: string[], prefix: string, strip: number, labelDir: string): FolderRules | null {
+  if (!names.length) return null;
+  let text = '';
+  for (const n of names) text += readFileSync(join(absDir, n), 'utf8') + '\n';
+  return { test: compileRules(text), prefix, strip, label: names.map((n) => labelDir + n).join(', ') };
+}
+
+function isRegularFile(p: string): boolean {
+  // Git refuses to follow a symlinked .gitignore, so a link does not count as one here either.
+  return lstatSync(p, { throwIfNoEntry: false })?.isFile() ?? false;
+}
+
+export interface Repo {
+  /** The folder holding `.git`. */
+  top: string;
+  /** `info/exclude` of the repository's common git folder (shared by worktrees). */
+  exclude: string;
+}
+
+/** The git repository holding `dir` (an absolute, real path), found the way git finds it: the nearest `.git` upwards. */
+export function findRepo(dir: string): Repo | null {
+  for (let d = dir; ; d = dirname(d)) {
+    const dotGit = join(d, '.git');
+    const st = lstatSync(dotGit, { throwIfNoEntry: false });
+    if (st?.isDirectory()) return { top: d, exclude: join(dotGit, 'info', 'exclude') };
+    if (st?.isFile()) {
+      // Worktrees and submodules: `.git` is a file naming the real git folder.
+      try {
+        const m = /^gitdir:\s*(.+?)\s*$/m.exec(readFileSync(dotGit, 'utf8'));
+        if (m) {
+          const gitDir = resolve(d, m[1]!);
+          let common = gitDir;
+          try {
+            common = resolve(gitDir, readFileSync(join(gitDir, 'commondir'), 'utf8').trim());
+          } catch {
+            // Not a worktree: the git folder is its own common folder.
+          }
+          return { top: d, exclude: join(common, 'info', 'exclude') };
+        }
+      } catch {
+        // An unreadable .git file: treat the folder as not a repository, as git would fail to.
+      }
+    }
+    if (dirname(d) === d) return null;
+  }
+}
+
+function hasPatterns(file: string): boolean {
+  try {
+    return readFileSync(file, 'utf8').split(/\r?\n/).some((l) => l.trim() !== '' && !l.startsWith('#'));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The rules that apply to the code folder from outside it, deepest first: ignore files of its
+ * parent folders up to the repository top, then `.git/info/exclude` (git's lowest precedence).
+ * Outside a git repository there are none: there is no repository root to stop at.
+ */
+export function outerRules(root: string): FolderRules[] {
+  const repo = findRepo(root);
+  if (!repo) return [];
+  const out: FolderRules[] = [];
+  const toPosix = (p: string) => (sep === '/' ? p : p.split(sep).join('/'));
+  if (repo.top !== root) {
+    for (let d = dirname(root); ; d = dirname(d)) {
+      const prefix = toPosix(relative(d, root)) + '/';
+      const labelDir = toPosix(relative(root, d)) + '/';
+      const names = chooseRuleFiles((n) => isRegularFile(join(d, n)));
+      const rules = loadFolderRules(d, names, prefix, 0, labelDir);
+      if (rules) out.push(rules);
+      if (d === repo.top || dirname(d) === d) break;
+    }
+  }
+  if (isRegularFile(repo.exclude) && hasPatterns(repo.exclude)) {
+    const prefix = repo.top === root ? '' : toPosix(relative(repo.top, root)) + '/';
+    out.push({ test: compileRules(readFileSync(repo.exclude, 'utf8')), prefix, strip: 0, label: '.git/info/exclude' });
+  }
+  return out;
+}
+
+/**
+ * Git's precedence: the deepest file with any matching rule decides (within a file the last
+ * matching rule, which the package already does); no match anywhere means the path is kept.
+ * `rel` is relative to the code folder; folders are asked with a trailing `/`.
+ */
+export function isIgnored(rules: FolderRules[], rel: string): boolean {
+  for (let i = 0; i < rules.length; i++) {
+    const r = rules[i]!;
+    const p = r.strip ? rel.slice(r.strip) : r.prefix ? r.prefix + rel : rel;
+    const v = r.test(p);
+    if (v !== NO_MATCH) return v === IGNORED;
+  }
+  return false;
+}
+
+/** A short human line naming the kinds of ignore files that applied, e.g. `.amlignore, .gitignore (3 files)`. */
+export function describeRules(labels: string[]): string {
+  if (!labels.length) return 'none';
+  const kinds = new Map<string, number>();
+  for (const group of labels) {
+    for (const label of group.split(', ')) {
+      const kind = label.endsWith('.git/info/exclude') ? '.git/info/exclude' : label.slice(label.lastIndexOf('/') + 1);
+      kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
+    }
+  }
+  return [...kinds].map(([k, n]) => (n > 1 ? `${k} (${n} files)` : k)).join(', ');
+}

@@ -1,0 +1,73 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseJobYaml, loadJobFile } from '../src/sdk/job-file.ts';
+import { interpolateCommand } from '../src/server/services/interpolate.ts';
+import { CairnError } from '../src/protocol/errors.ts';
+import { tempDir } from './helpers/cairn.ts';
+
+const fails = (yaml: string, re: RegExp, sets: string[] = []) =>
+  assert.throws(() => parseJobYaml(yaml, 'job.yml', sets), (e: unknown) => e instanceof CairnError && re.test(e.message) && !e.message.includes('\n'));
+
+describe('job YAML (Azure ML v2 command job)', () => {
+  it('reads the documented fields, strips azureml: prefixes and applies --set', () => {
+    const { spec, codeDir } = parseJobYaml(
+      [
+        '$schema: https://azuremlschemas.azureedge.net/latest/commandJob.schema.json',
+        'type: command',
+        'command: python train.py --lr ${{inputs.lr}}',
+        'inputs:',
+        '  lr: 0.1',
+        '  epochs: {type: integer, value: 3}',
+        'environment: azureml:AzureML-sklearn-1.5@latest',
+        'compute: azureml:local',
+        'environment_variables: {A: 1, B: x}',
+        'limits: {timeout: 60}',
+        'tags: {team: vision}',
+        'experiment_name: exp.1',
+        'display_name: nice run',
+      ].join('\n'),
+      'job.yml',
+      ['inputs.lr=0.5', 'display_name=other'],
+    );
+    assert.equal(spec.compute, 'local');
+    assert.equal(spec.environment, 'AzureML-sklearn-1.5@latest');
+    assert.deepEqual(spec.environment_variables, { A: '1', B: 'x' });
+    assert.equal(spec.inputs?.lr, 0.5);
+    assert.equal(spec.display_name, 'other');
+    assert.equal(spec.limits?.timeout, 60);
+    assert.equal(codeDir, null);
+    assert.equal(interpolateCommand(spec), 'python train.py --lr 0.5');
+  });
+
+  it('names unknown fields with their line', () => fails('command: x\nfoo: 1\n', /line 2: unknown field 'foo'/));
+  it('names nested unknown fields', () => fails('command: x\nlimits:\n  timeout: 5\n  max_trials: 2\n', /line 4: unknown field 'limits.max_trials'/));
+  it('says which Azure fields are not supported yet', () => fails('command: x\nresources:\n  instance_count: 2\n', /line 2: field 'resources' is not supported yet: multi-node/));
+  it('rejects other job types', () => fails('type: sweep\ncommand: x\n', /line 1: sweep jobs are not supported yet/));
+  it('rejects wrong types with the field and line', () => fails('command: x\nlimits:\n  timeout: soon\n', /line 3: field 'limits.timeout'/));
+  it('needs a command', () => fails('type: command\n', /command/));
+  it('reports malformed YAML with line and column', () => fails('command: [unclosed\n', /job.yml:\d+:\d+: invalid YAML/));
+  it('rejects duplicate keys', () => fails('command: a\ncommand: b\n', /invalid YAML/));
+  it('rejects a job file that is not a mapping', () => fails('- a\n- b\n', /must be a YAML mapping/));
+  it('rejects a bad --set', () => fails('command: x\n', /--set 'nokey': expected key=value/, ['nokey']));
+
+  it('resolves code relative to the file and refuses a missing folder', () => {
+    const dir = tempDir('jobfile');
+    mkdirSync(join(dir, 'src'));
+    writeFileSync(join(dir, 'job.yml'), 'command: ls\ncode: ./src\n');
+    assert.equal(loadJobFile(join(dir, 'job.yml')).codeDir, join(dir, 'src'));
+    writeFileSync(join(dir, 'bad.yml'), 'command: ls\ncode: ./nope\n');
+    assert.throws(() => loadJobFile(join(dir, 'bad.yml')), /line 2: code folder '.\/nope' does not exist/);
+    assert.throws(() => loadJobFile(join(dir, 'missing.yml')), /cannot read job file .*missing.yml: no such file/);
+  });
+
+  it('interpolates outputs and refuses unknown references', () => {
+    const { spec } = parseJobYaml('command: run --out ${{outputs.model}}\noutputs:\n  model: {type: uri_folder}\n', 'job.yml');
+    assert.equal(interpolateCommand(spec), 'run --out "${CAIRN_OUTPUTS_DIR}/model"');
+    const bad = parseJobYaml('command: run ${{inputs.nope}}\ninputs: {lr: 1}\n', 'job.yml').spec;
+    assert.throws(() => interpolateCommand(bad), /no input 'nope' \(it has: lr\)/);
+    const sweep = parseJobYaml('command: run ${{search_space.lr}}\n', 'job.yml').spec;
+    assert.throws(() => interpolateCommand(sweep), /sweep jobs/);
+  });
+});
