@@ -7,7 +7,7 @@ import { hashFile, sha256Hex } from './hash.ts';
 import { describeRules, outerRules } from './ignore-rules.ts';
 import { checkHardLimit, DEFAULT_WARN_BYTES, DEFAULT_WARN_FILES, sizeWarning } from './limits.ts';
 import { sortByPath } from './manifest.ts';
-import { cachePath, lookup, loadCache, RACY_MS, rowOf, saveCache, type CacheRows } from './stat-cache.ts';
+import { cachePath, RACY_MS, StatCache } from './stat-cache.ts';
 import { walk } from './walk.ts';
 
 export { manifestId, comparePaths } from './manifest.ts';
@@ -71,21 +71,16 @@ export async function buildSnapshot(codeDir: string, opts: SnapshotOptions = {})
   checkHardLimit({ totalBytes: listedBytes, fileCount: found.files.length + found.links.length }, listed, opts.maxBytes ?? Infinity, opts.maxFiles ?? Infinity);
 
   const file = opts.cacheDir ? cachePath(opts.cacheDir, root) : null;
-  const old: CacheRows = file ? loadCache(file, root) : (Object.create(null) as CacheRows);
-  const next: CacheRows = Object.create(null) as CacheRows;
-  let nextCount = 0;
-  let oldCount = 0;
-  if (file) for (const _ in old) oldCount++;
+  const cache = file ? StatCache.load(file, root) : null;
   const racyFrom = startedMs - RACY_MS;
 
   const entries: ManifestEntry[] = [];
   let totalBytes = 0;
   let readBytes = 0;
-  let hashed = 0;
   let sinceYield = 0;
   for (const { path, st } of found.files) {
     const mode = st.mode & 0o111 ? 0o755 : 0o644;
-    let sha = file ? lookup(old, path, st) : undefined;
+    let sha = cache ? cache.lookup(path, st) : undefined;
     let size = st.size;
     if (sha === undefined) {
       let h;
@@ -98,21 +93,14 @@ export async function buildSnapshot(codeDir: string, opts: SnapshotOptions = {})
       }
       sha = h.sha256;
       size = h.size;
-      hashed++;
       readBytes += size;
       sinceYield += size;
       // A size that moved under us means the stats describe other content than we hashed.
-      if (file && size === st.size && st.mtimeMs < racyFrom) {
-        next[path] = rowOf(st, sha);
-        nextCount++;
-      }
+      if (cache && size === st.size && st.mtimeMs < racyFrom) cache.record(path, st, sha);
       if (sinceYield >= YIELD_EVERY_BYTES) {
         sinceYield = 0;
         await yieldToLoop();
       }
-    } else if (file) {
-      next[path] = old[path]!;
-      nextCount++;
     }
     totalBytes += size;
     entries.push({ path, mode, size, sha256: sha });
@@ -122,8 +110,7 @@ export async function buildSnapshot(codeDir: string, opts: SnapshotOptions = {})
   }
   sortByPath(entries);
 
-  // Unchanged when nothing was hashed and no file went away: then `next` equals `old`.
-  if (file && (hashed > 0 || nextCount !== oldCount)) saveCache(file, opts.cacheDir!, root, next);
+  if (cache && file && cache.changed) cache.save(file, opts.cacheDir!, root);
 
   const warnings = found.warnings;
   const totals = { totalBytes, fileCount: entries.length };

@@ -62,15 +62,8 @@ export class AgentsService {
       last_heartbeat_ms: Date.now(),
     });
     const known = new Set(req.known_attempts);
-    const expected = await store.jobs.attemptsOnNode(node.name, ['preparing', 'running', 'finalizing']);
-    for (const a of expected) {
-      if (known.has(a.id)) {
-        await moveJob(store.db, events, a.job_id, 'Running', `the agent on node '${node.name}' is back`, { from: ['NotResponding'], attempt: a.number });
-        continue;
-      }
-      // The node has no trace of it (its folder is gone): nobody can finish it.
-      await this.endAttempt(a, { phase: 'ended', at: new Date().toISOString(), outcome: 'lost', exit_code: null, reason: `the agent on node '${node.name}' restarted without any trace of this attempt` });
-    }
+    const expected = await this.nodeIsBack(node.name, known);
+    await this.nodeIsBack(node.name, known);
     events.wake(node.name);
     return {
       node: node.name,
@@ -80,8 +73,27 @@ export class AgentsService {
     };
   }
 
+  /**
+   * An agent that was silent answers again: its jobs leave NotResponding. With `known` (the
+   * attempts it reported at registration) the ones it has no trace of end as lost.
+   */
+  private async nodeIsBack(nodeName: string, known: Set<string> | null): Promise<AttemptRow[]> {
+    const { store, events } = this.d;
+    const active = await store.jobs.attemptsOnNode(nodeName, ['preparing', 'running', 'finalizing']);
+    for (const a of active) {
+      if (!known || known.has(a.id)) {
+        await moveJob(store.db, events, a.job_id, 'Running', `the agent on node '${nodeName}' is back`, { from: ['NotResponding'], attempt: a.number });
+        continue;
+      }
+      // The node has no trace of it (its folder is gone): nobody can finish it.
+      await this.endAttempt(a, { phase: 'ended', at: new Date().toISOString(), outcome: 'lost', exit_code: null, reason: `the agent on node '${nodeName}' restarted without any trace of this attempt` });
+    }
+    return active;
+  }
+
   /** Long poll: answers at once when there is work, else when some arrives or the wait is over. */
   async work(node: NodeRow, waitMs: number, signal: AbortSignal): Promise<WorkResponse> {
+    if (node.state === 'unreachable') await this.nodeIsBack(node.name, null);
     const deadline = Date.now() + Math.min(Math.max(waitMs, 0), this.d.heartbeatIntervalMs);
     for (;;) {
       if (signal.aborted) return { assignments: [], cancels: [] };
