@@ -49,6 +49,8 @@ try {
   git('init', '-q');
   git('add', '-A');
   git('commit', '-q', '-m', 'bench');
+  // Flush the ~400 MB just written (tree and git objects) so writeback does not skew either side.
+  spawnSync('sync');
   // Files younger than the racy window are deliberately not cached; wait them out.
   await sleep(Math.max(0, created + RACY_MS + 100 - Date.now()));
 

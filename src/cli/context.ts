@@ -2,6 +2,9 @@ import type { Command } from 'commander';
 import type { CairnClient } from '../sdk/client.ts';
 import { connect } from './connect.ts';
 import { parseFormat, type Format } from './output.ts';
+import { join } from 'node:path';
+import { defaultHome } from '../server/config.ts';
+import type { SnapshotOptions } from '../snapshot/index.ts';
 
 /** What every command gets: its streams, the environment (read here, not deeper) and a client. */
 export interface Cli {
@@ -10,6 +13,8 @@ export interface Cli {
   err: (s: string) => void;
   client(cmd: Command): Promise<CairnClient>;
   format(cmd: Command, fallback?: Format): Format;
+  /** Stat cache and limits for snapshots of code folders. */
+  snapshot: SnapshotOptions;
 }
 
 export function makeCli(env: NodeJS.ProcessEnv): Cli {
@@ -20,5 +25,10 @@ export function makeCli(env: NodeJS.ProcessEnv): Cli {
     err,
     client: (cmd) => connect(cmd.optsWithGlobals(), env, err),
     format: (cmd, fallback) => parseFormat(cmd.optsWithGlobals().output, fallback),
+    snapshot: {
+      cacheDir: join(defaultHome(env), 'cache', 'snapshots'),
+      maxBytes: env.CAIRN_SNAPSHOT_MAX_BYTES ? Number(env.CAIRN_SNAPSHOT_MAX_BYTES) : undefined,
+      maxFiles: env.CAIRN_SNAPSHOT_MAX_FILES ? Number(env.CAIRN_SNAPSHOT_MAX_FILES) : undefined,
+    },
   };
 }

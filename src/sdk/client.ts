@@ -63,7 +63,7 @@ export class CairnClient {
   }
 
   async putBlob(sha256: string, data: Uint8Array): Promise<void> {
-    await this.fetch(`${this.ws}/blobs/${sha256}`, { method: 'PUT', headers: { 'content-type': 'application/octet-stream' }, body: data });
+    await this.fetch(`${this.ws}/blobs/${sha256}`, { method: 'PUT', headers: { 'content-type': 'application/octet-stream' }, body: data as Uint8Array<ArrayBuffer> });
   }
 
   createSnapshot(entries: ManifestEntry[]): Promise<Snapshot> {

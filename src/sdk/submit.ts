@@ -5,6 +5,9 @@ import type { Job } from '../protocol/job.ts';
 import { buildSnapshot, manifestId, readGitFacts, type SnapshotOptions } from '../snapshot/index.ts';
 import type { CairnClient } from './client.ts';
 import { codeFolderName } from './job-file.ts';
+import { UploadMemory } from './upload-memory.ts';
+import { CairnError } from './errors.ts';
+import type { ManifestEntry } from '../protocol/snapshot.ts';
 
 export interface UploadProgress {
   files: number;
@@ -30,23 +33,40 @@ export async function uploadCode(client: CairnClient, codeDir: string, o: Omit<S
   const id = manifestId(snap.entries);
   if (await client.snapshotExists(id)) return id;
   const files = snap.entries.filter((e) => e.link === undefined);
-  const missing = new Set(await client.missingBlobs([...new Set(files.map((e) => e.sha256))]));
-  const todo = files.filter((e) => missing.delete(e.sha256)); // one upload per distinct content
+  const all = [...new Set(files.map((e) => e.sha256))];
+  const memory = new UploadMemory(o.snapshot?.cacheDir, client.url, snap.root);
+  const held = memory.load();
+  const upload = async (candidates: string[]) => {
+    const missing = new Set(candidates.length ? await client.missingBlobs(candidates) : []);
+    await putAll(client, snap.root, files.filter((e) => missing.delete(e.sha256)), o.onProgress); // one upload per distinct content
+  };
+  await upload(all.filter((h) => !held.has(h)));
+  let created;
+  try {
+    created = await client.createSnapshot(snap.entries);
+  } catch (err) {
+    if (!(err instanceof CairnError && err.code === 'MissingBlobs')) throw err;
+    await upload(all); // the server lost some of what it had: ask about everything
+    created = await client.createSnapshot(snap.entries);
+  }
+  memory.save(all);
+  return created.id;
+}
+
+async function putAll(client: CairnClient, root: string, todo: ManifestEntry[], onProgress?: (p: UploadProgress) => void): Promise<void> {
   const total = { files: todo.length, bytes: todo.reduce((n, e) => n + e.size, 0) };
   const done = { files: 0, bytes: 0 };
   let next = 0;
   const worker = async () => {
     while (next < todo.length) {
       const e = todo[next++];
-      await client.putBlob(e.sha256, readFileSync(join(snap.root, e.path)));
+      await client.putBlob(e.sha256, readFileSync(join(root, e.path)));
       done.files++;
       done.bytes += e.size;
-      o.onProgress?.({ files: done.files, totalFiles: total.files, bytes: done.bytes, totalBytes: total.bytes });
+      onProgress?.({ files: done.files, totalFiles: total.files, bytes: done.bytes, totalBytes: total.bytes });
     }
   };
   await Promise.all(Array.from({ length: Math.min(PARALLEL_UPLOADS, todo.length) }, worker));
-  const created = await client.createSnapshot(snap.entries);
-  return created.id;
 }
 
 /** Snapshot the code, record git facts, create the job: what `cairn job create` does. */

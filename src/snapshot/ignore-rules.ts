@@ -17,9 +17,11 @@ export interface FolderRules {
   test: (p: string) => Verdict;
   prefix: string;
   strip: number;
-  /** Where the rules came from, for the user: relative to the code folder, or `<repo>/...`. */
-  label: string;
+  /** The files the rules came from, relative to the code folder (`../` for parents). */
+  files: string[];
 }
+
+const EXCLUDE = '.git/info/exclude';
 
 // Git decides case sensitivity from the file system at `git init`; these are its defaults.
 const IGNORE_CASE = process.platform === 'darwin' || process.platform === 'win32';
@@ -82,11 +84,11 @@ export function chooseRuleFiles(has: (name: string) => boolean): string[] {
 }
 
 /** Reads and compiles the chosen files of a folder; null when the folder has none. */
-export function loadFolderRules(absDir: string, names: string[], prefix: string, strip: number, labelDir: string): FolderRules | null {
+export function loadFolderRules(absDir: string, names: string[], prefix: string, strip: number, fileDir: string): FolderRules | null {
   if (!names.length) return null;
   let text = '';
   for (const n of names) text += readFileSync(join(absDir, n), 'utf8') + '\n';
-  return { test: compileRules(text), prefix, strip, label: names.map((n) => labelDir + n).join(', ') };
+  return { test: compileRules(text), prefix, strip, files: names.map((n) => fileDir + n) };
 }
 
 function isRegularFile(p: string): boolean {
@@ -150,16 +152,16 @@ export function outerRules(root: string): FolderRules[] {
   if (repo.top !== root) {
     for (let d = dirname(root); ; d = dirname(d)) {
       const prefix = toPosix(relative(d, root)) + '/';
-      const labelDir = toPosix(relative(root, d)) + '/';
+      const fileDir = toPosix(relative(root, d)) + '/';
       const names = chooseRuleFiles((n) => isRegularFile(join(d, n)));
-      const rules = loadFolderRules(d, names, prefix, 0, labelDir);
+      const rules = loadFolderRules(d, names, prefix, 0, fileDir);
       if (rules) out.push(rules);
       if (d === repo.top || dirname(d) === d) break;
     }
   }
   if (isRegularFile(repo.exclude) && hasPatterns(repo.exclude)) {
     const prefix = repo.top === root ? '' : toPosix(relative(repo.top, root)) + '/';
-    out.push({ test: compileRules(readFileSync(repo.exclude, 'utf8')), prefix, strip: 0, label: '.git/info/exclude' });
+    out.push({ test: compileRules(readFileSync(repo.exclude, 'utf8')), prefix, strip: 0, files: [EXCLUDE] });
   }
   return out;
 }
@@ -179,15 +181,15 @@ export function isIgnored(rules: FolderRules[], rel: string): boolean {
   return false;
 }
 
+const KIND_ORDER = ['.amlignore', '.cairnignore', '.gitignore', EXCLUDE];
+
 /** A short human line naming the kinds of ignore files that applied, e.g. `.amlignore, .gitignore (3 files)`. */
-export function describeRules(labels: string[]): string {
-  if (!labels.length) return 'none';
-  const kinds = new Map<string, number>();
-  for (const group of labels) {
-    for (const label of group.split(', ')) {
-      const kind = label.endsWith('.git/info/exclude') ? '.git/info/exclude' : label.slice(label.lastIndexOf('/') + 1);
-      kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
-    }
+export function describeRules(files: string[]): string {
+  const kinds = new Map<string, number>(KIND_ORDER.map((k) => [k, 0]));
+  for (const f of files) {
+    const kind = f === EXCLUDE ? f : f.slice(f.lastIndexOf('/') + 1);
+    kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
   }
-  return [...kinds].map(([k, n]) => (n > 1 ? `${k} (${n} files)` : k)).join(', ');
+  const used = [...kinds].filter(([, n]) => n > 0);
+  return used.length ? used.map(([k, n]) => (n > 1 ? `${k} (${n} files)` : k)).join(', ') : 'none';
 }

@@ -67,7 +67,7 @@ export async function buildSnapshot(codeDir: string, opts: SnapshotOptions = {})
 
   let listedBytes = 0;
   for (const f of found.files) listedBytes += f.st.size;
-  const listed = found.files.map((f) => ({ path: f.path, size: f.st.size }));
+  const listed = () => found.files.map((f) => ({ path: f.path, size: f.st.size }));
   checkHardLimit({ totalBytes: listedBytes, fileCount: found.files.length + found.links.length }, listed, opts.maxBytes ?? Infinity, opts.maxFiles ?? Infinity);
 
   const file = opts.cacheDir ? cachePath(opts.cacheDir, root) : null;
@@ -117,6 +117,6 @@ export async function buildSnapshot(codeDir: string, opts: SnapshotOptions = {})
   const big = sizeWarning(totals, entries, opts.warnBytes ?? DEFAULT_WARN_BYTES, opts.warnFiles ?? DEFAULT_WARN_FILES);
   if (big) warnings.push(big);
 
-  const labels = [...found.ruleLabels, ...outer.map((r) => r.label)];
-  return { root, entries, totalBytes, fileCount: entries.length, warnings, ignoreSource: describeRules(labels), readBytes };
+  const ruleFiles = [...found.ruleFiles, ...outer.flatMap((r) => r.files)];
+  return { root, entries, totalBytes, fileCount: entries.length, warnings, ignoreSource: describeRules(ruleFiles), readBytes };
 }

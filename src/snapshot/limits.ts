@@ -53,8 +53,9 @@ export interface Totals {
  * Refuses before any file is hashed, so that pointing at a home folder fails in a moment rather
  * than after reading gigabytes. Symlinks count as files but carry no content, so no bytes.
  */
-export function checkHardLimit(t: Totals, items: Sized[], maxBytes: number, maxFiles: number): void {
+export function checkHardLimit(t: Totals, list: () => Sized[], maxBytes: number, maxFiles: number): void {
   if (t.totalBytes <= maxBytes && t.fileCount <= maxFiles) return;
+  const items = list();
   const message = detail(t.totalBytes, t.fileCount, `refused: over the limit of ${limitText(maxBytes, maxFiles)}`, items);
   throw new CairnError('PayloadTooLarge', message, {
     total_bytes: t.totalBytes,

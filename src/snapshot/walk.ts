@@ -1,6 +1,7 @@
 import { lstatSync, readdirSync, readlinkSync, type Dirent, type Stats } from 'node:fs';
 import { CairnError } from '../protocol/errors.ts';
 import { checkRelativePath, linkStaysInside } from '../protocol/paths.ts';
+import { comparePaths } from './manifest.ts';
 import { chooseRuleFiles, isIgnored, loadFolderRules, type FolderRules } from './ignore-rules.ts';
 
 export interface FileFound {
@@ -15,8 +16,8 @@ export interface WalkResult {
   files: FileFound[];
   links: LinkFound[];
   warnings: string[];
-  /** Labels of the ignore files found inside the code folder, in walk order. */
-  ruleLabels: string[];
+  /** The ignore files that applied inside the code folder. */
+  ruleFiles: string[];
 }
 
 const IGNORE_NAMES = new Set(['.amlignore', '.cairnignore', '.gitignore']);
@@ -50,7 +51,7 @@ export function walk(root: string, outer: FolderRules[]): WalkResult {
   const files: FileFound[] = [];
   const links: LinkFound[] = [];
   const warnings: string[] = [];
-  const ruleLabels: string[] = [];
+  const ruleFiles: string[] = [];
   const stack: { rel: string; rules: FolderRules[] }[] = [{ rel: '', rules: outer }];
 
   while (stack.length) {
@@ -68,7 +69,7 @@ export function walk(root: string, outer: FolderRules[]): WalkResult {
       const own = loadFolderRules(absDir, chooseRuleFiles((n) => names.has(n)), '', relDir.length, relDir);
       if (own) {
         rules = [own, ...parentRules];
-        ruleLabels.push(own.label);
+        ruleFiles.push(...own.files);
       }
     }
 
@@ -107,5 +108,7 @@ export function walk(root: string, outer: FolderRules[]): WalkResult {
       }
     }
   }
-  return { files, links, warnings, ruleLabels };
+  // Readdir order is the file system's; users should see the same warnings in the same order.
+  warnings.sort(comparePaths);
+  return { files, links, warnings, ruleFiles };
 }

@@ -31,6 +31,7 @@ export function jobCommand(cli: Cli): Command {
       const created = await submitJob(client, {
         spec: loaded.spec,
         codeDir: loaded.codeDir,
+        snapshot: cli.snapshot,
         onWarning: (w) => cli.err(`warning: ${w}`),
         onProgress: progressBar(cli.env),
       });

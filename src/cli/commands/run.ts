@@ -43,7 +43,8 @@ export function runCommand(cli: Cli): Command {
         throw new CairnError('ValidationError', `${i.path.join('.') || 'job'}: ${i.message}`);
       }
       const client = await cli.client(cmd);
-      const job = await submitJob(client, { spec: parsed.data, codeDir, onWarning: (w) => cli.err(`warning: ${w}`), onProgress: progressBar(cli.env) });
+      const job = await submitJob(client, { spec: parsed.data, codeDir, snapshot: cli.snapshot,
+        onWarning: (w) => cli.err(`warning: ${w}`), onProgress: progressBar(cli.env) });
       if (!o.stream) return cli.out(JSON.stringify(job, null, 2));
       cli.err(`job ${job.name} submitted to ${job.compute}`);
       const final = await streamToTerminal(client, job.name);

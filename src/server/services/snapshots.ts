@@ -2,6 +2,7 @@ import { CairnError } from '../../protocol/errors.ts';
 import { checkRelativePath } from '../../protocol/paths.ts';
 import type { Manifest, Snapshot } from '../../protocol/snapshot.ts';
 import type { Store } from '../../store/index.ts';
+import { canonicalEntry, sortByPath } from '../../snapshot/manifest.ts';
 import type { FsBlobs } from '../blobs/fs-blobs.ts';
 
 export interface SnapshotLimits {
@@ -28,7 +29,7 @@ export class SnapshotsService {
   }
 
   async create(workspace: string, manifest: Manifest): Promise<Snapshot> {
-    const entries = [...manifest.entries].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    const entries = sortByPath(manifest.entries.map(canonicalEntry));
     let total = 0;
     const seen = new Set<string>();
     for (const e of entries) {
@@ -46,7 +47,8 @@ export class SnapshotsService {
     }
     const lacking = this.blobs.missing(entries.filter((e) => e.link === undefined).map((e) => e.sha256));
     if (lacking.length) throw new CairnError('MissingBlobs', `${lacking.length} file contents of this snapshot were not uploaded (first: ${lacking[0]})`, { missing: lacking.slice(0, 1000) });
-    const canonical = Buffer.from(JSON.stringify({ entries: entries.map(canonicalEntry) }));
+    // The same bytes the client hashed in manifestId(): the id is known before anything is sent.
+    const canonical = Buffer.from(JSON.stringify({ entries }));
     const id = this.blobs.putContent(canonical);
     const created_at = new Date().toISOString();
     await this.store.resources.putSnapshot({ id, workspace, file_count: entries.length, total_size: total, created_at });
@@ -58,9 +60,4 @@ export class SnapshotsService {
     if (!(await this.store.resources.getSnapshot(id)) || !this.blobs.has(id)) throw new CairnError('NotFound', `snapshot ${id} does not exist`);
     return JSON.parse(this.blobs.read(id).toString('utf8'));
   }
-}
-
-/** Key order fixed so that the snapshot id is the client's manifestId() of the same entries. */
-function canonicalEntry(e: Manifest['entries'][number]) {
-  return e.link === undefined ? { path: e.path, mode: e.mode, size: e.size, sha256: e.sha256 } : { path: e.path, mode: e.mode, size: e.size, sha256: e.sha256, link: e.link };
 }
