@@ -3,8 +3,9 @@ import { closeSync, constants, openSync, readSync } from 'node:fs';
 
 // One buffer for every file: hashing thousands of small files then allocates nothing per file.
 const BUF = Buffer.allocUnsafe(1 << 20);
-// O_NOFOLLOW: a file swapped for a symlink after the walk's lstat must not pull in what it points to.
-const FLAGS = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0);
+// A file swapped after the walk's lstat must not pull in what a symlink points to (O_NOFOLLOW),
+// nor hang the submit waiting for a writer on a fifo (O_NONBLOCK; no effect on regular files).
+const FLAGS = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0);
 
 export interface Hashed {
   sha256: string;

@@ -1,6 +1,7 @@
 import { lstatSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import ignore from 'ignore';
+import { CairnError } from '../protocol/errors.ts';
 
 /** What one ignore file says about one path: nothing, "leave it out", or "keep it" (a `!` rule). */
 export const NO_MATCH = 0;
@@ -87,7 +88,14 @@ export function chooseRuleFiles(has: (name: string) => boolean): string[] {
 export function loadFolderRules(absDir: string, names: string[], prefix: string, strip: number, fileDir: string): FolderRules | null {
   if (!names.length) return null;
   let text = '';
-  for (const n of names) text += readFileSync(join(absDir, n), 'utf8') + '\n';
+  for (const n of names) {
+    try {
+      text += readFileSync(join(absDir, n), 'utf8') + '\n';
+    } catch (e) {
+      // Git warns and goes on; going on here could upload what the file meant to keep out.
+      throw new CairnError('BadRequest', `cannot read ignore file ${fileDir}${n}: ${(e as Error).message}`);
+    }
+  }
   return { test: compileRules(text), prefix, strip, files: names.map((n) => fileDir + n) };
 }
 
