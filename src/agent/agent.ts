@@ -26,6 +26,7 @@ export class Agent {
   private stopping = false;
   private failures = 0;
   private heartbeatMs = 5_000;
+  private lastContact = Date.now();
   private graceMs = 10_000;
 
   constructor(cfg: AgentConfig, env: NodeJS.ProcessEnv) {
@@ -83,6 +84,7 @@ export class Agent {
           signal: this.abort.signal,
         });
         this.failures = 0;
+        this.lastContact = Date.now();
         const work = WorkResponse.parse(res);
         for (const a of work.assignments) if (!this.runners.has(a.attempt_id)) this.start(AttemptRunner.create(this.ctx, a));
         for (const c of work.cancels) this.runners.get(c.attempt_id)?.cancel(c.reason);
@@ -90,6 +92,7 @@ export class Agent {
         if (this.stopping) break;
         registered = false;
         if (!isTransient(err)) this.log(`server refused: ${(err as Error).message}`);
+        if (this.shouldGiveUp()) break;
         await sleep(this.ctx.backoff());
         this.client.refreshServerUrl();
       }
@@ -103,6 +106,22 @@ export class Agent {
     try {
       if (existsSync(this.pidFile) && Number(readFileSync(this.pidFile, 'utf8')) === process.pid) unlinkSync(this.pidFile);
     } catch {}
+  }
+
+  /**
+   * An agent whose folder was deleted, or that has had no server and no job for a long while,
+   * leaves instead of polling forever; a server that comes back starts a new one.
+   */
+  private shouldGiveUp(): boolean {
+    if (!existsSync(this.cfg.dir)) {
+      this.log(`${this.cfg.dir} is gone; leaving`);
+      return true;
+    }
+    if (this.runners.size === 0 && Date.now() - this.lastContact > this.cfg.idleExitMs) {
+      this.log(`no server for ${Math.round(this.cfg.idleExitMs / 1000)} s and no jobs; leaving`);
+      return true;
+    }
+    return false;
   }
 
   private async register(): Promise<void> {

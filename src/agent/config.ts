@@ -10,7 +10,8 @@ export const AgentConfig = z.object({
   token: z.string().min(1),
   node: z.string().min(1),
   dir: z.string().min(1),
-  pollWaitMs: z.number().int().positive().default(20_000),
+  /** With no server and no job for this long, the agent exits. */
+  idleExitMs: z.number().int().positive().default(15 * 60_000),
 });
 export type AgentConfig = z.infer<typeof AgentConfig>;
 
@@ -21,7 +22,7 @@ export function agentConfigFromEnv(env: NodeJS.ProcessEnv): AgentConfig {
     token: env.CAIRN_AGENT_TOKEN,
     node: env.CAIRN_AGENT_NODE,
     dir: env.CAIRN_AGENT_DIR,
-    pollWaitMs: env.CAIRN_AGENT_POLL_WAIT_MS ? Number(env.CAIRN_AGENT_POLL_WAIT_MS) : undefined,
+    idleExitMs: env.CAIRN_AGENT_IDLE_EXIT_MS ? Number(env.CAIRN_AGENT_IDLE_EXIT_MS) : undefined,
   });
   if (!parsed.success) {
     const first = parsed.error.issues[0];

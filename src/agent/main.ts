@@ -18,3 +18,5 @@ for (const sig of ['SIGTERM', 'SIGINT'] as const) {
   });
 }
 await agent.run();
+await agent.shutdown();
+process.exit(0);

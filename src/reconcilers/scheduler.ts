@@ -18,11 +18,13 @@ const BATCH = 200;
 export class Scheduler {
   private readonly store: Store;
   private readonly events: EventHub;
-  private readonly owner = `scheduler-${randomUUID()}`;
+  private readonly owner: string;
 
-  constructor(store: Store, events: EventHub) {
+  /** `owner` should survive a restart of the same server, so it can reclaim its own leases at once. */
+  constructor(store: Store, events: EventHub, owner: string) {
     this.store = store;
     this.events = events;
+    this.owner = owner;
   }
 
   /** One pass; returns how many jobs were placed. */

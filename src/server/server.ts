@@ -1,6 +1,6 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { type ServerFile, readServerFile, serverFilePath } from './server-file.ts';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { Store } from '../store/index.ts';
@@ -68,7 +68,7 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
   let app: FastifyInstance | null = null;
   const log = (msg: string, extra?: Record<string, unknown>) => app?.log.info(extra ?? {}, msg);
   const backends = createBackends({ store, dataDir: cfg.dataDir, serverUrl: () => url, log, local: cfg.local });
-  const scheduler = new Scheduler(store, events);
+  const scheduler = new Scheduler(store, events, `scheduler@${hostname()}:${cfg.dataDir}`);
   const schedulerLoop = loop(500, () => scheduler.tick(), (e) => app?.log.error({ err: e }, 'scheduler'));
   const services = {
     store,
