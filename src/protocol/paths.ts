@@ -5,6 +5,7 @@ import { CairnError } from './errors.ts';
  * no empty or `.` segments, no NUL, no backslashes. Used for manifests, artifacts, tar entries.
  */
 export function checkRelativePath(p: string, what = 'path'): string {
+  if (isPlainRelativePath(p)) return p;
   const bad = (why: string) => new CairnError('PathEscapesRoot', `${what} '${p}' ${why}`);
   if (typeof p !== 'string' || p.length === 0) throw bad('is empty');
   if (p.length > 4096) throw bad('is longer than 4096 characters');
@@ -30,4 +31,26 @@ export function linkStaysInside(linkPath: string, target: string): boolean {
     } else parts.push(seg);
   }
   return true;
+}
+
+/** The common case, checked with native substring searches; anything else gets the detailed check. */
+function isPlainRelativePath(p: string): boolean {
+  return (
+    typeof p === 'string' &&
+    p.length > 0 &&
+    p.length <= 4096 &&
+    p[0] !== '/' &&
+    p[p.length - 1] !== '/' &&
+    !p.includes('//') &&
+    !p.includes('\\') &&
+    !p.includes('\0') &&
+    !p.includes('/./') &&
+    !p.includes('/../') &&
+    p !== '.' &&
+    p !== '..' &&
+    !p.startsWith('./') &&
+    !p.startsWith('../') &&
+    !p.endsWith('/.') &&
+    !p.endsWith('/..')
+  );
 }

@@ -31,11 +31,13 @@ export async function uploadCode(client: CairnClient, codeDir: string, o: Omit<S
   const snap = await buildSnapshot(codeDir, o.snapshot);
   for (const w of snap.warnings) o.onWarning?.(w);
   const id = manifestId(snap.entries);
-  if (await client.snapshotExists(id)) return id;
+  const memory = new UploadMemory(o.snapshot?.cacheDir, client.url, snap.root);
+  const { snapshot: last, held } = memory.load();
+  // Unchanged since the last upload from here: nothing to send. Another unchanged tree the
+  // server already has costs one small request.
+  if (id === last || (last === null && (await client.snapshotExists(id)))) return id;
   const files = snap.entries.filter((e) => e.link === undefined);
   const all = [...new Set(files.map((e) => e.sha256))];
-  const memory = new UploadMemory(o.snapshot?.cacheDir, client.url, snap.root);
-  const held = memory.load();
   const upload = async (candidates: string[]) => {
     const missing = new Set(candidates.length ? await client.missingBlobs(candidates) : []);
     await putAll(client, snap.root, files.filter((e) => missing.delete(e.sha256)), o.onProgress); // one upload per distinct content
@@ -49,7 +51,7 @@ export async function uploadCode(client: CairnClient, codeDir: string, o: Omit<S
     await upload(all); // the server lost some of what it had: ask about everything
     created = await client.createSnapshot(snap.entries);
   }
-  memory.save(all);
+  memory.save(created.id, all);
   return created.id;
 }
 

@@ -13,23 +13,23 @@ export class UploadMemory {
     this.file = cacheDir ? join(cacheDir, `uploaded-${createHash('sha256').update(`${serverUrl}\0${root}`).digest('hex')}.txt`) : null;
   }
 
-  /** Hashes the server confirmed it holds; empty when nothing is remembered. */
-  load(): Set<string> {
-    if (!this.file) return new Set();
+  /** The last snapshot uploaded from this folder and the hashes the server confirmed it holds. */
+  load(): { snapshot: string | null; held: Set<string> } {
+    if (!this.file) return { snapshot: null, held: new Set() };
     try {
-      const text = readFileSync(this.file, 'utf8');
-      return new Set(text.length ? text.split('\n') : []);
+      const [snapshot, ...shas] = readFileSync(this.file, 'utf8').split('\n');
+      return { snapshot: snapshot || null, held: new Set(shas) };
     } catch {
-      return new Set();
+      return { snapshot: null, held: new Set() };
     }
   }
 
-  save(shas: Iterable<string>): void {
+  save(snapshot: string, shas: Iterable<string>): void {
     if (!this.file) return;
     try {
       mkdirSync(join(this.file, '..'), { recursive: true });
       const tmp = `${this.file}.${process.pid}.tmp`;
-      writeFileSync(tmp, [...shas].join('\n'));
+      writeFileSync(tmp, [snapshot, ...shas].join('\n'));
       renameSync(tmp, this.file);
     } catch {
       // only an optimisation

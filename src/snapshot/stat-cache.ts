@@ -28,7 +28,7 @@ export function cachePath(cacheDir: string, root: string): string {
 /**
  * Maps path -> [size, mtimeMs, ctimeMs, ino, sha256], stored as columns (a path list, one flat
  * number list, one string of concatenated hashes) in walk order. Columns parse and serialise
- * several times faster than an object of 10k small arrays, and since the next walk visits files in
+ * faster than an object of 10k small arrays, and since the next walk visits files in
  * the same order, lookups are mostly a compare with the next row instead of a hash-map probe.
  */
 export class StatCache {

@@ -23,9 +23,16 @@ export class JobsRepo {
     return new JobsRepo(trx);
   }
 
-  async insert(row: Insertable<JobsTable>, reason: string, at: string): Promise<void> {
-    await this.db.insertInto('jobs').values(row).execute();
-    await this.db.insertInto('job_events').values({ job_id: row.id, status: row.status, reason, at, attempt: null }).execute();
+  /** Runs `fn` atomically: inside the caller's transaction when there is one, else in its own. */
+  private atomically<T>(fn: (db: Db) => Promise<T>): Promise<T> {
+    return this.db.isTransaction ? fn(this.db) : (this.db as Kysely<Database>).transaction().execute(fn);
+  }
+
+  insert(row: Insertable<JobsTable>, reason: string, at: string): Promise<void> {
+    return this.atomically(async (db) => {
+      await db.insertInto('jobs').values(row).execute();
+      await db.insertInto('job_events').values({ job_id: row.id, status: row.status, reason, at, attempt: null }).execute();
+    });
   }
 
   getByName(workspace: string, name: string): Promise<JobRow | undefined> {
@@ -47,6 +54,7 @@ export class JobsRepo {
   /**
    * Moves a job to `status` and records why. Guarded: a job that already ended never moves,
    * and `from` (when given) must match, so two writers cannot both apply a transition.
+   * The update and its event commit together, so events are in the order the updates were applied.
    */
   async transition(
     id: string,
@@ -55,16 +63,18 @@ export class JobsRepo {
     at: string,
     opts: { from?: string[]; set?: Updateable<JobsTable>; attempt?: number | null } = {},
   ): Promise<boolean> {
-    let q = this.db
-      .updateTable('jobs')
-      .set({ ...opts.set, status, status_reason: reason })
-      .where('id', '=', id)
-      .where('status', 'not in', TERMINAL);
-    if (opts.from) q = q.where('status', 'in', opts.from);
-    const r = await q.executeTakeFirst();
-    if (Number(r.numUpdatedRows) === 0) return false;
-    await this.db.insertInto('job_events').values({ job_id: id, status, reason, at, attempt: opts.attempt ?? null }).execute();
-    return true;
+    return this.atomically(async (db) => {
+      let q = db
+        .updateTable('jobs')
+        .set({ ...opts.set, status, status_reason: reason })
+        .where('id', '=', id)
+        .where('status', 'not in', TERMINAL);
+      if (opts.from) q = q.where('status', 'in', opts.from);
+      const r = await q.executeTakeFirst();
+      if (Number(r.numUpdatedRows) === 0) return false;
+      await db.insertInto('job_events').values({ job_id: id, status, reason, at, attempt: opts.attempt ?? null }).execute();
+      return true;
+    });
   }
 
   update(id: string, set: Updateable<JobsTable>): Promise<unknown> {

@@ -2,10 +2,10 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AttemptReport, LogBatch, OutputsReport, RegisterRequest } from '../../protocol/agent.ts';
 import { CairnError } from '../../protocol/errors.ts';
 import { AGENT_API } from '../../protocol/routes.ts';
-import { MissingBlobsRequest, Sha256 } from '../../protocol/snapshot.ts';
+import { Sha256, parseMissingBlobs } from '../../protocol/snapshot.ts';
 import { bearerOf } from '../auth.ts';
 import type { Services } from '../services/index.ts';
-import { parse } from './validate.ts';
+import { parse, parseOr400 } from './validate.ts';
 
 type A = { Params: { id: string } };
 
@@ -44,7 +44,7 @@ export function agentRoutes(app: FastifyInstance, s: Services): void {
 
   app.post(`${AGENT_API}/blobs/missing`, async (req) => {
     await node(req);
-    return { missing: s.blobs.missing(parse(MissingBlobsRequest, req.body).sha256) };
+    return { missing: s.blobs.missing(parseOr400(parseMissingBlobs, req.body).sha256) };
   });
 
   app.put<{ Params: { sha: string } }>(`${AGENT_API}/blobs/:sha`, async (req, reply) => {

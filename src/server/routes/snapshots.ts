@@ -1,12 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import { CairnError } from '../../protocol/errors.ts';
 import { API } from '../../protocol/routes.ts';
-import { CreateSnapshotRequest, MissingBlobsRequest, Sha256 } from '../../protocol/snapshot.ts';
+import { Sha256, parseManifest, parseMissingBlobs } from '../../protocol/snapshot.ts';
 import type { Services } from '../services/index.ts';
-import { parse } from './validate.ts';
+import { parse, parseOr400 } from './validate.ts';
 
 export function snapshotRoutes(app: FastifyInstance, s: Services): void {
-  app.post(`${API}/workspaces/:ws/blobs/missing`, async (req) => ({ missing: s.snapshots.missing(parse(MissingBlobsRequest, req.body).sha256) }));
+  app.post(`${API}/workspaces/:ws/blobs/missing`, async (req) => ({ missing: s.snapshots.missing(parseOr400(parseMissingBlobs, req.body).sha256) }));
 
   app.put<{ Params: { ws: string; sha: string } }>(`${API}/workspaces/:ws/blobs/:sha`, async (req, reply) => {
     const sha = parse(Sha256, req.params.sha, 'blob name');
@@ -16,7 +16,7 @@ export function snapshotRoutes(app: FastifyInstance, s: Services): void {
   });
 
   app.post<{ Params: { ws: string } }>(`${API}/workspaces/:ws/snapshots`, async (req, reply) => {
-    const snap = await s.snapshots.create(req.params.ws, parse(CreateSnapshotRequest, req.body));
+    const snap = await s.snapshots.create(req.params.ws, parseOr400(parseManifest, req.body));
     reply.code(201);
     return snap;
   });

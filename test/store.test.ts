@@ -1,0 +1,683 @@
+// The store's conformance suite: one set of tests, run against SQLite and against a real
+// PostgreSQL (started by scripts/pg-up.sh, or CAIRN_TEST_PG_URL). Each test gets its own database.
+import { after, afterEach, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sql, type Insertable } from 'kysely';
+import { Store, isUniqueViolation } from '../src/store/index.ts';
+import type { AttemptsTable, JobsTable, NodesTable } from '../src/store/schema.ts';
+import type { NewLogLine } from '../src/store/logs.ts';
+import { freshDatabase, postgresUrl } from './helpers/pg.ts';
+
+const AT = '2025-01-01T00:00:00.000Z';
+const T0 = 1_735_689_600_000; // 2025-01-01 in ms: beyond 32 bits, like every time column we store
+
+let seq = 0;
+function job(o: Partial<Insertable<JobsTable>> = {}): Insertable<JobsTable> {
+  const n = ++seq;
+  return {
+    id: `job-${n}-${Math.random().toString(36).slice(2, 8)}`,
+    workspace: 'default',
+    name: `job-${n}`,
+    display_name: `Job ${n}`,
+    experiment_name: 'exp',
+    compute: 'local',
+    status: 'Queued',
+    status_reason: null,
+    spec: JSON.stringify({ command: 'python train.py' }),
+    snapshot_id: null,
+    git: null,
+    created_at: AT,
+    created_by: 'tester',
+    start_time: null,
+    end_time: null,
+    exit_code: null,
+    attempt: 0,
+    node: null,
+    token_hash: 'hash',
+    cancel_requested: 0,
+    lease_owner: null,
+    lease_until: null,
+    queued_at_ms: T0 + n,
+    ...o,
+  };
+}
+
+function attempt(o: Partial<Insertable<AttemptsTable>> & { job_id: string; number: number; node: string }): Insertable<AttemptsTable> {
+  return {
+    id: `${o.job_id}.${o.number}`,
+    state: 'assigned',
+    assignment: '{}',
+    assigned_at: AT,
+    ended_at: null,
+    outcome: null,
+    exit_code: null,
+    reason: null,
+    ...o,
+  };
+}
+
+function node(o: Partial<Insertable<NodesTable>> & { name: string }): Insertable<NodesTable> {
+  return {
+    workspace: 'default',
+    compute: 'pool',
+    state: 'ready',
+    shape: JSON.stringify({ cpus: 2, memory_gb: 4, gpus: 0 }),
+    slots: 2,
+    agent_version: '0.1.0',
+    token_hash: 'h',
+    pid: null,
+    last_heartbeat_ms: null,
+    registered_at: AT,
+    ...o,
+  };
+}
+
+const lines = (from: number, n: number, stream = 'stdout'): NewLogLine[] =>
+  Array.from({ length: n }, (_, i) => ({ stream, offset: (from + i) * 10, ts: AT, text: `line ${from + i}` }));
+
+async function count(store: Store, table: 'jobs' | 'job_events' | 'attempts' | 'log_lines' | 'nodes' | 'workspaces' | 'computes' | 'snapshots' | 'artifacts'): Promise<number> {
+  const r = await store.db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  return Number(r.n);
+}
+
+const ids = (rows: { id: string }[]) => rows.map((r) => r.id).sort();
+/** node:sqlite rows have a null prototype; compare them as plain objects. */
+const plain = <T extends object>(row: T | undefined) => (row === undefined ? undefined : { ...row });
+
+const pgAvailability = await postgresUrl();
+
+for (const dialect of ['sqlite', 'postgres'] as const) {
+  const skip = dialect === 'postgres' ? pgAvailability.skip : undefined;
+
+  describe(`store conformance (${dialect})`, { skip: skip ?? false }, () => {
+    const cleanups: (() => Promise<void>)[] = [];
+    const stores: Store[] = [];
+
+    /** A URL for a new, empty database of this dialect. */
+    async function freshUrl(): Promise<string> {
+      if (dialect === 'sqlite') {
+        const dir = mkdtempSync(join(tmpdir(), 'cairn-store-'));
+        cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+        return `sqlite:${join(dir, 'cairn.db')}`;
+      }
+      const fresh = await freshDatabase(pgAvailability.url!, 'cairn_store');
+      cleanups.push(fresh.drop);
+      return fresh.url;
+    }
+    async function open(url: string): Promise<Store> {
+      const s = await Store.open(url);
+      stores.push(s);
+      return s;
+    }
+    async function freshStore(): Promise<Store> {
+      return open(await freshUrl());
+    }
+    /**
+     * A second writer for races. PostgreSQL: another pool on the same database, as a second server
+     * process would have. SQLite: the same store, since one process has one connection (a second
+     * connection in the same process blocks the event loop waiting for a lock the first one holds).
+     */
+    async function racer(store: Store): Promise<Store> {
+      return store.dialect === 'postgres' ? open(await reopenUrl(store)) : store;
+    }
+
+    // Each test closes its stores and removes its database; dropping a PostgreSQL database waits
+    // for the closed pool's sessions to finish exiting, so those drops overlap the next test.
+    const dropping: Promise<unknown>[] = [];
+    async function cleanUp(): Promise<void> {
+      for (const s of stores.splice(0)) await s.close();
+      for (const c of cleanups.splice(0).reverse()) dropping.push(c().then(() => undefined, (err: unknown) => err));
+    }
+    afterEach(cleanUp);
+    after(async () => {
+      await cleanUp();
+      const failed = (await Promise.all(dropping)).filter((e) => e !== undefined);
+      if (failed.length > 0) throw new AggregateError(failed, `${failed.length} test database(s) could not be removed`);
+    });
+
+    describe('migrations', () => {
+      it('create every table on a fresh database; a second open is a no-op', async () => {
+        const url = await freshUrl();
+        const first = await open(url);
+        assert.equal(first.dialect, dialect);
+        for (const t of ['workspaces', 'computes', 'snapshots', 'jobs', 'job_events', 'attempts', 'log_lines', 'artifacts', 'nodes'] as const) {
+          assert.equal(await count(first, t), 0, `${t} exists and is empty`);
+        }
+        const applied = await sql<{ name: string; timestamp: string }>`select name, timestamp from kysely_migration order by name`.execute(first.db);
+        assert.deepEqual(applied.rows.map((r) => r.name), ['0001_core']);
+        await first.resources.ensureWorkspace('default', AT);
+        await first.jobs.insert(job({ name: 'survivor' }), 'created', AT);
+
+        const second = await open(url);
+        const again = await sql<{ name: string; timestamp: string }>`select name, timestamp from kysely_migration order by name`.execute(second.db);
+        assert.deepEqual(again.rows, applied.rows, 'no migration ran again');
+        assert.equal((await second.jobs.getByName('default', 'survivor'))?.name, 'survivor', 'data kept');
+        assert.equal(await count(second, 'workspaces'), 1);
+      });
+    });
+
+    describe('jobs', () => {
+      it('insert, getByName and getById return the row as written, with its creation event', async () => {
+        const store = await freshStore();
+        const row = job({ name: 'alpha', git: JSON.stringify({ branch: 'main' }), snapshot_id: 'snap-1' });
+        await store.jobs.insert(row, 'submitted', AT);
+        const got = plain(await store.jobs.getByName('default', 'alpha'));
+        assert.deepEqual(got, { ...row });
+        assert.deepEqual(plain(await store.jobs.getById(row.id)), got);
+        assert.equal(await store.jobs.getByName('default', 'missing'), undefined);
+        assert.equal(await store.jobs.getByName('other', 'alpha'), undefined);
+        assert.deepEqual((await store.jobs.events(row.id)).map(plain), [{ status: 'Queued', reason: 'submitted', at: AT, attempt: null }]);
+      });
+
+      it('a duplicate name in the same workspace is a unique violation and writes nothing', async () => {
+        const store = await freshStore();
+        const first = job({ name: 'dup' });
+        await store.jobs.insert(first, 'submitted', AT);
+        const second = job({ name: 'dup' });
+        await assert.rejects(store.jobs.insert(second, 'submitted', AT), (err) => {
+          assert.equal(isUniqueViolation(err), true, `not a unique violation: ${String(err)}`);
+          return true;
+        });
+        // The same inside a transaction, as the services call it.
+        await assert.rejects(
+          store.transaction((trx) => store.jobs.with(trx).insert(job({ name: 'dup' }), 'submitted', AT)),
+          (err) => isUniqueViolation(err),
+        );
+        assert.equal(await count(store, 'jobs'), 1);
+        assert.equal(await count(store, 'job_events'), 1);
+        assert.equal(await store.jobs.getById(second.id), undefined);
+        assert.deepEqual(await store.jobs.events(second.id), []);
+        assert.equal((await store.jobs.getByName('default', 'dup'))?.id, first.id);
+
+        const elsewhere = job({ name: 'dup', workspace: 'team-b' });
+        await store.jobs.insert(elsewhere, 'submitted', AT);
+        assert.equal((await store.jobs.getByName('team-b', 'dup'))?.id, elsewhere.id);
+        assert.equal(await count(store, 'jobs'), 2);
+        assert.equal(await count(store, 'job_events'), 2);
+      });
+
+      it('isUniqueViolation is false for other errors', async () => {
+        const store = await freshStore();
+        await assert.rejects(sql`select * from no_such_table`.execute(store.db), (err) => {
+          assert.equal(isUniqueViolation(err), false);
+          return true;
+        });
+        assert.equal(isUniqueViolation(new Error('boom')), false);
+        assert.equal(isUniqueViolation(undefined), false);
+      });
+
+      it('transition is guarded: from must match, a terminal job never moves; events keep order and attempt', async () => {
+        const store = await freshStore();
+        const row = job();
+        await store.jobs.insert(row, 'submitted', AT);
+        const at = (s: number) => new Date(Date.parse(AT) + s * 1000).toISOString();
+
+        assert.equal(await store.jobs.transition(row.id, 'Provisioning', 'placed', at(1), { from: ['Queued'], attempt: 1 }), true);
+        assert.equal(await store.jobs.transition(row.id, 'Provisioning', 'placed twice', at(2), { from: ['Queued'], attempt: 1 }), false, 'from mismatch');
+        assert.equal(
+          await store.jobs.transition(row.id, 'Running', null, at(3), { from: ['Provisioning', 'Preparing'], attempt: 1, set: { start_time: at(3), node: 'n1', attempt: 1 } }),
+          true,
+        );
+        assert.equal(await store.jobs.transition(row.id, 'Preempted', 'spot reclaimed', at(4), { attempt: 1 }), true);
+        assert.equal(await store.jobs.transition(row.id, 'Queued', 'retry', at(5), { from: ['Preempted'], attempt: 2, set: { attempt: 2 } }), true);
+        assert.equal(await store.jobs.transition(row.id, 'Running', null, at(6), { attempt: 2 }), true);
+        assert.equal(
+          await store.jobs.transition(row.id, 'Completed', 'exit 0', at(7), { from: ['Running'], attempt: 2, set: { end_time: at(7), exit_code: 0 } }),
+          true,
+        );
+        for (const status of ['Running', 'Failed', 'Canceled', 'Queued', 'Completed']) {
+          assert.equal(await store.jobs.transition(row.id, status, 'late', at(8), { attempt: 2 }), false, `Completed -> ${status}`);
+          assert.equal(await store.jobs.transition(row.id, status, 'late', at(8), { from: ['Completed'] }), false, `Completed -> ${status} with from`);
+        }
+        assert.equal(await store.jobs.transition('no-such-job', 'Running', null, at(9)), false);
+
+        const got = await store.jobs.getById(row.id);
+        assert.equal(got?.status, 'Completed');
+        assert.equal(got?.status_reason, 'exit 0');
+        assert.equal(got?.exit_code, 0);
+        assert.equal(got?.start_time, at(3));
+        assert.equal(got?.end_time, at(7));
+        assert.equal(got?.node, 'n1');
+        assert.equal(got?.attempt, 2);
+        assert.deepEqual((await store.jobs.events(row.id)).map(plain), [
+          { status: 'Queued', reason: 'submitted', at: AT, attempt: null },
+          { status: 'Provisioning', reason: 'placed', at: at(1), attempt: 1 },
+          { status: 'Running', reason: null, at: at(3), attempt: 1 },
+          { status: 'Preempted', reason: 'spot reclaimed', at: at(4), attempt: 1 },
+          { status: 'Queued', reason: 'retry', at: at(5), attempt: 2 },
+          { status: 'Running', reason: null, at: at(6), attempt: 2 },
+          { status: 'Completed', reason: 'exit 0', at: at(7), attempt: 2 },
+        ]);
+
+        for (const terminal of ['Failed', 'Canceled']) {
+          const j = job();
+          await store.jobs.insert(j, 'submitted', AT);
+          assert.equal(await store.jobs.transition(j.id, terminal, 'why', at(1)), true);
+          assert.equal(await store.jobs.transition(j.id, 'Queued', 'again', at(2)), false);
+          assert.equal((await store.jobs.getById(j.id))?.status, terminal);
+          assert.equal((await store.jobs.events(j.id)).length, 2);
+        }
+      });
+
+      it('concurrent transitions from the same state: exactly one wins', async () => {
+        const store = await freshStore();
+        const other = await racer(store);
+        const row = job();
+        await store.jobs.insert(row, 'submitted', AT);
+        const results = await Promise.all([
+          store.jobs.transition(row.id, 'Provisioning', 'a', AT, { from: ['Queued'] }),
+          other.jobs.transition(row.id, 'Canceled', 'b', AT, { from: ['Queued'] }),
+          store.jobs.transition(row.id, 'Failed', 'c', AT, { from: ['Queued'] }),
+        ]);
+        assert.equal(results.filter(Boolean).length, 1, JSON.stringify(results));
+        assert.equal((await store.jobs.events(row.id)).length, 2);
+      });
+
+      it('racing unguarded transitions: the last event always names the status the job ended in', async () => {
+        const store = await freshStore();
+        const other = await racer(store);
+        const rows = Array.from({ length: 60 }, () => job({ status: 'Running' }));
+        for (const r of rows) await store.jobs.insert(r, 'submitted', AT);
+        await Promise.all(
+          rows.flatMap((r, i) => [
+            store.jobs.transition(r.id, 'NotResponding', `a${i}`, AT, { attempt: 1 }),
+            other.jobs.transition(r.id, 'Running', `b${i}`, AT, { attempt: 1 }),
+            store.jobs.transition(r.id, 'Finalizing', `c${i}`, AT, { attempt: 1 }),
+          ]),
+        );
+        for (const r of rows) {
+          const got = await store.jobs.getById(r.id);
+          const events = await store.jobs.events(r.id);
+          assert.equal(events.length, 4);
+          const last = events[events.length - 1];
+          assert.deepEqual([last.status, last.reason], [got?.status, got?.status_reason], `job ${r.id}: ${JSON.stringify(events)}`);
+        }
+      });
+
+      it('list filters by status, experiment and compute, newest first, with a limit, within the workspace', async () => {
+        const store = await freshStore();
+        const rows = [
+          job({ name: 'a', status: 'Queued', experiment_name: 'e1', compute: 'local', queued_at_ms: T0 + 1 }),
+          job({ name: 'b', status: 'Running', experiment_name: 'e1', compute: 'gpu', queued_at_ms: T0 + 2 }),
+          job({ name: 'c', status: 'Completed', experiment_name: 'e2', compute: 'gpu', queued_at_ms: T0 + 3 }),
+          job({ name: 'd', status: 'Failed', experiment_name: 'e2', compute: 'local', queued_at_ms: T0 + 4 }),
+          job({ name: 'e', status: 'Queued', experiment_name: 'e1', compute: 'gpu', queued_at_ms: T0 + 5 }),
+          job({ name: 'x', workspace: 'other', status: 'Queued', experiment_name: 'e1', compute: 'gpu', queued_at_ms: T0 + 6 }),
+        ];
+        for (const r of rows) await store.jobs.insert(r, 'submitted', AT);
+        const names = async (f: Parameters<Store['jobs']['list']>[0]) => (await store.jobs.list(f)).map((r) => r.name);
+
+        assert.deepEqual(await names({ workspace: 'default' }), ['e', 'd', 'c', 'b', 'a']);
+        assert.deepEqual(await names({ workspace: 'default', statuses: ['Queued'] }), ['e', 'a']);
+        assert.deepEqual(await names({ workspace: 'default', statuses: ['Running', 'Completed', 'Failed'] }), ['d', 'c', 'b']);
+        assert.deepEqual(await names({ workspace: 'default', statuses: [] }), ['e', 'd', 'c', 'b', 'a'], 'an empty status list does not filter');
+        assert.deepEqual(await names({ workspace: 'default', experiment_name: 'e1' }), ['e', 'b', 'a']);
+        assert.deepEqual(await names({ workspace: 'default', compute: 'gpu' }), ['e', 'c', 'b']);
+        assert.deepEqual(await names({ workspace: 'default', compute: 'gpu', experiment_name: 'e1', statuses: ['Queued'] }), ['e']);
+        assert.deepEqual(await names({ workspace: 'default', limit: 2 }), ['e', 'd']);
+        assert.deepEqual(await names({ workspace: 'default', experiment_name: 'nope' }), []);
+        assert.deepEqual(await names({ workspace: 'other' }), ['x']);
+        assert.deepEqual(await names({ workspace: 'empty' }), []);
+      });
+
+      it('list breaks ties in queue time by id, newest first', async () => {
+        const store = await freshStore();
+        for (const id of ['j-1', 'j-3', 'j-2']) await store.jobs.insert(job({ id, name: id, queued_at_ms: T0 }), 'submitted', AT);
+        assert.deepEqual((await store.jobs.list({ workspace: 'default' })).map((r) => r.id), ['j-3', 'j-2', 'j-1']);
+      });
+    });
+
+    describe('claimQueued', () => {
+      it('two owners racing get disjoint sets that cover every queued job', async () => {
+        const store = await freshStore();
+        // Two connections on both dialects: claiming takes no transaction, so SQLite's may interleave.
+        const other = await open(store.dialect === 'sqlite' ? store.where : await reopenUrl(store));
+        for (let round = 0; round < 5; round++) {
+          const queued = Array.from({ length: 30 }, () => job());
+          for (const r of queued) await store.jobs.insert(r, 'submitted', AT);
+          const now = T0 + 1_000_000 * (round + 1);
+          const [a, b] = await Promise.all([store.jobs.claimQueued(`a${round}`, now, now + 30_000, 100), other.jobs.claimQueued(`b${round}`, now, now + 30_000, 100)]);
+          const aIds = new Set(a.map((r) => r.id));
+          for (const r of b) assert.equal(aIds.has(r.id), false, `${r.id} claimed by both owners`);
+          assert.deepEqual([...ids(a), ...ids(b)].sort(), ids(queued), 'every queued job claimed by exactly one owner');
+          for (const r of a) assert.equal(r.lease_owner, `a${round}`);
+          for (const r of b) assert.equal(r.lease_owner, `b${round}`);
+          const stored = await store.db.selectFrom('jobs').select(['id', 'lease_owner', 'lease_until']).where('id', 'in', ids(queued)).execute();
+          for (const s of stored) {
+            assert.equal(s.lease_owner, aIds.has(s.id) ? `a${round}` : `b${round}`);
+            assert.equal(s.lease_until, now + 30_000);
+          }
+          // Done with them: move them on so the next round starts from a clean queue.
+          for (const r of queued) await store.jobs.transition(r.id, 'Provisioning', null, AT, { from: ['Queued'] });
+        }
+      });
+
+      it('claims in queue order up to the limit', async () => {
+        const store = await freshStore();
+        const rows = [job({ queued_at_ms: T0 + 30 }), job({ queued_at_ms: T0 + 10 }), job({ queued_at_ms: T0 + 20 })];
+        for (const r of rows) await store.jobs.insert(r, 'submitted', AT);
+        const got = await store.jobs.claimQueued('o', T0, T0 + 1000, 2);
+        assert.deepEqual(got.map((r) => r.id), [rows[1].id, rows[2].id]);
+        assert.deepEqual(await store.jobs.claimQueued('p', T0, T0 + 1000, 10).then((r) => r.map((x) => x.id)), [rows[0].id]);
+      });
+
+      it('an expired lease is claimable by another owner; a live one is not', async () => {
+        const store = await freshStore();
+        const row = job();
+        await store.jobs.insert(row, 'submitted', AT);
+        const now = T0 + 5_000_000;
+        assert.deepEqual(ids(await store.jobs.claimQueued('a', now, now + 10_000, 10)), [row.id]);
+        assert.deepEqual(await store.jobs.claimQueued('b', now + 1, now + 20_000, 10), [], 'live lease of a');
+        assert.deepEqual(await store.jobs.claimQueued('b', now + 10_000, now + 20_000, 10), [], 'a lease is live up to its expiry');
+        const taken = await store.jobs.claimQueued('b', now + 10_001, now + 40_000, 10);
+        assert.deepEqual(ids(taken), [row.id], 'expired lease taken over');
+        assert.equal(taken[0].lease_owner, 'b');
+        assert.equal(taken[0].lease_until, now + 40_000);
+        assert.deepEqual(await store.jobs.claimQueued('a', now + 10_002, now + 50_000, 10), [], 'the old owner lost it');
+        // The owner renews its own live lease.
+        const renewed = await store.jobs.claimQueued('b', now + 10_003, now + 60_000, 10);
+        assert.deepEqual(ids(renewed), [row.id]);
+        assert.equal(renewed[0].lease_until, now + 60_000);
+        // After releasing, anyone may claim.
+        await store.jobs.releaseLease(row.id, 'a'); // not a's: nothing happens
+        assert.deepEqual(await store.jobs.claimQueued('c', now + 10_004, now + 70_000, 10), []);
+        await store.jobs.releaseLease(row.id, 'b');
+        assert.deepEqual(ids(await store.jobs.claimQueued('c', now + 10_005, now + 70_000, 10)), [row.id]);
+      });
+
+      it('never claims a job that is not Queued', async () => {
+        const store = await freshStore();
+        const statuses = ['Provisioning', 'Preparing', 'Running', 'Finalizing', 'Completed', 'Failed', 'Canceled', 'CancelRequested', 'NotResponding', 'Preempted'];
+        for (const status of statuses) await store.jobs.insert(job({ status }), 'submitted', AT);
+        const expired = job({ status: 'Running', lease_owner: 'dead', lease_until: T0 });
+        await store.jobs.insert(expired, 'submitted', AT);
+        const queued = job();
+        await store.jobs.insert(queued, 'submitted', AT);
+        assert.deepEqual(ids(await store.jobs.claimQueued('o', T0 + 1_000_000, T0 + 2_000_000, 100)), [queued.id]);
+        // A job that leaves Queued while leased is not claimed again, by anyone.
+        await store.jobs.transition(queued.id, 'Canceled', 'user', AT);
+        assert.deepEqual(await store.jobs.claimQueued('o', T0 + 1_000_001, T0 + 2_000_000, 100), []);
+        assert.deepEqual(await store.jobs.claimQueued('p', T0 + 9_000_000, T0 + 9_100_000, 100), []);
+      });
+    });
+
+    describe('attempts', () => {
+      it('insert, get, attemptsOnNode, busySlots and a guarded updateAttempt', async () => {
+        const store = await freshStore();
+        const j1 = job();
+        const j2 = job();
+        await store.jobs.insert(j1, 'submitted', AT);
+        await store.jobs.insert(j2, 'submitted', AT);
+        const a1 = attempt({ job_id: j1.id, number: 1, node: 'n1', assigned_at: '2025-01-01T00:00:02.000Z', assignment: JSON.stringify({ command: 'x' }) });
+        const a2 = attempt({ job_id: j2.id, number: 1, node: 'n1', assigned_at: '2025-01-01T00:00:01.000Z', state: 'running' });
+        const a3 = attempt({ job_id: j1.id, number: 2, node: 'n2', state: 'ended', outcome: 'failed', exit_code: 137, ended_at: AT, reason: 'OOM' });
+        for (const a of [a1, a2, a3]) await store.jobs.insertAttempt(a);
+
+        assert.deepEqual(plain(await store.jobs.getAttempt(a1.id)), a1);
+        assert.deepEqual(plain(await store.jobs.getAttempt(a3.id)), a3);
+        assert.equal(await store.jobs.getAttempt('nope'), undefined);
+        await assert.rejects(store.jobs.insertAttempt(attempt({ id: 'other-id', job_id: j1.id, number: 1, node: 'n3' })), (e) => isUniqueViolation(e));
+
+        assert.deepEqual((await store.jobs.attemptsOnNode('n1', ['assigned', 'running'])).map((a) => a.id), [a2.id, a1.id], 'oldest first');
+        assert.deepEqual((await store.jobs.attemptsOnNode('n1', ['running'])).map((a) => a.id), [a2.id]);
+        assert.deepEqual(await store.jobs.attemptsOnNode('n2', ['assigned', 'running']), []);
+        assert.deepEqual(await store.jobs.attemptsOnNode('n9', ['assigned']), []);
+
+        assert.deepEqual(await store.jobs.busySlots(['n1', 'n2', 'n3']), new Map([['n1', 2], ['n2', 0], ['n3', 0]]));
+        assert.deepEqual(await store.jobs.busySlots([]), new Map());
+
+        assert.equal(await store.jobs.updateAttempt(a1.id, { state: 'accepted' }, ['assigned']), true);
+        assert.equal(await store.jobs.updateAttempt(a1.id, { state: 'accepted' }, ['assigned']), false, 'state already moved');
+        assert.equal(await store.jobs.updateAttempt(a1.id, { state: 'running' }, ['accepted']), true);
+        assert.equal(await store.jobs.updateAttempt(a1.id, { state: 'ended', outcome: 'completed', exit_code: 0, ended_at: AT }, ['running', 'finalizing']), true);
+        assert.equal(await store.jobs.updateAttempt(a1.id, { state: 'running' }, ['assigned', 'accepted', 'running']), false, 'an ended attempt stays ended');
+        assert.equal(await store.jobs.updateAttempt('nope', { state: 'running' }), false);
+        assert.equal(await store.jobs.updateAttempt(a2.id, { reason: 'note' }), true, 'no guard');
+        const got = await store.jobs.getAttempt(a1.id);
+        assert.equal(got?.state, 'ended');
+        assert.equal(got?.outcome, 'completed');
+        assert.equal(got?.exit_code, 0);
+        assert.deepEqual(await store.jobs.busySlots(['n1']), new Map([['n1', 1]]));
+      });
+    });
+
+    describe('logs', () => {
+      it('append is idempotent per (attempt, stream, offset) and returns only new lines, in seq order', async () => {
+        const store = await freshStore();
+        const first = await store.logs.append('j1', 1, lines(0, 3));
+        assert.equal(first.length, 3);
+        assert.deepEqual(first.map((l) => [l.attempt, l.stream, l.offset, l.ts, l.text]), lines(0, 3).map((l) => [1, l.stream, l.offset, l.ts, l.text]));
+        for (let i = 1; i < first.length; i++) assert.ok(first[i].seq > first[i - 1].seq, 'seq increases');
+
+        assert.deepEqual(await store.logs.append('j1', 1, lines(0, 3)), [], 'a re-send adds nothing');
+        const mixed = await store.logs.append('j1', 1, lines(1, 4)); // lines 1..4: 1, 2 known, 3, 4 new
+        assert.deepEqual(mixed.map((l) => l.text), ['line 3', 'line 4']);
+        assert.ok(mixed[0].seq > first[2].seq);
+        assert.ok(mixed[1].seq > mixed[0].seq);
+
+        // The same offset in another stream or another attempt is another line.
+        assert.equal((await store.logs.append('j1', 1, lines(0, 1, 'stderr'))).length, 1);
+        assert.equal((await store.logs.append('j1', 2, lines(0, 1))).length, 1);
+        assert.equal((await store.logs.append('j2', 1, lines(0, 1))).length, 1);
+        assert.deepEqual(await store.logs.append('j1', 1, []), []);
+
+        const all = await store.logs.read('j1', 0, 1000);
+        assert.deepEqual(all.map((l) => `${l.attempt}/${l.stream}/${l.text}`), [
+          '1/stdout/line 0',
+          '1/stdout/line 1',
+          '1/stdout/line 2',
+          '1/stdout/line 3',
+          '1/stdout/line 4',
+          '1/stderr/line 0',
+          '2/stdout/line 0',
+        ]);
+        assert.equal(await count(store, 'log_lines'), 8);
+      });
+
+      it('a re-send inside one call with duplicates of itself stores each line once', async () => {
+        const store = await freshStore();
+        const batch = [...lines(0, 3), ...lines(1, 2)];
+        const got = await store.logs.append('j', 1, batch);
+        assert.deepEqual(got.map((l) => l.text), ['line 0', 'line 1', 'line 2']);
+        assert.equal(await count(store, 'log_lines'), 3);
+      });
+
+      it('2,000 lines in one call are stored in chunks, in order; read pages through them', async () => {
+        const store = await freshStore();
+        const batch = lines(0, 2000);
+        const got = await store.logs.append('big', 1, batch);
+        assert.equal(got.length, 2000);
+        assert.deepEqual(got.map((l) => l.text), batch.map((l) => l.text), 'returned in the order sent');
+        for (let i = 1; i < got.length; i++) assert.ok(got[i].seq > got[i - 1].seq, `seq increases at ${i}`);
+        assert.deepEqual(await store.logs.append('big', 1, batch), [], 'a re-send of 2,000 adds nothing');
+        assert.equal(await count(store, 'log_lines'), 2000);
+
+        const pages: number[] = [];
+        const read: string[] = [];
+        let after = 0;
+        for (;;) {
+          const page = await store.logs.read('big', after, 300);
+          if (page.length === 0) break;
+          pages.push(page.length);
+          read.push(...page.map((l) => l.text));
+          for (const l of page) assert.ok(l.seq > after);
+          after = page[page.length - 1].seq;
+        }
+        assert.deepEqual(pages, [300, 300, 300, 300, 300, 300, 200]);
+        assert.deepEqual(read, batch.map((l) => l.text));
+
+        const mid = got[999].seq;
+        const tail = await store.logs.read('big', mid, 5);
+        assert.deepEqual(tail.map((l) => l.text), ['line 1000', 'line 1001', 'line 1002', 'line 1003', 'line 1004']);
+        assert.deepEqual(await store.logs.read('big', got[1999].seq, 10), []);
+        assert.deepEqual(await store.logs.read('other', 0, 10), []);
+      });
+
+      it('offsets beyond 32 bits round-trip as JS numbers', async () => {
+        const store = await freshStore();
+        const big = 5_000_000_000;
+        const got = await store.logs.append('j', 1, [
+          { stream: 'stdout', offset: big, ts: AT, text: 'far' },
+          { stream: 'stdout', offset: Number.MAX_SAFE_INTEGER, ts: AT, text: 'farthest' },
+        ]);
+        assert.deepEqual(got.map((l) => l.offset), [big, Number.MAX_SAFE_INTEGER]);
+        for (const l of got) {
+          assert.equal(typeof l.offset, 'number');
+          assert.equal(typeof l.seq, 'number');
+        }
+        const read = await store.logs.read('j', 0, 10);
+        assert.deepEqual(read.map((l) => l.offset), [big, Number.MAX_SAFE_INTEGER]);
+        assert.equal(typeof read[0].offset, 'number');
+        assert.deepEqual(await store.logs.append('j', 1, [{ stream: 'stdout', offset: big, ts: AT, text: 'far' }]), []);
+      });
+
+      it('unicode text round-trips exactly', async () => {
+        const store = await freshStore();
+        const texts = [
+          'ascii',
+          'Grüße, naïve café — “quotes” ‘single’ … ½ °C',
+          '日本語のログ行 / 中文日志 / 한국어',
+          'emoji 🚀🔥👩‍👩‍👧‍👦 🇫🇷 astral 𝔘𝔫𝔦𝔠𝔬𝔡𝔢',
+          'e\u0301 combining, zero\u200bwidth, bidi \u202eRTL\u202c, مرحبا, שלום',
+          "quotes ' \" \\ backslash; DROP TABLE log_lines; --",
+          'tabs\tand\rcarriage return',
+          '',
+          '\u{10FFFF} last code point, \uFFFD replacement',
+          'x'.repeat(100_000) + 'é',
+        ];
+        const sent = texts.map((text, i) => ({ stream: 'stdout', offset: i, ts: '2025-01-01T00:00:00.000+09:00', text }));
+        const got = await store.logs.append('u', 1, sent);
+        assert.deepEqual(got.map((l) => l.text), texts);
+        const read = await store.logs.read('u', 0, 100);
+        assert.deepEqual(read.map((l) => l.text), texts);
+        assert.equal(read[0].ts, '2025-01-01T00:00:00.000+09:00');
+        // Unicode in other text columns too.
+        const j = job({ name: 'ünïcödé-名前', display_name: '🚀 run', experiment_name: 'эксперимент' });
+        await store.jobs.insert(j, 'soumis — ok ✓', AT);
+        const back = await store.jobs.getByName('default', 'ünïcödé-名前');
+        assert.equal(back?.display_name, '🚀 run');
+        assert.deepEqual(await store.jobs.list({ workspace: 'default', experiment_name: 'эксперимент' }).then((r) => r.map((x) => x.id)), [j.id]);
+        assert.equal((await store.jobs.events(j.id))[0].reason, 'soumis — ok ✓');
+      });
+    });
+
+    describe('nodes', () => {
+      it('upsert inserts then updates the same name; get, forCompute and all', async () => {
+        const store = await freshStore();
+        await store.nodes.upsert(node({ name: 'n1', state: 'starting', slots: 1 }));
+        await store.nodes.upsert(node({ name: 'n2', compute: 'other' }));
+        assert.equal((await store.nodes.get('n1'))?.state, 'starting');
+        await store.nodes.upsert(node({ name: 'n1', state: 'ready', slots: 4, pid: 4242, last_heartbeat_ms: T0 + 7, agent_version: '0.2.0' }));
+        assert.equal(await count(store, 'nodes'), 2);
+        assert.deepEqual(plain(await store.nodes.get('n1')), {
+          ...node({ name: 'n1', state: 'ready', slots: 4, pid: 4242, last_heartbeat_ms: T0 + 7, agent_version: '0.2.0' }),
+        });
+        assert.equal(await store.nodes.get('nope'), undefined);
+        assert.deepEqual((await store.nodes.forCompute('default', 'pool')).map((n) => n.name), ['n1']);
+        assert.deepEqual((await store.nodes.forCompute('other-ws', 'pool')).map((n) => n.name), []);
+        assert.deepEqual((await store.nodes.all()).map((n) => n.name), ['n1', 'n2']);
+        await store.nodes.update('n2', { state: 'stopped', pid: null });
+        assert.equal((await store.nodes.get('n2'))?.state, 'stopped');
+      });
+
+      it('silentSince lists ready nodes whose last heartbeat is older than the deadline, or missing', async () => {
+        const store = await freshStore();
+        const deadline = T0 + 10_000;
+        await store.nodes.upsert(node({ name: 'fresh', last_heartbeat_ms: deadline + 1 }));
+        await store.nodes.upsert(node({ name: 'edge', last_heartbeat_ms: deadline }));
+        await store.nodes.upsert(node({ name: 'stale', last_heartbeat_ms: deadline - 1 }));
+        await store.nodes.upsert(node({ name: 'never', last_heartbeat_ms: null }));
+        await store.nodes.upsert(node({ name: 'stopped', state: 'stopped', last_heartbeat_ms: T0 }));
+        await store.nodes.upsert(node({ name: 'unreachable', state: 'unreachable', last_heartbeat_ms: T0 }));
+        assert.deepEqual((await store.nodes.silentSince(deadline)).map((n) => n.name).sort(), ['never', 'stale']);
+        await store.nodes.update('stale', { last_heartbeat_ms: deadline + 5 });
+        assert.deepEqual((await store.nodes.silentSince(deadline)).map((n) => n.name), ['never']);
+      });
+    });
+
+    describe('resources', () => {
+      it('ensureWorkspace and ensureCompute are idempotent: the first write wins', async () => {
+        const store = await freshStore();
+        await store.resources.ensureWorkspace('default', AT);
+        await store.resources.ensureWorkspace('default', '2030-01-01T00:00:00.000Z');
+        await store.resources.ensureWorkspace('team', AT);
+        assert.equal(await count(store, 'workspaces'), 2);
+        const ws = await store.db.selectFrom('workspaces').selectAll().where('name', '=', 'default').executeTakeFirst();
+        assert.equal(ws?.created_at, AT);
+
+        const compute = { workspace: 'default', name: 'local', type: 'local', spec: '{"a":1}', provisioning_state: 'Succeeded', created_at: AT };
+        await store.resources.ensureCompute(compute);
+        await store.resources.ensureCompute({ ...compute, spec: '{"a":2}', provisioning_state: 'Creating' });
+        await store.resources.ensureCompute({ ...compute, workspace: 'team' });
+        await store.resources.ensureCompute({ ...compute, name: 'gpu', type: 'amlcompute' });
+        assert.deepEqual(plain(await store.resources.getCompute('default', 'local')), compute);
+        assert.equal(await store.resources.getCompute('default', 'nope'), undefined);
+        assert.deepEqual((await store.resources.listComputes('default')).map((c) => c.name), ['gpu', 'local']);
+        assert.deepEqual((await store.resources.listComputes('team')).map((c) => c.name), ['local']);
+        assert.equal(await count(store, 'computes'), 3);
+      });
+
+      it('putSnapshot is idempotent; large sizes round-trip as numbers', async () => {
+        const store = await freshStore();
+        const snap = { id: 'sha256:abc', workspace: 'default', file_count: 10_000, total_size: 5_000_000_000, created_at: AT };
+        await store.resources.putSnapshot(snap);
+        await store.resources.putSnapshot({ ...snap, file_count: 1, created_at: '2030-01-01T00:00:00.000Z' });
+        assert.equal(await count(store, 'snapshots'), 1);
+        const got = await store.resources.getSnapshot('sha256:abc');
+        assert.deepEqual(plain(got), snap);
+        assert.equal(typeof got?.total_size, 'number');
+        assert.equal(await store.resources.getSnapshot('nope'), undefined);
+      });
+
+      it('putArtifacts replaces size and sha256 on the same path and chunks large batches', async () => {
+        const store = await freshStore();
+        await store.resources.putArtifacts('j1', [
+          { path: 'outputs/model.pt', size: 10, sha256: 'a'.repeat(64) },
+          { path: 'outputs/metrics.json', size: 2, sha256: 'b'.repeat(64) },
+        ]);
+        await store.resources.putArtifacts('j1', [{ path: 'outputs/model.pt', size: 5_000_000_000, sha256: 'c'.repeat(64) }]);
+        await store.resources.putArtifacts('j2', [{ path: 'outputs/model.pt', size: 1, sha256: 'd'.repeat(64) }]);
+        assert.deepEqual((await store.resources.artifacts('j1')).map(plain), [
+          { job_id: 'j1', path: 'outputs/metrics.json', size: 2, sha256: 'b'.repeat(64) },
+          { job_id: 'j1', path: 'outputs/model.pt', size: 5_000_000_000, sha256: 'c'.repeat(64) },
+        ]);
+        assert.equal((await store.resources.artifacts('j2'))[0].size, 1);
+        await store.resources.putArtifacts('j3', []);
+
+        const many = Array.from({ length: 1234 }, (_, i) => ({ path: `outputs/f${String(i).padStart(5, '0')}-ü.bin`, size: i, sha256: i.toString(16).padStart(64, '0') }));
+        await store.resources.putArtifacts('j3', many);
+        await store.resources.putArtifacts('j3', many.map((a) => ({ ...a, size: a.size + 1 })));
+        const got = await store.resources.artifacts('j3');
+        assert.equal(got.length, 1234);
+        assert.deepEqual(got.map((a) => a.size), many.map((a) => a.size + 1));
+      });
+    });
+
+    describe('large numbers', () => {
+      it('millisecond times and leases beyond 32 bits round-trip as numbers on jobs and nodes', async () => {
+        const store = await freshStore();
+        const row = job({ queued_at_ms: 5_000_000_000_000, lease_owner: 'o', lease_until: 5_000_000_000_123 });
+        await store.jobs.insert(row, 'submitted', AT);
+        const got = await store.jobs.getById(row.id);
+        assert.equal(got?.queued_at_ms, 5_000_000_000_000);
+        assert.equal(got?.lease_until, 5_000_000_000_123);
+        assert.equal(typeof got?.queued_at_ms, 'number');
+        await store.nodes.upsert(node({ name: 'n', last_heartbeat_ms: 5_000_000_000_001 }));
+        const n = await store.nodes.get('n');
+        assert.equal(n?.last_heartbeat_ms, 5_000_000_000_001);
+        assert.equal(typeof n?.last_heartbeat_ms, 'number');
+      });
+    });
+  });
+}
+
+/** The PostgreSQL URL a store was opened on is not kept with credentials; tests know theirs. */
+async function reopenUrl(store: Store): Promise<string> {
+  const r = await sql<{ db: string }>`select current_database() as db`.execute(store.db);
+  const base = new URL(pgAvailability.url!);
+  base.pathname = `/${r.rows[0].db}`;
+  return base.toString();
+}
