@@ -17,6 +17,9 @@ export interface StoredLogLine extends NewLogLine {
 /** Chunked so one statement never exceeds SQLite's or PostgreSQL's bound-parameter limits. */
 const CHUNK = 500;
 
+/** PostgreSQL text cannot hold NUL (a program may print one); both dialects store U+FFFD instead. */
+const storable = (text: string) => (text.includes('\0') ? text.replaceAll('\0', '\uFFFD') : text);
+
 export class LogsRepo {
   private readonly db: Db;
   constructor(db: Db) {
@@ -31,7 +34,7 @@ export class LogsRepo {
   async append(jobId: string, attempt: number, lines: NewLogLine[]): Promise<StoredLogLine[]> {
     const out: StoredLogLine[] = [];
     for (let i = 0; i < lines.length; i += CHUNK) {
-      const rows = lines.slice(i, i + CHUNK).map((l) => ({ job_id: jobId, attempt, stream: l.stream, offset: l.offset, ts: l.ts, text: l.text }));
+      const rows = lines.slice(i, i + CHUNK).map((l) => ({ job_id: jobId, attempt, stream: l.stream, offset: l.offset, ts: l.ts, text: storable(l.text) }));
       const inserted = await this.db
         .insertInto('log_lines')
         .values(rows)

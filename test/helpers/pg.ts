@@ -46,7 +46,7 @@ function firstErrorLine(err: unknown): string {
   const e = err as { stderr?: string; message?: string };
   const lines = (e.stderr ?? '').split('\n').map((l) => l.trim()).filter(Boolean);
   const said = lines.find((l) => /\berror\b/i.test(l)) ?? lines[0];
-  return said ?? (e.message ?? String(err)).split('\n')[0];
+  return (said ?? (e.message ?? String(err)).split('\n')[0]).replace(/^pg-up: error: /, '');
 }
 
 export interface FreshDatabase {
@@ -55,15 +55,19 @@ export interface FreshDatabase {
   drop(): Promise<void>;
 }
 
-/** Creates a uniquely named, empty database on the server of `baseUrl`; `drop()` removes it. */
-export async function freshDatabase(baseUrl: string, prefix: string): Promise<FreshDatabase> {
+/**
+ * Creates a uniquely named database on the server of `baseUrl`: empty, or a copy of `template` (the
+ * name of a database nobody is connected to, e.g. one already migrated). `drop()` removes it.
+ */
+export async function freshDatabase(baseUrl: string, prefix: string, opts: { template?: string } = {}): Promise<FreshDatabase> {
   const safe = prefix.toLowerCase().replace(/[^a-z0-9_]+/g, '_').slice(0, 40);
   const name = `${safe}_${process.pid}_${randomBytes(5).toString('hex')}`;
   await admin(baseUrl, async (client) => {
     // FILE_COPY (PostgreSQL 15+) copies the small template's files at once: about 3x faster here
     // than the default WAL_LOG, which writes every block of it to the WAL.
     const version = Number((await client.query('SHOW server_version_num')).rows[0].server_version_num);
-    await client.query(`CREATE DATABASE "${name}"${version >= 150000 ? ' STRATEGY = FILE_COPY' : ''}`);
+    const template = opts.template ? ` TEMPLATE "${opts.template.replace(/"/g, '""')}"` : '';
+    await client.query(`CREATE DATABASE "${name}"${template}${version >= 150000 ? ' STRATEGY = FILE_COPY' : ''}`);
   });
   const u = new URL(baseUrl);
   u.pathname = `/${name}`;
