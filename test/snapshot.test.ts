@@ -564,10 +564,13 @@ describe('readGitFacts', () => {
     assert.deepEqual(facts, { commit: git(root, 'rev-parse', 'HEAD').trim(), dirty: false });
   });
 
-  it('omits the commit in a repository with no commits', async () => {
+  it('omits the commit in a repository with no commits, and keeps the branch to be', async () => {
     const root = tmp();
     gitInit(root);
-    assert.deepEqual(await readGitFacts(root), { dirty: false });
+    const facts = await readGitFacts(root);
+    assert.equal(facts?.commit, undefined);
+    assert.equal(facts?.dirty, false);
+    assert.match(facts?.branch ?? '', /^\S+$/);
   });
 
   it('returns null outside a repository and for a missing folder', async () => {

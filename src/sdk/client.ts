@@ -66,8 +66,11 @@ export class CairnClient {
     await this.fetch(`${this.ws}/blobs/${sha256}`, { method: 'PUT', headers: { 'content-type': 'application/octet-stream' }, body: data as Uint8Array<ArrayBuffer> });
   }
 
-  createSnapshot(entries: ManifestEntry[]): Promise<Snapshot> {
-    return this.json('POST', `${this.ws}/snapshots`, { entries });
+  /** Entries, or their canonical JSON body when the caller has it already (it is what the id hashes). */
+  async createSnapshot(manifest: ManifestEntry[] | string): Promise<Snapshot> {
+    const body = typeof manifest === 'string' ? manifest : JSON.stringify({ entries: manifest });
+    const res = await this.fetch(`${this.ws}/snapshots`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    return (await res.json()) as Snapshot;
   }
 
   async snapshotExists(id: string): Promise<boolean> {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CommandJobSpec } from '../protocol/job-spec.ts';
 import type { Job } from '../protocol/job.ts';
-import { buildSnapshot, manifestId, readGitFacts, type SnapshotOptions } from '../snapshot/index.ts';
+import { buildSnapshot, canonicalManifestJson, readGitFacts, sha256Hex, type SnapshotOptions } from '../snapshot/index.ts';
 import type { CairnClient } from './client.ts';
 import { codeFolderName } from './job-file.ts';
 import { UploadMemory } from './upload-memory.ts';
@@ -30,7 +30,8 @@ const PARALLEL_UPLOADS = 4;
 export async function uploadCode(client: CairnClient, codeDir: string, o: Omit<SubmitOptions, 'spec' | 'codeDir'> = {}): Promise<string> {
   const snap = await buildSnapshot(codeDir, o.snapshot);
   for (const w of snap.warnings) o.onWarning?.(w);
-  const id = manifestId(snap.entries);
+  const body = canonicalManifestJson(snap.entries);
+  const id = sha256Hex(body);
   const memory = new UploadMemory(o.snapshot?.cacheDir, client.url, snap.root);
   const { snapshot: last, held } = memory.load();
   // Unchanged since the last upload from here: nothing to send. Another unchanged tree the
@@ -45,11 +46,11 @@ export async function uploadCode(client: CairnClient, codeDir: string, o: Omit<S
   await upload(all.filter((h) => !held.has(h)));
   let created;
   try {
-    created = await client.createSnapshot(snap.entries);
+    created = await client.createSnapshot(body);
   } catch (err) {
     if (!(err instanceof CairnError && err.code === 'MissingBlobs')) throw err;
     await upload(all); // the server lost some of what it had: ask about everything
-    created = await client.createSnapshot(snap.entries);
+    created = await client.createSnapshot(body);
   }
   memory.save(created.id, all);
   return created.id;
@@ -74,6 +75,8 @@ async function putAll(client: CairnClient, root: string, todo: ManifestEntry[], 
 /** Snapshot the code, record git facts, create the job: what `cairn job create` does. */
 export async function submitJob(client: CairnClient, o: SubmitOptions): Promise<Job> {
   if (!o.codeDir) return client.createJob(o.spec);
-  const [snapshotId, git] = await Promise.all([uploadCode(client, o.codeDir, o), readGitFacts(o.codeDir)]);
-  return client.createJob(o.spec, { snapshotId, codeFolderName: codeFolderName(o.codeDir), git });
+  // git runs in its own processes: start it first so it works on the other core while the walk runs here.
+  const git = readGitFacts(o.codeDir);
+  const snapshotId = await uploadCode(client, o.codeDir, o);
+  return client.createJob(o.spec, { snapshotId, codeFolderName: codeFolderName(o.codeDir), git: await git });
 }

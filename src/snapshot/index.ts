@@ -10,7 +10,8 @@ import { sortByPath } from './manifest.ts';
 import { cachePath, RACY_MS, StatCache } from './stat-cache.ts';
 import { walk } from './walk.ts';
 
-export { manifestId, comparePaths } from './manifest.ts';
+export { manifestId, comparePaths, canonicalManifestJson } from './manifest.ts';
+export { sha256Hex } from './hash.ts';
 export { readGitFacts } from './git-facts.ts';
 
 export interface SnapshotOptions {

@@ -34,8 +34,19 @@ export function canonicalEntry(e: ManifestEntry): ManifestEntry {
     : { path: e.path, mode: e.mode, size: e.size, sha256: e.sha256, link: e.link };
 }
 
-/** The snapshot's identity: sha256 of `JSON.stringify({entries})`, entries sorted by path with canonical keys. */
+/**
+ * `JSON.stringify({entries})` with entries sorted by path and canonical keys: the bytes whose hash
+ * is the snapshot id, and the body the client sends. A manifest from buildSnapshot is sorted
+ * already, so the sort is skipped after one linear check.
+ */
+export function canonicalManifestJson(entries: ManifestEntry[]): string {
+  const list = entries.map(canonicalEntry);
+  let sorted = true;
+  for (let i = 1; i < list.length && sorted; i++) sorted = comparePaths(list[i - 1]!.path, list[i]!.path) < 0;
+  return JSON.stringify({ entries: sorted ? list : sortByPath(list) });
+}
+
+/** The snapshot's identity: sha256 of canonicalManifestJson(entries). */
 export function manifestId(entries: ManifestEntry[]): string {
-  const canonical = sortByPath(entries.map(canonicalEntry));
-  return sha256Hex(JSON.stringify({ entries: canonical }));
+  return sha256Hex(canonicalManifestJson(entries));
 }
