@@ -1,6 +1,6 @@
 // `npm run quickstart`: runs the bundled example job on the embedded default (SQLite, local
 // compute), starting a local server in the background if none answers, the way `cairn` does.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 
@@ -9,10 +9,18 @@ const cli = join(root, 'bin', 'cairn.js');
 const job = join(root, 'examples', 'quickstart', 'job.yml');
 
 process.stderr.write(`cairn quickstart: submitting ${job}\n`);
-const run = spawnSync(process.execPath, [cli, 'job', 'create', '-f', job, '--stream'], { stdio: ['ignore', 'inherit', 'pipe'], encoding: 'utf8' });
-process.stderr.write(run.stderr);
-const name = /job (\S+) submitted/.exec(run.stderr ?? '')?.[1];
-if (!name) process.exit(run.status ?? 1);
+// stderr is shown as it comes and kept, to learn the job's name from it.
+let stderr = '';
+const code = await new Promise<number>((resolve) => {
+  const run = spawn(process.execPath, [cli, 'job', 'create', '-f', job, '--stream'], { stdio: ['ignore', 'inherit', 'pipe'] });
+  run.stderr.on('data', (d: Buffer) => {
+    stderr += d;
+    process.stderr.write(d);
+  });
+  run.on('close', (c) => resolve(c ?? 1));
+});
+const name = /job (\S+) submitted/.exec(stderr)?.[1];
+if (!name) process.exit(code || 1);
 const show = spawnSync(process.execPath, [cli, 'job', 'show', '-n', name, '-o', 'json'], { encoding: 'utf8' });
 const status = show.status === 0 ? JSON.parse(show.stdout).status : 'unknown';
 process.stdout.write(`
