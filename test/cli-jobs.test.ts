@@ -179,7 +179,10 @@ describe('cairn: bad input gets one clear line, a non-zero exit and nothing half
   const server = new TestServer();
   const work = tempDir('bad');
   const cli = (args: string[], env: NodeJS.ProcessEnv = server.cliEnv) => runCli(args, { env, cwd: work });
-  before(() => server.start());
+  before(async () => {
+    await server.start();
+    await server.waitForAgent();
+  });
   after(() => server.stop());
 
   const cases: [string, string, RegExp][] = [
@@ -221,6 +224,35 @@ describe('cairn: bad input gets one clear line, a non-zero exit and nothing half
     const r = await cli(['job', 'list'], { CAIRN_SERVER: `http://127.0.0.1:${port}`, CAIRN_HOME: work });
     assert.equal(r.code, 1);
     assert.equal(r.stderr, `error: cannot reach the Cairn server at http://127.0.0.1:${port}: ECONNREFUSED\n`);
+  });
+
+  it('warns about a big code folder naming its largest entries, and refuses past the hard limit', async () => {
+    const code = join(work, 'many');
+    mkdirSync(code);
+    for (let i = 0; i < 2001; i++) writeFileSync(join(code, `f${i}.txt`), i === 7 ? 'x'.repeat(5000) : 'x');
+    writeFileSync(join(work, 'many.yml'), 'command: ls *.txt | wc -l\ncode: ./many\nname: many-files\n');
+    const ok = await cli(['job', 'create', '-f', 'many.yml', '--stream']);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stderr, /warning: snapshot is .* in 2,001 files \(warning past .*2,000 files\); largest: f7.txt 5.0 KB/);
+    assert.match(ok.stdout, /^2001$/m);
+    const refused = await cli(['job', 'create', '-f', 'many.yml', '-n', 'too-many'], { ...server.cliEnv, CAIRN_SNAPSHOT_MAX_FILES: '1000' });
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /^error: snapshot is .* in 2,001 files \(refused: over the limit of 1,000 files\); largest: f7.txt/);
+    assert.equal((await cli(['job', 'show', '-n', 'too-many'])).code, 1, 'nothing was created');
+  });
+
+  it('streams only the lines since a time with --since', async () => {
+    writeFileSync(join(work, 'since.yml'), 'command: echo early; sleep 1.2; echo late\nname: since-job\n');
+    assert.equal((await cli(['job', 'create', '-f', 'since.yml', '--stream'])).code, 0);
+    const all = await cli(['job', 'stream', '-n', 'since-job']);
+    assert.equal(all.stdout, 'early\nlate\n');
+    const logs = await (await fetch(`${server.url}/api/v1/workspaces/default/jobs/since-job/logs`)).json();
+    const late = logs.lines.find((l: { text: string }) => l.text === 'late').ts;
+    const since = await cli(['job', 'stream', '-n', 'since-job', '--since', new Date(Date.parse(late) - 300).toISOString()]);
+    assert.equal(since.stdout, 'late\n');
+    const bad = await cli(['job', 'stream', '-n', 'since-job', '--since', 'yesterday']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /--since 'yesterday': expected a time/);
   });
 
   it('rejects an unknown output format', async () => {
