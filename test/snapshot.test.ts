@@ -2,7 +2,7 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -11,6 +11,7 @@ import type { ManifestEntry } from '../src/protocol/snapshot.ts';
 import { buildSnapshot, comparePaths, manifestId, readGitFacts, type SnapshotOptions } from '../src/snapshot/index.ts';
 import { stripCredentials } from '../src/snapshot/git-facts.ts';
 import { cachePath } from '../src/snapshot/stat-cache.ts';
+import { walkCounters } from '../src/snapshot/walk.ts';
 
 // ---- helpers -------------------------------------------------------------------------------
 
@@ -57,8 +58,8 @@ async function paths(dir: string, opts?: SnapshotOptions): Promise<string[]> {
   return (await buildSnapshot(dir, opts)).entries.map((e) => e.path);
 }
 
-/** Moves every file's mtime an hour back, out of the stat cache's racy window. */
-function backdate(root: string, seconds = 3600): void {
+/** Moves every file's mtime an hour back, out of the stat cache's racy window; with `dirs`, folders' too. */
+function backdate(root: string, seconds = 3600, dirs = false): void {
   const t = Date.now() / 1000 - seconds;
   const visit = (d: string) => {
     for (const e of readdirSync(d, { withFileTypes: true })) {
@@ -66,8 +67,11 @@ function backdate(root: string, seconds = 3600): void {
       if (e.isDirectory()) visit(p);
       else if (e.isFile()) utimesSync(p, t, t);
     }
+    // After the entries: touching them does not move the folder's times, but this must come last anyway.
+    if (dirs && !d.endsWith('/.git')) utimesSync(d, t, t);
   };
   visit(root);
+  if (dirs && existsSync(join(root, '.git', 'info', 'exclude'))) utimesSync(join(root, '.git', 'info', 'exclude'), t, t);
 }
 
 function age(file: string, seconds: number): void {
@@ -323,6 +327,25 @@ describe('agreement with git ls-files --exclude-standard', () => {
     assert.deepEqual(await paths(join(root, 'sub')), gitListing(join(root, 'sub')));
     assert.deepEqual(await paths(join(root, 'docs')), gitListing(join(root, 'docs')));
   });
+
+  it('still agrees with git on cached builds after files, folders and ignore files change', async () => {
+    const root = oracleTree();
+    const cacheDir = join(tmp(), 'cache');
+    backdate(root, 3600, true);
+    for (const code of [root, join(root, 'sub')]) assert.deepEqual(await paths(code, { cacheDir }), gitListing(code));
+    assert.deepEqual(await paths(root, { cacheDir }), gitListing(root), 'an unchanged tree from the cache');
+    write(root, { 'src/new.py': '', 'src/new.log': '', 'logs/deep/more.log': '', 'data/keep/new.csv': '', 'sub/x/y/z.py': '', 'fresh/a.txt': '' });
+    rmSync(join(root, 'src', 'main.py'));
+    rmSync(join(root, 'docs', 'a'), { recursive: true });
+    write(root, { 'sub/deeper/.gitignore': '*.txt\n!z.txt\n', 'sub/deeper/w.txt': '' });
+    writeFileSync(join(root, '.git', 'info', 'exclude'), '*.excl\nfresh/\n');
+    for (const code of [root, join(root, 'sub')]) assert.deepEqual(await paths(code, { cacheDir }), gitListing(code), 'changes seen at once');
+    backdate(root, 1800, true);
+    for (const code of [root, join(root, 'sub')]) assert.deepEqual(await paths(code, { cacheDir }), gitListing(code), 'changes seen once old');
+    writeFileSync(join(root, '.gitignore'), '*.py\n');
+    age(join(root, '.gitignore'), 900);
+    for (const code of [root, join(root, 'sub')]) assert.deepEqual(await paths(code, { cacheDir }), gitListing(code), 'a root .gitignore rewritten');
+  });
 });
 
 // ---- entries: symlinks, specials, modes ------------------------------------------------------
@@ -488,6 +511,16 @@ describe('stat cache', () => {
       assert.equal((await buildSnapshot(root, { cacheDir })).readBytes, 0, 'rewritten as a valid cache');
     }
     assert.deepEqual(readdirSync(cacheDir), [file.slice(cacheDir.length + 1)], 'no temporary files left behind');
+    const good = readFileSync(file);
+    const flipped = Buffer.from(good);
+    flipped[flipped.length - 3]! ^= 0x20; // a name, a hash or a number: the checksum catches each
+    for (const junk of [good.subarray(0, good.length - 1), good.subarray(0, 20), flipped, Buffer.alloc(0)]) {
+      writeFileSync(file, junk);
+      const r = await buildSnapshot(root, { cacheDir });
+      assert.equal(r.readBytes, 12);
+      assert.deepEqual(r.entries, first.entries);
+      assert.equal((await buildSnapshot(root, { cacheDir })).readBytes, 0, 'rewritten as a valid cache');
+    }
   });
 
   it('keeps one cache per code folder', async () => {
@@ -497,6 +530,163 @@ describe('stat cache', () => {
     assert.equal((await buildSnapshot(b.root, { cacheDir: a.cacheDir })).readBytes, 12);
     assert.equal((await buildSnapshot(a.root, { cacheDir: a.cacheDir })).readBytes, 0);
     assert.equal(readdirSync(a.cacheDir).length, 2);
+  });
+});
+
+// ---- folder cache --------------------------------------------------------------------------
+
+describe('folder cache', () => {
+  /** A repository with nested folders and ignore files, every time an hour old, built once into a fresh cache. */
+  async function cachedRepo(): Promise<{ root: string; cacheDir: string; opts: SnapshotOptions }> {
+    const top = tmp();
+    const root = join(top, 'repo');
+    mkdirSync(root);
+    gitInit(root);
+    writeFileSync(join(root, '.git', 'info', 'exclude'), '*.excl\n');
+    write(root, {
+      '.gitignore': '*.log\n',
+      'a.py': 'a',
+      'run.log': '',
+      'x.excl': '',
+      'pkg/b.py': 'b',
+      'pkg/c.tmp': '',
+      'pkg/.gitignore': '*.tmp\n',
+      'pkg/sub/d.py': 'd',
+      'pkg/sub/e.log': '',
+      'other/f.py': 'f',
+    });
+    backdate(root, 3600, true);
+    const opts = { cacheDir: join(top, 'cache') };
+    await buildSnapshot(root, opts);
+    return { root, cacheDir: opts.cacheDir, opts };
+  }
+
+  /** Builds twice, the second time with nothing changed: the second build must list no folder. */
+  async function settled(root: string, opts: SnapshotOptions): Promise<string[]> {
+    const first = await paths(root, opts);
+    const listed = walkCounters.listed;
+    assert.deepEqual(await paths(root, opts), first);
+    assert.equal(walkCounters.listed, listed, 'an unchanged, settled tree lists no folder');
+    return first;
+  }
+
+  const base = ['.gitignore', 'a.py', 'other/f.py', 'pkg/.gitignore', 'pkg/b.py', 'pkg/sub/d.py'];
+
+  it('lists no folder and reads no file on an unchanged tree', async () => {
+    const { root, opts } = await cachedRepo();
+    const listed = walkCounters.listed;
+    const reused = walkCounters.reused;
+    const r = await buildSnapshot(root, opts);
+    assert.deepEqual(r.entries.map((e) => e.path), base);
+    assert.equal(r.readBytes, 0);
+    assert.equal(r.ignoreSource, '.gitignore (2 files), .git/info/exclude');
+    assert.equal(walkCounters.listed - listed, 0);
+    assert.equal(walkCounters.reused - reused, 4, 'every folder from the cache');
+    assert.deepEqual(r.entries, (await buildSnapshot(root)).entries, 'the same manifest as without a cache');
+  });
+
+  it('sees a file added to or removed from a cached folder', async () => {
+    const { root, opts } = await cachedRepo();
+    write(root, { 'pkg/sub/new.py': 'n', 'pkg/sub/new.log': '' });
+    assert.deepEqual(await paths(root, opts), [...base, 'pkg/sub/new.py'].sort(comparePaths));
+    backdate(root, 1800, true);
+    await settled(root, opts);
+    unlinkSync(join(root, 'pkg', 'b.py'));
+    assert.deepEqual(await paths(root, opts), ['.gitignore', 'a.py', 'other/f.py', 'pkg/.gitignore', 'pkg/sub/d.py', 'pkg/sub/new.py']);
+  });
+
+  it('sees a change of content in a cached folder, whose times do not move', async () => {
+    const { root, opts } = await cachedRepo();
+    const before = lstatSync(join(root, 'pkg')).mtimeMs;
+    writeFileSync(join(root, 'pkg', 'b.py'), 'B');
+    age(join(root, 'pkg', 'b.py'), 600);
+    assert.equal(lstatSync(join(root, 'pkg')).mtimeMs, before);
+    const r = await buildSnapshot(root, opts);
+    assert.equal(r.entries.find((e) => e.path === 'pkg/b.py')!.sha256, sha('B'));
+    assert.equal(r.readBytes, 1);
+  });
+
+  it('applies an edited ignore file of the folder, even one of the same size and mtime', async () => {
+    const { root, opts } = await cachedRepo();
+    const gi = join(root, 'pkg', '.gitignore');
+    const { mtime } = lstatSync(gi);
+    writeFileSync(gi, '*.py\n'); // as long as '*.tmp\n', and put back to the same mtime: only ctime tells
+    utimesSync(gi, mtime, mtime);
+    assert.deepEqual(await paths(root, opts), ['.gitignore', 'a.py', 'other/f.py', 'pkg/.gitignore', 'pkg/c.tmp']);
+    rmSync(gi);
+    assert.deepEqual(await paths(root, opts), ['.gitignore', 'a.py', 'other/f.py', 'pkg/b.py', 'pkg/c.tmp', 'pkg/sub/d.py']);
+    write(root, { 'pkg/.amlignore': 'sub/\n' });
+    assert.deepEqual(await paths(root, opts), ['.gitignore', 'a.py', 'other/f.py', 'pkg/.amlignore', 'pkg/b.py', 'pkg/c.tmp']);
+  });
+
+  it('applies an edited ignore file of a parent folder, inside and outside the code folder', async () => {
+    const { root, opts } = await cachedRepo();
+    writeFileSync(join(root, '.gitignore'), '*.log\nsub/\n');
+    age(join(root, '.gitignore'), 60);
+    assert.deepEqual(await paths(root, opts), ['.gitignore', 'a.py', 'other/f.py', 'pkg/.gitignore', 'pkg/b.py']);
+    // The code folder `pkg`: the repository root's .gitignore is a parent's.
+    const code = join(root, 'pkg');
+    assert.deepEqual(await settled(code, opts), ['.gitignore', 'b.py']);
+    writeFileSync(join(root, '.gitignore'), '*.log\n');
+    age(join(root, '.gitignore'), 30);
+    assert.deepEqual(await paths(code, opts), ['.gitignore', 'b.py', 'sub/d.py']);
+    write(root, { '.amlignore': 'b.py\n' }); // a new ignore file in the parent takes over from .gitignore
+    assert.deepEqual(await paths(code, opts), ['.gitignore', 'sub/d.py', 'sub/e.log']);
+  });
+
+  it('applies an edited .git/info/exclude', async () => {
+    const { root, opts } = await cachedRepo();
+    const exclude = join(root, '.git', 'info', 'exclude');
+    writeFileSync(exclude, 'other/\n');
+    assert.deepEqual(await paths(root, opts), ['.gitignore', 'a.py', 'pkg/.gitignore', 'pkg/b.py', 'pkg/sub/d.py', 'x.excl']);
+    age(exclude, 60);
+    await settled(root, opts);
+    writeFileSync(exclude, 'd.py\n');
+    age(exclude, 30);
+    assert.deepEqual(await paths(root, opts), ['.gitignore', 'a.py', 'other/f.py', 'pkg/.gitignore', 'pkg/b.py', 'x.excl']);
+  });
+
+  it('sees a folder replaced by a file and a file by a folder', async () => {
+    const { root, opts } = await cachedRepo();
+    rmSync(join(root, 'pkg', 'sub'), { recursive: true });
+    writeFileSync(join(root, 'pkg', 'sub'), 'now a file');
+    unlinkSync(join(root, 'a.py'));
+    write(root, { 'a.py/inner.py': 'now a folder', 'a.py/inner.log': '' });
+    backdate(root, 1800, true);
+    assert.deepEqual(await paths(root, opts), ['.gitignore', 'a.py/inner.py', 'other/f.py', 'pkg/.gitignore', 'pkg/b.py', 'pkg/sub']);
+    assert.deepEqual(await settled(root, opts), ['.gitignore', 'a.py/inner.py', 'other/f.py', 'pkg/.gitignore', 'pkg/b.py', 'pkg/sub']);
+  });
+
+  it('sees a folder renamed, and one swapped for another under the same name', async () => {
+    const { root, opts } = await cachedRepo();
+    renameSync(join(root, 'pkg'), join(root, 'lib'));
+    assert.deepEqual(await paths(root, opts), ['.gitignore', 'a.py', 'lib/.gitignore', 'lib/b.py', 'lib/sub/d.py', 'other/f.py']);
+    backdate(root, 1800, true);
+    await settled(root, opts);
+    // Same name, same (backdated) times: another folder all the same.
+    renameSync(join(root, 'other'), join(root, 'old'));
+    mkdirSync(join(root, 'other'));
+    write(root, { 'other/g.py': 'g' });
+    backdate(root, 1800, true);
+    assert.deepEqual(await paths(root, opts), ['.gitignore', 'a.py', 'lib/.gitignore', 'lib/b.py', 'lib/sub/d.py', 'old/f.py', 'other/g.py']);
+  });
+
+  it('does not trust a folder or an ignore file changed within the racy window', async () => {
+    const root = tmp();
+    write(root, { '.gitignore': '*.log\n', 'sub/a.py': '', 'sub/b.log': '' });
+    const opts = { cacheDir: join(tmp(), 'cache') };
+    assert.deepEqual(await paths(root, opts), ['.gitignore', 'sub/a.py']);
+    let listed = walkCounters.listed;
+    assert.deepEqual(await paths(root, opts), ['.gitignore', 'sub/a.py']);
+    assert.equal(walkCounters.listed - listed, 2, 'folders changed moments ago are listed again');
+    write(root, { 'sub/c.py': '' });
+    writeFileSync(join(root, '.gitignore'), '*.py\n');
+    assert.deepEqual(await paths(root, opts), ['.gitignore', 'sub/b.log']);
+    backdate(root, 3600, true);
+    await paths(root, opts);
+    listed = walkCounters.listed;
+    assert.deepEqual(await paths(root, opts), ['.gitignore', 'sub/b.log']);
+    assert.equal(walkCounters.listed - listed, 0, 'trusted once old enough');
   });
 });
 

@@ -1,4 +1,4 @@
-import { lstatSync, readFileSync } from 'node:fs';
+import { lstatSync, readFileSync, type Stats } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import ignore from 'ignore';
 import { CairnError } from '../protocol/errors.ts';
@@ -99,9 +99,11 @@ export function loadFolderRules(absDir: string, names: string[], prefix: string,
   return { test: compileRules(text), prefix, strip, files: names.map((n) => fileDir + n) };
 }
 
-function isRegularFile(p: string): boolean {
+/** The lstat of a regular file, or undefined. */
+function regularFile(p: string): Stats | undefined {
   // Git refuses to follow a symlinked .gitignore, so a link does not count as one here either.
-  return lstatSync(p, { throwIfNoEntry: false })?.isFile() ?? false;
+  const st = lstatSync(p, { throwIfNoEntry: false });
+  return st?.isFile() ? st : undefined;
 }
 
 export interface Repo {
@@ -139,39 +141,82 @@ export function findRepo(dir: string): Repo | null {
   }
 }
 
-function hasPatterns(file: string): boolean {
-  try {
-    return readFileSync(file, 'utf8').split(/\r?\n/).some((l) => l.trim() !== '' && !l.startsWith('#'));
-  } catch {
-    return false;
-  }
+function hasPatterns(text: string): boolean {
+  return text.split(/\r?\n/).some((l) => l.trim() !== '' && !l.startsWith('#'));
+}
+
+/** What decides matching besides the rule files: the cache must not outlive a change of any of it. */
+export const RULES_FLAVOR = `${IGNORE_CASE ? 'i' : 'c'}${usable ? 'n' : 'p'}`;
+
+export interface OuterRules {
+  /**
+   * The identity of every file the rules came from (path, size, times, inode) and of where they
+   * were looked for; '' when one of them changed too recently to vouch for its content (see RACY_MS).
+   */
+  key: string;
+  /** The files, as in FolderRules. */
+  files: string[];
+  /** The rules, deepest first; read and compiled on first use, since a warm build may not match anything. */
+  rules: () => FolderRules[];
+}
+
+function sigOf(name: string, st: Stats): string {
+  return `${name}\0${st.size}\0${st.mtimeMs}\0${st.ctimeMs}\0${st.ino}\n`;
 }
 
 /**
  * The rules that apply to the code folder from outside it, deepest first: ignore files of its
  * parent folders up to the repository top, then `.git/info/exclude` (git's lowest precedence).
- * Outside a git repository there are none: there is no repository root to stop at.
+ * Outside a git repository there are none: there is no repository root to stop at. Each file is
+ * lstat-ed before it is read, so the key never claims newer content than the rules were made from.
  */
-export function outerRules(root: string): FolderRules[] {
+export function outerRules(root: string, racyFrom: number): OuterRules {
   const repo = findRepo(root);
-  if (!repo) return [];
-  const out: FolderRules[] = [];
+  if (!repo) return { key: 'none\n', files: [], rules: () => [] };
   const toPosix = (p: string) => (sep === '/' ? p : p.split(sep).join('/'));
+  let key = `${repo.top}\0${repo.exclude}\n`;
+  let racy = false;
+  const loaders: (() => FolderRules | null)[] = [];
+  const files: string[] = [];
   if (repo.top !== root) {
     for (let d = dirname(root); ; d = dirname(d)) {
       const prefix = toPosix(relative(d, root)) + '/';
       const fileDir = toPosix(relative(root, d)) + '/';
-      const names = chooseRuleFiles((n) => isRegularFile(join(d, n)));
-      const rules = loadFolderRules(d, names, prefix, 0, fileDir);
-      if (rules) out.push(rules);
+      const stats = new Map<string, Stats>();
+      const names = chooseRuleFiles((n) => {
+        const st = regularFile(join(d, n));
+        if (st) stats.set(n, st);
+        return st !== undefined;
+      });
+      for (const n of names) {
+        const st = stats.get(n)!;
+        key += sigOf(fileDir + n, st);
+        racy ||= st.mtimeMs >= racyFrom;
+        files.push(fileDir + n);
+      }
+      if (names.length) loaders.push(() => loadFolderRules(d, names, prefix, 0, fileDir));
       if (d === repo.top || dirname(d) === d) break;
     }
   }
-  if (isRegularFile(repo.exclude) && hasPatterns(repo.exclude)) {
-    const prefix = repo.top === root ? '' : toPosix(relative(repo.top, root)) + '/';
-    out.push({ test: compileRules(readFileSync(repo.exclude, 'utf8')), prefix, strip: 0, files: [EXCLUDE] });
+  const ex = regularFile(repo.exclude);
+  if (ex) {
+    key += sigOf(EXCLUDE, ex);
+    racy ||= ex.mtimeMs >= racyFrom;
+    let text = '';
+    try {
+      text = readFileSync(repo.exclude, 'utf8');
+    } catch {
+      // Unreadable: git skips it too.
+    }
+    if (hasPatterns(text)) {
+      const prefix = repo.top === root ? '' : toPosix(relative(repo.top, root)) + '/';
+      loaders.push(() => ({ test: compileRules(text), prefix, strip: 0, files: [EXCLUDE] }));
+      files.push(EXCLUDE);
+    }
   }
-  return out;
+  let compiled: FolderRules[] | null = null;
+  const rules = () => (compiled ??= loaders.map((l) => l()).filter((r) => r !== null));
+  return { key: racy ? '' : key, files, rules };
 }
 
 /**

@@ -1,13 +1,15 @@
-import { realpathSync, statSync } from 'node:fs';
+import { realpathSync, statSync, type Stats } from 'node:fs';
+import { createRequire } from 'node:module';
+import { endianness } from 'node:os';
 import { resolve } from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { CairnError } from '../protocol/errors.ts';
 import type { ManifestEntry } from '../protocol/snapshot.ts';
-import { hashFile, sha256Hex } from './hash.ts';
-import { describeRules, outerRules } from './ignore-rules.ts';
+import { hashFile } from './hash.ts';
+import { describeRules, outerRules, RULES_FLAVOR } from './ignore-rules.ts';
 import { checkHardLimit, DEFAULT_WARN_BYTES, DEFAULT_WARN_FILES, sizeWarning } from './limits.ts';
 import { sortByPath } from './manifest.ts';
-import { cachePath, RACY_MS, StatCache } from './stat-cache.ts';
+import { cachePath, DirCache, RACY_MS } from './stat-cache.ts';
 import { walk } from './walk.ts';
 
 export { manifestId, comparePaths, canonicalManifestJson } from './manifest.ts';
@@ -45,15 +47,34 @@ export interface SnapshotResult {
 // and signal handling alive during a cold build of a large tree.
 const YIELD_EVERY_BYTES = 64 << 20;
 
-function codeRoot(codeDir: string): string {
+function codeRoot(codeDir: string): { root: string; st: Stats } {
   let root: string;
   try {
     root = realpathSync(resolve(codeDir));
   } catch {
     throw new CairnError('NotFound', `code folder ${codeDir} does not exist`);
   }
-  if (!statSync(root).isDirectory()) throw new CairnError('BadRequest', `code folder ${codeDir} is not a folder`);
-  return root;
+  const st = statSync(root);
+  if (!st.isDirectory()) throw new CairnError('BadRequest', `code folder ${codeDir} is not a folder`);
+  return { root, st };
+}
+
+let flavor: string | undefined;
+/**
+ * Everything besides the rule files that decides which files a folder's listing keeps, and the
+ * byte order of the cache's numbers: a cache made under any other is matched again from scratch.
+ */
+function cacheFlavor(): string {
+  if (flavor === undefined) {
+    let version = '?';
+    try {
+      version = String((createRequire(import.meta.url)('ignore/package.json') as { version?: unknown }).version);
+    } catch {
+      // Unknown: the flavor still changes with everything else.
+    }
+    flavor = `${RULES_FLAVOR} ignore@${version} ${process.platform} ${endianness()}`;
+  }
+  return flavor;
 }
 
 /**
@@ -62,62 +83,58 @@ function codeRoot(codeDir: string): string {
  */
 export async function buildSnapshot(codeDir: string, opts: SnapshotOptions = {}): Promise<SnapshotResult> {
   const startedMs = Date.now();
-  const root = codeRoot(codeDir);
-  const outer = outerRules(root);
-  const found = walk(root, outer);
-
-  let listedBytes = 0;
-  for (const f of found.files) listedBytes += f.st.size;
-  const listed = () => found.files.map((f) => ({ path: f.path, size: f.st.size }));
-  checkHardLimit({ totalBytes: listedBytes, fileCount: found.files.length + found.links.length }, listed, opts.maxBytes ?? Infinity, opts.maxFiles ?? Infinity);
-
-  const file = opts.cacheDir ? cachePath(opts.cacheDir, root) : null;
-  const cache = file ? StatCache.load(file, root) : null;
   const racyFrom = startedMs - RACY_MS;
+  const { root, st: rootSt } = codeRoot(codeDir);
+  const outer = outerRules(root, racyFrom);
+  const file = opts.cacheDir ? cachePath(opts.cacheDir, root) : null;
+  const cache = file ? DirCache.load(file, root) : new DirCache();
+  const outerKey = outer.key && file ? `${cacheFlavor()}\n${outer.key}` : '';
+  const found = walk(root, rootSt, outer, cache, outerKey, racyFrom);
+  let entries = found.entries;
+  if (!found.sorted) sortByPath(entries);
 
-  const entries: ManifestEntry[] = [];
-  let totalBytes = 0;
+  const listed = () => entries.filter((e) => e.link === undefined).map((e) => ({ path: e.path, size: e.size }));
+  checkHardLimit({ totalBytes: found.fileBytes, fileCount: entries.length }, listed, opts.maxBytes ?? Infinity, opts.maxFiles ?? Infinity);
+
+  let totalBytes = found.fileBytes;
   let readBytes = 0;
   let sinceYield = 0;
-  for (const { path, st } of found.files) {
-    const mode = st.mode & 0o111 ? 0o755 : 0o644;
-    let sha = cache ? cache.lookup(path, st) : undefined;
-    let size = st.size;
-    if (sha === undefined) {
-      let h;
-      try {
-        h = hashFile(root + '/' + path);
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        if (code === 'ENOENT') continue; // deleted since the walk
-        throw new CairnError('BadRequest', `cannot read '${path}' of the code folder: ${(e as Error).message}`);
+  let gone = false;
+  for (const { entry, abs, st, rec, index } of found.pending) {
+    let h;
+    try {
+      h = hashFile(abs);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') {
+        // Deleted since the walk.
+        totalBytes -= st.size;
+        gone = true;
+        continue;
       }
-      sha = h.sha256;
-      size = h.size;
-      readBytes += size;
-      sinceYield += size;
-      // A size that moved under us means the stats describe other content than we hashed.
-      if (cache && size === st.size && st.mtimeMs < racyFrom) cache.record(path, st, sha);
-      if (sinceYield >= YIELD_EVERY_BYTES) {
-        sinceYield = 0;
-        await yieldToLoop();
-      }
+      throw new CairnError('BadRequest', `cannot read '${entry.path}' of the code folder: ${(e as Error).message}`);
     }
-    totalBytes += size;
-    entries.push({ path, mode, size, sha256: sha });
+    entry.sha256 = h.sha256;
+    entry.size = h.size;
+    totalBytes += h.size - st.size;
+    readBytes += h.size;
+    sinceYield += h.size;
+    // A size that moved under us means the stats describe other content than we hashed.
+    if (file && index >= 0 && h.size === st.size && st.mtimeMs < racyFrom) cache.record(rec, index, st, h.sha256);
+    if (sinceYield >= YIELD_EVERY_BYTES) {
+      sinceYield = 0;
+      await yieldToLoop();
+    }
   }
-  for (const { path, target } of found.links) {
-    entries.push({ path, mode: 0o777, size: Buffer.byteLength(target), sha256: sha256Hex(target), link: target });
-  }
-  sortByPath(entries);
+  if (gone) entries = entries.filter((e) => e.sha256 !== '');
 
-  if (cache && file && cache.changed) cache.save(file, opts.cacheDir!, root);
+  if (file && cache.changed(outerKey)) cache.save(file, opts.cacheDir!, root, outerKey);
 
   const warnings = found.warnings;
   const totals = { totalBytes, fileCount: entries.length };
   const big = sizeWarning(totals, entries, opts.warnBytes ?? DEFAULT_WARN_BYTES, opts.warnFiles ?? DEFAULT_WARN_FILES);
   if (big) warnings.push(big);
 
-  const ruleFiles = [...found.ruleFiles, ...outer.flatMap((r) => r.files)];
+  const ruleFiles = [...found.ruleFiles, ...outer.files];
   return { root, entries, totalBytes, fileCount: entries.length, warnings, ignoreSource: describeRules(ruleFiles), readBytes };
 }
