@@ -36,7 +36,6 @@ function job(o: Partial<Insertable<JobsTable>> = {}): Insertable<JobsTable> {
     exit_code: null,
     attempt: 0,
     node: null,
-    token_hash: 'hash',
     cancel_requested: 0,
     lease_owner: null,
     lease_until: null,

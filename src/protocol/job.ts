@@ -77,7 +77,7 @@ export const Artifact = z.object({ path: z.string(), size: z.number().int(), sha
 export type Artifact = z.infer<typeof Artifact>;
 
 export const ListJobsQuery = z.object({
-  all: z.coerce.boolean().optional(),
+  all: z.stringbool().optional(),
   status: z.string().optional(),
   experiment_name: z.string().optional(),
   compute: z.string().optional(),

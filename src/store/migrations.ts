@@ -51,7 +51,6 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .addColumn('exit_code', 'integer')
           .addColumn('attempt', 'integer', (c) => c.notNull())
           .addColumn('node', 'text')
-          .addColumn('token_hash', 'text', (c) => c.notNull())
           .addColumn('cancel_requested', 'integer', (c) => c.notNull())
           .addColumn('lease_owner', 'text')
           .addColumn('lease_until', int64)

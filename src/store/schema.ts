@@ -42,7 +42,6 @@ export interface JobsTable {
   exit_code: number | null;
   attempt: number;
   node: string | null;
-  token_hash: string;
   cancel_requested: number;
   lease_owner: string | null;
   lease_until: number | null;

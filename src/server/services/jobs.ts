@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { CairnError } from '../../protocol/errors.ts';
 import type { CreateJobRequest } from '../../protocol/job-spec.ts';
 import { isTerminal, type Job, type ListJobsQuery } from '../../protocol/job.ts';
@@ -69,7 +69,6 @@ export class JobsService {
       exit_code: null,
       attempt: 0,
       node: null,
-      token_hash: createHash('sha256').update(command).digest('hex'),
       cancel_requested: 0,
       lease_owner: null,
       lease_until: null,
@@ -101,7 +100,7 @@ export class JobsService {
   }
 
   async list(workspace: string, q: ListJobsQuery): Promise<Job[]> {
-    const statuses = q.status ? q.status.split(',') : q.all ? undefined : undefined;
+    const statuses = q.status?.split(',').map((x) => x.trim()).filter(Boolean);
     const rows = await this.d.store.jobs.list({ workspace, statuses, experiment_name: q.experiment_name, compute: q.compute, limit: q.max_results ?? (q.all ? 10_000 : 50) });
     return rows.map((r) => toJob(r));
   }
