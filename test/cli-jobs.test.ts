@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { runCli, TestServer, tempDir, waitFor, json, freePort } from './helpers/cairn.ts';
@@ -62,6 +62,27 @@ describe('cairn job: create, stream, show, list, cancel, download', () => {
     const manifest = await json(`${server.url}/api/v1/workspaces/default/snapshots/${job.snapshot_id}`);
     assert.equal(manifest.status, 200);
     assert.equal(manifest.body.file_count, 2); // train.py and .amlignore; big.tmp ignored
+  });
+
+  it('re-submits only what changed: edits, additions and removals reach the job', async () => {
+    const code = join(work, 'resub');
+    mkdirSync(code);
+    writeFileSync(join(code, 'keep.txt'), 'same');
+    writeFileSync(join(code, 'gone.txt'), 'bye');
+    writeFileSync(join(code, 'edit.txt'), 'v1');
+    writeFileSync(join(work, 'resub.yml'), 'command: cat edit.txt; ls\ncode: ./resub\n');
+    const first = await cli(['job', 'create', '-f', 'resub.yml', '--stream', '-n', 'resub-1']);
+    assert.equal(first.stdout, 'v1edit.txt\ngone.txt\nkeep.txt\noutputs\n');
+    rmSync(join(code, 'gone.txt'));
+    writeFileSync(join(code, 'edit.txt'), 'v2');
+    writeFileSync(join(code, 'new.txt'), 'hi');
+    const second = await cli(['job', 'create', '-f', 'resub.yml', '--stream', '-n', 'resub-2']);
+    assert.equal(second.stdout, 'v2edit.txt\nkeep.txt\nnew.txt\noutputs\n');
+    const a = JSON.parse((await cli(['job', 'show', '-n', 'resub-1', '-o', 'json'])).stdout);
+    const b = JSON.parse((await cli(['job', 'show', '-n', 'resub-2', '-o', 'json'])).stdout);
+    assert.notEqual(a.snapshot_id, b.snapshot_id);
+    const third = await cli(['job', 'create', '-f', 'resub.yml', '-n', 'resub-3', '-o', 'json']);
+    assert.equal(JSON.parse(third.stdout).snapshot_id, b.snapshot_id, 'an unchanged tree is the same snapshot');
   });
 
   it('downloads outputs and logs', async () => {

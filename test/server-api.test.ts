@@ -59,6 +59,29 @@ describe('server API: one error body, path checks, blobs', () => {
     assert.equal(again.body.id, ok.body.id, 'the same tree is the same snapshot');
   });
 
+  it('builds a snapshot from a delta against a base, with the id of the whole manifest', async () => {
+    const post = (body: unknown) => json(`${ws()}/snapshots`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const put = (s: string) => fetch(`${ws()}/blobs/${sha(s)}`, { method: 'PUT', headers: { 'content-type': 'application/octet-stream' }, body: s });
+    for (const c of ['one', 'two', 'three']) await put(c);
+    const e = (path: string, c: string) => ({ path, mode: 0o644, size: c.length, sha256: sha(c) });
+    const base = await post({ entries: [e('a.txt', 'one'), e('dir/b.txt', 'two')] });
+    assert.equal(base.status, 201);
+    const delta = await post({ base: base.body.id, upsert: [e('dir/b.txt', 'three'), e('c.txt', 'one')], remove: ['a.txt'] });
+    assert.equal(delta.status, 201, JSON.stringify(delta.body));
+    const whole = await post({ entries: [e('c.txt', 'one'), e('dir/b.txt', 'three')] });
+    assert.equal(delta.body.id, whole.body.id);
+    assert.equal(delta.body.file_count, 2);
+    const noBase = await post({ base: sha('nothing'), upsert: [], remove: [] });
+    assert.equal(noBase.status, 404);
+    const escape = await post({ base: base.body.id, upsert: [e('../x', 'one')], remove: [] });
+    assert.equal(escape.body.error.code, 'PathEscapesRoot');
+    const lacking = await post({ base: base.body.id, upsert: [e('d.txt', 'never uploaded')], remove: [] });
+    assert.equal(lacking.body.error.code, 'MissingBlobs');
+    const clash = await post({ base: base.body.id, upsert: [e('a.txt/inner', 'one')], remove: [] });
+    assert.equal(clash.status, 400);
+    assert.match(clash.body.error.message, /both a file 'a.txt' and 'a.txt\/inner'/);
+  });
+
   it('keeps agent routes closed to anyone without the node token', async () => {
     const r = await json(`${server.url}/api/agent/v1/nodes/local/work`);
     assert.equal(r.status, 401);

@@ -82,3 +82,20 @@ export function parseMissingBlobs(data: unknown): MissingBlobsRequest {
   }
   return MissingBlobsRequest.parse(data);
 }
+
+/**
+ * A snapshot described as changes to one the server already has: a re-submit after editing one
+ * file of a 10,000-file tree sends one entry instead of ten thousand.
+ */
+export const SnapshotDelta = z.object({
+  base: Sha256,
+  upsert: z.array(ManifestEntry).max(MAX_MANIFEST_ENTRIES),
+  remove: z.array(z.string().min(1)).max(MAX_MANIFEST_ENTRIES),
+});
+export type SnapshotDelta = z.infer<typeof SnapshotDelta>;
+
+/** The body of POST .../snapshots: a whole manifest, or a delta against a base snapshot. */
+export function parseSnapshotRequest(data: unknown): Manifest | SnapshotDelta {
+  if (data && typeof data === 'object' && 'base' in data) return SnapshotDelta.parse(data);
+  return parseManifest(data);
+}

@@ -5,7 +5,7 @@ import type { Job } from '../protocol/job.ts';
 import { buildSnapshot, canonicalManifestJson, readGitFacts, sha256Hex, type SnapshotOptions } from '../snapshot/index.ts';
 import type { CairnClient } from './client.ts';
 import { codeFolderName } from './job-file.ts';
-import { UploadMemory } from './upload-memory.ts';
+import { UploadMemory, entryKey } from './upload-memory.ts';
 import { CairnError } from './errors.ts';
 import type { ManifestEntry } from '../protocol/snapshot.ts';
 
@@ -30,30 +30,51 @@ const PARALLEL_UPLOADS = 4;
 export async function uploadCode(client: CairnClient, codeDir: string, o: Omit<SubmitOptions, 'spec' | 'codeDir'> = {}): Promise<string> {
   const snap = await buildSnapshot(codeDir, o.snapshot);
   for (const w of snap.warnings) o.onWarning?.(w);
-  const body = canonicalManifestJson(snap.entries);
-  const id = sha256Hex(body);
   const memory = new UploadMemory(o.snapshot?.cacheDir, client.url, snap.root);
-  const { snapshot: last, held } = memory.load();
-  // Unchanged since the last upload from here: nothing to send. Another unchanged tree the
-  // server already has costs one small request.
-  if (id === last || (last === null && (await client.snapshotExists(id)))) return id;
-  const files = snap.entries.filter((e) => e.link === undefined);
-  const all = [...new Set(files.map((e) => e.sha256))];
-  const upload = async (candidates: string[]) => {
-    const missing = new Set(candidates.length ? await client.missingBlobs(candidates) : []);
-    await putAll(client, snap.root, files.filter((e) => missing.delete(e.sha256)), o.onProgress); // one upload per distinct content
-  };
-  await upload(all.filter((h) => !held.has(h)));
-  let created;
-  try {
-    created = await client.createSnapshot(body);
-  } catch (err) {
-    if (!(err instanceof CairnError && err.code === 'MissingBlobs')) throw err;
-    await upload(all); // the server lost some of what it had: ask about everything
-    created = await client.createSnapshot(body);
+  const last = memory.load();
+  let id: string | null = null;
+  if (last.snapshot) id = await sendDelta(client, snap.root, snap.entries, last.snapshot, last.entries, o.onProgress);
+  id ??= await sendWhole(client, snap.root, snap.entries, o.onProgress);
+  if (id !== last.snapshot) memory.save(id, snap.entries);
+  return id;
+}
+
+/**
+ * The changes since the last upload from this folder, against that snapshot. Null when the
+ * server lacks the base or a blob it was thought to hold: then the whole manifest goes.
+ */
+async function sendDelta(client: CairnClient, root: string, entries: ManifestEntry[], base: string, before: Map<string, string>, onProgress?: (p: UploadProgress) => void): Promise<string | null> {
+  const upsert: ManifestEntry[] = [];
+  const seen = new Set<string>();
+  for (const e of entries) {
+    seen.add(e.path);
+    if (before.get(e.path) !== entryKey(e)) upsert.push(e);
   }
-  memory.save(created.id, all);
-  return created.id;
+  const remove = [...before.keys()].filter((p) => !seen.has(p));
+  if (upsert.length === 0 && remove.length === 0) return base;
+  try {
+    await uploadMissing(client, root, upsert, onProgress);
+    return (await client.createSnapshot(JSON.stringify({ base, upsert, remove }))).id;
+  } catch (err) {
+    if (err instanceof CairnError && (err.code === 'NotFound' || err.code === 'MissingBlobs')) return null;
+    throw err;
+  }
+}
+
+async function sendWhole(client: CairnClient, root: string, entries: ManifestEntry[], onProgress?: (p: UploadProgress) => void): Promise<string> {
+  const body = canonicalManifestJson(entries);
+  const id = sha256Hex(body);
+  if (await client.snapshotExists(id)) return id;
+  await uploadMissing(client, root, entries, onProgress);
+  return (await client.createSnapshot(body)).id;
+}
+
+/** Asks which contents the server lacks and uploads each once. */
+async function uploadMissing(client: CairnClient, root: string, entries: ManifestEntry[], onProgress?: (p: UploadProgress) => void): Promise<void> {
+  const files = entries.filter((e) => e.link === undefined);
+  if (files.length === 0) return;
+  const missing = new Set(await client.missingBlobs([...new Set(files.map((e) => e.sha256))]));
+  await putAll(client, root, files.filter((e) => missing.delete(e.sha256)), onProgress);
 }
 
 async function putAll(client: CairnClient, root: string, todo: ManifestEntry[], onProgress?: (p: UploadProgress) => void): Promise<void> {

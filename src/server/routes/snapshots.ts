@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { CairnError } from '../../protocol/errors.ts';
 import { API } from '../../protocol/routes.ts';
-import { Sha256, parseManifest, parseMissingBlobs } from '../../protocol/snapshot.ts';
+import { Sha256, parseMissingBlobs, parseSnapshotRequest } from '../../protocol/snapshot.ts';
 import type { Services } from '../services/index.ts';
 import { parse, parseOr400 } from './validate.ts';
 
@@ -16,7 +16,8 @@ export function snapshotRoutes(app: FastifyInstance, s: Services): void {
   });
 
   app.post<{ Params: { ws: string } }>(`${API}/workspaces/:ws/snapshots`, async (req, reply) => {
-    const snap = await s.snapshots.create(req.params.ws, parseOr400(parseManifest, req.body));
+    const body = parseOr400(parseSnapshotRequest, req.body);
+    const snap = 'base' in body ? await s.snapshots.createFromDelta(req.params.ws, body) : await s.snapshots.create(req.params.ws, body);
     reply.code(201);
     return snap;
   });
