@@ -1,6 +1,6 @@
 import { watch, type FSWatcher, mkdirSync, writeFileSync, rmSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AgentLogLine, AttemptAssignment, AttemptReport } from '../protocol/agent.ts';
+import { AttemptReportResponse, type AgentLogLine, type AttemptAssignment, type AttemptReport } from '../protocol/agent.ts';
 import { HttpError, isTransient } from './client.ts';
 import type { AgentContext } from './context.ts';
 import { type AttemptState, type EndedReport, loadState, saveState } from './attempt-state.ts';
@@ -272,8 +272,8 @@ export class AttemptRunner {
   private report(r: AttemptReport): void {
     this.reports = this.reports.then(() =>
       this.retrying(async () => {
-        const res = await this.ctx.client.request('POST', `/attempts/${this.id}/report`, r);
-        if (res && res.keep_running === false) this.cancel('the server no longer wants this attempt');
+        const res = AttemptReportResponse.parse(await this.ctx.client.request('POST', `/attempts/${this.id}/report`, r));
+        if (!res.keep_running) this.cancel('the server no longer wants this attempt');
       }).catch(() => {}),
     );
   }

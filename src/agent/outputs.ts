@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AgentContext } from './context.ts';
+import { MissingBlobsResponse } from '../protocol/snapshot.ts';
 
 interface OutputFile {
   path: string;
@@ -28,7 +29,7 @@ function walk(root: string, rel = '', out: OutputFile[] = []): OutputFile[] {
 export async function uploadOutputs(ctx: AgentContext, attemptId: string, dir: string): Promise<number> {
   const files = walk(dir);
   if (files.length === 0) return 0;
-  const { missing } = await ctx.client.request('POST', '/blobs/missing', { sha256: [...new Set(files.map((f) => f.sha256))] });
+  const { missing } = MissingBlobsResponse.parse(await ctx.client.request('POST', '/blobs/missing', { sha256: [...new Set(files.map((f) => f.sha256))] }));
   const need = new Set<string>(missing);
   for (const f of files) {
     if (!need.has(f.sha256)) continue;

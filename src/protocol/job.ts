@@ -51,8 +51,6 @@ export const Job = CommandJobSpec.extend({
 });
 export type Job = z.infer<typeof Job>;
 
-export const JobList = z.array(Job);
-
 export const LogStream = z.enum(['stdout', 'stderr', 'system']);
 export type LogStream = z.infer<typeof LogStream>;
 

@@ -24,7 +24,6 @@ export type MissingBlobsRequest = z.infer<typeof MissingBlobsRequest>;
 export const MissingBlobsResponse = z.object({ missing: z.array(Sha256) });
 export type MissingBlobsResponse = z.infer<typeof MissingBlobsResponse>;
 
-export const CreateSnapshotRequest = Manifest;
 export const Snapshot = z.object({
   id: Sha256,
   file_count: z.number().int(),
