@@ -3,6 +3,7 @@ import type { CommandJobSpec, CreateJobRequest } from '../protocol/job-spec.ts';
 import { API, DEFAULT_WORKSPACE, ws } from '../protocol/routes.ts';
 import type { GitFacts, ManifestEntry, Snapshot } from '../protocol/snapshot.ts';
 import { CairnError, ServerUnreachableError, errorFromResponse } from './errors.ts';
+import { request, type HttpRequest, type HttpResponse } from './http.ts';
 
 export interface ClientOptions {
   url: string;
@@ -33,23 +34,26 @@ export class CairnClient {
     return `${this.url}${ws(this.workspace)}`;
   }
 
-  async fetch(url: string, init: RequestInit = {}): Promise<Response> {
-    const headers = new Headers(init.headers);
-    if (this.token) headers.set('authorization', `Bearer ${this.token}`);
-    let res: Response;
+  async fetch(url: string, init: HttpRequest = {}): Promise<HttpResponse> {
+    const headers = { ...init.headers, ...(this.token ? { authorization: `Bearer ${this.token}` } : {}) };
+    let res: HttpResponse;
     try {
-      res = await fetch(url, { ...init, headers });
+      res = await request(url, { ...init, headers });
     } catch (err) {
       if ((err as Error).name === 'AbortError') throw err;
       throw new ServerUnreachableError('ServerUnreachable', `cannot reach the Cairn server at ${this.url}: ${causeOf(err)}`);
     }
-    if (!res.ok) throw errorFromResponse(res.status, await res.text());
+    if (res.status < 200 || res.status >= 300) throw errorFromResponse(res.status, await res.text());
     return res;
   }
 
   async json<T = any>(method: string, url: string, body?: unknown): Promise<T> {
     const res = await this.fetch(url, body === undefined ? { method } : { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    return res.status === 204 ? (undefined as T) : ((await res.json()) as T);
+    if (res.status === 204) {
+      await res.bytes();
+      return undefined as T;
+    }
+    return (await res.json()) as T;
   }
 
   health(): Promise<{ status: string; version: string; pid: number; db: string; data_dir: string }> {
@@ -63,7 +67,8 @@ export class CairnClient {
   }
 
   async putBlob(sha256: string, data: Uint8Array): Promise<void> {
-    await this.fetch(`${this.ws}/blobs/${sha256}`, { method: 'PUT', headers: { 'content-type': 'application/octet-stream' }, body: data as Uint8Array<ArrayBuffer> });
+    const res = await this.fetch(`${this.ws}/blobs/${sha256}`, { method: 'PUT', headers: { 'content-type': 'application/octet-stream' }, body: data });
+    await res.bytes();
   }
 
   /** Entries, or their canonical JSON body when the caller has it already (it is what the id hashes). */
@@ -119,7 +124,7 @@ export class CairnClient {
 
   async artifactContent(name: string, path: string): Promise<Uint8Array> {
     const res = await this.fetch(`${this.ws}/jobs/${encodeURIComponent(name)}/artifacts/content?path=${encodeURIComponent(path)}`);
-    return new Uint8Array(await res.arrayBuffer());
+    return new Uint8Array(await res.bytes());
   }
 
   /**
@@ -135,7 +140,7 @@ export class CairnClient {
         failures = 0;
         const decoder = new TextDecoder();
         let buf = '';
-        for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+        for await (const chunk of res.body) {
           buf += decoder.decode(chunk, { stream: true });
           let i: number;
           while ((i = buf.indexOf('\n\n')) >= 0) {
@@ -151,6 +156,7 @@ export class CairnClient {
           }
         }
       } catch (err) {
+        if (h.signal?.aborted || (err as Error).name === 'AbortError') throw err;
         if (!(err instanceof ServerUnreachableError) && !isDisconnect(err)) throw err;
         if (++failures > 60) throw err;
       }
@@ -166,11 +172,11 @@ export class CairnClient {
 }
 
 function causeOf(err: unknown): string {
-  const c = (err as { cause?: { code?: string; message?: string } }).cause;
-  return c?.code ?? c?.message ?? (err as Error).message;
+  const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } };
+  return e.code ?? e.cause?.code ?? e.cause?.message ?? String(e.message);
 }
 
 function isDisconnect(err: unknown): boolean {
   const e = err as { name?: string; code?: string; cause?: { code?: string } };
-  return e?.name === 'TypeError' || /ECONNRESET|UND_ERR|terminated/i.test(`${e?.code} ${e?.cause?.code} ${(err as Error)?.message}`);
+  return e?.name === 'TypeError' || /ECONNRESET|EPIPE|aborted|PREMATURE_CLOSE|socket hang up|terminated/i.test(`${e?.code} ${e?.cause?.code} ${(err as Error)?.message}`);
 }

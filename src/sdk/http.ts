@@ -1,0 +1,63 @@
+import http from 'node:http';
+import https from 'node:https';
+
+/** What the client needs of an HTTP answer. */
+export interface HttpResponse {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: AsyncIterable<Buffer>;
+  text(): Promise<string>;
+  json(): Promise<unknown>;
+  bytes(): Promise<Buffer>;
+}
+
+export interface HttpRequest {
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string | Uint8Array;
+  signal?: AbortSignal;
+}
+
+// node:http rather than fetch: a CLI command makes a handful of requests and exits, and fetch's
+// first call alone costs it 40-60 ms of start-up (loading undici and its parser).
+const agents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
+
+export function request(url: string, init: HttpRequest = {}): Promise<HttpResponse> {
+  const u = new URL(url);
+  const mod = u.protocol === 'https:' ? https : http;
+  return new Promise((resolve, reject) => {
+    const req = mod.request(
+      u,
+      {
+        method: init.method ?? 'GET',
+        headers: { ...init.headers, ...(init.body !== undefined ? { 'content-length': String(Buffer.byteLength(init.body)) } : {}) },
+        agent: u.protocol === 'https:' ? agents.https : agents.http,
+        signal: init.signal,
+      },
+      (res) => {
+        // An abort after the answer began must end a reader that is waiting on the body too.
+        const abort = () => res.destroy(Object.assign(new Error('the request was aborted'), { name: 'AbortError' }));
+        if (init.signal?.aborted) abort();
+        init.signal?.addEventListener('abort', abort, { once: true });
+        res.once('close', () => init.signal?.removeEventListener('abort', abort));
+        let consumed: Promise<Buffer> | null = null;
+        const bytes = () =>
+          (consumed ??= (async () => {
+            const chunks: Buffer[] = [];
+            for await (const c of res) chunks.push(c as Buffer);
+            return Buffer.concat(chunks);
+          })());
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          body: res,
+          bytes,
+          text: async () => (await bytes()).toString('utf8'),
+          json: async () => JSON.parse((await bytes()).toString('utf8')),
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(init.body);
+  });
+}
