@@ -333,6 +333,9 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         assert.deepEqual(await names({ workspace: 'default', experiment_name: 'nope' }), []);
         assert.deepEqual(await names({ workspace: 'other' }), ['x']);
         assert.deepEqual(await names({ workspace: 'empty' }), []);
+        for (let i = 0; i < 55; i++) await store.jobs.insert(job({ name: `m${i}`, workspace: 'many', queued_at_ms: T0 + 100 + i }), 'submitted', AT);
+        assert.equal((await names({ workspace: 'many' })).length, 50, 'the latest 50 by default');
+        assert.equal((await names({ workspace: 'many', limit: null })).length, 55, 'null lists all');
       });
 
       it('list breaks ties in queue time by id, newest first', async () => {
@@ -602,6 +605,9 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         assert.deepEqual((await store.nodes.all()).map((n) => n.name), ['n1', 'n2']);
         await store.nodes.update('n2', { state: 'stopped', pid: null });
         assert.equal((await store.nodes.get('n2'))?.state, 'stopped');
+        await store.nodes.update('n2', { token_hash: 'h2' });
+        assert.equal((await store.nodes.byTokenHash('h2'))?.name, 'n2');
+        assert.equal(await store.nodes.byTokenHash('none'), undefined);
       });
 
       it('silentSince lists ready nodes whose last heartbeat is older than the deadline, or missing', async () => {

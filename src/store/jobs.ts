@@ -11,7 +11,8 @@ export interface JobFilter {
   statuses?: string[];
   experiment_name?: string;
   compute?: string;
-  limit?: number;
+  /** At most this many; null for all of them. Default 50. */
+  limit?: number | null;
 }
 
 export class JobsRepo {
@@ -48,7 +49,8 @@ export class JobsRepo {
     if (f.statuses?.length) q = q.where('status', 'in', f.statuses);
     if (f.experiment_name) q = q.where('experiment_name', '=', f.experiment_name);
     if (f.compute) q = q.where('compute', '=', f.compute);
-    return q.orderBy('queued_at_ms', 'desc').orderBy('id', 'desc').limit(f.limit ?? 50).execute();
+    q = q.orderBy('queued_at_ms', 'desc').orderBy('id', 'desc');
+    return (f.limit === null ? q : q.limit(f.limit ?? 50)).execute();
   }
 
   /**

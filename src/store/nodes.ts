@@ -14,6 +14,11 @@ export class NodesRepo {
     return this.db.selectFrom('nodes').selectAll().where('name', '=', name).executeTakeFirst();
   }
 
+  /** The node a token belongs to (tokens are stored as their sha256 only). */
+  byTokenHash(hash: string): Promise<NodeRow | undefined> {
+    return this.db.selectFrom('nodes').selectAll().where('token_hash', '=', hash).executeTakeFirst();
+  }
+
   forCompute(workspace: string, compute: string): Promise<NodeRow[]> {
     return this.db.selectFrom('nodes').selectAll().where('workspace', '=', workspace).where('compute', '=', compute).orderBy('name').execute();
   }

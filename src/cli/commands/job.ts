@@ -4,12 +4,11 @@ import { Command, Option } from 'commander';
 import { isTerminal } from '../../protocol/job.ts';
 import { checkRelativePath } from '../../protocol/paths.ts';
 import { loadJobFile } from '../../sdk/job-file.ts';
-import { submitJob } from '../../sdk/submit.ts';
 import type { Cli } from '../context.ts';
 import { JOB_COLUMNS, jobDetail } from '../jobs-view.ts';
 import { humanBytes, render } from '../output.ts';
-import { parseSince, streamToTerminal, summary } from '../stream-output.ts';
-import { progressBar } from '../progress.ts';
+import { parseSince } from '../stream-output.ts';
+import { follow, submitAndShow } from '../submit.ts';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 const nameOpt = () => new Option('-n, --name <name>', 'job name').makeOptionMandatory();
@@ -27,19 +26,7 @@ export function jobCommand(cli: Cli): Command {
     .action(async (o, cmd) => {
       const loaded = loadJobFile(o.file, o.set);
       if (o.name) loaded.spec.name = o.name;
-      const client = await cli.client(cmd);
-      const created = await submitJob(client, {
-        spec: loaded.spec,
-        codeDir: loaded.codeDir,
-        snapshot: cli.snapshot,
-        onWarning: (w) => cli.err(`warning: ${w}`),
-        onProgress: progressBar(cli.env),
-      });
-      if (!o.stream) return cli.out(render(created, cli.format(cmd), JOB_COLUMNS, jobDetail));
-      cli.err(`job ${created.name} submitted to ${created.compute}; streaming its output (Ctrl-C stops following, the job keeps running)`);
-      const final = await streamToTerminal(client, created.name);
-      cli.err(summary(final));
-      if (final.status !== 'Completed') process.exitCode = 1;
+      await submitAndShow(cli, cmd, loaded.spec, loaded.codeDir, Boolean(o.stream));
     });
 
   job
@@ -71,9 +58,7 @@ export function jobCommand(cli: Cli): Command {
     .option('--since <time>', 'only lines from this time (ISO time, or 30s, 10m, 2h, 1d ago)')
     .action(async (o, cmd) => {
       const since = parseSince(o.since);
-      const final = await streamToTerminal(await cli.client(cmd), o.name, { since });
-      cli.err(summary(final));
-      if (final.status !== 'Completed') process.exitCode = 1;
+      await follow(cli, await cli.client(cmd), o.name, since);
     });
 
   job

@@ -2,10 +2,8 @@ import { basename, resolve } from 'node:path';
 import { Command } from 'commander';
 import { CairnError } from '../../protocol/errors.ts';
 import { CommandJobSpec } from '../../protocol/job-spec.ts';
-import { submitJob } from '../../sdk/submit.ts';
 import type { Cli } from '../context.ts';
-import { progressBar } from '../progress.ts';
-import { streamToTerminal, summary } from '../stream-output.ts';
+import { submitAndShow } from '../submit.ts';
 
 /** Quotes an argument for bash only when it needs it. */
 export const shellQuote = (a: string) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
@@ -42,13 +40,6 @@ export function runCommand(cli: Cli): Command {
         const i = parsed.error.issues[0];
         throw new CairnError('ValidationError', `${i.path.join('.') || 'job'}: ${i.message}`);
       }
-      const client = await cli.client(cmd);
-      const job = await submitJob(client, { spec: parsed.data, codeDir, snapshot: cli.snapshot,
-        onWarning: (w) => cli.err(`warning: ${w}`), onProgress: progressBar(cli.env) });
-      if (!o.stream) return cli.out(JSON.stringify(job, null, 2));
-      cli.err(`job ${job.name} submitted to ${job.compute}`);
-      const final = await streamToTerminal(client, job.name);
-      cli.err(summary(final));
-      if (final.status !== 'Completed') process.exitCode = 1;
+      await submitAndShow(cli, cmd, parsed.data, codeDir, o.stream);
     });
 }

@@ -42,13 +42,9 @@ export class AgentsService {
   async authenticate(nodeName: string | undefined, bearer: string | undefined): Promise<NodeRow> {
     if (!bearer) throw new CairnError('Unauthorized', 'agent requests need the node token');
     const hash = createHash('sha256').update(bearer).digest();
-    const node = nodeName ? await this.d.store.nodes.get(nodeName) : await this.nodeByToken(hash.toString('hex'));
+    const node = nodeName ? await this.d.store.nodes.get(nodeName) : await this.d.store.nodes.byTokenHash(hash.toString('hex'));
     if (!node || !timingSafeEqual(Buffer.from(node.token_hash, 'hex'), hash)) throw new CairnError('Unauthorized', 'unknown node or wrong node token');
     return node;
-  }
-
-  private async nodeByToken(hashHex: string): Promise<NodeRow | undefined> {
-    return (await this.d.store.nodes.all()).find((n) => n.token_hash === hashHex);
   }
 
   async register(node: NodeRow, req: RegisterRequest): Promise<RegisterResponse> {

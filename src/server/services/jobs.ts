@@ -59,7 +59,7 @@ export class JobsService {
       compute: computeName,
       status: 'Queued',
       status_reason: `waiting for a free slot on compute '${computeName}'`,
-      spec: JSON.stringify({ ...spec, compute: computeName, command: spec.command }),
+      spec: JSON.stringify({ ...spec, compute: computeName }),
       snapshot_id: req.snapshot_id ?? null,
       git: req.git ? JSON.stringify(req.git) : null,
       created_at: now.toISOString(),
@@ -101,7 +101,7 @@ export class JobsService {
 
   async list(workspace: string, q: ListJobsQuery): Promise<Job[]> {
     const statuses = q.status?.split(',').map((x) => x.trim()).filter(Boolean);
-    const rows = await this.d.store.jobs.list({ workspace, statuses, experiment_name: q.experiment_name, compute: q.compute, limit: q.max_results ?? (q.all ? 10_000 : 50) });
+    const rows = await this.d.store.jobs.list({ workspace, statuses, experiment_name: q.experiment_name, compute: q.compute, limit: q.max_results ?? (q.all ? null : 50) });
     return rows.map((r) => toJob(r));
   }
 
