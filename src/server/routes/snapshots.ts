@@ -6,7 +6,7 @@ import type { Services } from '../services/index.ts';
 import { parse, parseOr400 } from './validate.ts';
 
 export function snapshotRoutes(app: FastifyInstance, s: Services): void {
-  app.post(`${API}/workspaces/:ws/blobs/missing`, async (req) => ({ missing: s.snapshots.missing(parseOr400(parseMissingBlobs, req.body).sha256) }));
+  app.post(`${API}/workspaces/:ws/blobs/missing`, async (req) => ({ missing: s.blobs.missing(parseOr400(parseMissingBlobs, req.body).sha256) }));
 
   app.put<{ Params: { ws: string; sha: string } }>(`${API}/workspaces/:ws/blobs/:sha`, async (req, reply) => {
     const sha = parse(Sha256, req.params.sha, 'blob name');

@@ -24,10 +24,6 @@ export class SnapshotsService {
     this.limits = limits;
   }
 
-  missing(shas: string[]): string[] {
-    return this.blobs.missing(shas);
-  }
-
   async create(workspace: string, manifest: Manifest): Promise<Snapshot> {
     const entries = sortByPath(manifest.entries.map(canonicalEntry));
     checkEntries(entries);
