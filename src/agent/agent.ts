@@ -41,6 +41,7 @@ export class Agent {
       client: this.client,
       blobs: new BlobCache(join(cfg.dir, 'blobs'), this.client),
       baseEnv: env,
+      pythonDir: cfg.pythonDir,
       log: (m) => this.log(m),
       backoff: () => Math.min(2_000, 50 * 2 ** Math.min(this.failures++, 6)),
       connected: () => {

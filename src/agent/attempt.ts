@@ -116,10 +116,19 @@ export class AttemptRunner {
 
   private jobEnv(wd: string): NodeJS.ProcessEnv {
     const a = this.state.assignment;
+    const base = this.ctx.baseEnv;
     return {
-      ...this.ctx.baseEnv,
+      ...base,
       PYTHONUNBUFFERED: '1',
+      // The job is an MLflow run: unmodified mlflow calls log into it. The job's own variables may
+      // point elsewhere, so they come after.
+      MLFLOW_TRACKING_URI: this.ctx.client.serverUrl,
+      MLFLOW_RUN_ID: a.job_id,
+      ...(a.experiment_id === undefined ? {} : { MLFLOW_EXPERIMENT_ID: a.experiment_id }),
+      MLFLOW_TRACKING_TOKEN: a.job_token,
       ...a.environment_variables,
+      // Appended, so a `cairn` package the job brings itself wins.
+      PYTHONPATH: [a.environment_variables.PYTHONPATH ?? base.PYTHONPATH, this.ctx.pythonDir].filter(Boolean).join(':'),
       CAIRN_JOB_NAME: a.job_name,
       CAIRN_JOB_ID: a.job_id,
       CAIRN_ATTEMPT: String(a.attempt),

@@ -1,4 +1,5 @@
 import { cpus, totalmem, platform, arch } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import type { NodeShape } from '../protocol/agent.ts';
 
@@ -12,6 +13,8 @@ export const AgentConfig = z.object({
   dir: z.string().min(1),
   /** With no server and no job for this long, the agent exits. */
   idleExitMs: z.number().int().positive().default(15 * 60_000),
+  /** Where the stdlib-only `cairn` Python module lives; it travels with the agent. */
+  pythonDir: z.string().default(fileURLToPath(new URL('./python', import.meta.url))),
 });
 export type AgentConfig = z.infer<typeof AgentConfig>;
 
@@ -23,6 +26,7 @@ export function agentConfigFromEnv(env: NodeJS.ProcessEnv): AgentConfig {
     node: env.CAIRN_AGENT_NODE,
     dir: env.CAIRN_AGENT_DIR,
     idleExitMs: env.CAIRN_AGENT_IDLE_EXIT_MS ? Number(env.CAIRN_AGENT_IDLE_EXIT_MS) : undefined,
+    pythonDir: env.CAIRN_AGENT_PYTHON_DIR || undefined,
   });
   if (!parsed.success) {
     const first = parsed.error.issues[0];

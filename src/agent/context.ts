@@ -8,6 +8,8 @@ export interface AgentContext {
   client: ServerClient;
   blobs: BlobCache;
   baseEnv: NodeJS.ProcessEnv;
+  /** The folder holding the stdlib-only `cairn` Python module, put on every job's PYTHONPATH. */
+  pythonDir: string;
   log(msg: string): void;
   /** Milliseconds to wait before the next try while the server is unreachable. */
   backoff(): number;

@@ -44,6 +44,8 @@ export const AttemptAssignment = z.object({
   timeout_s: z.number().int().positive().nullable(),
   job_token: z.string(),
   experiment_name: z.string(),
+  /** The MLflow experiment of the job's run (absent in assignments made before tracking existed). */
+  experiment_id: z.string().optional(),
   display_name: z.string(),
 });
 export type AttemptAssignment = z.infer<typeof AttemptAssignment>;

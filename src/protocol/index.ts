@@ -5,3 +5,4 @@ export * from './job-spec.ts';
 export * from './job.ts';
 export * from './agent.ts';
 export * from './routes.ts';
+export * from './tracking.ts';

@@ -71,7 +71,15 @@ export const StreamEvent = z.discriminatedUnion('type', [
 ]);
 export type StreamEvent = z.infer<typeof StreamEvent>;
 
-export const Artifact = z.object({ path: z.string(), size: z.number().int(), sha256: z.string() });
+/** One file of a job: `outputs/...` from the job's folder, anything else logged through MLflow or `cairn`. */
+export const Artifact = z.object({
+  path: z.string(),
+  size: z.number().int(),
+  sha256: z.string(),
+  content_type: z.string().optional(),
+  /** How a viewer can show it inline, if at all. */
+  preview: z.enum(['text', 'json', 'image']).nullable().optional(),
+});
 export type Artifact = z.infer<typeof Artifact>;
 
 export const ListJobsQuery = z.object({

@@ -57,6 +57,7 @@ export class Scheduler {
   private async place(job: JobRow, node: string): Promise<boolean> {
     const spec = JSON.parse(job.spec) as CommandJobSpec;
     const number = job.attempt + 1;
+    const run = await this.store.runs.run(job.id);
     const assignment: Omit<AttemptAssignment, 'job_token'> = {
       attempt_id: randomUUID(),
       job_id: job.id,
@@ -67,6 +68,7 @@ export class Scheduler {
       snapshot_id: job.snapshot_id,
       timeout_s: spec.limits?.timeout ?? null,
       experiment_name: job.experiment_name,
+      ...(run ? { experiment_id: String(run.experiment_id) } : {}),
       display_name: job.display_name,
     };
     return this.store.transaction(async (trx) => {

@@ -8,6 +8,9 @@ import { jobRoutes } from './routes/jobs.ts';
 import { snapshotRoutes } from './routes/snapshots.ts';
 import { agentRoutes } from './routes/agent.ts';
 import { computeRoutes } from './routes/computes.ts';
+import { jobTrackingRoutes } from './routes/job-tracking.ts';
+import { mlflowRoutes, MLFLOW_PREFIXES } from './routes/mlflow/index.ts';
+import { MlflowError } from '../protocol/mlflow/errors.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -32,6 +35,7 @@ export function buildApp(o: AppOptions): FastifyInstance {
   app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer', bodyLimit: BODY_LIMIT }, (_req, body, done) => done(null, body));
 
   app.setErrorHandler((err: any, req, reply) => {
+    if (err instanceof MlflowError) return reply.code(err.status).send(err.toBody());
     let e: CairnError;
     if (err instanceof CairnError) e = err;
     else if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') e = new CairnError('PayloadTooLarge', 'request body is too large');
@@ -48,10 +52,18 @@ export function buildApp(o: AppOptions): FastifyInstance {
   });
 
   // Agent routes check their own node tokens. User routes need a user token when any is
-  // configured (always off loopback); a job token may read only its own job.
+  // configured (always off loopback); a job token may read only its own job, and on the MLflow
+  // API it reads everything but writes only to its own runs.
   app.addHook('onRequest', async (req) => {
     if (req.url.startsWith(AGENT_API) || req.url === `${API}/health`) return;
+    const mlflow = MLFLOW_PREFIXES.some((p) => req.url.startsWith(p));
     const bearer = bearerOf(req.headers.authorization);
+    const jobId = bearer ? o.jobTokens.verify(bearer) : null;
+    if (mlflow && jobId) {
+      req.jobScope = jobId;
+      req.principal = `job:${jobId}`;
+      return;
+    }
     if (o.authTokens.length === 0) {
       req.principal = 'local-user';
       return;
@@ -60,7 +72,7 @@ export function buildApp(o: AppOptions): FastifyInstance {
       req.principal = 'token-user';
       return;
     }
-    const jobId = bearer ? o.jobTokens.verify(bearer) : null;
+    if (mlflow) throw new MlflowError('UNAUTHENTICATED', bearer ? 'the token is not valid for this server' : 'this server needs a token: set MLFLOW_TRACKING_TOKEN');
     if (jobId && req.method === 'GET') {
       const m = /\/jobs\/([^/?]+)/.exec(req.url);
       const job = m ? await o.services.store.jobs.getById(jobId) : undefined;
@@ -78,5 +90,7 @@ export function buildApp(o: AppOptions): FastifyInstance {
   snapshotRoutes(app, o.services);
   computeRoutes(app, o.services);
   agentRoutes(app, o.services);
+  jobTrackingRoutes(app, o.services);
+  mlflowRoutes(app, o.services);
   return app;
 }

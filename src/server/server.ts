@@ -16,6 +16,10 @@ import { JobTokens } from './auth.ts';
 import { JobsService } from './services/jobs.ts';
 import { SnapshotsService } from './services/snapshots.ts';
 import { AgentsService } from './services/agents.ts';
+import { ExperimentsService } from './services/tracking/experiments.ts';
+import { RunsService } from './services/tracking/runs.ts';
+import { ArtifactsService } from './services/tracking/artifacts.ts';
+import { MetricCompactor } from '../reconcilers/metric-compactor.ts';
 
 export interface RunningServer {
   url: string;
@@ -70,6 +74,8 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
   const backends = createBackends({ store, dataDir: cfg.dataDir, serverUrl: () => url, log, local: cfg.local });
   const scheduler = new Scheduler(store, events, `scheduler@${hostname()}:${cfg.dataDir}`);
   const schedulerLoop = loop(500, () => scheduler.tick(), (e) => app?.log.error({ err: e }, 'scheduler'));
+  const experiments = new ExperimentsService(store, cfg.workspace);
+  const runs = new RunsService(store, experiments);
   const services = {
     store,
     blobs,
@@ -77,6 +83,7 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
     jobs: new JobsService({ store, events, backends, kickScheduler: () => schedulerLoop.kick() }),
     snapshots: new SnapshotsService(store, blobs, cfg.snapshot),
     agents: new AgentsService({ store, events, blobs, tokens: jobTokens, heartbeatIntervalMs: cfg.local.heartbeatIntervalMs, cancelGraceMs: cfg.local.cancelGraceMs, onAttemptEnded: () => schedulerLoop.kick() }),
+    tracking: { experiments, runs, artifacts: new ArtifactsService(store, blobs, runs) },
   };
   app = buildApp({ services, authTokens: cfg.authTokens, jobTokens, logLevel: cfg.logLevel, info: () => ({ pid: process.pid, db: store.where, data_dir: cfg.dataDir }) });
 
@@ -98,6 +105,8 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
     await health.tick(cfg.workspace);
     schedulerLoop.kick();
   }, (e) => app?.log.error({ err: e }, 'node health'));
+  const compactor = new MetricCompactor(store);
+  const compactorLoop = loop(2_000, () => compactor.tick(), (e) => app?.log.error({ err: e }, 'metric compactor'));
   healthLoop.kick();
   schedulerLoop.kick();
 
@@ -108,6 +117,7 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
     async stop(opts = {}) {
       healthLoop.stop();
       schedulerLoop.stop();
+      compactorLoop.stop();
       if (opts.stopAgents !== false) for (const b of backends.values()) if (hasManagedNodes(b)) await b.shutdown?.();
       await app!.close();
       await store.close();

@@ -8,12 +8,12 @@ import type { Database } from './schema.ts';
 export type Dialect = 'sqlite' | 'postgres';
 
 /** Kysely's SqliteDialect over Node's built-in node:sqlite (no native addon to compile). */
-function nodeSqlite(path: string): SqliteDatabase {
+function nodeSqlite(path: string): { kysely: SqliteDatabase; raw: DatabaseSync } {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const db = new DatabaseSync(path);
   // WAL lets readers run beside the writer; NORMAL sync is durable across process crashes in WAL mode.
   db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;');
-  return {
+  const kysely = {
     close: () => db.close(),
     prepare(sql: string) {
       const stmt = db.prepare(sql);
@@ -29,6 +29,7 @@ function nodeSqlite(path: string): SqliteDatabase {
       };
     },
   } as SqliteDatabase;
+  return { kysely, raw: db };
 }
 
 export interface OpenedDatabase {
@@ -36,6 +37,8 @@ export interface OpenedDatabase {
   dialect: Dialect;
   /** A printable location without credentials. */
   where: string;
+  /** SQLite's own handle, for hot paths that run whole transactions synchronously under Kysely's connection lock. */
+  sqlite?: DatabaseSync;
 }
 
 /** `sqlite:PATH`, a bare path, or `postgres://...` / `postgresql://...`. */
@@ -51,5 +54,6 @@ export function openDatabase(url: string): OpenedDatabase {
     return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), dialect: 'postgres', where };
   }
   const path = url.startsWith('sqlite:') ? url.slice('sqlite:'.length) : url;
-  return { db: new Kysely<Database>({ dialect: new SqliteDialect({ database: nodeSqlite(path) }) }), dialect: 'sqlite', where: `sqlite:${path}` };
+  const { kysely, raw } = nodeSqlite(path);
+  return { db: new Kysely<Database>({ dialect: new SqliteDialect({ database: kysely }) }), dialect: 'sqlite', where: `sqlite:${path}`, sqlite: raw };
 }

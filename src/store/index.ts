@@ -6,6 +6,10 @@ import { JobsRepo } from './jobs.ts';
 import { LogsRepo } from './logs.ts';
 import { NodesRepo } from './nodes.ts';
 import { ResourcesRepo } from './resources.ts';
+import { RunsRepo } from './runs.ts';
+import { MetricsRepo } from './metrics.ts';
+import { rawSqlRunner } from './raw-sql.ts';
+import type { DatabaseSync } from 'node:sqlite';
 
 export type { Database } from './schema.ts';
 export type { Dialect } from './dialects.ts';
@@ -20,8 +24,10 @@ export class Store {
   readonly logs: LogsRepo;
   readonly nodes: NodesRepo;
   readonly resources: ResourcesRepo;
+  readonly runs: RunsRepo;
+  readonly metrics: MetricsRepo;
 
-  private constructor(db: Kysely<Database>, dialect: Dialect, where: string) {
+  private constructor(db: Kysely<Database>, dialect: Dialect, where: string, sqlite: DatabaseSync | undefined) {
     this.db = db;
     this.dialect = dialect;
     this.where = where;
@@ -29,17 +35,19 @@ export class Store {
     this.logs = new LogsRepo(db);
     this.nodes = new NodesRepo(db);
     this.resources = new ResourcesRepo(db);
+    this.runs = new RunsRepo(db);
+    this.metrics = new MetricsRepo(rawSqlRunner(db, sqlite));
   }
 
   static async open(url: string): Promise<Store> {
-    const { db, dialect, where } = openDatabase(url);
+    const { db, dialect, where, sqlite } = openDatabase(url);
     try {
       await migrateToLatest(db, dialect);
     } catch (err) {
       await db.destroy().catch(() => {});
       throw err;
     }
-    return new Store(db, dialect, where);
+    return new Store(db, dialect, where, sqlite);
   }
 
   transaction<T>(fn: (trx: Transaction<Database>) => Promise<T>): Promise<T> {

@@ -1,5 +1,6 @@
 import type { Kysely, Selectable, Transaction, Insertable, Updateable } from 'kysely';
 import type { Database, JobsTable, AttemptsTable } from './schema.ts';
+import { RunsRepo } from './runs.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
 export type JobRow = Selectable<JobsTable>;
@@ -75,6 +76,7 @@ export class JobsRepo {
       const r = await q.executeTakeFirst();
       if (Number(r.numUpdatedRows) === 0) return false;
       await db.insertInto('job_events').values({ job_id: id, status, reason, at, attempt: opts.attempt ?? null }).execute();
+      await new RunsRepo(db).followJob(id, status, TERMINAL.includes(status) ? Date.parse(at) : null);
       return true;
     });
   }

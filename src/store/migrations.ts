@@ -1,5 +1,6 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
 import type { Dialect } from './dialects.ts';
+import { trackingMigration } from './tracking-migration.ts';
 
 /** Migrations are code, keyed by name; each takes the dialect for the few types that differ. */
 function migrations(dialect: Dialect): Record<string, Migration> {
@@ -120,6 +121,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    '0002_tracking': trackingMigration(dialect),
   };
 }
 

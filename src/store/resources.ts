@@ -47,6 +47,16 @@ export class ResourcesRepo {
     }
   }
 
+  /** Removes the artifact at `path` and everything under it; returns how many went. */
+  async deleteArtifacts(runId: string, path: string): Promise<number> {
+    const rows = await this.db.selectFrom('artifacts').select('path').where('job_id', '=', runId).execute();
+    const gone = rows.map((r) => r.path).filter((p) => !path || p === path || p.startsWith(`${path}/`));
+    for (let i = 0; i < gone.length; i += 500) {
+      await this.db.deleteFrom('artifacts').where('job_id', '=', runId).where('path', 'in', gone.slice(i, i + 500)).execute();
+    }
+    return gone.length;
+  }
+
   artifacts(jobId: string): Promise<ArtifactRow[]> {
     return this.db.selectFrom('artifacts').selectAll().where('job_id', '=', jobId).orderBy('path').execute();
   }

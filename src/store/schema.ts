@@ -103,6 +103,64 @@ export interface NodesTable {
   registered_at: string;
 }
 
+export interface ExperimentsTable {
+  id: Generated<number>;
+  workspace: string;
+  name: string;
+  artifact_location: string;
+  lifecycle_stage: string;
+  creation_time: number;
+  last_update_time: number;
+}
+
+export interface KeyValueTable {
+  key: string;
+  value: string;
+}
+
+export interface RunsTable {
+  run_id: string;
+  experiment_id: number;
+  name: string;
+  user_id: string;
+  status: string;
+  start_time: number;
+  end_time: number | null;
+  lifecycle_stage: string;
+  deleted_time: number | null;
+  /** The job this run is; null for runs created from outside (a notebook). */
+  job_id: string | null;
+  /** The job whose token created this run (nested runs): that job may write to it. */
+  created_by_job: string | null;
+}
+
+export interface MetricSeriesTable {
+  id: Generated<number>;
+  run_id: string;
+  key: string;
+  count: number;
+  small_chunks: number;
+  last_step: number;
+  last_ts: number;
+  /** null stands for NaN, which SQLite cannot store in a REAL column. */
+  last_value: number | null;
+}
+
+export interface MetricChunksTable {
+  series_id: number;
+  start_index: number;
+  count: number;
+  min_step: number;
+  max_step: number;
+  data: Uint8Array;
+}
+
+export interface MetricBatchesTable {
+  run_id: string;
+  digest: string;
+  created_ms: number;
+}
+
 export interface Database {
   workspaces: WorkspacesTable;
   computes: ComputesTable;
@@ -113,4 +171,12 @@ export interface Database {
   log_lines: LogLinesTable;
   artifacts: ArtifactsTable;
   nodes: NodesTable;
+  experiments: ExperimentsTable;
+  experiment_tags: KeyValueTable & { experiment_id: number };
+  runs: RunsTable;
+  run_params: KeyValueTable & { run_id: string };
+  run_tags: KeyValueTable & { run_id: string };
+  metric_series: MetricSeriesTable;
+  metric_chunks: MetricChunksTable;
+  metric_batches: MetricBatchesTable;
 }

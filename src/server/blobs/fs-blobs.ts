@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { CairnError } from '../../protocol/errors.ts';
 
 /**
@@ -53,12 +54,46 @@ export class FsBlobs {
     return sha;
   }
 
+  /** Stores a stream of any size without holding it in memory; returns its hash and size. */
+  async putStream(src: Readable): Promise<{ sha256: string; size: number }> {
+    const tmp = join(this.root, 'tmp', randomBytes(8).toString('hex'));
+    const hash = createHash('sha256');
+    let size = 0;
+    const count = new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        hash.update(chunk);
+        size += chunk.length;
+        cb(null, chunk);
+      },
+    });
+    try {
+      await pipeline(src, count, createWriteStream(tmp));
+    } catch (err) {
+      rmQuietly(tmp);
+      throw err;
+    }
+    const sha256 = hash.digest('hex');
+    if (this.has(sha256)) rmQuietly(tmp);
+    else {
+      const dest = this.pathOf(sha256);
+      mkdirSync(dirname(dest), { recursive: true });
+      renameSync(tmp, dest);
+      this.known.add(sha256);
+    }
+    return { sha256, size };
+  }
+
   read(sha: string): Buffer {
     return readFileSync(this.pathOf(sha));
   }
 
   stream(sha: string): Readable {
     return createReadStream(this.pathOf(sha));
+  }
+
+  /** The first `bytes` bytes, for previews. */
+  streamRange(sha: string, bytes: number): Readable {
+    return createReadStream(this.pathOf(sha), { start: 0, end: bytes - 1 });
   }
 
   size(sha: string): number {
@@ -71,4 +106,10 @@ export class FsBlobs {
       unlinkSync(this.pathOf(sha));
     } catch {}
   }
+}
+
+function rmQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {}
 }

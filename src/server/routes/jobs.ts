@@ -6,6 +6,7 @@ import { CairnError } from '../../protocol/errors.ts';
 import { checkRelativePath } from '../../protocol/paths.ts';
 import type { Services } from '../services/index.ts';
 import { parse } from './validate.ts';
+import { contentTypeOf, previewKindOf } from '../services/tracking/content-types.ts';
 
 const JOB = `${API}/workspaces/:ws/jobs/:name`;
 type P = { ws: string; name: string };
@@ -81,15 +82,28 @@ export function jobRoutes(app: FastifyInstance, s: Services): void {
 
   app.get<{ Params: P }>(`${JOB}/artifacts`, async (req) => {
     const row = await s.jobs.row(req.params.ws, req.params.name);
-    return (await s.store.resources.artifacts(row.id)).map((a) => ({ path: a.path, size: Number(a.size), sha256: a.sha256 }));
+    return (await s.store.resources.artifacts(row.id)).map((a) => ({
+      path: a.path,
+      size: Number(a.size),
+      sha256: a.sha256,
+      content_type: contentTypeOf(a.path),
+      preview: previewKindOf(a.path),
+    }));
   });
 
-  app.get<{ Params: P; Querystring: { path?: string } }>(`${JOB}/artifacts/content`, async (req, reply) => {
+  // `max_bytes` gives a preview: the first bytes of a big text or JSON file.
+  app.get<{ Params: P; Querystring: { path?: string; max_bytes?: string } }>(`${JOB}/artifacts/content`, async (req, reply) => {
     const row = await s.jobs.row(req.params.ws, req.params.name);
     const path = checkRelativePath(req.query.path ?? '', 'artifact path');
     const a = (await s.store.resources.artifacts(row.id)).find((x) => x.path === path);
     if (!a) throw new CairnError('NotFound', `job '${row.name}' has no artifact '${path}'`);
-    reply.header('content-type', 'application/octet-stream');
+    const max = req.query.max_bytes === undefined ? undefined : Number(req.query.max_bytes);
+    if (max !== undefined && !(Number.isSafeInteger(max) && max > 0)) throw new CairnError('ValidationError', `max_bytes: expected a positive integer, got '${req.query.max_bytes}'`);
+    reply.header('content-type', contentTypeOf(a.path));
+    if (max !== undefined && max < Number(a.size)) {
+      reply.header('x-cairn-truncated', 'true');
+      return reply.send(s.blobs.streamRange(a.sha256, max));
+    }
     return reply.send(s.blobs.stream(a.sha256));
   });
 }

@@ -4,6 +4,9 @@ import type { EventHub } from '../events.ts';
 import type { AgentsService } from './agents.ts';
 import type { JobsService } from './jobs.ts';
 import type { SnapshotsService } from './snapshots.ts';
+import type { ExperimentsService } from './tracking/experiments.ts';
+import type { RunsService } from './tracking/runs.ts';
+import type { ArtifactsService } from './tracking/artifacts.ts';
 
 /** Everything routes may use, built once at start. */
 export interface Services {
@@ -13,4 +16,5 @@ export interface Services {
   jobs: JobsService;
   snapshots: SnapshotsService;
   agents: AgentsService;
+  tracking: { experiments: ExperimentsService; runs: RunsService; artifacts: ArtifactsService };
 }

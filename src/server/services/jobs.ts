@@ -11,6 +11,7 @@ import { toJob } from './job-view.ts';
 import { moveJob } from './transitions.ts';
 import type { ComputeBackend } from '../../compute/types.ts';
 import { NOT_YET } from '../../compute/registry.ts';
+import { insertJobRun } from './tracking/job-runs.ts';
 
 export const stripAzurePrefix = (s: string) => s.replace(/^azureml:/, '');
 
@@ -75,7 +76,10 @@ export class JobsService {
       queued_at_ms: now.getTime(),
     };
     try {
-      await store.transaction((trx) => store.jobs.with(trx).insert(row, 'submitted', row.created_at));
+      await store.transaction(async (trx) => {
+        await store.jobs.with(trx).insert(row, 'submitted', row.created_at);
+        await insertJobRun(trx, row, req.git ?? null);
+      });
     } catch (err) {
       if (isUniqueViolation(err)) throw duplicate(name, workspace);
       throw err;

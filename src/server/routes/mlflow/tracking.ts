@@ -1,0 +1,145 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { invalidParam } from '../../../protocol/mlflow/errors.ts';
+import {
+  experimentIdOf,
+  optInt64,
+  optList,
+  optString,
+  optStringList,
+  reqString,
+  runIdOf,
+  type Fields,
+} from '../../../protocol/mlflow/fields.ts';
+import { checkMaxResults, LIMITS, readLogBatch, readMetric, readParam, readTag } from '../../../protocol/mlflow/validation.ts';
+import type { Services } from '../../services/index.ts';
+import { fieldsOf, scopeOf } from './index.ts';
+
+const EMPTY = {};
+
+/** The MLflow tracking REST API, as the real Python client calls it (see shared/reference/mlflow/API.md). */
+export function trackingRoutes(app: FastifyInstance, s: Services): void {
+  const { experiments, runs } = s.tracking;
+  const route = (method: 'GET' | 'POST' | ('GET' | 'POST')[], url: string, handler: (f: Fields, req: FastifyRequest) => Promise<unknown>) =>
+    app.route({ method, url, handler: (req) => handler(fieldsOf(req), req) });
+
+  // Experiments.
+  route('GET', '/experiments/get-by-name', async (f) => ({ experiment: await experiments.getByName(reqString(f, 'experiment_name')) }));
+  route('GET', '/experiments/get', async (f) => ({ experiment: await experiments.get(experimentIdOf(f)) }));
+  route('POST', '/experiments/create', async (f) => ({
+    experiment_id: await experiments.create(reqString(f, 'name'), optList(f, 'tags').map((t) => ({ key: reqString(t, 'key'), value: reqString(t, 'value') }))),
+  }));
+  route(['GET', 'POST'], '/experiments/search', async (f) => {
+    const r = await experiments.search({
+      filter: optString(f, 'filter'),
+      orderBy: optStringList(f, 'order_by'),
+      maxResults: checkMaxResults(optInt64(f, 'max_results'), LIMITS.searchMaxResults, 1000),
+      pageToken: optString(f, 'page_token'),
+      viewType: optString(f, 'view_type'),
+    });
+    return { ...(r.experiments.length ? { experiments: r.experiments } : {}), ...(r.nextPageToken ? { next_page_token: r.nextPageToken } : {}) };
+  });
+  route('POST', '/experiments/set-experiment-tag', async (f) => {
+    await experiments.setTag(experimentIdOf(f), reqString(f, 'key'), reqString(f, 'value'));
+    return EMPTY;
+  });
+  route('POST', '/experiments/delete', async (f) => {
+    await experiments.setLifecycle(experimentIdOf(f), 'deleted');
+    return EMPTY;
+  });
+  route('POST', '/experiments/restore', async (f) => {
+    await experiments.setLifecycle(experimentIdOf(f), 'active');
+    return EMPTY;
+  });
+  route('POST', '/experiments/update', async (f) => {
+    await experiments.rename(experimentIdOf(f), reqString(f, 'new_name'));
+    return EMPTY;
+  });
+
+  // Runs.
+  route('POST', '/runs/create', async (f, req) => ({
+    run: await runs.create(scopeOf(req), {
+      experimentId: f.experiment_id === undefined ? undefined : experimentIdOf(f),
+      userId: optString(f, 'user_id'),
+      runName: optString(f, 'run_name'),
+      startTime: optInt64(f, 'start_time'),
+      tags: optList(f, 'tags').map(readTag),
+    }),
+  }));
+  route('GET', '/runs/get', async (f, req) => ({ run: await runs.get(scopeOf(req), runIdOf(f)) }));
+  route('POST', '/runs/update', async (f, req) => ({
+    run_info: await runs.update(scopeOf(req), runIdOf(f), { status: optString(f, 'status'), endTime: optInt64(f, 'end_time'), runName: optString(f, 'run_name') }),
+  }));
+  route('POST', '/runs/delete', async (f, req) => {
+    await runs.setLifecycle(scopeOf(req), runIdOf(f), 'deleted');
+    return EMPTY;
+  });
+  route('POST', '/runs/restore', async (f, req) => {
+    await runs.setLifecycle(scopeOf(req), runIdOf(f), 'active');
+    return EMPTY;
+  });
+  route('POST', '/runs/search', async (f, req) => {
+    const r = await runs.search(scopeOf(req), {
+      experimentIds: optStringList(f, 'experiment_ids') ?? [],
+      filter: optString(f, 'filter'),
+      orderBy: optStringList(f, 'order_by'),
+      maxResults: checkMaxResults(optInt64(f, 'max_results'), LIMITS.searchMaxResults, 1000),
+      pageToken: optString(f, 'page_token'),
+      viewType: optString(f, 'run_view_type'),
+    });
+    return { ...(r.runs.length ? { runs: r.runs } : {}), ...(r.nextPageToken ? { next_page_token: r.nextPageToken } : {}) };
+  });
+  route('POST', '/runs/log-batch', async (f, req) => {
+    await runs.logBatch(scopeOf(req), readLogBatch(f), req.rawBody);
+    return EMPTY;
+  });
+  route('POST', '/runs/log-metric', async (f, req) => {
+    await runs.logBatch(scopeOf(req), { runId: runIdOf(f), metrics: [readMetric(f)], params: [], tags: [] }, req.rawBody);
+    return EMPTY;
+  });
+  route('POST', '/runs/log-parameter', async (f, req) => {
+    await runs.logBatch(scopeOf(req), { runId: runIdOf(f), metrics: [], params: [readParam(f)], tags: [] });
+    return EMPTY;
+  });
+  route('POST', '/runs/set-tag', async (f, req) => {
+    await runs.logBatch(scopeOf(req), { runId: runIdOf(f), metrics: [], params: [], tags: [readTag(f)] });
+    return EMPTY;
+  });
+  route('POST', '/runs/delete-tag', async (f, req) => {
+    await runs.deleteTag(scopeOf(req), runIdOf(f), reqString(f, 'key'));
+    return EMPTY;
+  });
+
+  // Metrics.
+  route('GET', '/metrics/get-history', async (f, req) => {
+    const limit = Math.min(optInt64(f, 'max_results') ?? LIMITS.historyPage, LIMITS.historyPage);
+    if (limit <= 0) throw invalidParam(`Invalid value ${limit} for parameter 'max_results' supplied. It must be a positive integer`);
+    const offset = pageOffset(optString(f, 'page_token'));
+    const r = await runs.history(scopeOf(req), runIdOf(f), reqString(f, 'metric_key'), offset, limit);
+    return { ...(r.metrics.length ? { metrics: r.metrics } : {}), ...(r.nextOffset !== undefined ? { next_page_token: pageToken(r.nextOffset) } : {}) };
+  });
+
+  // MLflow 3 asks for logged models before listing a run's artifacts; Cairn has none.
+  route('POST', '/logged-models/search', async () => EMPTY);
+
+  // Listing through the tracking server, for artifact URIs that are not proxied.
+  route('GET', '/artifacts/list', async (f, req) => {
+    const run = await runs.readable(scopeOf(req), runIdOf(f));
+    const path = optString(f, 'path') ?? '';
+    const root = `${run.experiment_id}/${run.run_id}/artifacts`;
+    const files = await s.tracking.artifacts.list(scopeOf(req), path ? `${root}/${path}` : root);
+    const prefix = path ? `${path.replace(/\/+$/, '')}/` : '';
+    return { root_uri: `mlflow-artifacts:/${root}`, ...(files ? { files: files.map((x) => ({ ...x, path: prefix + x.path })) } : {}) };
+  });
+}
+
+/** Page tokens as MLflow makes them: base64 of `{"offset": N}`. */
+export const pageToken = (offset: number) => Buffer.from(JSON.stringify({ offset })).toString('base64');
+
+export function pageOffset(token: string | undefined): number {
+  if (!token) return 0;
+  try {
+    const o = JSON.parse(Buffer.from(token, 'base64').toString('utf8'));
+    if (Number.isSafeInteger(o.offset) && o.offset >= 0) return o.offset;
+  } catch {}
+  throw invalidParam(`Invalid page token, could not base64-decode or parse: ${token}`);
+}

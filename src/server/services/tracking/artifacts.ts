@@ -1,0 +1,83 @@
+import type { Readable } from 'node:stream';
+import { invalidParam, MlflowError } from '../../../protocol/mlflow/errors.ts';
+import type { FileInfo } from '../../../protocol/mlflow/entities.ts';
+import type { Store } from '../../../store/index.ts';
+import type { ArtifactRow } from '../../../store/resources.ts';
+import type { FsBlobs } from '../../blobs/fs-blobs.ts';
+import type { RunsService, Scope } from './runs.ts';
+
+/**
+ * MLflow's artifact proxy over the job's artifact list: what the job wrote to outputs/ (stored
+ * as `outputs/...` when the job ends) and what was logged through MLflow or the `cairn` module
+ * share one tree per run, as in Azure ML.
+ */
+export class ArtifactsService {
+  private readonly store: Store;
+  private readonly blobs: FsBlobs;
+  private readonly runs: RunsService;
+  constructor(store: Store, blobs: FsBlobs, runs: RunsService) {
+    this.store = store;
+    this.blobs = blobs;
+    this.runs = runs;
+  }
+
+  async put(scope: Scope, proxied: string, body: Readable): Promise<void> {
+    const { runId, rel } = parseProxied(proxied);
+    if (!rel) throw invalidParam('Invalid path: an artifact needs a file name');
+    const run = await this.runs.writable(scope, runId);
+    const { sha256, size } = await this.blobs.putStream(body);
+    await this.store.resources.putArtifacts(run.run_id, [{ path: rel, size, sha256 }]);
+  }
+
+  /** MLflow's list: direct children by name; a file or a missing path answers no entries. */
+  async list(scope: Scope, proxied: string): Promise<FileInfo[] | undefined> {
+    const { runId, rel } = parseProxied(proxied);
+    const run = await this.runs.readable(scope, runId);
+    const prefix = rel ? `${rel}/` : '';
+    const files: FileInfo[] = [];
+    const dirs = new Set<string>();
+    for (const a of await this.store.resources.artifacts(run.run_id)) {
+      if (!a.path.startsWith(prefix)) continue;
+      const rest = a.path.slice(prefix.length);
+      const slash = rest.indexOf('/');
+      if (slash < 0) files.push({ path: rest, is_dir: false, file_size: Number(a.size) });
+      else dirs.add(rest.slice(0, slash));
+    }
+    if (!files.length && !dirs.size) return undefined;
+    return [...[...dirs].map((d) => ({ path: d, is_dir: true })), ...files].sort((a, b) => (a.path < b.path ? -1 : 1));
+  }
+
+  async get(scope: Scope, proxied: string): Promise<{ row: ArtifactRow; stream: Readable }> {
+    const { runId, rel } = parseProxied(proxied);
+    const run = await this.runs.readable(scope, runId);
+    const row = (await this.store.resources.artifacts(run.run_id)).find((a) => a.path === rel);
+    // The real server answers a missing file with a 500, which the client retries for minutes.
+    if (!row) throw new MlflowError('RESOURCE_DOES_NOT_EXIST', `No artifact '${rel}' in run ${run.run_id}`);
+    return { row, stream: this.blobs.stream(row.sha256) };
+  }
+
+  async delete(scope: Scope, proxied: string): Promise<void> {
+    const { runId, rel } = parseProxied(proxied);
+    const run = await this.runs.writable(scope, runId);
+    await this.store.resources.deleteArtifacts(run.run_id, rel);
+  }
+}
+
+/** `<experiment>/<run>/artifacts[/<path>]`, as the client builds it from the run's artifact URI. */
+export function parseProxied(path: string): { experimentId: string; runId: string; rel: string } {
+  const decoded = safeDecode(path).replace(/^\/+/, '').replace(/\/+$/, '');
+  const parts = decoded.split('/');
+  if (parts.some((p) => p === '..' || p === '.') || decoded.includes('\\') || decoded.includes('\0')) throw invalidParam('Invalid path');
+  if (parts.length < 3 || parts[2] !== 'artifacts' || !parts[0] || !parts[1]) {
+    throw invalidParam(`Invalid path '${decoded}': artifact paths look like <experiment_id>/<run_id>/artifacts/<file>`);
+  }
+  return { experimentId: parts[0], runId: parts[1], rel: parts.slice(3).filter(Boolean).join('/') };
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    throw invalidParam('Invalid path');
+  }
+}

@@ -1,0 +1,168 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { MlflowError, invalidParam } from '../../../protocol/mlflow/errors.ts';
+import { wireDouble, type Run, type RunInfo } from '../../../protocol/mlflow/entities.ts';
+import type { KeyValueIn, LogBatchIn } from '../../../protocol/mlflow/validation.ts';
+import type { Store } from '../../../store/index.ts';
+import type { RunRow } from '../../../store/runs.ts';
+import { searchRuns, type RunView } from '../../../tracking/search/index.ts';
+import { generateNames } from '../names.ts';
+import type { ExperimentsService } from './experiments.ts';
+import { viewTypeOf } from './experiments.ts';
+import { artifactUriOf, toRun, toRunInfo } from './views.ts';
+
+/** Who is asking: a user, or a job through its job token (which may write only to its own runs). */
+export interface Scope {
+  jobId?: string;
+}
+
+const RUN_STATUSES = ['RUNNING', 'SCHEDULED', 'FINISHED', 'FAILED', 'KILLED'];
+const TERMINAL = ['FINISHED', 'FAILED', 'KILLED'];
+
+/** MLflow's runs. A job is a run whose id is the job's id; its status follows the job. */
+export class RunsService {
+  private readonly store: Store;
+  private readonly experiments: ExperimentsService;
+  constructor(store: Store, experiments: ExperimentsService) {
+    this.store = store;
+    this.experiments = experiments;
+  }
+
+  async create(scope: Scope, r: { experimentId?: string; userId?: string; runName?: string; startTime?: number; tags: KeyValueIn[] }): Promise<Run> {
+    const exp = await this.experiments.row(r.experimentId ?? '0');
+    if (exp.lifecycle_stage !== 'active') throw invalidParam(`The experiment ${exp.id} must be in the 'active' state. Current state is ${exp.lifecycle_stage}.`);
+    const tagName = r.tags.find((t) => t.key === 'mlflow.runName')?.value;
+    const name = r.runName || tagName || generateNames().display_name.replace('_', '-');
+    const tags = [...r.tags.filter((t) => t.key !== 'mlflow.runName'), { key: 'mlflow.runName', value: name }];
+    const row: RunRow = {
+      run_id: randomUUID().replace(/-/g, ''),
+      experiment_id: Number(exp.id),
+      name,
+      user_id: r.userId ?? tags.find((t) => t.key === 'mlflow.user')?.value ?? '',
+      status: 'RUNNING',
+      start_time: r.startTime ?? Date.now(),
+      end_time: null,
+      lifecycle_stage: 'active',
+      deleted_time: null,
+      job_id: null,
+      created_by_job: scope.jobId ?? null,
+    };
+    await this.store.transaction((trx) => this.store.runs.with(trx).insertRun(row, tags));
+    return toRun(row, {}, Object.fromEntries(tags.map((t) => [t.key, t.value])), []);
+  }
+
+  /** A run by id; a job's name is accepted too, as Azure ML's run ids are job names. */
+  async row(runId: string): Promise<RunRow> {
+    const row = (await this.store.runs.run(runId)) ?? (await this.byJobName(runId));
+    if (!row) throw new MlflowError('RESOURCE_DOES_NOT_EXIST', `Run with id=${runId} not found`);
+    return row;
+  }
+
+  private async byJobName(name: string): Promise<RunRow | undefined> {
+    const job = await this.store.jobs.getByName(this.experiments.workspace, name);
+    return job ? this.store.runs.run(job.id) : undefined;
+  }
+
+  /** Reading is open to every caller of the workspace, jobs included (a script may compare with earlier runs). */
+  readable(_scope: Scope, runId: string): Promise<RunRow> {
+    return this.row(runId);
+  }
+
+  /** The run, checked for writing: a job writes only to its own runs, and nobody to a deleted run. */
+  async writable(scope: Scope, runId: string): Promise<RunRow> {
+    const row = await this.row(runId);
+    if (scope.jobId && row.job_id !== scope.jobId && row.created_by_job !== scope.jobId) {
+      throw new MlflowError('PERMISSION_DENIED', `a job token can only write to its own job's runs; run ${runId} is not one of them`);
+    }
+    if (row.lifecycle_stage !== 'active') throw invalidParam(`The run ${row.run_id} must be in the 'active' state. Current state is ${row.lifecycle_stage}.`);
+    return row;
+  }
+
+  async get(scope: Scope, runId: string): Promise<Run> {
+    const row = await this.readable(scope, runId);
+    const [params, tags, metrics] = await Promise.all([this.store.runs.params([row.run_id]), this.store.runs.tags([row.run_id]), this.store.metrics.latest(row.run_id)]);
+    return toRun(row, params.get(row.run_id), tags.get(row.run_id), metrics);
+  }
+
+  async update(scope: Scope, runId: string, u: { status?: string; endTime?: number; runName?: string }): Promise<RunInfo> {
+    const row = await this.writable(scope, runId);
+    if (u.status !== undefined && !RUN_STATUSES.includes(u.status)) {
+      throw invalidParam(`Invalid value ${JSON.stringify(u.status)} for parameter 'status' supplied. It must be one of ${RUN_STATUSES.join(', ')}`);
+    }
+    const set: Partial<RunRow> = {};
+    // A job's run follows the job: the script saying FINISHED does not end the job.
+    if (!row.job_id && u.status) {
+      set.status = u.status;
+      if (TERMINAL.includes(u.status)) set.end_time = u.endTime ?? Date.now();
+      else set.end_time = null;
+    } else if (!row.job_id && u.endTime !== undefined) set.end_time = u.endTime;
+    if (u.runName) set.name = u.runName;
+    if (Object.keys(set).length) await this.store.runs.updateRun(row.run_id, set);
+    if (u.runName) await this.store.metrics.writeBatch({ runId: row.run_id, metrics: [], params: [], tags: [{ key: 'mlflow.runName', value: u.runName }] });
+    return toRunInfo({ ...row, ...set });
+  }
+
+  async setLifecycle(scope: Scope, runId: string, stage: 'active' | 'deleted'): Promise<void> {
+    const row = await this.row(runId);
+    if (scope.jobId && row.job_id !== scope.jobId && row.created_by_job !== scope.jobId) {
+      throw new MlflowError('PERMISSION_DENIED', `a job token can only change its own job's runs; run ${runId} is not one of them`);
+    }
+    await this.store.runs.updateRun(row.run_id, { lifecycle_stage: stage, deleted_time: stage === 'deleted' ? Date.now() : null });
+  }
+
+  /** Every log call ends here: params, tags and metric points of one run, in one transaction. */
+  async logBatch(scope: Scope, b: LogBatchIn, rawBody?: string): Promise<void> {
+    const row = await this.writable(scope, b.runId);
+    // A client that lost the answer sends the same bytes again; their digest makes the retry a no-op.
+    const digest = rawBody && b.metrics.length ? createHash('sha1').update(rawBody).digest('base64') : undefined;
+    const r = await this.store.metrics.writeBatch({ runId: row.run_id, metrics: b.metrics, params: b.params, tags: b.tags, digest });
+    if (!r.ok) {
+      const c = r.paramConflict;
+      throw invalidParam(
+        `Changing param values is not allowed. Param with key='${c.key}' was already logged with value='${c.old}' for run ID='${row.run_id}'. Attempted logging new value '${c.new}'.`,
+      );
+    }
+  }
+
+  async deleteTag(scope: Scope, runId: string, key: string): Promise<void> {
+    const row = await this.writable(scope, runId);
+    if ((await this.store.runs.deleteTag(row.run_id, key)) === 0) {
+      throw new MlflowError('RESOURCE_DOES_NOT_EXIST', `No tag with name: ${key} in run with id ${row.run_id}`);
+    }
+  }
+
+  async history(scope: Scope, runId: string, key: string, offset: number, limit: number) {
+    const row = await this.readable(scope, runId);
+    const { points, total } = await this.store.metrics.history(row.run_id, key, offset, limit);
+    const metrics = new Array(points.length / 3);
+    for (let i = 0, j = 0; i < points.length; i += 3, j++) metrics[j] = { key, value: wireDouble(points[i + 2]), timestamp: points[i + 1], step: points[i] };
+    const next = offset + metrics.length;
+    return { metrics, nextOffset: next < total ? next : undefined };
+  }
+
+  async search(_scope: Scope, o: { experimentIds: string[]; filter?: string; orderBy?: string[]; maxResults: number; pageToken?: string; viewType?: string }) {
+    const ids: number[] = [];
+    for (const id of o.experimentIds) ids.push(Number((await this.experiments.row(id)).id));
+    const rows = await this.store.runs.runsOfExperiments(ids);
+    const runIds = rows.map((r) => r.run_id);
+    const [params, tags, metrics] = await Promise.all([this.store.runs.params(runIds), this.store.runs.tags(runIds), this.store.metrics.latestOfRuns(runIds)]);
+    const views: RunView[] = rows.map((r) => ({
+      run_id: r.run_id,
+      run_name: r.name,
+      experiment_id: String(r.experiment_id),
+      user_id: r.user_id,
+      status: r.status,
+      start_time: Number(r.start_time),
+      end_time: r.end_time === null ? null : Number(r.end_time),
+      artifact_uri: artifactUriOf(r.experiment_id, r.run_id),
+      lifecycle_stage: r.lifecycle_stage as RunView['lifecycle_stage'],
+      params: params.get(r.run_id) ?? {},
+      tags: tags.get(r.run_id) ?? {},
+      metrics: Object.fromEntries((metrics.get(r.run_id) ?? []).map((m) => [m.key, m.value])),
+    }));
+    const found = searchRuns(views, { filter: o.filter, orderBy: o.orderBy, maxResults: o.maxResults, pageToken: o.pageToken, viewType: viewTypeOf(o.viewType) });
+    const byId = new Map(rows.map((r) => [r.run_id, r]));
+    const runs: Run[] = [];
+    for (const v of found.runs) runs.push(toRun(byId.get(v.run_id)!, v.params, v.tags, metrics.get(v.run_id) ?? []));
+    return { runs, nextPageToken: found.nextPageToken };
+  }
+}

@@ -1,0 +1,279 @@
+import type { RawSql, RawSqlRunner } from './raw-sql.ts';
+import { concatChunks, packChunk, unpackChunk, type MetricPoint, type PackedChunk } from './metric-chunks.ts';
+
+export type { MetricPoint } from './metric-chunks.ts';
+
+export interface KeyValue {
+  key: string;
+  value: string;
+}
+
+export interface RunBatch {
+  runId: string;
+  metrics: MetricPoint[];
+  params: KeyValue[];
+  tags: KeyValue[];
+  /** Identifies the request's content: the same batch sent again (a retry) stores nothing. */
+  digest?: string;
+}
+
+export type BatchResult = { ok: true; duplicate: boolean } | { ok: false; paramConflict: { key: string; old: string; new: string } };
+
+export interface LatestMetric {
+  key: string;
+  value: number;
+  timestamp: number;
+  step: number;
+}
+
+export interface Bucket {
+  start_step: number;
+  end_step: number;
+  count: number;
+  min: number;
+  max: number;
+  last: number;
+  last_step: number;
+}
+
+/** Chunks smaller than this count against a series until the compactor merges them. */
+const SMALL_CHUNK = 256;
+/** Merged chunks grow up to this many points. */
+const MERGED_CHUNK = 8192;
+
+/** Params, tags and metric points of runs: the one write path MLflow's log calls all end in. */
+export class MetricsRepo {
+  private readonly raw: RawSqlRunner;
+  constructor(raw: RawSqlRunner) {
+    this.raw = raw;
+  }
+
+  writeBatch(b: RunBatch): Promise<BatchResult> {
+    return this.raw.transaction(async (q) => {
+      // Params never change: refuse the whole batch before writing any of it, as MLflow does.
+      for (const p of b.params) {
+        const [old] = await q.all<{ value: string }>('SELECT value FROM run_params WHERE run_id = ? AND key = ?', [b.runId, p.key]);
+        if (old && old.value !== p.value) return { ok: false, paramConflict: { key: p.key, old: old.value, new: p.value } };
+      }
+      if (b.digest) {
+        const fresh = await q.run('INSERT INTO metric_batches (run_id, digest, created_ms) VALUES (?, ?, ?) ON CONFLICT DO NOTHING', [b.runId, b.digest, Date.now()]);
+        if (fresh === 0) return { ok: true, duplicate: true };
+      }
+      for (const p of b.params) await q.run('INSERT INTO run_params (run_id, key, value) VALUES (?, ?, ?) ON CONFLICT DO NOTHING', [b.runId, p.key, p.value]);
+      for (const t of b.tags) {
+        await q.run('INSERT INTO run_tags (run_id, key, value) VALUES (?, ?, ?) ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value', [b.runId, t.key, t.value]);
+      }
+      if (b.metrics.length) await appendMetrics(q, b.runId, b.metrics);
+      return { ok: true, duplicate: false };
+    });
+  }
+
+  latest(runId: string): Promise<LatestMetric[]> {
+    return this.raw.read(async (q) => {
+      const rows = await q.all<{ key: string; last_value: number | null; last_ts: number; last_step: number }>(
+        'SELECT key, last_value, last_ts, last_step FROM metric_series WHERE run_id = ? ORDER BY key',
+        [runId],
+      );
+      return rows.map((r) => ({ key: r.key, value: r.last_value ?? NaN, timestamp: Number(r.last_ts), step: Number(r.last_step) }));
+    });
+  }
+
+  /** Latest values of many runs at once, for search. */
+  latestOfRuns(runIds: string[]): Promise<Map<string, LatestMetric[]>> {
+    return this.raw.read(async (q) => {
+      const out = new Map<string, LatestMetric[]>();
+      for (let i = 0; i < runIds.length; i += 500) {
+        const ids = runIds.slice(i, i + 500);
+        const rows = await q.all<{ run_id: string; key: string; last_value: number | null; last_ts: number; last_step: number }>(
+          `SELECT run_id, key, last_value, last_ts, last_step FROM metric_series WHERE run_id IN (${ids.map(() => '?').join(',')}) ORDER BY key`,
+          ids,
+        );
+        for (const r of rows) {
+          let m = out.get(r.run_id);
+          if (!m) out.set(r.run_id, (m = []));
+          m.push({ key: r.key, value: r.last_value ?? NaN, timestamp: Number(r.last_ts), step: Number(r.last_step) });
+        }
+      }
+      return out;
+    });
+  }
+
+  /** Points of one series in the order they were logged, from `offset`, at most `limit`. */
+  history(runId: string, key: string, offset: number, limit: number): Promise<{ points: Float64Array; total: number }> {
+    return this.raw.read(async (q) => {
+      const [s] = await q.all<{ id: number; count: number }>('SELECT id, count FROM metric_series WHERE run_id = ? AND key = ?', [runId, key]);
+      if (!s) return { points: new Float64Array(0), total: 0 };
+      const chunks = await q.all<{ start_index: number; count: number; data: Uint8Array }>(
+        'SELECT start_index, count, data FROM metric_chunks WHERE series_id = ? AND start_index + count > ? AND start_index < ? ORDER BY start_index',
+        [s.id, offset, offset + limit],
+      );
+      const out = new Float64Array(Math.max(0, Math.min(limit, Number(s.count) - offset)) * 3);
+      let at = 0;
+      for (const c of chunks) {
+        const f = unpackChunk(c.data);
+        const from = Math.max(0, offset - Number(c.start_index)) * 3;
+        const to = Math.min(f.length, from + (out.length - at));
+        out.set(f.subarray(from, to), at);
+        at += to - from;
+      }
+      return { points: out.subarray(0, at), total: Number(s.count) };
+    });
+  }
+
+  /**
+   * Bucketed min/max/last over a step range: `buckets` equal slices of [startStep, endStep]
+   * (the series' whole range when not given). Empty buckets are left out.
+   */
+  downsample(runId: string, key: string, o: { buckets: number; startStep?: number; endStep?: number }): Promise<Bucket[]> {
+    return this.raw.read(async (q) => {
+      const [s] = await q.all<{ id: number }>('SELECT id FROM metric_series WHERE run_id = ? AND key = ?', [runId, key]);
+      if (!s) return [];
+      const [range] = await q.all<{ lo: number | null; hi: number | null }>('SELECT min(min_step) AS lo, max(max_step) AS hi FROM metric_chunks WHERE series_id = ?', [s.id]);
+      const lo = o.startStep ?? Number(range.lo ?? 0);
+      const hi = o.endStep ?? Number(range.hi ?? 0);
+      if (hi < lo) return [];
+      const chunks = await q.all<{ data: Uint8Array }>('SELECT data FROM metric_chunks WHERE series_id = ? AND max_step >= ? AND min_step <= ? ORDER BY start_index', [s.id, lo, hi]);
+      const n = o.buckets;
+      const width = (hi - lo + 1) / n;
+      const count = new Float64Array(n);
+      const min = new Float64Array(n).fill(Infinity);
+      const max = new Float64Array(n).fill(-Infinity);
+      const last = new Float64Array(n);
+      const lastStep = new Float64Array(n).fill(-Infinity);
+      const lastTs = new Float64Array(n);
+      for (const c of chunks) {
+        const f = unpackChunk(c.data);
+        for (let i = 0; i < f.length; i += 3) {
+          const step = f[i];
+          if (step < lo || step > hi) continue;
+          const b = Math.min(n - 1, Math.floor((step - lo) / width));
+          const v = f[i + 2];
+          count[b]++;
+          if (v < min[b]) min[b] = v;
+          if (v > max[b]) max[b] = v;
+          if (step > lastStep[b] || (step === lastStep[b] && f[i + 1] >= lastTs[b])) {
+            lastStep[b] = step;
+            lastTs[b] = f[i + 1];
+            last[b] = v;
+          }
+        }
+      }
+      const out: Bucket[] = [];
+      for (let b = 0; b < n; b++) {
+        if (!count[b]) continue;
+        out.push({
+          start_step: Math.ceil(lo + b * width),
+          end_step: b === n - 1 ? hi : Math.ceil(lo + (b + 1) * width) - 1,
+          count: count[b],
+          min: min[b] === Infinity ? NaN : min[b],
+          max: max[b] === -Infinity ? NaN : max[b],
+          last: last[b],
+          last_step: lastStep[b],
+        });
+      }
+      return out;
+    });
+  }
+
+  /** Series that many small appends (single log-metric calls) have split into tiny chunks. */
+  async fragmentedSeries(limit: number): Promise<number[]> {
+    return this.raw.read(async (q) => {
+      const rows = await q.all<{ id: number }>('SELECT id FROM metric_series WHERE small_chunks >= ? LIMIT ?', [64, limit]);
+      return rows.map((r) => Number(r.id));
+    });
+  }
+
+  /** Merges runs of small chunks into bigger ones; point order and indexes are unchanged. */
+  compact(seriesId: number): Promise<number> {
+    return this.raw.transaction(async (q) => {
+      const chunks = await q.all<{ start_index: number; count: number; data: Uint8Array }>(
+        'SELECT start_index, count, data FROM metric_chunks WHERE series_id = ? ORDER BY start_index',
+        [seriesId],
+      );
+      let merged = 0;
+      let group: typeof chunks = [];
+      const flush = async () => {
+        if (group.length > 1) {
+          const c = concatChunks(group.map((g) => g.data));
+          const first = Number(group[0].start_index);
+          const gone = await q.run('DELETE FROM metric_chunks WHERE series_id = ? AND start_index >= ? AND start_index <= ?', [seriesId, first, Number(group[group.length - 1].start_index)]);
+          if (gone !== group.length) throw new Error(`series ${seriesId} changed while it was compacted`);
+          await insertChunk(q, seriesId, first, c);
+          merged += group.length;
+        }
+        group = [];
+      };
+      let points = 0;
+      for (const c of chunks) {
+        if (c.count >= SMALL_CHUNK * 4 || points + c.count > MERGED_CHUNK) await flush();
+        if (c.count >= SMALL_CHUNK * 4) continue;
+        if (!group.length) points = 0;
+        group.push(c);
+        points += c.count;
+      }
+      await flush();
+      await q.run('UPDATE metric_series SET small_chunks = 0 WHERE id = ?', [seriesId]);
+      return merged;
+    });
+  }
+
+  async pruneBatchDigests(olderThanMs: number): Promise<number> {
+    return this.raw.transaction((q) => q.run('DELETE FROM metric_batches WHERE created_ms < ?', [olderThanMs]));
+  }
+}
+
+async function insertChunk(q: RawSql, seriesId: number, startIndex: number, c: PackedChunk): Promise<void> {
+  await q.run('INSERT INTO metric_chunks (series_id, start_index, count, min_step, max_step, data) VALUES (?, ?, ?, ?, ?, ?)', [
+    seriesId,
+    startIndex,
+    c.count,
+    c.minStep,
+    c.maxStep,
+    c.data,
+  ]);
+}
+
+/** One chunk per key of the batch, appended after the series' last point; the series keeps MLflow's "latest". */
+async function appendMetrics(q: RawSql, runId: string, metrics: MetricPoint[]): Promise<void> {
+  const byKey = new Map<string, MetricPoint[]>();
+  for (const m of metrics) {
+    const list = byKey.get(m.key);
+    if (list) list.push(m);
+    else byKey.set(m.key, [m]);
+  }
+  for (const [key, points] of byKey) {
+    const c = packChunk(points);
+    let [s] = await q.all<{ id: number; count: number; last_step: number; last_ts: number }>(
+      'SELECT id, count, last_step, last_ts FROM metric_series WHERE run_id = ? AND key = ? FOR_UPDATE',
+      [runId, key],
+    );
+    if (!s) {
+      await q.run('INSERT INTO metric_series (run_id, key, count, small_chunks, last_step, last_ts, last_value) VALUES (?, ?, 0, 0, ?, ?, ?) ON CONFLICT DO NOTHING', [
+        runId,
+        key,
+        c.last.step,
+        c.last.ts,
+        nanToNull(c.last.value),
+      ]);
+      [s] = await q.all('SELECT id, count, last_step, last_ts FROM metric_series WHERE run_id = ? AND key = ? FOR_UPDATE', [runId, key]);
+    }
+    const count = Number(s.count);
+    await insertChunk(q, s.id, count, c);
+    const newer = count === 0 || c.last.step > Number(s.last_step) || (c.last.step === Number(s.last_step) && c.last.ts >= Number(s.last_ts));
+    const small = c.count < SMALL_CHUNK ? 1 : 0;
+    if (newer) {
+      await q.run('UPDATE metric_series SET count = ?, small_chunks = small_chunks + ?, last_step = ?, last_ts = ?, last_value = ? WHERE id = ?', [
+        count + c.count,
+        small,
+        c.last.step,
+        c.last.ts,
+        nanToNull(c.last.value),
+        s.id,
+      ]);
+    } else {
+      await q.run('UPDATE metric_series SET count = ?, small_chunks = small_chunks + ? WHERE id = ?', [count + c.count, small, s.id]);
+    }
+  }
+}
+
+const nanToNull = (v: number) => (Number.isNaN(v) ? null : v);
