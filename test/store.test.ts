@@ -159,7 +159,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
           assert.equal(await count(first, t), 0, `${t} exists and is empty`);
         }
         const applied = await sql<{ name: string; timestamp: string }>`select name, timestamp from kysely_migration order by name`.execute(first.db);
-        assert.deepEqual(applied.rows.map((r) => r.name), ['0001_core']);
+        assert.deepEqual(applied.rows.map((r) => r.name), ['0001_core', '0002_tracking']);
         await first.resources.ensureWorkspace('default', AT);
         await first.jobs.insert(job({ name: 'survivor' }), 'created', AT);
 
@@ -680,6 +680,140 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         const got = await store.resources.artifacts('j3');
         assert.equal(got.length, 1234);
         assert.deepEqual(got.map((a) => a.size), many.map((a) => a.size + 1));
+      });
+    });
+
+    describe('tracking', () => {
+      async function withRun(store: Store, runId = 'run1'): Promise<void> {
+        await store.runs.insertRun(
+          { run_id: runId, experiment_id: 0, name: 'r', user_id: 'u', status: 'RUNNING', start_time: T0, end_time: null, lifecycle_stage: 'active', deleted_time: null, job_id: null, created_by_job: null },
+          [{ key: 'mlflow.runName', value: 'r' }],
+        );
+      }
+      const pts = (key: string, from: number, n: number, f = (i: number) => i / 7) =>
+        Array.from({ length: n }, (_, i) => ({ key, value: f(from + i), timestamp: T0 + from + i, step: from + i }));
+      const history = async (store: Store, key: string, offset = 0, limit = 1e9) => {
+        const h = await store.metrics.history('run1', key, offset, limit);
+        const out: number[][] = [];
+        for (let i = 0; i < h.points.length; i += 3) out.push([h.points[i], h.points[i + 1], h.points[i + 2]]);
+        return { points: out, total: h.total };
+      };
+
+      it('the Default experiment 0 exists; new experiments get ids from 1 and unique names per workspace', async () => {
+        const store = await freshStore();
+        assert.equal((await store.runs.experimentById(0))?.name, 'Default');
+        const id = await store.runs.createExperiment('default', 'e1', (n) => `mlflow-artifacts:/${n}`, T0);
+        assert.equal(id, 1);
+        assert.equal((await store.runs.experimentByName('default', 'e1'))?.artifact_location, 'mlflow-artifacts:/1');
+        await assert.rejects(store.runs.createExperiment('default', 'e1', String, T0), (e) => isUniqueViolation(e));
+      });
+
+      it('a batch stores params, tags and points; latest is by max step then max timestamp, NaN and infinities kept', async () => {
+        const store = await freshStore();
+        await withRun(store);
+        const r = await store.metrics.writeBatch({
+          runId: 'run1',
+          params: [{ key: 'lr', value: '0.1' }],
+          tags: [{ key: 't', value: '1' }],
+          metrics: [
+            { key: 'loss', value: 3, timestamp: T0 + 5, step: 2 },
+            { key: 'loss', value: 1, timestamp: T0 + 9, step: 1 },
+            { key: 'loss', value: 2, timestamp: T0 + 1, step: 2 },
+            { key: 'nan', value: NaN, timestamp: T0, step: 0 },
+            { key: 'inf', value: -Infinity, timestamp: T0, step: 0 },
+          ],
+        });
+        assert.deepEqual(r, { ok: true, duplicate: false });
+        const latest = Object.fromEntries((await store.metrics.latest('run1')).map((m) => [m.key, m]));
+        assert.deepEqual({ ...latest.loss }, { key: 'loss', value: 3, timestamp: T0 + 5, step: 2 });
+        assert.ok(Number.isNaN(latest.nan.value));
+        assert.equal(latest.inf.value, -Infinity);
+        assert.deepEqual((await history(store, 'loss')).points, [[2, T0 + 5, 3], [1, T0 + 9, 1], [2, T0 + 1, 2]], 'logging order');
+        assert.deepEqual((await store.runs.params(['run1'])).get('run1'), { lr: '0.1' });
+        assert.deepEqual((await store.runs.tags(['run1'])).get('run1'), { 'mlflow.runName': 'r', t: '1' });
+        // A later batch with an older step does not move "latest".
+        await store.metrics.writeBatch({ runId: 'run1', params: [], tags: [], metrics: [{ key: 'loss', value: 9, timestamp: T0 + 99, step: 0 }] });
+        assert.equal((await store.metrics.latest('run1')).find((m) => m.key === 'loss')?.value, 3);
+      });
+
+      it('a changed param refuses the whole batch; the same digest twice stores once', async () => {
+        const store = await freshStore();
+        await withRun(store);
+        await store.metrics.writeBatch({ runId: 'run1', params: [{ key: 'lr', value: '0.1' }], tags: [], metrics: [] });
+        const refused = await store.metrics.writeBatch({ runId: 'run1', params: [{ key: 'lr', value: '0.2' }], tags: [{ key: 'x', value: 'y' }], metrics: pts('m', 0, 3) });
+        assert.deepEqual(refused, { ok: false, paramConflict: { key: 'lr', old: '0.1', new: '0.2' } });
+        assert.equal((await history(store, 'm')).total, 0, 'nothing of the refused batch was written');
+        assert.equal((await store.runs.tags(['run1'])).get('run1')?.x, undefined);
+        const b = { runId: 'run1', params: [], tags: [], metrics: pts('m', 0, 3), digest: 'd1' };
+        assert.deepEqual(await store.metrics.writeBatch(b), { ok: true, duplicate: false });
+        assert.deepEqual(await store.metrics.writeBatch(b), { ok: true, duplicate: true });
+        assert.equal((await history(store, 'm')).total, 3);
+      });
+
+      it('the guard runs inside the transaction and can refuse; an unknown run is reported', async () => {
+        const store = await freshStore();
+        await withRun(store);
+        await assert.rejects(
+          store.metrics.writeBatch({ runId: 'run1', params: [], tags: [], metrics: pts('m', 0, 2), guard: () => { throw new Error('no'); } }),
+          /no/,
+        );
+        assert.equal((await history(store, 'm')).total, 0);
+        assert.deepEqual(await store.metrics.writeBatch({ runId: 'nope', params: [], tags: [], metrics: pts('m', 0, 1), guard: () => {} }), { ok: false, noSuchRun: true });
+      });
+
+      it('history pages across chunks; compaction merges small chunks and keeps every point in order', async () => {
+        const store = await freshStore();
+        await withRun(store);
+        for (let i = 0; i < 150; i++) await store.metrics.writeBatch({ runId: 'run1', params: [], tags: [], metrics: pts('m', i, 1) });
+        await store.metrics.writeBatch({ runId: 'run1', params: [], tags: [], metrics: pts('m', 150, 2000) });
+        const before = await history(store, 'm');
+        assert.equal(before.total, 2150);
+        assert.deepEqual(await store.metrics.fragmentedSeries(10), [1]);
+        const merged = await store.metrics.compact(1);
+        assert.equal(merged, 150);
+        assert.deepEqual(await store.metrics.fragmentedSeries(10), []);
+        const chunks = await store.db.selectFrom('metric_chunks').select(['start_index', 'count']).orderBy('start_index').execute();
+        assert.deepEqual(chunks.map((c) => [Number(c.start_index), Number(c.count)]), [[0, 150], [150, 2000]]);
+        const after = await history(store, 'm');
+        assert.deepEqual(after.points, before.points);
+        const page = await history(store, 'm', 140, 20);
+        assert.deepEqual(page.points, before.points.slice(140, 160), 'a page spanning two chunks');
+        assert.equal((await history(store, 'm', 2150, 10)).points.length, 0);
+      });
+
+      it('downsampling gives min, max and last per step bucket, equal to a brute-force reading', async () => {
+        const store = await freshStore();
+        await withRun(store);
+        const f = (i: number) => Math.sin(i / 10) * 100;
+        for (let i = 0; i < 10; i++) await store.metrics.writeBatch({ runId: 'run1', params: [], tags: [], metrics: pts('m', i * 337, 337, f) });
+        const buckets = await store.metrics.downsample('run1', 'm', { buckets: 7, startStep: 100, endStep: 2999 });
+        const width = (2999 - 100 + 1) / 7;
+        for (let b = 0; b < 7; b++) {
+          const inside = Array.from({ length: 3370 }, (_, s) => s).filter((s) => s >= 100 && s <= 2999 && Math.min(6, Math.floor((s - 100) / width)) === b);
+          const got = buckets[b];
+          assert.equal(got.count, inside.length);
+          assert.equal(got.min, Math.min(...inside.map(f)));
+          assert.equal(got.max, Math.max(...inside.map(f)));
+          assert.equal(got.last_step, inside[inside.length - 1]);
+          assert.equal(got.last, f(inside[inside.length - 1]));
+          assert.equal(got.start_step, inside[0]);
+        }
+        assert.deepEqual(await store.metrics.downsample('run1', 'missing', { buckets: 5 }), []);
+        const whole = await store.metrics.downsample('run1', 'm', { buckets: 3 });
+        assert.equal(whole.reduce((n, b) => n + b.count, 0), 3370);
+      });
+
+      it("a job's run follows the job's status in the same transition", async () => {
+        const store = await freshStore();
+        const j = job();
+        await store.jobs.insert(j, 'submitted', AT);
+        await store.runs.insertRun({ run_id: j.id, experiment_id: 0, name: 'r', user_id: 'u', status: 'SCHEDULED', start_time: T0, end_time: null, lifecycle_stage: 'active', deleted_time: null, job_id: j.id, created_by_job: null }, []);
+        await store.jobs.transition(j.id, 'Running', null, AT);
+        assert.equal((await store.runs.run(j.id))?.status, 'RUNNING');
+        await store.jobs.transition(j.id, 'Failed', 'exit 1', '2025-01-01T00:00:01.000Z');
+        const run = await store.runs.run(j.id);
+        assert.equal(run?.status, 'FAILED');
+        assert.equal(run?.end_time, Date.parse('2025-01-01T00:00:01.000Z'));
       });
     });
 

@@ -63,3 +63,40 @@ export function concatChunks(datas: Uint8Array[]): PackedChunk {
   }
   return { count: out.length / 3, minStep, maxStep, data: new Uint8Array(out.buffer), last: { step: out[li], ts: out[li + 1], value: out[li + 2] } };
 }
+
+/**
+ * Decoded chunks by (series, start index, count). A chunk never changes once written (compaction
+ * writes a new one under a new key), so cached chunks are never stale, on any number of servers.
+ */
+export class ChunkCache {
+  private readonly map = new Map<string, Float64Array>();
+  private bytes = 0;
+  private readonly maxBytes: number;
+  constructor(maxBytes: number) {
+    this.maxBytes = maxBytes;
+  }
+
+  static key(seriesId: number, startIndex: number, count: number): string {
+    return `${seriesId}:${startIndex}:${count}`;
+  }
+
+  get(key: string): Float64Array | undefined {
+    const v = this.map.get(key);
+    if (v) {
+      this.map.delete(key);
+      this.map.set(key, v);
+    }
+    return v;
+  }
+
+  set(key: string, v: Float64Array): void {
+    if (v.byteLength > this.maxBytes / 4 || this.map.has(key)) return;
+    this.map.set(key, v);
+    this.bytes += v.byteLength;
+    for (const [k, old] of this.map) {
+      if (this.bytes <= this.maxBytes) break;
+      this.map.delete(k);
+      this.bytes -= old.byteLength;
+    }
+  }
+}

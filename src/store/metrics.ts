@@ -1,5 +1,5 @@
 import type { RawSql, RawSqlRunner } from './raw-sql.ts';
-import { concatChunks, packChunk, unpackChunk, type MetricPoint, type PackedChunk } from './metric-chunks.ts';
+import { ChunkCache, concatChunks, packChunk, unpackChunk, type MetricPoint, type PackedChunk } from './metric-chunks.ts';
 
 export type { MetricPoint } from './metric-chunks.ts';
 
@@ -15,9 +15,21 @@ export interface RunBatch {
   tags: KeyValue[];
   /** Identifies the request's content: the same batch sent again (a retry) stores nothing. */
   digest?: string;
+  /** Checked against the run inside the transaction (throw to refuse), so no write lands on a run deleted meanwhile. */
+  guard?: (run: RunGuardRow) => void;
 }
 
-export type BatchResult = { ok: true; duplicate: boolean } | { ok: false; paramConflict: { key: string; old: string; new: string } };
+export interface RunGuardRow {
+  run_id: string;
+  lifecycle_stage: string;
+  job_id: string | null;
+  created_by_job: string | null;
+}
+
+export type BatchResult =
+  | { ok: true; duplicate: boolean }
+  | { ok: false; paramConflict: { key: string; old: string; new: string } }
+  | { ok: false; noSuchRun: true };
 
 export interface LatestMetric {
   key: string;
@@ -44,12 +56,51 @@ const MERGED_CHUNK = 8192;
 /** Params, tags and metric points of runs: the one write path MLflow's log calls all end in. */
 export class MetricsRepo {
   private readonly raw: RawSqlRunner;
-  constructor(raw: RawSqlRunner) {
+  private readonly cache: ChunkCache;
+  constructor(raw: RawSqlRunner, cacheBytes = 256 * 2 ** 20) {
     this.raw = raw;
+    this.cache = new ChunkCache(cacheBytes);
+  }
+
+  /** The chunks of a series that `where` selects, decoded, in point order; only uncached ones are read. */
+  private async chunks(q: RawSql, seriesId: number, where: string, params: unknown[]): Promise<{ start: number; points: Float64Array }[]> {
+    const heads = await q.all<{ start_index: number; count: number }>(
+      `SELECT start_index, count FROM metric_chunks WHERE series_id = ? AND ${where} ORDER BY start_index`,
+      [seriesId, ...params],
+    );
+    const out: { start: number; points: Float64Array }[] = [];
+    const missing: number[] = [];
+    for (const h of heads) {
+      const start = Number(h.start_index);
+      const hit = this.cache.get(ChunkCache.key(seriesId, start, h.count));
+      if (!hit) missing.push(start);
+      out.push({ start, points: hit ?? new Float64Array(0) });
+    }
+    for (let i = 0; i < missing.length; i += 500) {
+      const ids = missing.slice(i, i + 500);
+      const rows = await q.all<{ start_index: number; count: number; data: Uint8Array }>(
+        `SELECT start_index, count, data FROM metric_chunks WHERE series_id = ? AND start_index IN (${ids.map(() => '?').join(',')})`,
+        [seriesId, ...ids],
+      );
+      const byStart = new Map(out.map((c) => [c.start, c]));
+      for (const r of rows) {
+        const start = Number(r.start_index);
+        const c = byStart.get(start);
+        if (!c) continue;
+        c.points = unpackChunk(r.data);
+        this.cache.set(ChunkCache.key(seriesId, start, r.count), c.points);
+      }
+    }
+    return out;
   }
 
   writeBatch(b: RunBatch): Promise<BatchResult> {
     return this.raw.transaction(async (q) => {
+      if (b.guard) {
+        const [run] = await q.all<RunGuardRow>('SELECT run_id, lifecycle_stage, job_id, created_by_job FROM runs WHERE run_id = ?', [b.runId]);
+        if (!run) return { ok: false, noSuchRun: true };
+        b.guard(run);
+      }
       // Params never change: refuse the whole batch before writing any of it, as MLflow does.
       for (const p of b.params) {
         const [old] = await q.all<{ value: string }>('SELECT value FROM run_params WHERE run_id = ? AND key = ?', [b.runId, p.key]);
@@ -103,15 +154,12 @@ export class MetricsRepo {
     return this.raw.read(async (q) => {
       const [s] = await q.all<{ id: number; count: number }>('SELECT id, count FROM metric_series WHERE run_id = ? AND key = ?', [runId, key]);
       if (!s) return { points: new Float64Array(0), total: 0 };
-      const chunks = await q.all<{ start_index: number; count: number; data: Uint8Array }>(
-        'SELECT start_index, count, data FROM metric_chunks WHERE series_id = ? AND start_index + count > ? AND start_index < ? ORDER BY start_index',
-        [s.id, offset, offset + limit],
-      );
+      const chunks = await this.chunks(q, Number(s.id), 'start_index + count > ? AND start_index < ?', [offset, offset + limit]);
       const out = new Float64Array(Math.max(0, Math.min(limit, Number(s.count) - offset)) * 3);
       let at = 0;
       for (const c of chunks) {
-        const f = unpackChunk(c.data);
-        const from = Math.max(0, offset - Number(c.start_index)) * 3;
+        const f = c.points;
+        const from = Math.max(0, offset - c.start) * 3;
         const to = Math.min(f.length, from + (out.length - at));
         out.set(f.subarray(from, to), at);
         at += to - from;
@@ -132,7 +180,7 @@ export class MetricsRepo {
       const lo = o.startStep ?? Number(range.lo ?? 0);
       const hi = o.endStep ?? Number(range.hi ?? 0);
       if (hi < lo) return [];
-      const chunks = await q.all<{ data: Uint8Array }>('SELECT data FROM metric_chunks WHERE series_id = ? AND max_step >= ? AND min_step <= ? ORDER BY start_index', [s.id, lo, hi]);
+      const chunks = await this.chunks(q, Number(s.id), 'max_step >= ? AND min_step <= ?', [lo, hi]);
       const n = o.buckets;
       const width = (hi - lo + 1) / n;
       const count = new Float64Array(n);
@@ -141,12 +189,14 @@ export class MetricsRepo {
       const last = new Float64Array(n);
       const lastStep = new Float64Array(n).fill(-Infinity);
       const lastTs = new Float64Array(n);
+      const perStep = n / (hi - lo + 1);
       for (const c of chunks) {
-        const f = unpackChunk(c.data);
+        const f = c.points;
         for (let i = 0; i < f.length; i += 3) {
           const step = f[i];
           if (step < lo || step > hi) continue;
-          const b = Math.min(n - 1, Math.floor((step - lo) / width));
+          let b = ((step - lo) * perStep) | 0;
+          if (b >= n) b = n - 1;
           const v = f[i + 2];
           count[b]++;
           if (v < min[b]) min[b] = v;

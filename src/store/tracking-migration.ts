@@ -86,6 +86,8 @@ export function trackingMigration(dialect: Dialect): Migration {
         .addColumn('data', bytes, (c) => c.notNull())
         .addPrimaryKeyConstraint('metric_chunks_pk', ['series_id', 'start_index'])
         .execute();
+      // Covers the chunk heads, so finding the chunks of a range never touches their packed data.
+      await db.schema.createIndex('metric_chunks_heads').on('metric_chunks').columns(['series_id', 'start_index', 'count', 'min_step', 'max_step']).execute();
       // Digests of recently stored batches: a client retrying a batch whose answer it lost stores nothing twice.
       await db.schema
         .createTable('metric_batches')

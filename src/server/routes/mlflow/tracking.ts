@@ -12,6 +12,7 @@ import {
 } from '../../../protocol/mlflow/fields.ts';
 import { checkMaxResults, LIMITS, readLogBatch, readMetric, readParam, readTag } from '../../../protocol/mlflow/validation.ts';
 import type { Services } from '../../services/index.ts';
+import { wireDouble } from '../../../protocol/mlflow/entities.ts';
 import { fieldsOf, scopeOf } from './index.ts';
 
 const EMPTY = {};
@@ -110,12 +111,16 @@ export function trackingRoutes(app: FastifyInstance, s: Services): void {
   });
 
   // Metrics.
-  route('GET', '/metrics/get-history', async (f, req) => {
+  // A page is 25,000 points: written straight to JSON text, as building objects first costs twice as much.
+  app.get('/metrics/get-history', async (req, reply) => {
+    const f = fieldsOf(req);
     const limit = Math.min(optInt64(f, 'max_results') ?? LIMITS.historyPage, LIMITS.historyPage);
     if (limit <= 0) throw invalidParam(`Invalid value ${limit} for parameter 'max_results' supplied. It must be a positive integer`);
     const offset = pageOffset(optString(f, 'page_token'));
-    const r = await runs.history(scopeOf(req), runIdOf(f), reqString(f, 'metric_key'), offset, limit);
-    return { ...(r.metrics.length ? { metrics: r.metrics } : {}), ...(r.nextOffset !== undefined ? { next_page_token: pageToken(r.nextOffset) } : {}) };
+    const key = reqString(f, 'metric_key');
+    const r = await runs.history(scopeOf(req), runIdOf(f), key, offset, limit);
+    reply.type('application/json');
+    return historyJson(key, r.points, r.nextOffset);
   });
 
   // MLflow 3 asks for logged models before listing a run's artifacts; Cairn has none.
@@ -142,4 +147,16 @@ export function pageOffset(token: string | undefined): number {
     if (Number.isSafeInteger(o.offset) && o.offset >= 0) return o.offset;
   } catch {}
   throw invalidParam(`Invalid page token, could not base64-decode or parse: ${token}`);
+}
+
+function historyJson(key: string, points: Float64Array, nextOffset: number | undefined): string {
+  const head = `{"key":${JSON.stringify(key)},"value":`;
+  const parts: string[] = [];
+  for (let i = 0; i < points.length; i += 3) {
+    const v = points[i + 2];
+    parts.push(`${head}${Number.isFinite(v) ? v : `"${wireDouble(v)}"`},"timestamp":${points[i + 1]},"step":${points[i]}}`);
+  }
+  const metrics = parts.length ? `"metrics":[${parts.join(',')}]` : '';
+  const next = nextOffset === undefined ? '' : `"next_page_token":"${pageToken(nextOffset)}"`;
+  return `{${[metrics, next].filter(Boolean).join(',')}}`;
 }

@@ -1,9 +1,10 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { MlflowError, invalidParam } from '../../../protocol/mlflow/errors.ts';
-import { wireDouble, type Run, type RunInfo } from '../../../protocol/mlflow/entities.ts';
+import type { Run, RunInfo } from '../../../protocol/mlflow/entities.ts';
 import type { KeyValueIn, LogBatchIn } from '../../../protocol/mlflow/validation.ts';
 import type { Store } from '../../../store/index.ts';
 import type { RunRow } from '../../../store/runs.ts';
+import type { RunGuardRow } from '../../../store/metrics.ts';
 import { searchRuns, type RunView } from '../../../tracking/search/index.ts';
 import { generateNames } from '../names.ts';
 import type { ExperimentsService } from './experiments.ts';
@@ -70,10 +71,7 @@ export class RunsService {
   /** The run, checked for writing: a job writes only to its own runs, and nobody to a deleted run. */
   async writable(scope: Scope, runId: string): Promise<RunRow> {
     const row = await this.row(runId);
-    if (scope.jobId && row.job_id !== scope.jobId && row.created_by_job !== scope.jobId) {
-      throw new MlflowError('PERMISSION_DENIED', `a job token can only write to its own job's runs; run ${runId} is not one of them`);
-    }
-    if (row.lifecycle_stage !== 'active') throw invalidParam(`The run ${row.run_id} must be in the 'active' state. Current state is ${row.lifecycle_stage}.`);
+    checkWrite(scope, row);
     return row;
   }
 
@@ -111,14 +109,17 @@ export class RunsService {
 
   /** Every log call ends here: params, tags and metric points of one run, in one transaction. */
   async logBatch(scope: Scope, b: LogBatchIn, rawBody?: string): Promise<void> {
-    const row = await this.writable(scope, b.runId);
     // A client that lost the answer sends the same bytes again; their digest makes the retry a no-op.
     const digest = rawBody && b.metrics.length ? createHash('sha1').update(rawBody).digest('base64') : undefined;
-    const r = await this.store.metrics.writeBatch({ runId: row.run_id, metrics: b.metrics, params: b.params, tags: b.tags, digest });
-    if (!r.ok) {
+    const write = (runId: string) =>
+      this.store.metrics.writeBatch({ runId, metrics: b.metrics, params: b.params, tags: b.tags, digest, guard: (run) => checkWrite(scope, run) });
+    let r = await write(b.runId);
+    // Not a run id: perhaps a job's name, which Azure ML users know as the run id.
+    if (!r.ok && 'noSuchRun' in r) r = await write((await this.row(b.runId)).run_id);
+    if (!r.ok && 'paramConflict' in r) {
       const c = r.paramConflict;
       throw invalidParam(
-        `Changing param values is not allowed. Param with key='${c.key}' was already logged with value='${c.old}' for run ID='${row.run_id}'. Attempted logging new value '${c.new}'.`,
+        `Changing param values is not allowed. Param with key='${c.key}' was already logged with value='${c.old}' for run ID='${b.runId}'. Attempted logging new value '${c.new}'.`,
       );
     }
   }
@@ -130,13 +131,12 @@ export class RunsService {
     }
   }
 
-  async history(scope: Scope, runId: string, key: string, offset: number, limit: number) {
+  /** Points as [step, timestamp, value] triples in logging order. */
+  async history(scope: Scope, runId: string, key: string, offset: number, limit: number): Promise<{ points: Float64Array; nextOffset?: number }> {
     const row = await this.readable(scope, runId);
     const { points, total } = await this.store.metrics.history(row.run_id, key, offset, limit);
-    const metrics = new Array(points.length / 3);
-    for (let i = 0, j = 0; i < points.length; i += 3, j++) metrics[j] = { key, value: wireDouble(points[i + 2]), timestamp: points[i + 1], step: points[i] };
-    const next = offset + metrics.length;
-    return { metrics, nextOffset: next < total ? next : undefined };
+    const next = offset + points.length / 3;
+    return { points, nextOffset: next < total ? next : undefined };
   }
 
   async search(_scope: Scope, o: { experimentIds: string[]; filter?: string; orderBy?: string[]; maxResults: number; pageToken?: string; viewType?: string }) {
@@ -165,4 +165,11 @@ export class RunsService {
     for (const v of found.runs) runs.push(toRun(byId.get(v.run_id)!, v.params, v.tags, metrics.get(v.run_id) ?? []));
     return { runs, nextPageToken: found.nextPageToken };
   }
+}
+
+function checkWrite(scope: Scope, run: RunGuardRow): void {
+  if (scope.jobId && run.job_id !== scope.jobId && run.created_by_job !== scope.jobId) {
+    throw new MlflowError('PERMISSION_DENIED', `a job token can only write to its own job's runs; run ${run.run_id} is not one of them`);
+  }
+  if (run.lifecycle_stage !== 'active') throw invalidParam(`The run ${run.run_id} must be in the 'active' state. Current state is ${run.lifecycle_stage}.`);
 }
