@@ -30,6 +30,8 @@ final status: ${status}
 look at it:
   npx cairn job show -n ${name} -o table
   npx cairn job stream -n ${name}
+  npx cairn job metrics -n ${name} --key loss -o csv
+  MLFLOW_TRACKING_URI=<url from 'npx cairn server status'>  then mlflow.get_run("${name}") in Python
   npx cairn job download -n ${name} --download-path ./downloads
   npx cairn job list
 stop the background server with: npx cairn server stop

@@ -22,6 +22,10 @@ describe('quickstart', () => {
       assert.deepEqual(job.outputs_collected.map((o: { path: string }) => o.path), ['outputs/model.json']);
       const status = await runCli(['server', 'status', '-o', 'json'], { env });
       assert.match(JSON.parse(status.stdout).db, /^sqlite:.*cairn\.db$/);
+      // The example logs through the cairn module: its run carries the params and the last epoch's metrics.
+      const run = (await (await fetch(`${JSON.parse(status.stdout).url}/api/2.0/mlflow/runs/get?run_id=${name}`)).json()).run;
+      assert.deepEqual(run.data.params.find((p: { key: string }) => p.key === 'epochs'), { key: 'epochs', value: '20' });
+      assert.equal(run.data.metrics.find((m: { key: string }) => m.key === 'loss').step, 20);
     } finally {
       const stop = await runCli(['server', 'stop'], { env });
       assert.equal(stop.code, 0, stop.stderr);

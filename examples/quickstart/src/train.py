@@ -1,6 +1,8 @@
 """Trains a logistic-regression classifier on generated data, with the standard library only.
 
-Prints its progress and writes outputs/model.json, which Cairn collects with the job.
+Prints its progress, logs params and metrics into the job's run with the stdlib `cairn` module
+(the same calls as mlflow.log_param / mlflow.log_metric), and writes outputs/model.json, which
+Cairn collects with the job.
 """
 import argparse
 import json
@@ -8,6 +10,8 @@ import math
 import os
 import random
 import time
+
+import cairn  # on every Cairn job's PYTHONPATH; prints instead of logging outside a job
 
 
 def make_data(n, seed):
@@ -41,6 +45,7 @@ def train(rows, lr, epochs):
         w = [wi - lr * g / n for wi, g in zip(w, gw)]
         b -= lr * gb / n
         print(f"epoch {epoch:3d}  loss {loss / n:.4f}  accuracy {correct / n:.3f}", flush=True)
+        cairn.log_metrics({"loss": loss / n, "accuracy": correct / n}, step=epoch)
     return w, b, loss / len(rows), correct / len(rows)
 
 
@@ -51,6 +56,7 @@ def main():
     ap.add_argument("--samples", type=int, default=2000)
     args = ap.parse_args()
     started = time.time()
+    cairn.log_params({"lr": args.lr, "epochs": args.epochs, "samples": args.samples})
     print(f"generating {args.samples} samples; training for {args.epochs} epochs at lr={args.lr}", flush=True)
     w, b, loss, acc = train(make_data(args.samples, seed=7), args.lr, args.epochs)
     out = os.environ.get("CAIRN_OUTPUTS_DIR", "outputs")
