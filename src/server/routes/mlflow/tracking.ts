@@ -13,6 +13,7 @@ import {
 import { checkMaxResults, LIMITS, readLogBatch, readMetric, readParam, readTag } from '../../../protocol/mlflow/validation.ts';
 import type { Services } from '../../services/index.ts';
 import { wireDouble } from '../../../protocol/mlflow/entities.ts';
+import { createPageToken, parsePageToken } from '../../../tracking/search/index.ts';
 import { fieldsOf, scopeOf } from './index.ts';
 
 const EMPTY = {};
@@ -138,16 +139,8 @@ export function trackingRoutes(app: FastifyInstance, s: Services): void {
 }
 
 /** Page tokens as MLflow makes them: base64 of `{"offset": N}`. */
-export const pageToken = (offset: number) => Buffer.from(JSON.stringify({ offset })).toString('base64');
-
-export function pageOffset(token: string | undefined): number {
-  if (!token) return 0;
-  try {
-    const o = JSON.parse(Buffer.from(token, 'base64').toString('utf8'));
-    if (Number.isSafeInteger(o.offset) && o.offset >= 0) return o.offset;
-  } catch {}
-  throw invalidParam(`Invalid page token, could not base64-decode or parse: ${token}`);
-}
+const pageToken = createPageToken;
+const pageOffset = parsePageToken;
 
 function historyJson(key: string, points: Float64Array, nextOffset: number | undefined): string {
   const head = `{"key":${JSON.stringify(key)},"value":`;
