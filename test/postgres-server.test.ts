@@ -36,4 +36,28 @@ describe('cairn server --db postgres://', { skip: pg.skip }, () => {
     assert.equal(stream.code, 0, stream.stderr);
     assert.deepEqual(stream.stdout.trimEnd().split('\n'), Array.from({ length: 30 }, (_, i) => `line ${i}`));
   });
+
+  it("tracks through the MLflow API: the job's run, concurrent batches, history, search", async () => {
+    const job = JSON.parse((await runCli(['job', 'show', '-n', 'pg-job', '-o', 'json'], { env: server.cliEnv })).stdout);
+    const api = `${server.url}/api/2.0/mlflow`;
+    const post = (path: string, body: unknown) => fetch(`${api}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    // Concurrent writers to one series take the series row lock in turn: every point lands once, in order per batch.
+    const sent = await Promise.all(
+      Array.from({ length: 8 }, (_, w) =>
+        post('/runs/log-batch', { run_id: job.id, params: [{ key: 'lr', value: '0.1' }], metrics: Array.from({ length: 100 }, (_, i) => ({ key: 'loss', value: w * 100 + i, timestamp: 1, step: w * 100 + i })) }),
+      ),
+    );
+    assert.deepEqual(sent.map((r) => r.status), Array(8).fill(200));
+    const hist = await (await fetch(`${api}/metrics/get-history?run_id=${job.id}&metric_key=loss&max_results=300`)).json();
+    assert.equal(hist.metrics.length, 300);
+    const all: number[] = [...hist.metrics.map((m: { step: number }) => m.step)];
+    const rest = await (await fetch(`${api}/metrics/get-history?run_id=${job.id}&metric_key=loss&page_token=${hist.next_page_token}`)).json();
+    all.push(...rest.metrics.map((m: { step: number }) => m.step));
+    assert.deepEqual([...all].sort((a, b) => a - b), Array.from({ length: 800 }, (_, i) => i));
+    const run = await (await fetch(`${api}/runs/get?run_id=${job.id}`)).json();
+    assert.equal(run.run.info.status, 'FINISHED');
+    assert.deepEqual(run.run.data.metrics.map((m: { key: string; step: number }) => [m.key, m.step]), [['loss', 799]]);
+    const found = await (await post('/runs/search', { experiment_ids: [run.run.info.experiment_id], filter: 'metrics.loss >= 799' })).json();
+    assert.deepEqual(found.runs.map((r: { info: { run_id: string } }) => r.info.run_id), [job.id]);
+  });
 });
