@@ -37,6 +37,8 @@ describe('jobs are MLflow runs, and the cairn module logs into them', () => {
     writeFileSync(join(work, 'src', 'train.py'), TRAIN);
     writeFileSync(join(work, 'job.yml'), 'command: /usr/bin/python3 train.py\ncode: ./src\nexperiment_name: tracked\n');
     writeFileSync(join(work, 'fail.yml'), 'command: exit 3\nexperiment_name: tracked\n');
+    writeFileSync(join(work, 'src', 'steady.py'), 'import time, cairn\nfor i in range(400):\n    cairn.log_metric("tick", i, step=i)\n    time.sleep(0.01)\nprint("logged", flush=True)\n');
+    writeFileSync(join(work, 'steady.yml'), 'command: /usr/bin/python3 steady.py\ncode: ./src\nexperiment_name: tracked\nenvironment_variables: {CAIRN_FLUSH_TIMEOUT: "60"}\n');
   });
   after(() => server.stop());
 
@@ -104,5 +106,24 @@ describe('jobs are MLflow runs, and the cairn module logs into them', () => {
     });
     assert.equal(found.status, 200, JSON.stringify(found.body));
     assert.deepEqual(found.body.runs.map((x: { info: { run_name: string } }) => x.info.run_name), [(JSON.parse((await cli(['job', 'show', '-n', 'tracked-1', '-o', 'json'])).stdout)).display_name]);
+  });
+
+  it('a job keeps logging through a server SIGKILL: the cairn module retries, every point arrives once', async () => {
+    const created = await cli(['job', 'create', '-f', 'steady.yml', '-n', 'steady-1', '-o', 'json']);
+    assert.equal(created.code, 0, created.stderr);
+    const job = JSON.parse(created.stdout);
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    for (let i = 0; i < 200; i++) {
+      const run = await mlflow(`/runs/get?run_id=${job.id}`);
+      if (run.body.run.data.metrics?.length) break;
+      await sleep(25);
+    }
+    await server.kill('SIGKILL');
+    await sleep(1500);
+    await server.start();
+    const done = await cli(['job', 'stream', '-n', 'steady-1']);
+    assert.equal(done.code, 0, done.stderr);
+    const hist = await mlflow(`/metrics/get-history?run_id=${job.id}&metric_key=tick&max_results=25000`);
+    assert.deepEqual(hist.body.metrics.map((m: { step: number }) => m.step), Array.from({ length: 400 }, (_, i) => i));
   });
 });
