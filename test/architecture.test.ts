@@ -31,8 +31,11 @@ describe('architecture', () => {
   });
 
   it('the protocol depends on nothing but zod and Node', () => {
-    for (const f of readdirSync(join(ROOT, 'src', 'protocol'))) {
-      const { files, packages } = closure(join(ROOT, 'src', 'protocol', f));
+    const protocol = join(ROOT, 'src', 'protocol');
+    const sources = readdirSync(protocol, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
+    assert.ok(sources.includes(join('mlflow', 'errors.ts')), 'sub-folders are checked too');
+    for (const f of sources) {
+      const { files, packages } = closure(join(protocol, f));
       assert.ok([...files].every((x) => x.includes('/src/protocol/')), f);
       assert.ok([...packages].every((p) => p === 'zod'), f);
     }
