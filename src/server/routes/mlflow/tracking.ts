@@ -143,13 +143,18 @@ const pageToken = createPageToken;
 const pageOffset = parsePageToken;
 
 function historyJson(key: string, points: Float64Array, nextOffset: number | undefined): string {
-  const head = `{"key":${JSON.stringify(key)},"value":`;
-  const parts: string[] = [];
-  for (let i = 0; i < points.length; i += 3) {
-    const v = points[i + 2];
-    parts.push(`${head}${Number.isFinite(v) ? v : `"${wireDouble(v)}"`},"timestamp":${points[i + 1]},"step":${points[i]}}`);
+  // Plain concatenation: V8 builds a rope, which is cheaper here than template parts joined at the end.
+  const head = '{"key":' + JSON.stringify(key) + ',"value":';
+  let out = '{';
+  if (points.length) {
+    out += '"metrics":[';
+    for (let i = 0; i < points.length; i += 3) {
+      const v = points[i + 2];
+      if (i) out += ',';
+      out += head + (Number.isFinite(v) ? v : '"' + wireDouble(v) + '"') + ',"timestamp":' + points[i + 1] + ',"step":' + points[i] + '}';
+    }
+    out += ']';
   }
-  const metrics = parts.length ? `"metrics":[${parts.join(',')}]` : '';
-  const next = nextOffset === undefined ? '' : `"next_page_token":"${pageToken(nextOffset)}"`;
-  return `{${[metrics, next].filter(Boolean).join(',')}}`;
+  if (nextOffset !== undefined) out += (points.length ? ',' : '') + '"next_page_token":"' + pageToken(nextOffset) + '"';
+  return out + '}';
 }
