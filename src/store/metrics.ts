@@ -94,8 +94,9 @@ export class MetricsRepo {
     return out;
   }
 
-  writeBatch(b: RunBatch): Promise<BatchResult> {
-    return this.raw.transaction(async (q) => {
+  async writeBatch(b: RunBatch): Promise<BatchResult> {
+    const written: [string, Float64Array][] = [];
+    const result = await this.raw.transaction(async (q): Promise<BatchResult> => {
       if (b.guard) {
         const [run] = await q.all<RunGuardRow>('SELECT run_id, lifecycle_stage, job_id, created_by_job FROM runs WHERE run_id = ?', [b.runId]);
         if (!run) return { ok: false, noSuchRun: true };
@@ -114,9 +115,12 @@ export class MetricsRepo {
       for (const t of b.tags) {
         await q.run('INSERT INTO run_tags (run_id, key, value) VALUES (?, ?, ?) ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value', [b.runId, t.key, t.value]);
       }
-      if (b.metrics.length) await appendMetrics(q, b.runId, b.metrics);
+      if (b.metrics.length) await appendMetrics(q, b.runId, b.metrics, written);
       return { ok: true, duplicate: false };
     });
+    // Charts read what was just written: keep it decoded, once it is committed.
+    for (const [key, points] of written) this.cache.set(key, points);
+    return result;
   }
 
   latest(runId: string): Promise<LatestMetric[]> {
@@ -284,7 +288,7 @@ async function insertChunk(q: RawSql, seriesId: number, startIndex: number, c: P
 }
 
 /** One chunk per key of the batch, appended after the series' last point; the series keeps MLflow's "latest". */
-async function appendMetrics(q: RawSql, runId: string, metrics: MetricPoint[]): Promise<void> {
+async function appendMetrics(q: RawSql, runId: string, metrics: MetricPoint[], written: [string, Float64Array][]): Promise<void> {
   const byKey = new Map<string, MetricPoint[]>();
   for (const m of metrics) {
     const list = byKey.get(m.key);
@@ -309,6 +313,7 @@ async function appendMetrics(q: RawSql, runId: string, metrics: MetricPoint[]): 
     }
     const count = Number(s.count);
     await insertChunk(q, s.id, count, c);
+    written.push([ChunkCache.key(Number(s.id), count, c.count), unpackChunk(c.data)]);
     const newer = count === 0 || c.last.step > Number(s.last_step) || (c.last.step === Number(s.last_step) && c.last.ts >= Number(s.last_ts));
     const small = c.count < SMALL_CHUNK ? 1 : 0;
     if (newer) {
