@@ -1,4 +1,5 @@
 import { Job, StreamEvent, type LogLine, type ListJobsQuery, type Artifact } from '../protocol/job.ts';
+import type { JobTracking, MetricBuckets, MetricSeries } from '../protocol/tracking.ts';
 import type { CommandJobSpec, CreateJobRequest } from '../protocol/job-spec.ts';
 import { API, DEFAULT_WORKSPACE, ws } from '../protocol/routes.ts';
 import type { GitFacts, ManifestEntry, Snapshot } from '../protocol/snapshot.ts';
@@ -120,6 +121,41 @@ export class CairnClient {
 
   artifacts(name: string): Promise<Artifact[]> {
     return this.json('GET', `${this.ws}/jobs/${encodeURIComponent(name)}/artifacts`);
+  }
+
+  /** The job's MLflow run: params, tags and the last value of each metric. */
+  jobMetrics(name: string): Promise<JobTracking> {
+    return this.json('GET', `${this.ws}/jobs/${encodeURIComponent(name)}/metrics`);
+  }
+
+  /** One page of a metric's points in logging order. */
+  metricSeries(name: string, key: string, o: { start?: number; maxPoints?: number } = {}): Promise<MetricSeries> {
+    const q = new URLSearchParams();
+    if (o.start !== undefined) q.set('start', String(o.start));
+    if (o.maxPoints !== undefined) q.set('max_points', String(o.maxPoints));
+    return this.json('GET', `${this.ws}/jobs/${encodeURIComponent(name)}/metrics/${encodeURIComponent(key)}?${q}`);
+  }
+
+  /** Every point of a metric, following pages. */
+  async metricSeriesAll(name: string, key: string): Promise<{ steps: number[]; timestamps: number[]; values: MetricSeries['values'] }> {
+    const out = { steps: [] as number[], timestamps: [] as number[], values: [] as MetricSeries['values'] };
+    let start: number | undefined = 0;
+    while (start !== undefined) {
+      const page: MetricSeries = await this.metricSeries(name, key, { start, maxPoints: 25_000 });
+      out.steps.push(...page.steps);
+      out.timestamps.push(...page.timestamps);
+      out.values.push(...page.values);
+      start = page.next_start;
+    }
+    return out;
+  }
+
+  /** Min, max and last value per step bucket: what a chart needs of a long series. */
+  metricBuckets(name: string, key: string, o: { buckets: number; startStep?: number; endStep?: number }): Promise<MetricBuckets> {
+    const q = new URLSearchParams({ buckets: String(o.buckets) });
+    if (o.startStep !== undefined) q.set('start_step', String(o.startStep));
+    if (o.endStep !== undefined) q.set('end_step', String(o.endStep));
+    return this.json('GET', `${this.ws}/jobs/${encodeURIComponent(name)}/metrics/${encodeURIComponent(key)}?${q}`);
   }
 
   async artifactContent(name: string, path: string): Promise<Uint8Array> {

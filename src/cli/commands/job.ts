@@ -7,10 +7,17 @@ import { loadJobFile } from '../../sdk/job-file.ts';
 import type { Cli } from '../context.ts';
 import { JOB_COLUMNS, jobDetail } from '../jobs-view.ts';
 import { humanBytes, render } from '../output.ts';
+import { CairnError } from '../../protocol/errors.ts';
+import { bucketsCsv, bucketsTable, latestCsv, latestTable, seriesCsv, seriesJson, seriesTable, trackingDetail } from '../metrics-view.ts';
 import { parseSince } from '../stream-output.ts';
 import { follow, submitAndShow } from '../submit.ts';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
+function positiveInt(v: string, flag: string): number {
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < 1) throw new CairnError('ValidationError', `${flag}: expected a positive whole number, got '${v}'`);
+  return n;
+}
 const nameOpt = () => new Option('-n, --name <name>', 'job name').makeOptionMandatory();
 
 export function jobCommand(cli: Cli): Command {
@@ -31,11 +38,44 @@ export function jobCommand(cli: Cli): Command {
 
   job
     .command('show')
-    .description('show a job: status, history with reasons, times, exit code, snapshot and git facts')
+    .description('show a job: status, history with reasons, times, exit code, snapshot, git facts, params, metrics and tags')
     .addOption(nameOpt())
     .action(async (o, cmd) => {
-      const j = await (await cli.client(cmd)).getJob(o.name);
-      cli.out(render(j, cli.format(cmd), JOB_COLUMNS, jobDetail));
+      const client = await cli.client(cmd);
+      const [j, tracking] = await Promise.all([client.getJob(o.name), client.jobMetrics(o.name)]);
+      cli.out(render({ ...j, tracking }, cli.format(cmd), JOB_COLUMNS, (x) => [jobDetail(x), trackingDetail(tracking)].filter(Boolean).join('\n\n')));
+    });
+
+  job
+    .command('metrics')
+    .description("a job's metrics: the last value of each, or with --key every point of those series (-o table|json|csv)")
+    .addOption(nameOpt())
+    .option('--key <keys>', 'print every point of these metrics (comma-separated or repeatable)', collect, [])
+    .option('--buckets <n>', 'with --key: min, max and last value per step bucket instead of every point', (v) => positiveInt(v, '--buckets'))
+    .action(async (o, cmd) => {
+      const client = await cli.client(cmd);
+      const raw = cmd.optsWithGlobals().output as string | undefined;
+      const format = raw?.toLowerCase() === 'csv' ? 'csv' : cli.format(cmd, 'table');
+      const tracking = await client.jobMetrics(o.name);
+      const keys = (o.key as string[]).flatMap((k) => k.split(',')).map((k) => k.trim()).filter(Boolean);
+      if (!keys.length) {
+        if (o.buckets !== undefined) throw new CairnError('ValidationError', '--buckets needs --key: say which metrics to downsample');
+        cli.out(format === 'csv' ? latestCsv(tracking) : format === 'table' ? latestTable(tracking) : render<object>(tracking.metrics, format, []));
+        return;
+      }
+      for (const k of keys) {
+        if (!(k in tracking.metrics)) {
+          const known = Object.keys(tracking.metrics);
+          throw new CairnError('NotFound', `job '${o.name}' has no metric '${k}'; its metrics: ${known.join(', ') || 'none'}`);
+        }
+      }
+      if (o.buckets !== undefined) {
+        const all = await Promise.all(keys.map((k) => client.metricBuckets(o.name, k, { buckets: o.buckets })));
+        cli.out(format === 'csv' ? bucketsCsv(all) : format === 'table' ? bucketsTable(all) : render<object>(Object.fromEntries(all.map((b) => [b.key, b.buckets])), format, []));
+        return;
+      }
+      const series = await Promise.all(keys.map(async (key) => ({ key, ...(await client.metricSeriesAll(o.name, key)) })));
+      cli.out(format === 'csv' ? seriesCsv(series) : format === 'table' ? seriesTable(series) : render<object>(seriesJson(series), format, []));
     });
 
   job
@@ -72,10 +112,13 @@ export function jobCommand(cli: Cli): Command {
 
   job
     .command('download')
-    .description("download a job's outputs and logs to <download-path>/<job name>/")
+    .description(
+      "download a job's artifacts and logs to <download-path>/<job name>/: artifacts keep their paths (outputs/... from the job's folder, " +
+        'other paths logged through MLflow or the cairn module); logs go to logs/std_log.txt (both streams), logs/stdout.txt and logs/stderr.txt',
+    )
     .addOption(nameOpt())
-    .option('--all', 'outputs and logs (the default)')
-    .option('--outputs', 'only the outputs/ folder')
+    .option('--all', 'every artifact and the logs (the default)')
+    .option('--outputs', "only the job's outputs/ folder")
     .option('--logs', 'only the logs')
     .option('--download-path <dir>', 'where to put them', '.')
     .action(async (o, cmd) => {
@@ -87,6 +130,7 @@ export function jobCommand(cli: Cli): Command {
       let bytes = 0;
       if (both || o.outputs) {
         for (const a of await client.artifacts(j.name)) {
+          if (o.outputs && !both && !a.path.startsWith('outputs/')) continue;
           const dest = join(root, checkRelativePath(a.path, 'artifact path'));
           mkdirSync(dirname(dest), { recursive: true });
           const data = await client.artifactContent(j.name, a.path);

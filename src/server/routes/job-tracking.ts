@@ -12,7 +12,9 @@ type P = { ws: string; name: string };
 export function jobTrackingRoutes(app: FastifyInstance, s: Services): void {
   app.get<{ Params: P }>(`${JOB}/metrics`, async (req): Promise<JobTracking> => {
     const job = await s.jobs.row(req.params.ws, req.params.name);
-    const run = await s.tracking.runs.row(job.id);
+    const run = await s.store.runs.run(job.id);
+    // Jobs from before tracking existed have no run: they have nothing tracked.
+    if (!run) return { run_id: job.id, experiment_id: '', params: {}, tags: {}, metrics: {} };
     const [params, tags, latest] = await Promise.all([s.store.runs.params([run.run_id]), s.store.runs.tags([run.run_id]), s.store.metrics.latest(run.run_id)]);
     return {
       run_id: run.run_id,

@@ -1,0 +1,94 @@
+import type { JobTracking, MetricBuckets } from '../protocol/tracking.ts';
+import { table } from './output.ts';
+
+type Value = number | string;
+
+/** `job show -o table`: params, the last value of each metric, and the tags people set. */
+export function trackingDetail(t: JobTracking): string {
+  const sections: string[] = [];
+  const params = Object.entries(t.params);
+  if (params.length) sections.push(`params:\n${indent(table(params, [{ header: 'Key', get: (p) => p[0] }, { header: 'Value', get: (p) => p[1] }]))}`);
+  const metrics = Object.entries(t.metrics);
+  if (metrics.length) {
+    sections.push(
+      `metrics (last value):\n${indent(
+        table(metrics, [
+          { header: 'Key', get: (m) => m[0] },
+          { header: 'Value', get: (m) => m[1].value },
+          { header: 'Step', get: (m) => m[1].step },
+        ]),
+      )}`,
+    );
+  }
+  // MLflow's own tags (source, user, run name) are facts shown elsewhere; json and yaml keep them.
+  const tags = Object.entries(t.tags).filter(([k]) => !k.startsWith('mlflow.'));
+  if (tags.length) sections.push(`tags:\n${indent(table(tags, [{ header: 'Key', get: (p) => p[0] }, { header: 'Value', get: (p) => p[1] }]))}`);
+  return sections.join('\n\n');
+}
+
+const indent = (s: string) => s.replace(/^/gm, '  ');
+
+export const csvCell = (v: unknown): string => {
+  const s = String(v);
+  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+};
+
+export function latestCsv(t: JobTracking): string {
+  return ['key,value,step,timestamp', ...Object.entries(t.metrics).map(([k, m]) => [k, m.value, m.step, m.timestamp].map(csvCell).join(','))].join('\n');
+}
+
+export function latestTable(t: JobTracking): string {
+  const rows = Object.entries(t.metrics);
+  if (!rows.length) return '(no metrics)';
+  return table(rows, [
+    { header: 'Key', get: (m) => m[0] },
+    { header: 'Value', get: (m) => m[1].value },
+    { header: 'Step', get: (m) => m[1].step },
+    { header: 'Time', get: (m) => new Date(m[1].timestamp).toISOString().replace('T', ' ').slice(0, 19) },
+  ]);
+}
+
+export interface Series {
+  key: string;
+  steps: number[];
+  timestamps: number[];
+  values: Value[];
+}
+
+export function seriesCsv(series: Series[]): string {
+  const rows = ['key,step,timestamp,value'];
+  for (const s of series) for (let i = 0; i < s.steps.length; i++) rows.push([s.key, s.steps[i], s.timestamps[i], s.values[i]].map(csvCell).join(','));
+  return rows.join('\n');
+}
+
+export function seriesJson(series: Series[]): Record<string, { step: number; timestamp: number; value: Value }[]> {
+  return Object.fromEntries(series.map((s) => [s.key, s.steps.map((step, i) => ({ step, timestamp: s.timestamps[i], value: s.values[i] }))]));
+}
+
+export function seriesTable(series: Series[]): string {
+  const rows = series.flatMap((s) => s.steps.map((step, i) => ({ key: s.key, step, ts: s.timestamps[i], value: s.values[i] })));
+  return table(rows, [
+    { header: 'Key', get: (r) => r.key },
+    { header: 'Step', get: (r) => r.step },
+    { header: 'Value', get: (r) => r.value },
+    { header: 'Time', get: (r) => new Date(r.ts).toISOString().replace('T', ' ').slice(0, 23) },
+  ]);
+}
+
+export function bucketsCsv(all: MetricBuckets[]): string {
+  const rows = ['key,start_step,end_step,count,min,max,last,last_step'];
+  for (const m of all) for (const b of m.buckets) rows.push([m.key, b.start_step, b.end_step, b.count, b.min, b.max, b.last, b.last_step].map(csvCell).join(','));
+  return rows.join('\n');
+}
+
+export function bucketsTable(all: MetricBuckets[]): string {
+  const rows = all.flatMap((m) => m.buckets.map((b) => ({ key: m.key, ...b })));
+  return table(rows, [
+    { header: 'Key', get: (r) => r.key },
+    { header: 'Steps', get: (r) => `${r.start_step}-${r.end_step}` },
+    { header: 'Count', get: (r) => r.count },
+    { header: 'Min', get: (r) => r.min },
+    { header: 'Max', get: (r) => r.max },
+    { header: 'Last', get: (r) => r.last },
+  ]);
+}
