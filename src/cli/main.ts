@@ -12,7 +12,7 @@ const program = new Command('cairn')
   .version('0.1.0')
   .option('--server <url>', 'Cairn server URL (default $CAIRN_SERVER, else a local server on 127.0.0.1:7667, started if needed)')
   .option('--workspace <name>', 'workspace', 'default')
-  .option('-o, --output <format>', 'json, yaml or table')
+  .option('-o, --output <format>', 'json, yaml or table (job metrics also csv)')
   .showHelpAfterError()
   .exitOverride();
 program.addCommand(jobCommand(cli));
