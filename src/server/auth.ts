@@ -43,7 +43,16 @@ export function matchesUserToken(presented: string, tokens: string[]): boolean {
   return ok;
 }
 
+/**
+ * The token a request presents: `Bearer <token>`, or HTTP Basic with the token as the password
+ * (what MLflow's client sends from MLFLOW_TRACKING_USERNAME / MLFLOW_TRACKING_PASSWORD).
+ */
 export function bearerOf(header: string | undefined): string | undefined {
   const m = /^Bearer\s+(.+)$/i.exec(header ?? '');
-  return m ? m[1].trim() : undefined;
+  if (m) return m[1].trim();
+  const b = /^Basic\s+([A-Za-z0-9+/=]+)$/i.exec(header ?? '');
+  if (!b) return undefined;
+  const decoded = Buffer.from(b[1], 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  return colon >= 0 && colon < decoded.length - 1 ? decoded.slice(colon + 1) : undefined;
 }

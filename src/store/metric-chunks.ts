@@ -15,8 +15,19 @@ export interface PackedChunk {
   minStep: number;
   maxStep: number;
   data: Uint8Array;
-  /** The point with the greatest (step, timestamp), later points winning ties: MLflow's "latest". */
+  /** The point with the greatest (step, timestamp, value): MLflow's "latest". */
   last: { step: number; ts: number; value: number };
+}
+
+/**
+ * MLflow's order for "the latest value of a key": the greatest step, then timestamp, then value
+ * (both its stores take the maximum of the three); NaN counts below every number.
+ */
+export function isLater(step: number, ts: number, value: number, lastStep: number, lastTs: number, lastValue: number): boolean {
+  if (step !== lastStep) return step > lastStep;
+  if (ts !== lastTs) return ts > lastTs;
+  if (Number.isNaN(value)) return false;
+  return Number.isNaN(lastValue) || value > lastValue;
 }
 
 export function packChunk(points: MetricPoint[]): PackedChunk {
@@ -31,7 +42,7 @@ export function packChunk(points: MetricPoint[]): PackedChunk {
     arr[i * 3 + 2] = p.value;
     if (p.step < minStep) minStep = p.step;
     if (p.step > maxStep) maxStep = p.step;
-    if (p.step > last.step || (p.step === last.step && p.timestamp >= last.timestamp)) last = p;
+    if (isLater(p.step, p.timestamp, p.value, last.step, last.timestamp, last.value)) last = p;
   }
   return { count: points.length, minStep, maxStep, data: new Uint8Array(arr.buffer), last: { step: last.step, ts: last.timestamp, value: last.value } };
 }
@@ -59,7 +70,7 @@ export function concatChunks(datas: Uint8Array[]): PackedChunk {
     const s = out[i];
     if (s < minStep) minStep = s;
     if (s > maxStep) maxStep = s;
-    if (s > out[li] || (s === out[li] && out[i + 1] >= out[li + 1])) li = i;
+    if (isLater(s, out[i + 1], out[i + 2], out[li], out[li + 1], out[li + 2])) li = i;
   }
   return { count: out.length / 3, minStep, maxStep, data: new Uint8Array(out.buffer), last: { step: out[li], ts: out[li + 1], value: out[li + 2] } };
 }

@@ -1,5 +1,5 @@
 import type { RawSql, RawSqlRunner } from './raw-sql.ts';
-import { ChunkCache, concatChunks, packChunk, unpackChunk, type MetricPoint, type PackedChunk } from './metric-chunks.ts';
+import { ChunkCache, concatChunks, isLater, packChunk, unpackChunk, type MetricPoint, type PackedChunk } from './metric-chunks.ts';
 
 export type { MetricPoint } from './metric-chunks.ts';
 
@@ -295,10 +295,11 @@ async function appendMetrics(q: RawSql, runId: string, metrics: MetricPoint[], w
     if (list) list.push(m);
     else byKey.set(m.key, [m]);
   }
-  for (const [key, points] of byKey) {
+  for (const [key, all] of byKey) {
+    const points = distinct(all);
     const c = packChunk(points);
-    let [s] = await q.all<{ id: number; count: number; last_step: number; last_ts: number }>(
-      'SELECT id, count, last_step, last_ts FROM metric_series WHERE run_id = ? AND key = ? FOR_UPDATE',
+    let [s] = await q.all<{ id: number; count: number; last_step: number; last_ts: number; last_value: number | null }>(
+      'SELECT id, count, last_step, last_ts, last_value FROM metric_series WHERE run_id = ? AND key = ? FOR_UPDATE',
       [runId, key],
     );
     if (!s) {
@@ -309,12 +310,14 @@ async function appendMetrics(q: RawSql, runId: string, metrics: MetricPoint[], w
         c.last.ts,
         nanToNull(c.last.value),
       ]);
-      [s] = await q.all('SELECT id, count, last_step, last_ts FROM metric_series WHERE run_id = ? AND key = ? FOR_UPDATE', [runId, key]);
+      [s] = await q.all('SELECT id, count, last_step, last_ts, last_value FROM metric_series WHERE run_id = ? AND key = ? FOR_UPDATE', [runId, key]);
     }
     const count = Number(s.count);
+    // The same point sent again by itself (a client that retried with another body) is not a new point.
+    if (count > 0 && c.count === 1 && c.last.step === Number(s.last_step) && c.last.ts === Number(s.last_ts) && Object.is(nanToNull(c.last.value), s.last_value)) continue;
     await insertChunk(q, s.id, count, c);
     written.push([ChunkCache.key(Number(s.id), count, c.count), unpackChunk(c.data)]);
-    const newer = count === 0 || c.last.step > Number(s.last_step) || (c.last.step === Number(s.last_step) && c.last.ts >= Number(s.last_ts));
+    const newer = count === 0 || isLater(c.last.step, c.last.ts, c.last.value, Number(s.last_step), Number(s.last_ts), s.last_value ?? NaN);
     const small = c.count < SMALL_CHUNK ? 1 : 0;
     if (newer) {
       await q.run('UPDATE metric_series SET count = ?, small_chunks = small_chunks + ?, last_step = ?, last_ts = ?, last_value = ? WHERE id = ?', [
@@ -332,3 +335,17 @@ async function appendMetrics(q: RawSql, runId: string, metrics: MetricPoint[], w
 }
 
 const nanToNull = (v: number) => (Number.isNaN(v) ? null : v);
+
+/** MLflow's database store knows a point by (key, timestamp, step, value): the same point twice in a batch is stored once. */
+function distinct(points: MetricPoint[]): MetricPoint[] {
+  if (points.length < 2) return points;
+  const seen = new Set<string>();
+  const out: MetricPoint[] = [];
+  for (const p of points) {
+    const id = `${p.step}:${p.timestamp}:${Object.is(p.value, -0) ? 0 : p.value}`;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    out.push(p);
+  }
+  return out.length === points.length ? points : out;
+}

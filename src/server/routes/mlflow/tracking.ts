@@ -40,20 +40,20 @@ export function trackingRoutes(app: FastifyInstance, s: Services): void {
     });
     return { ...(r.experiments.length ? { experiments: r.experiments } : {}), ...(r.nextPageToken ? { next_page_token: r.nextPageToken } : {}) };
   });
-  route('POST', '/experiments/set-experiment-tag', async (f) => {
-    await experiments.setTag(experimentIdOf(f), reqString(f, 'key'), reqString(f, 'value'));
+  route('POST', '/experiments/set-experiment-tag', async (f, req) => {
+    await experiments.setTag(scopeOf(req), experimentIdOf(f), reqString(f, 'key'), reqString(f, 'value'));
     return EMPTY;
   });
-  route('POST', '/experiments/delete', async (f) => {
-    await experiments.setLifecycle(experimentIdOf(f), 'deleted');
+  route('POST', '/experiments/delete', async (f, req) => {
+    await experiments.setLifecycle(scopeOf(req), experimentIdOf(f), 'deleted');
     return EMPTY;
   });
-  route('POST', '/experiments/restore', async (f) => {
-    await experiments.setLifecycle(experimentIdOf(f), 'active');
+  route('POST', '/experiments/restore', async (f, req) => {
+    await experiments.setLifecycle(scopeOf(req), experimentIdOf(f), 'active');
     return EMPTY;
   });
-  route('POST', '/experiments/update', async (f) => {
-    await experiments.rename(experimentIdOf(f), reqString(f, 'new_name'));
+  route('POST', '/experiments/update', async (f, req) => {
+    await experiments.rename(scopeOf(req), experimentIdOf(f), reqString(f, 'new_name'));
     return EMPTY;
   });
 

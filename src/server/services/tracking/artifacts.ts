@@ -3,6 +3,7 @@ import { invalidParam, MlflowError } from '../../../protocol/mlflow/errors.ts';
 import type { FileInfo } from '../../../protocol/mlflow/entities.ts';
 import type { Store } from '../../../store/index.ts';
 import type { ArtifactRow } from '../../../store/resources.ts';
+import type { RunRow } from '../../../store/runs.ts';
 import type { FsBlobs } from '../../blobs/fs-blobs.ts';
 import type { RunsService, Scope } from './runs.ts';
 
@@ -22,17 +23,22 @@ export class ArtifactsService {
   }
 
   async put(scope: Scope, proxied: string, body: Readable): Promise<void> {
-    const { runId, rel } = parseProxied(proxied);
+    const { experimentId, runId, rel } = parseProxied(proxied);
     if (!rel) throw invalidParam('Invalid path: an artifact needs a file name');
-    const run = await this.runs.writable(scope, runId);
+    const run = sameExperiment(await this.runs.writable(scope, runId), experimentId);
+    // A path is a file or a folder, never both: the tree must download as a tree.
+    for (const a of await this.store.resources.artifacts(run.run_id)) {
+      if (rel.startsWith(`${a.path}/`)) throw invalidParam(`Invalid path '${rel}': '${a.path}' is a file, not a folder`);
+      if (a.path.startsWith(`${rel}/`)) throw invalidParam(`Invalid path '${rel}': it is a folder holding '${a.path}'`);
+    }
     const { sha256, size } = await this.blobs.putStream(body);
     await this.store.resources.putArtifacts(run.run_id, [{ path: rel, size, sha256 }]);
   }
 
   /** MLflow's list: direct children by name; a file or a missing path answers no entries. */
   async list(scope: Scope, proxied: string): Promise<FileInfo[] | undefined> {
-    const { runId, rel } = parseProxied(proxied);
-    const run = await this.runs.readable(scope, runId);
+    const { experimentId, runId, rel } = parseProxied(proxied);
+    const run = sameExperiment(await this.runs.readable(scope, runId), experimentId);
     const prefix = rel ? `${rel}/` : '';
     const files: FileInfo[] = [];
     const dirs = new Set<string>();
@@ -48,8 +54,8 @@ export class ArtifactsService {
   }
 
   async get(scope: Scope, proxied: string): Promise<{ row: ArtifactRow; stream: Readable }> {
-    const { runId, rel } = parseProxied(proxied);
-    const run = await this.runs.readable(scope, runId);
+    const { experimentId, runId, rel } = parseProxied(proxied);
+    const run = sameExperiment(await this.runs.readable(scope, runId), experimentId);
     const row = (await this.store.resources.artifacts(run.run_id)).find((a) => a.path === rel);
     // The real server answers a missing file with a 500, which the client retries for minutes.
     if (!row) throw new MlflowError('RESOURCE_DOES_NOT_EXIST', `No artifact '${rel}' in run ${run.run_id}`);
@@ -57,10 +63,18 @@ export class ArtifactsService {
   }
 
   async delete(scope: Scope, proxied: string): Promise<void> {
-    const { runId, rel } = parseProxied(proxied);
-    const run = await this.runs.writable(scope, runId);
+    const { experimentId, runId, rel } = parseProxied(proxied);
+    const run = sameExperiment(await this.runs.writable(scope, runId), experimentId);
     await this.store.resources.deleteArtifacts(run.run_id, rel);
   }
+}
+
+/** The path's experiment must be the run's: a client that mixed them up would write where nobody looks. */
+function sameExperiment(run: RunRow, experimentId: string): RunRow {
+  if (String(run.experiment_id) !== experimentId) {
+    throw new MlflowError('RESOURCE_DOES_NOT_EXIST', `Run ${run.run_id} is in experiment ${run.experiment_id}, not ${experimentId}`);
+  }
+  return run;
 }
 
 /** `<experiment>/<run>/artifacts[/<path>]`, as the client builds it from the run's artifact URI. */

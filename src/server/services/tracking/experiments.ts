@@ -5,6 +5,7 @@ import { isUniqueViolation, type Store, type Db } from '../../../store/index.ts'
 import { RunsRepo, type ExperimentRow } from '../../../store/runs.ts';
 import { searchExperiments } from '../../../tracking/search/index.ts';
 import { experimentLocationOf, toExperiment } from './views.ts';
+import type { Scope } from './runs.ts';
 
 /** MLflow's experiments. The MLflow API has no workspaces, so it works in one (the default). */
 export class ExperimentsService {
@@ -49,19 +50,22 @@ export class ExperimentsService {
     return toExperiment(row, (await this.store.runs.experimentTags([row.id])).get(row.id));
   }
 
-  async setTag(id: string, key: string, value: string): Promise<void> {
+  async setTag(scope: Scope, id: string, key: string, value: string): Promise<void> {
+    refuseJobs(scope, 'tag');
     const row = await this.row(id);
     checkExperimentTag(key, value);
     await this.store.runs.setExperimentTag(row.id, key, value);
   }
 
-  async setLifecycle(id: string, stage: 'active' | 'deleted'): Promise<void> {
+  async setLifecycle(scope: Scope, id: string, stage: 'active' | 'deleted'): Promise<void> {
+    refuseJobs(scope, stage === 'deleted' ? 'delete' : 'restore');
     const row = await this.row(id);
     if (row.id === 0 && stage === 'deleted') throw invalidParam('Cannot delete the default experiment \'0\'. This is a reserved experiment for default runs.');
     await this.store.runs.updateExperiment(row.id, { lifecycle_stage: stage, last_update_time: Date.now() });
   }
 
-  async rename(id: string, newName: string): Promise<void> {
+  async rename(scope: Scope, id: string, newName: string): Promise<void> {
+    refuseJobs(scope, 'rename');
     const row = await this.row(id);
     checkName(newName);
     if (row.lifecycle_stage !== 'active') throw invalidParam(`Cannot rename a non-active experiment ${id}.`);
@@ -99,6 +103,11 @@ export async function ensureExperiment(db: Db, workspace: string, name: string):
   const found = await repo.experimentByName(workspace, name);
   if (found) return Number(found.id);
   return repo.createExperiment(workspace, name, experimentLocationOf, Date.now());
+}
+
+/** A job may make experiments (for nested runs) but not change the workspace's existing ones. */
+function refuseJobs(scope: Scope, what: string): void {
+  if (scope.jobId) throw new MlflowError('PERMISSION_DENIED', `a job token cannot ${what} experiments; it writes only to its own runs`);
 }
 
 export function viewTypeOf(v: string | undefined): 'ACTIVE_ONLY' | 'DELETED_ONLY' | 'ALL' {

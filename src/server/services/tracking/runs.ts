@@ -140,8 +140,8 @@ export class RunsService {
   }
 
   async search(_scope: Scope, o: { experimentIds: string[]; filter?: string; orderBy?: string[]; maxResults: number; pageToken?: string; viewType?: string }) {
-    const ids: number[] = [];
-    for (const id of o.experimentIds) ids.push(Number((await this.experiments.row(id)).id));
+    // Like MLflow's database store, an experiment that does not exist simply has no runs.
+    const ids = o.experimentIds.filter((id) => /^\d{1,15}$/.test(id)).map(Number);
     const rows = await this.store.runs.runsOfExperiments(ids);
     const runIds = rows.map((r) => r.run_id);
     const [params, tags, metrics] = await Promise.all([this.store.runs.params(runIds), this.store.runs.tags(runIds), this.store.metrics.latestOfRuns(runIds)]);
