@@ -1,7 +1,20 @@
 import type { JobTracking, MetricBuckets } from '../protocol/tracking.ts';
-import { table } from './output.ts';
+import { CairnError } from '../protocol/errors.ts';
+import { parseFormat, table } from './output.ts';
 
 type Value = number | string;
+
+export type MetricsFormat = 'table' | 'json' | 'yaml' | 'csv';
+
+/** `job metrics` alone also takes `-o csv`; every other command keeps json, yaml and table. */
+export function parseMetricsFormat(s: string | undefined): MetricsFormat {
+  if (s?.toLowerCase() === 'csv') return 'csv';
+  try {
+    return parseFormat(s, 'table');
+  } catch {
+    throw new CairnError('ValidationError', `unknown output format '${s}': job metrics takes table, json, yaml or csv`);
+  }
+}
 
 /** `job show -o table`: params, the last value of each metric, and the tags people set. */
 export function trackingDetail(t: JobTracking): string {
@@ -65,14 +78,26 @@ export function seriesJson(series: Series[]): Record<string, { step: number; tim
   return Object.fromEntries(series.map((s) => [s.key, s.steps.map((step, i) => ({ step, timestamp: s.timestamps[i], value: s.values[i] }))]));
 }
 
+/**
+ * Every point as a table. Built column by column rather than through `table()`: a series can have
+ * millions of points, too many to spread into `Math.max(...)` or to hold as cell objects.
+ */
 export function seriesTable(series: Series[]): string {
-  const rows = series.flatMap((s) => s.steps.map((step, i) => ({ key: s.key, step, ts: s.timestamps[i], value: s.values[i] })));
-  return table(rows, [
-    { header: 'Key', get: (r) => r.key },
-    { header: 'Step', get: (r) => r.step },
-    { header: 'Value', get: (r) => r.value },
-    { header: 'Time', get: (r) => new Date(r.ts).toISOString().replace('T', ' ').slice(0, 23) },
-  ]);
+  const time = (ts: number) => new Date(ts).toISOString().replace('T', ' ').slice(0, 23);
+  const headers = ['Key', 'Step', 'Value', 'Time'];
+  const widths = headers.map((h) => h.length);
+  widths[3] = Math.max(widths[3], 23);
+  for (const s of series) {
+    widths[0] = Math.max(widths[0], s.key.length);
+    for (let i = 0; i < s.steps.length; i++) {
+      widths[1] = Math.max(widths[1], String(s.steps[i]).length);
+      widths[2] = Math.max(widths[2], String(s.values[i]).length);
+    }
+  }
+  const line = (a: string, b: string, c: string, d: string) => `${a.padEnd(widths[0])}  ${b.padEnd(widths[1])}  ${c.padEnd(widths[2])}  ${d}`.trimEnd();
+  const rows = [line(headers[0], headers[1], headers[2], headers[3]), line(...(widths.map((w) => '-'.repeat(w)) as [string, string, string, string]))];
+  for (const s of series) for (let i = 0; i < s.steps.length; i++) rows.push(line(s.key, String(s.steps[i]), String(s.values[i]), time(s.timestamps[i])));
+  return rows.join('\n');
 }
 
 export function bucketsCsv(all: MetricBuckets[]): string {

@@ -12,6 +12,14 @@ export interface ClientOptions {
   workspace?: string;
 }
 
+/** A whole metric series as columns: `values` may hold "NaN", "Infinity" and "-Infinity". */
+export interface MetricPoints {
+  key: string;
+  steps: number[];
+  timestamps: number[];
+  values: MetricSeries['values'];
+}
+
 export interface StreamHandlers {
   onLine?: (line: LogLine) => void;
   onStatus?: (e: Extract<StreamEvent, { type: 'status' }>) => void;
@@ -136,15 +144,19 @@ export class CairnClient {
     return this.json('GET', `${this.ws}/jobs/${encodeURIComponent(name)}/metrics/${encodeURIComponent(key)}?${q}`);
   }
 
-  /** Every point of a metric, following pages. */
-  async metricSeriesAll(name: string, key: string): Promise<{ steps: number[]; timestamps: number[]; values: MetricSeries['values'] }> {
-    const out = { steps: [] as number[], timestamps: [] as number[], values: [] as MetricSeries['values'] };
+  /** Every point of a metric in logging order, following `next_start` page by page. */
+  async metricSeriesAll(name: string, key: string, o: { pageSize?: number } = {}): Promise<MetricPoints> {
+    const out: MetricPoints = { key, steps: [], timestamps: [], values: [] };
     let start: number | undefined = 0;
     while (start !== undefined) {
-      const page: MetricSeries = await this.metricSeries(name, key, { start, maxPoints: 25_000 });
-      out.steps.push(...page.steps);
-      out.timestamps.push(...page.timestamps);
-      out.values.push(...page.values);
+      const page: MetricSeries = await this.metricSeries(name, key, { start, maxPoints: o.pageSize ?? 25_000 });
+      // A loop, not push(...page): spreading a long page as arguments overflows the stack.
+      for (let i = 0; i < page.steps.length; i++) {
+        out.steps.push(page.steps[i]);
+        out.timestamps.push(page.timestamps[i]);
+        out.values.push(page.values[i]);
+      }
+      if (page.next_start !== undefined && page.next_start <= start) throw new CairnError('Internal', `metric '${key}': the server's next page (${page.next_start}) does not move past ${start}`);
       start = page.next_start;
     }
     return out;
@@ -158,9 +170,26 @@ export class CairnClient {
     return this.json('GET', `${this.ws}/jobs/${encodeURIComponent(name)}/metrics/${encodeURIComponent(key)}?${q}`);
   }
 
+  /** One artifact's bytes, all of them. */
   async artifactContent(name: string, path: string): Promise<Uint8Array> {
-    const res = await this.fetch(`${this.ws}/jobs/${encodeURIComponent(name)}/artifacts/content?path=${encodeURIComponent(path)}`);
-    return new Uint8Array(await res.bytes());
+    return new Uint8Array(await (await this.artifactResponse(name, path)).bytes());
+  }
+
+  /** The first `maxBytes` of an artifact, and whether the file has more. */
+  async artifactPreview(name: string, path: string, maxBytes: number): Promise<{ data: Uint8Array; truncated: boolean }> {
+    const res = await this.artifactResponse(name, path, { maxBytes });
+    return { data: new Uint8Array(await res.bytes()), truncated: res.headers['x-cairn-truncated'] === 'true' };
+  }
+
+  /** One artifact as a stream of chunks, for files too large to hold in memory. */
+  async artifactStream(name: string, path: string): Promise<AsyncIterable<Buffer>> {
+    return (await this.artifactResponse(name, path)).body;
+  }
+
+  private artifactResponse(name: string, path: string, o: { maxBytes?: number } = {}): Promise<HttpResponse> {
+    const q = new URLSearchParams({ path });
+    if (o.maxBytes !== undefined) q.set('max_bytes', String(o.maxBytes));
+    return this.fetch(`${this.ws}/jobs/${encodeURIComponent(name)}/artifacts/content?${q}`);
   }
 
   /**

@@ -1,14 +1,13 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { isTerminal } from '../../protocol/job.ts';
-import { checkRelativePath } from '../../protocol/paths.ts';
 import { loadJobFile } from '../../sdk/job-file.ts';
 import type { Cli } from '../context.ts';
 import { JOB_COLUMNS, jobDetail } from '../jobs-view.ts';
 import { humanBytes, render } from '../output.ts';
 import { CairnError } from '../../protocol/errors.ts';
-import { bucketsCsv, bucketsTable, latestCsv, latestTable, seriesCsv, seriesJson, seriesTable, trackingDetail } from '../metrics-view.ts';
+import { downloadJob, downloadSelection, LOG_LAYOUT } from '../download.ts';
+import { bucketsCsv, bucketsTable, latestCsv, latestTable, parseMetricsFormat, seriesCsv, seriesJson, seriesTable, trackingDetail } from '../metrics-view.ts';
 import { parseSince } from '../stream-output.ts';
 import { follow, submitAndShow } from '../submit.ts';
 
@@ -38,7 +37,11 @@ export function jobCommand(cli: Cli): Command {
 
   job
     .command('show')
-    .description('show a job: status, history with reasons, times, exit code, snapshot, git facts, params, metrics and tags')
+    .description(
+      'show a job: status, history with reasons, times, exit code, snapshot, git facts, collected outputs, and its MLflow run: ' +
+        "params, tags and each metric's last value with its step (-o json/yaml: a `tracking` field with every tag; " +
+        '-o table: params, metrics (last value) and tags sections, mlflow.* tags left out)',
+    )
     .addOption(nameOpt())
     .action(async (o, cmd) => {
       const client = await cli.client(cmd);
@@ -48,33 +51,43 @@ export function jobCommand(cli: Cli): Command {
 
   job
     .command('metrics')
-    .description("a job's metrics: the last value of each, or with --key every point of those series (-o table|json|csv)")
+    .description(
+      "a job's metrics (its MLflow run's). Without --key: the last value, step and time of each metric " +
+        '(-o table, json {key: {value, step, timestamp}}, yaml, or csv key,value,step,timestamp). ' +
+        'With --key: every point of those series in logging order, all pages fetched ' +
+        '(csv key,step,timestamp,value; json {key: [{step, timestamp, value}]}). With --key and --buckets N: ' +
+        'at most N step buckets per metric, each with count, min, max and last value (csv key,start_step,end_step,count,min,max,last,last_step). ' +
+        'Timestamps are milliseconds since 1970; values may be NaN, Infinity or -Infinity',
+    )
     .addOption(nameOpt())
-    .option('--key <keys>', 'print every point of these metrics (comma-separated or repeatable)', collect, [])
-    .option('--buckets <n>', 'with --key: min, max and last value per step bucket instead of every point', (v) => positiveInt(v, '--buckets'))
+    .option('--key <keys>', 'print every point of these metrics (comma-separated or repeatable); an unknown key is an error', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--buckets <n>', 'with --key: downsample each series to at most n step buckets instead of printing every point', (v) => positiveInt(v, '--buckets'))
     .action(async (o, cmd) => {
+      const format = parseMetricsFormat(cmd.optsWithGlobals().output);
       const client = await cli.client(cmd);
-      const raw = cmd.optsWithGlobals().output as string | undefined;
-      const format = raw?.toLowerCase() === 'csv' ? 'csv' : cli.format(cmd, 'table');
       const tracking = await client.jobMetrics(o.name);
-      const keys = (o.key as string[]).flatMap((k) => k.split(',')).map((k) => k.trim()).filter(Boolean);
+      const known = (k: string) => Object.hasOwn(tracking.metrics, k);
+      // A metric whose name has a comma in it can still be asked for whole.
+      const given: string[] = o.key ?? [];
+      const keys = [...new Set(given.flatMap((k) => (known(k) ? [k] : k.split(',').map((x) => x.trim()).filter(Boolean))))];
+      if (given.length && !keys.length) throw new CairnError('ValidationError', '--key: expected a metric name');
       if (!keys.length) {
         if (o.buckets !== undefined) throw new CairnError('ValidationError', '--buckets needs --key: say which metrics to downsample');
         cli.out(format === 'csv' ? latestCsv(tracking) : format === 'table' ? latestTable(tracking) : render<object>(tracking.metrics, format, []));
         return;
       }
-      for (const k of keys) {
-        if (!(k in tracking.metrics)) {
-          const known = Object.keys(tracking.metrics);
-          throw new CairnError('NotFound', `job '${o.name}' has no metric '${k}'; its metrics: ${known.join(', ') || 'none'}`);
-        }
+      const unknown = keys.filter((k) => !known(k));
+      if (unknown.length) {
+        const names = Object.keys(tracking.metrics);
+        const what = unknown.length === 1 ? `metric '${unknown[0]}'` : `metrics ${unknown.map((k) => `'${k}'`).join(', ')}`;
+        throw new CairnError('NotFound', `job '${o.name}' has no ${what}; its metrics: ${names.join(', ') || 'none'}`);
       }
       if (o.buckets !== undefined) {
         const all = await Promise.all(keys.map((k) => client.metricBuckets(o.name, k, { buckets: o.buckets })));
         cli.out(format === 'csv' ? bucketsCsv(all) : format === 'table' ? bucketsTable(all) : render<object>(Object.fromEntries(all.map((b) => [b.key, b.buckets])), format, []));
         return;
       }
-      const series = await Promise.all(keys.map(async (key) => ({ key, ...(await client.metricSeriesAll(o.name, key)) })));
+      const series = await Promise.all(keys.map((key) => client.metricSeriesAll(o.name, key)));
       cli.out(format === 'csv' ? seriesCsv(series) : format === 'table' ? seriesTable(series) : render<object>(seriesJson(series), format, []));
     });
 
@@ -113,47 +126,22 @@ export function jobCommand(cli: Cli): Command {
   job
     .command('download')
     .description(
-      "download a job's artifacts and logs to <download-path>/<job name>/: artifacts keep their paths (outputs/... from the job's folder, " +
-        'other paths logged through MLflow or the cairn module); logs go to logs/std_log.txt (both streams), logs/stdout.txt and logs/stderr.txt',
+      "download a job's files to <download-path>/<job name>/, overwriting files already there. Artifacts keep their paths: " +
+        "outputs/... from the job's outputs folder, any other path logged through MLflow or the cairn module; each is checked " +
+        `against its sha256. Logs: ${LOG_LAYOUT}. Prints the number of files and bytes written (to stderr)`,
     )
     .addOption(nameOpt())
-    .option('--all', 'every artifact and the logs (the default)')
-    .option('--outputs', "only the job's outputs/ folder")
-    .option('--logs', 'only the logs')
-    .option('--download-path <dir>', 'where to put them', '.')
+    .option('--all', 'every artifact and the logs (the default when no flag is given)')
+    .option('--outputs', "only the job's outputs/ folder (with --logs: outputs and logs)")
+    .option('--logs', 'only the logs (with --outputs: outputs and logs)')
+    .option('--download-path <dir>', 'the folder to download into', '.')
     .action(async (o, cmd) => {
       const client = await cli.client(cmd);
       const j = await client.getJob(o.name);
-      const both = o.all || (!o.outputs && !o.logs);
       const root = resolve(o.downloadPath, j.name);
-      let files = 0;
-      let bytes = 0;
-      if (both || o.outputs) {
-        for (const a of await client.artifacts(j.name)) {
-          if (o.outputs && !both && !a.path.startsWith('outputs/')) continue;
-          const dest = join(root, checkRelativePath(a.path, 'artifact path'));
-          mkdirSync(dirname(dest), { recursive: true });
-          const data = await client.artifactContent(j.name, a.path);
-          writeFileSync(dest, data);
-          files++;
-          bytes += data.length;
-        }
-      }
-      if (both || o.logs) {
-        const lines = await client.logs(j.name);
-        mkdirSync(join(root, 'logs'), { recursive: true });
-        const write = (file: string, keep: (s: string) => boolean) => {
-          const text = lines.filter((l) => keep(l.stream)).map((l) => `${l.text}\n`).join('');
-          writeFileSync(join(root, 'logs', file), text);
-          files++;
-          bytes += Buffer.byteLength(text);
-        };
-        write('std_log.txt', () => true);
-        write('stdout.txt', (s) => s === 'stdout');
-        write('stderr.txt', (s) => s === 'stderr');
-      }
-      if (!isTerminal(j.status)) cli.err(`note: job ${j.name} is still ${j.status}; outputs are collected when it ends`);
-      cli.err(`downloaded ${files} files (${humanBytes(bytes)}) to ${root}`);
+      const { files, bytes } = await downloadJob(client, j.name, root, downloadSelection(o), (w) => cli.err(`warning: ${w}`));
+      if (!isTerminal(j.status)) cli.err(`note: job ${j.name} is still ${j.status}; outputs are collected when it ends, and its log is so far`);
+      cli.err(`downloaded ${files} ${files === 1 ? 'file' : 'files'} (${humanBytes(bytes)}) to ${root}`);
     });
 
   return job;
