@@ -781,6 +781,21 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         assert.equal((await history(store, 'm', 2150, 10)).points.length, 0);
       });
 
+      it('compaction works in short steps: at most 512 chunks a transaction, until nothing small is left', async () => {
+        const store = await freshStore();
+        await withRun(store);
+        for (let i = 0; i < 600; i++) await store.metrics.writeBatch({ runId: 'run1', params: [], tags: [], metrics: pts('m', i, 1) });
+        const before = await history(store, 'm');
+        assert.equal(await store.metrics.compact(1), 512);
+        assert.deepEqual(await store.metrics.fragmentedSeries(10), [1], '88 small chunks are still waiting');
+        assert.equal(await store.metrics.compact(1), 88);
+        assert.equal(await store.metrics.compact(1), 0);
+        assert.deepEqual(await store.metrics.fragmentedSeries(10), []);
+        assert.deepEqual((await history(store, 'm')).points, before.points);
+        const chunks = await store.db.selectFrom('metric_chunks').select(['start_index', 'count']).execute();
+        assert.deepEqual(chunks.map((c) => [Number(c.start_index), Number(c.count)]).sort((a, b) => a[0] - b[0]), [[0, 512], [512, 88]]);
+      });
+
       it('downsampling gives min, max and last per step bucket, equal to a brute-force reading', async () => {
         const store = await freshStore();
         await withRun(store);

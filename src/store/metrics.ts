@@ -48,10 +48,16 @@ export interface Bucket {
   last_step: number;
 }
 
-/** Chunks smaller than this count against a series until the compactor merges them. */
-const SMALL_CHUNK = 256;
+/**
+ * Chunks smaller than this count against a series until the compactor merges them: what single
+ * log-metric calls leave. A batch's few points per key are left alone; merging them would cost
+ * writers more than it saves readers.
+ */
+const SMALL_CHUNK = 8;
 /** Merged chunks grow up to this many points. */
 const MERGED_CHUNK = 8192;
+/** Chunks merged in one transaction at most. */
+const MERGE_AT_ONCE = 512;
 
 /** Params, tags and metric points of runs: the one write path MLflow's log calls all end in. */
 export class MetricsRepo {
@@ -237,37 +243,43 @@ export class MetricsRepo {
     });
   }
 
-  /** Merges runs of small chunks into bigger ones; point order and indexes are unchanged. */
+  /**
+   * Merges the first run of adjacent small chunks (at most MERGED_CHUNK points, MERGE_AT_ONCE
+   * chunks) into one; point order and indexes are unchanged. One short transaction per call, so
+   * writers are never held up for long; the compactor calls again while work is left.
+   */
   compact(seriesId: number): Promise<number> {
     return this.raw.transaction(async (q) => {
-      const chunks = await q.all<{ start_index: number; count: number; data: Uint8Array }>(
-        'SELECT start_index, count, data FROM metric_chunks WHERE series_id = ? ORDER BY start_index',
-        [seriesId],
+      const heads = await q.all<{ start_index: number; count: number }>(
+        'SELECT start_index, count FROM metric_chunks WHERE series_id = ? AND count < ? ORDER BY start_index LIMIT ?',
+        [seriesId, SMALL_CHUNK * 4, MERGE_AT_ONCE],
       );
-      let merged = 0;
-      let group: typeof chunks = [];
-      const flush = async () => {
-        if (group.length > 1) {
-          const c = concatChunks(group.map((g) => g.data));
-          const first = Number(group[0].start_index);
-          const gone = await q.run('DELETE FROM metric_chunks WHERE series_id = ? AND start_index >= ? AND start_index <= ?', [seriesId, first, Number(group[group.length - 1].start_index)]);
-          if (gone !== group.length) throw new Error(`series ${seriesId} changed while it was compacted`);
-          await insertChunk(q, seriesId, first, c);
-          merged += group.length;
-        }
-        group = [];
-      };
+      let group: { start: number; count: number }[] = [];
       let points = 0;
-      for (const c of chunks) {
-        if (c.count >= SMALL_CHUNK * 4 || points + c.count > MERGED_CHUNK) await flush();
-        if (c.count >= SMALL_CHUNK * 4) continue;
-        if (!group.length) points = 0;
-        group.push(c);
-        points += c.count;
+      for (const h of heads) {
+        const start = Number(h.start_index);
+        const prev = group[group.length - 1];
+        const adjacent = prev && prev.start + prev.count === start;
+        if (!adjacent || points + h.count > MERGED_CHUNK) {
+          if (group.length > 1) break;
+          group = [];
+          points = 0;
+        }
+        group.push({ start, count: h.count });
+        points += h.count;
       }
-      await flush();
-      await q.run('UPDATE metric_series SET small_chunks = 0 WHERE id = ?', [seriesId]);
-      return merged;
+      if (group.length < 2) {
+        await q.run('UPDATE metric_series SET small_chunks = 0 WHERE id = ?', [seriesId]);
+        return 0;
+      }
+      const first = group[0].start;
+      const last = group[group.length - 1].start;
+      const rows = await q.all<{ data: Uint8Array }>('SELECT data FROM metric_chunks WHERE series_id = ? AND start_index >= ? AND start_index <= ? ORDER BY start_index', [seriesId, first, last]);
+      if (rows.length !== group.length) throw new Error(`series ${seriesId} changed while it was compacted`);
+      await q.run('DELETE FROM metric_chunks WHERE series_id = ? AND start_index >= ? AND start_index <= ?', [seriesId, first, last]);
+      await insertChunk(q, seriesId, first, concatChunks(rows.map((r) => r.data)));
+      await q.run('UPDATE metric_series SET small_chunks = CASE WHEN small_chunks > ? THEN small_chunks - ? ELSE 0 END WHERE id = ?', [group.length, group.length, seriesId]);
+      return group.length;
     });
   }
 
@@ -339,6 +351,10 @@ const nanToNull = (v: number) => (Number.isNaN(v) ? null : v);
 /** MLflow's database store knows a point by (key, timestamp, step, value): the same point twice in a batch is stored once. */
 function distinct(points: MetricPoint[]): MetricPoint[] {
   if (points.length < 2) return points;
+  // Distinct steps, the usual case, settle it without building a key per point.
+  const steps = new Set<number>();
+  for (const p of points) steps.add(p.step);
+  if (steps.size === points.length) return points;
   const seen = new Set<string>();
   const out: MetricPoint[] = [];
   for (const p of points) {

@@ -34,7 +34,19 @@ export function normpath(p: string): string {
 export type EntityKind = 'metric' | 'param' | 'tag';
 const TITLE: Record<EntityKind, string> = { metric: 'Metric', param: 'Param', tag: 'Tag' };
 
+/** Keys seen valid already: a training loop logs the same few keys thousands of times. */
+const goodKeys: Record<EntityKind, Set<string>> = { metric: new Set(), param: new Set(), tag: new Set() };
+
 export function checkKey(kind: EntityKind, key: string): string {
+  const good = goodKeys[kind];
+  if (good.has(key)) return key;
+  checkKeyRules(kind, key);
+  if (good.size > 10_000) good.clear();
+  good.add(key);
+  return key;
+}
+
+function checkKeyRules(kind: EntityKind, key: string): void {
   if (!NAME_CHARS.test(key)) {
     throw invalidParam(
       `Invalid ${kind} name: '${key}'. Names may only contain alphanumerics, underscores (_), dashes (-), periods (.), spaces ( ), colon(:) and slashes (/).`,
@@ -47,7 +59,6 @@ export function checkKey(kind: EntityKind, key: string): string {
     );
   }
   if (key.length > LIMITS.keyLength) throw invalidParam(`'${TITLE[kind]} key' exceeds the maximum length of ${LIMITS.keyLength} characters`);
-  return key;
 }
 
 export interface MetricIn {
