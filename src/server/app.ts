@@ -53,7 +53,7 @@ export function buildApp(o: AppOptions): FastifyInstance {
 
   // Agent routes check their own node tokens. User routes need a user token when any is
   // configured (always off loopback); a job token may read only its own job, and on the MLflow
-  // API it reads everything but writes only to its own runs.
+  // API it reads everything but writes only to its own runs (checked by the tracking services).
   app.addHook('onRequest', async (req) => {
     if (req.url.startsWith(AGENT_API) || req.url === `${API}/health`) return;
     const mlflow = MLFLOW_PREFIXES.some((p) => req.url.startsWith(p));

@@ -56,6 +56,8 @@ export interface Bucket {
 const SMALL_CHUNK = 8;
 /** Merged chunks grow up to this many points. */
 const MERGED_CHUNK = 8192;
+/** A series with this many small chunks is worth a compaction. */
+const FRAGMENTED = 64;
 /** Chunks merged in one transaction at most. */
 const MERGE_AT_ONCE = 512;
 
@@ -238,7 +240,7 @@ export class MetricsRepo {
   /** Series that many small appends (single log-metric calls) have split into tiny chunks. */
   async fragmentedSeries(limit: number): Promise<number[]> {
     return this.raw.read(async (q) => {
-      const rows = await q.all<{ id: number }>('SELECT id FROM metric_series WHERE small_chunks >= ? LIMIT ?', [64, limit]);
+      const rows = await q.all<{ id: number }>('SELECT id FROM metric_series WHERE small_chunks >= ? LIMIT ?', [FRAGMENTED, limit]);
       return rows.map((r) => Number(r.id));
     });
   }
