@@ -131,17 +131,11 @@ export class MetricsRepo {
     return result;
   }
 
-  latest(runId: string): Promise<LatestMetric[]> {
-    return this.raw.read(async (q) => {
-      const rows = await q.all<{ key: string; last_value: number | null; last_ts: number; last_step: number }>(
-        'SELECT key, last_value, last_ts, last_step FROM metric_series WHERE run_id = ? ORDER BY key',
-        [runId],
-      );
-      return rows.map((r) => ({ key: r.key, value: r.last_value ?? NaN, timestamp: Number(r.last_ts), step: Number(r.last_step) }));
-    });
+  async latest(runId: string): Promise<LatestMetric[]> {
+    return (await this.latestOfRuns([runId])).get(runId) ?? [];
   }
 
-  /** Latest values of many runs at once, for search. */
+  /** The latest value of each key, for many runs in one query per 500. */
   latestOfRuns(runIds: string[]): Promise<Map<string, LatestMetric[]>> {
     return this.raw.read(async (q) => {
       const out = new Map<string, LatestMetric[]>();

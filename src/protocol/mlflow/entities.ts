@@ -8,7 +8,6 @@ export type KeyValue = z.infer<typeof KeyValue>;
 export const WireDouble = z.union([z.number(), z.enum(['NaN', 'Infinity', '-Infinity'])]);
 export const wireDouble = (v: number): number | 'NaN' | 'Infinity' | '-Infinity' =>
   Number.isFinite(v) ? v : Number.isNaN(v) ? 'NaN' : v > 0 ? 'Infinity' : '-Infinity';
-export const fromWireDouble = (v: z.infer<typeof WireDouble>): number => (typeof v === 'number' ? v : Number(v));
 
 export const Metric = z.object({ key: z.string(), value: WireDouble, timestamp: z.number(), step: z.number() });
 export type Metric = z.infer<typeof Metric>;

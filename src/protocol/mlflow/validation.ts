@@ -1,4 +1,4 @@
-import { invalidParam, missingParam } from './errors.ts';
+import { invalidParam } from './errors.ts';
 import { optInt64, optList, reqDouble, reqInt64, reqString, reqValueString, runIdOf, type Fields } from './fields.ts';
 
 /** MLflow's limits (mlflow/utils/validation.py), the same in 2.12, 3.5 and head. */
@@ -132,10 +132,6 @@ export function readLogBatch(f: Fields): LogBatchIn {
 
 export function checkMaxResults(n: number | undefined, limit: number, def: number): number {
   if (n === undefined) return def;
-  if (n <= 0 || n > limit) throw invalidParam(`Invalid value ${n} for parameter 'max_results' supplied. It must be a positive integer and at most ${limit}`);
+  if (!Number.isInteger(n) || n <= 0 || n > limit) throw invalidParam(`Invalid value ${n} for parameter 'max_results' supplied. It must be a positive integer and at most ${limit}`);
   return n;
-}
-
-export function requireField(f: Fields, name: string): void {
-  if (f[name] === undefined || f[name] === null) throw missingParam(name);
 }

@@ -39,8 +39,18 @@ export class FsBlobs {
     const actual = createHash('sha256').update(data).digest('hex');
     if (actual !== sha) throw new CairnError('BadRequest', `blob content does not match its name: expected sha256 ${sha}, got ${actual}`);
     if (this.has(sha)) return;
-    const tmp = join(this.root, 'tmp', randomBytes(8).toString('hex'));
+    const tmp = this.tmpPath();
     writeFileSync(tmp, data);
+    this.settle(tmp, sha);
+  }
+
+  private tmpPath(): string {
+    return join(this.root, 'tmp', randomBytes(8).toString('hex'));
+  }
+
+  /** Moves a written, verified temporary file to its content address (or drops it if that exists). */
+  private settle(tmp: string, sha: string): void {
+    if (this.has(sha)) return rmQuietly(tmp);
     const dest = this.pathOf(sha);
     mkdirSync(dirname(dest), { recursive: true });
     renameSync(tmp, dest);
@@ -56,7 +66,7 @@ export class FsBlobs {
 
   /** Stores a stream of any size without holding it in memory; returns its hash and size. */
   async putStream(src: Readable): Promise<{ sha256: string; size: number }> {
-    const tmp = join(this.root, 'tmp', randomBytes(8).toString('hex'));
+    const tmp = this.tmpPath();
     const hash = createHash('sha256');
     let size = 0;
     const count = new Transform({
@@ -73,13 +83,7 @@ export class FsBlobs {
       throw err;
     }
     const sha256 = hash.digest('hex');
-    if (this.has(sha256)) rmQuietly(tmp);
-    else {
-      const dest = this.pathOf(sha256);
-      mkdirSync(dirname(dest), { recursive: true });
-      renameSync(tmp, dest);
-      this.known.add(sha256);
-    }
+    this.settle(tmp, sha256);
     return { sha256, size };
   }
 

@@ -15,13 +15,13 @@ export function jobTrackingRoutes(app: FastifyInstance, s: Services): void {
     const run = await s.store.runs.run(job.id);
     // Jobs from before tracking existed have no run: they have nothing tracked.
     if (!run) return { run_id: job.id, experiment_id: '', params: {}, tags: {}, metrics: {} };
-    const [params, tags, latest] = await Promise.all([s.store.runs.params([run.run_id]), s.store.runs.tags([run.run_id]), s.store.metrics.latest(run.run_id)]);
+    const { params, tags, metrics } = await s.tracking.runs.data(run.run_id);
     return {
       run_id: run.run_id,
       experiment_id: String(run.experiment_id),
-      params: params.get(run.run_id) ?? {},
-      tags: tags.get(run.run_id) ?? {},
-      metrics: Object.fromEntries(latest.map((m) => [m.key, { value: wireDouble(m.value), step: m.step, timestamp: m.timestamp }])),
+      params,
+      tags,
+      metrics: Object.fromEntries(metrics.map((m) => [m.key, { value: wireDouble(m.value), step: m.step, timestamp: m.timestamp }])),
     };
   });
 

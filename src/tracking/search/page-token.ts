@@ -1,12 +1,11 @@
 import { invalidParam } from '../../protocol/mlflow/errors.ts';
+import { checkMaxResults as checkWithin, LIMITS } from '../../protocol/mlflow/validation.ts';
 
 /** MLflow's SEARCH_MAX_RESULTS_THRESHOLD. */
-export const MAX_RESULTS_LIMIT = 50000;
+export const MAX_RESULTS_LIMIT = LIMITS.searchMaxResults;
 
 export function checkMaxResults(n: number): void {
-  if (!Number.isInteger(n) || n < 1 || n > MAX_RESULTS_LIMIT) {
-    throw invalidParam(`Invalid value ${n} for parameter 'max_results' supplied. It must be a positive integer and at most ${MAX_RESULTS_LIMIT}`);
-  }
+  checkWithin(n, MAX_RESULTS_LIMIT, n);
 }
 
 /** Byte-for-byte SearchUtils.create_page_token: base64 of Python's json.dumps({"offset": n}). */

@@ -79,8 +79,8 @@ export function trackingRoutes(app: FastifyInstance, s: Services): void {
     await runs.setLifecycle(scopeOf(req), runIdOf(f), 'active');
     return EMPTY;
   });
-  route('POST', '/runs/search', async (f, req) => {
-    const r = await runs.search(scopeOf(req), {
+  route('POST', '/runs/search', async (f) => {
+    const r = await runs.search({
       experimentIds: optStringList(f, 'experiment_ids') ?? [],
       filter: optString(f, 'filter'),
       orderBy: optStringList(f, 'order_by'),
@@ -117,7 +117,7 @@ export function trackingRoutes(app: FastifyInstance, s: Services): void {
     const f = fieldsOf(req);
     const limit = Math.min(optInt64(f, 'max_results') ?? LIMITS.historyPage, LIMITS.historyPage);
     if (limit <= 0) throw invalidParam(`Invalid value ${limit} for parameter 'max_results' supplied. It must be a positive integer`);
-    const offset = pageOffset(optString(f, 'page_token'));
+    const offset = parsePageToken(optString(f, 'page_token'));
     const key = reqString(f, 'metric_key');
     const r = await runs.history(scopeOf(req), runIdOf(f), key, offset, limit);
     reply.type('application/json');
@@ -138,10 +138,6 @@ export function trackingRoutes(app: FastifyInstance, s: Services): void {
   });
 }
 
-/** Page tokens as MLflow makes them: base64 of `{"offset": N}`. */
-const pageToken = createPageToken;
-const pageOffset = parsePageToken;
-
 function historyJson(key: string, points: Float64Array, nextOffset: number | undefined): string {
   // Plain concatenation: V8 builds a rope, which is cheaper here than template parts joined at the end.
   const head = '{"key":' + JSON.stringify(key) + ',"value":';
@@ -155,6 +151,6 @@ function historyJson(key: string, points: Float64Array, nextOffset: number | und
     }
     out += ']';
   }
-  if (nextOffset !== undefined) out += (points.length ? ',' : '') + '"next_page_token":"' + pageToken(nextOffset) + '"';
+  if (nextOffset !== undefined) out += (points.length ? ',' : '') + '"next_page_token":"' + createPageToken(nextOffset) + '"';
   return out + '}';
 }

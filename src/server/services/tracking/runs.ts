@@ -4,7 +4,7 @@ import type { Run, RunInfo } from '../../../protocol/mlflow/entities.ts';
 import type { KeyValueIn, LogBatchIn } from '../../../protocol/mlflow/validation.ts';
 import type { Store } from '../../../store/index.ts';
 import type { RunRow } from '../../../store/runs.ts';
-import type { RunGuardRow } from '../../../store/metrics.ts';
+import type { LatestMetric, RunGuardRow } from '../../../store/metrics.ts';
 import { searchRuns, type RunView } from '../../../tracking/search/index.ts';
 import { generateNames } from '../names.ts';
 import type { ExperimentsService } from './experiments.ts';
@@ -77,8 +77,14 @@ export class RunsService {
 
   async get(scope: Scope, runId: string): Promise<Run> {
     const row = await this.readable(scope, runId);
-    const [params, tags, metrics] = await Promise.all([this.store.runs.params([row.run_id]), this.store.runs.tags([row.run_id]), this.store.metrics.latest(row.run_id)]);
-    return toRun(row, params.get(row.run_id), tags.get(row.run_id), metrics);
+    const d = await this.data(row.run_id);
+    return toRun(row, d.params, d.tags, d.metrics);
+  }
+
+  /** A run's params, tags and the latest value of each metric. */
+  async data(runId: string): Promise<{ params: Record<string, string>; tags: Record<string, string>; metrics: LatestMetric[] }> {
+    const [params, tags, metrics] = await Promise.all([this.store.runs.params([runId]), this.store.runs.tags([runId]), this.store.metrics.latest(runId)]);
+    return { params: params.get(runId) ?? {}, tags: tags.get(runId) ?? {}, metrics };
   }
 
   async update(scope: Scope, runId: string, u: { status?: string; endTime?: number; runName?: string }): Promise<RunInfo> {
@@ -139,7 +145,7 @@ export class RunsService {
     return { points, nextOffset: next < total ? next : undefined };
   }
 
-  async search(_scope: Scope, o: { experimentIds: string[]; filter?: string; orderBy?: string[]; maxResults: number; pageToken?: string; viewType?: string }) {
+  async search(o: { experimentIds: string[]; filter?: string; orderBy?: string[]; maxResults: number; pageToken?: string; viewType?: string }) {
     // Like MLflow's database store, an experiment that does not exist simply has no runs.
     const ids = o.experimentIds.filter((id) => /^\d{1,15}$/.test(id)).map(Number);
     const rows = await this.store.runs.runsOfExperiments(ids);
