@@ -13,5 +13,14 @@ const files = readdirSync(join(root, 'test'))
   .filter((f) => only.length === 0 || only.some((o) => f.includes(o)))
   .sort()
   .map((f) => join('test', f));
-const r = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--test-timeout=300000', ...files], { cwd: root, stdio: 'inherit' });
+// A watchdog over the whole run: a test file that never settles (a child process left alive) must
+// fail the suite well inside CI's time, not hang it.
+const WHOLE_RUN_MS = 45 * 60_000;
+const r = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--test-timeout=300000', ...files], {
+  cwd: root,
+  stdio: 'inherit',
+  timeout: WHOLE_RUN_MS,
+  killSignal: 'SIGKILL',
+});
+if (r.error || r.signal) console.error(`npm test: the run was stopped after ${WHOLE_RUN_MS / 60_000} minutes (${r.error?.message ?? r.signal})`);
 process.exit(r.status ?? 1);

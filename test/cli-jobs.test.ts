@@ -23,7 +23,7 @@ describe('cairn job: create, stream, show, list, cancel, download', () => {
     execFileSync('git', ['-C', work, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '--allow-empty', '-m', 'init']);
     writeFileSync(join(work, 'job.yml'), 'command: python3 train.py ${{inputs.lr}}\ncode: ./src\ninputs:\n  lr: 0.01\nexperiment_name: demo\nenvironment: azureml:AzureML-sklearn-1.5@latest\n');
   });
-  after(() => server.stop());
+  after(() => server?.stop());
 
   it('creates a job from YAML, streams its output and records history, git facts and outputs', async () => {
     const r = await cli(['job', 'create', '-f', 'job.yml', '--stream', '--set', 'inputs.lr=0.5', '-n', 'first-job']);
@@ -204,7 +204,7 @@ describe('cairn: bad input gets one clear line, a non-zero exit and nothing half
     await server.start();
     await server.waitForAgent();
   });
-  after(() => server.stop());
+  after(() => server?.stop());
 
   const cases: [string, string, RegExp][] = [
     ['malformed.yml', 'command: [oops\n', /^error: .*malformed.yml:\d+:\d+: invalid YAML/],

@@ -42,7 +42,7 @@ describe('cairn job show / metrics / download with tracking data', () => {
     const put = await fetch(`${server.url}/api/2.0/mlflow-artifacts/artifacts/${exp}/${job.id}/artifacts/plots/loss.txt`, { method: 'PUT', body: 'a plot' });
     assert.equal(put.status, 200);
   });
-  after(() => server.stop());
+  after(() => server?.stop());
 
   it('job show has params, tags and last metric values in json and readable sections in table', async () => {
     const shown = JSON.parse((await cli(['job', 'show', '-n', 'ct-1', '-o', 'json'])).stdout);

@@ -42,7 +42,7 @@ describe('nothing lost on a crash', () => {
     await server.start();
     await server.waitForAgent();
   });
-  after(() => server.stop());
+  after(() => server?.stop());
 
   it('SIGKILL of the server mid-job: the job completes with every line stored exactly once', async () => {
     await create('survives-server', COUNTER(40, 0.05));

@@ -63,7 +63,7 @@ const server = new TestServer();
 const ml = mlflowClient(server);
 const { get, post, call } = ml;
 before(() => server.start());
-after(() => server.stop());
+after(() => server?.stop());
 
 let n = 0;
 const newExperiment = async (name = `exp-${++n}`) => ok(await post('/experiments/create', { name })).experiment_id as string;

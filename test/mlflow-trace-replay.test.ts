@@ -220,7 +220,7 @@ function assertSubset(actual: any, expected: any, where: string): void {
 describe('replaying the real MLflow clients’ traces', () => {
   const server = new TestServer();
   before(() => server.start());
-  after(() => server.stop());
+  after(() => server?.stop());
 
   for (const trace of TRACES) {
     describe(trace, () => {

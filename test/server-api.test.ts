@@ -10,7 +10,7 @@ describe('server API: one error body, path checks, blobs', () => {
   const server = new TestServer();
   const ws = () => `${server.url}/api/v1/workspaces/default`;
   before(() => server.start());
-  after(() => server.stop());
+  after(() => server?.stop());
 
   it('answers every error with {error: {code, message}} and a 4xx', async () => {
     const r = await json(`${ws()}/jobs/nope`);
@@ -97,7 +97,7 @@ describe('SDK: the client the CLI uses, with typed errors', () => {
     await server.start();
     client = new CairnClient({ url: server.url });
   });
-  after(() => server.stop());
+  after(() => server?.stop());
 
   it('creates, lists, streams and waits for jobs', async () => {
     const job = await client.createJob({ type: 'command', command: 'echo one; echo two', name: 'sdk-job' });
@@ -136,7 +136,7 @@ describe('auth: off loopback only with tokens; job tokens see only their job', (
   const token = 'test-token-0123456789abcdef';
   const server = new TestServer({ args: ['--auth-token', token] });
   before(() => server.start());
-  after(() => server.stop());
+  after(() => server?.stop());
 
   it('needs a token for user routes and accepts the configured one', async () => {
     const anon = await json(`${server.url}/api/v1/workspaces/default/jobs`);

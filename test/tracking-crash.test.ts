@@ -12,7 +12,7 @@ describe('tracking survives a server crash', () => {
   before(async () => {
     server = await new TestServer().start();
   });
-  after(async () => server.stop());
+  after(() => server?.stop());
 
   it('ingest through two SIGKILLs: no acknowledged point lost, none stored twice', async () => {
     const api = () => `${server.url}/api/2.0/mlflow`;

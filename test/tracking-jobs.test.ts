@@ -40,7 +40,7 @@ describe('jobs are MLflow runs, and the cairn module logs into them', () => {
     writeFileSync(join(work, 'src', 'steady.py'), 'import time, cairn\nfor i in range(400):\n    cairn.log_metric("tick", i, step=i)\n    time.sleep(0.01)\nprint("logged", flush=True)\n');
     writeFileSync(join(work, 'steady.yml'), 'command: /usr/bin/python3 steady.py\ncode: ./src\nexperiment_name: tracked\nenvironment_variables: {CAIRN_FLUSH_TIMEOUT: "60"}\n');
   });
-  after(() => server.stop());
+  after(() => server?.stop());
 
   it('a job logs params, tags, 5,000 points, Azure-style run.log, text and outputs, all under its run', async () => {
     const r = await cli(['job', 'create', '-f', 'job.yml', '--stream', '-n', 'tracked-1', '-o', 'json']);

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** What a running server writes into its data folder so the CLI and the local agent can find it. */
@@ -18,4 +18,11 @@ export function readServerFile(dataDir: string): ServerFile | null {
   } catch {
     return null;
   }
+}
+
+/** Written to a temporary name and renamed, so a reader never sees a half-written file. */
+export function writeServerFile(dataDir: string, file: ServerFile): void {
+  const tmp = `${serverFilePath(dataDir)}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(file));
+  renameSync(tmp, serverFilePath(dataDir));
 }

@@ -1,5 +1,5 @@
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { type ServerFile, readServerFile, serverFilePath } from './server-file.ts';
+import { mkdirSync, rmSync } from 'node:fs';
+import { type ServerFile, readServerFile, serverFilePath, writeServerFile } from './server-file.ts';
 import { availableParallelism, hostname } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -98,7 +98,7 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
   const host = isLoopback(cfg.host) || cfg.host === '0.0.0.0' || cfg.host === '::' ? '127.0.0.1' : cfg.host;
   url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   const file: ServerFile = { url, pid: process.pid, data_dir: cfg.dataDir, db: store.where, started_at: new Date().toISOString() };
-  writeFileSync(serverFilePath(cfg.dataDir), JSON.stringify(file));
+  writeServerFile(cfg.dataDir, file);
 
   const health = new NodeHealth(store, events, backends, cfg.local.heartbeatIntervalMs, (m) => app!.log.warn(m));
   const healthLoop = loop(1_000, async () => {

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
@@ -69,16 +69,16 @@ export class TestServer {
     const deadline = Date.now() + 20_000;
     while (Date.now() < deadline) {
       if (exited) throw new Error(`server exited at start:\n${this.log}`);
-      if (existsSync(serverFile)) {
-        const f = JSON.parse(readFileSync(serverFile, 'utf8'));
-        if (f.pid === this.proc.pid) {
-          this.url = f.url;
-          this.port = Number(new URL(f.url).port);
-          return this;
-        }
+      const f = readJson(serverFile);
+      if (f?.pid === this.proc.pid) {
+        this.url = f.url;
+        this.port = Number(new URL(f.url).port);
+        return this;
       }
       await sleep(50);
     }
+    // A server that never came up must not outlive the test file: it would keep the runner waiting.
+    await this.kill();
     throw new Error(`server did not start:\n${this.log}`);
   }
 
@@ -125,6 +125,14 @@ export class TestServer {
       }
     }
     if (!o.keepData) rmSync(this.dataDir, { recursive: true, force: true });
+  }
+}
+
+function readJson(path: string): any {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch {
+    return null; // absent, or caught mid-write by an older server
   }
 }
 
