@@ -15,6 +15,12 @@ export const ErrorCode = z.enum([
   'UnknownCompute',
   'JobAlreadyFinished',
   'ServerUnreachable',
+  'Unsupported',
+  'ComputeBusy',
+  'SshUnreachable',
+  'SshAuthFailed',
+  'HostKeyMismatch',
+  'HostCheckFailed',
   'Internal',
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
@@ -43,6 +49,12 @@ export const httpStatusOf: Record<ErrorCode, number> = {
   JobAlreadyFinished: 409,
   PayloadTooLarge: 413,
   ServerUnreachable: 503,
+  Unsupported: 400,
+  ComputeBusy: 409,
+  SshUnreachable: 502,
+  SshAuthFailed: 400,
+  HostKeyMismatch: 400,
+  HostCheckFailed: 400,
   Internal: 500,
 };
 
