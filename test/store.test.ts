@@ -159,7 +159,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
           assert.equal(await count(first, t), 0, `${t} exists and is empty`);
         }
         const applied = await sql<{ name: string; timestamp: string }>`select name, timestamp from kysely_migration order by name`.execute(first.db);
-        assert.deepEqual(applied.rows.map((r) => r.name), ['0001_core', '0002_tracking']);
+        assert.deepEqual(applied.rows.map((r) => r.name), ['0001_core', '0002_tracking', '0003_compute_lifecycle']);
         await first.resources.ensureWorkspace('default', AT);
         await first.jobs.insert(job({ name: 'survivor' }), 'created', AT);
 
@@ -636,15 +636,48 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         assert.equal(ws?.created_at, AT);
 
         const compute = { workspace: 'default', name: 'local', type: 'local', spec: '{"a":1}', provisioning_state: 'Succeeded', created_at: AT };
-        await store.resources.ensureCompute(compute);
-        await store.resources.ensureCompute({ ...compute, spec: '{"a":2}', provisioning_state: 'Creating' });
-        await store.resources.ensureCompute({ ...compute, workspace: 'team' });
-        await store.resources.ensureCompute({ ...compute, name: 'gpu', type: 'amlcompute' });
-        assert.deepEqual(plain(await store.resources.getCompute('default', 'local')), compute);
-        assert.equal(await store.resources.getCompute('default', 'nope'), undefined);
-        assert.deepEqual((await store.resources.listComputes('default')).map((c) => c.name), ['gpu', 'local']);
-        assert.deepEqual((await store.resources.listComputes('team')).map((c) => c.name), ['local']);
+        assert.equal(await store.computes.insert(compute), true);
+        assert.equal(await store.computes.insert({ ...compute, spec: '{"a":2}', provisioning_state: 'Creating' }), false);
+        await store.computes.insert({ ...compute, workspace: 'team' });
+        await store.computes.insert({ ...compute, name: 'gpu', type: 'amlcompute' });
+        assert.deepEqual(plain(await store.computes.get('default', 'local')), {
+          ...compute,
+          provisioning_errors: '[]',
+          secrets: null,
+          host_key: null,
+          power_state: null,
+          pending_action: null,
+          pending_force: 0,
+          lease_owner: null,
+          lease_until: null,
+          updated_at: null,
+        });
+        assert.equal(await store.computes.get('default', 'nope'), undefined);
+        assert.deepEqual((await store.computes.list('default')).map((c) => c.name), ['gpu', 'local']);
+        assert.deepEqual((await store.computes.list('team')).map((c) => c.name), ['local']);
         assert.equal(await count(store, 'computes'), 3);
+      });
+
+      it('the provisioner claims busy computes with a lease that only its owner can use', async () => {
+        const store = await freshStore();
+        await store.resources.ensureWorkspace('default', AT);
+        const base = { workspace: 'default', type: 'virtualmachine', spec: '{}', created_at: AT };
+        await store.computes.insert({ ...base, name: 'idle', provisioning_state: 'Succeeded' });
+        await store.computes.insert({ ...base, name: 'new', provisioning_state: 'Creating' });
+        await store.computes.insert({ ...base, name: 'stopping', provisioning_state: 'Succeeded', pending_action: 'stop' });
+        const now = 1_000_000;
+        const a = await store.computes.claimPending('a', now, now + 30_000, 10);
+        assert.deepEqual(a.map((c) => c.name).sort(), ['new', 'stopping']);
+        assert.equal(a[0].lease_owner, 'a');
+        assert.deepEqual(await store.computes.claimPending('b', now + 1, now + 30_001, 10), [], 'leased rows are not claimed twice');
+        assert.equal(await store.computes.update('default', 'new', { provisioning_state: 'Succeeded' }, { leaseOwner: 'b' }), false, 'a lease guard keeps other owners out');
+        assert.equal(await store.computes.update('default', 'new', { provisioning_state: 'Succeeded' }, { leaseOwner: 'a' }), true);
+        assert.equal(await store.computes.release('default', 'stopping', 'a'), true);
+        assert.deepEqual((await store.computes.claimPending('b', now + 2, now + 30_002, 10)).map((c) => c.name), ['stopping']);
+        const expired = await store.computes.claimPending('c', now + 60_000, now + 90_000, 10);
+        assert.deepEqual(expired.map((c) => c.name), ['stopping'], 'an expired lease can be taken over');
+        assert.equal(await store.computes.remove('default', 'stopping', { leaseOwner: 'b' }), false);
+        assert.equal(await store.computes.remove('default', 'stopping', { leaseOwner: 'c' }), true);
       });
 
       it('putSnapshot is idempotent; large sizes round-trip as numbers', async () => {

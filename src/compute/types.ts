@@ -1,5 +1,5 @@
 import type { Store } from '../store/index.ts';
-import type { ComputeRow } from '../store/resources.ts';
+import type { ComputeRow } from '../store/computes.ts';
 
 /** What every compute backend can do: say what it is and check a job before it is queued. */
 export interface ComputeBackend {

@@ -38,7 +38,7 @@ export class NodeHealth {
       }
     }
     // Network and process I/O happen here, outside any transaction.
-    for (const c of await this.store.resources.listComputes(workspace)) {
+    for (const c of await this.store.computes.list(workspace)) {
       const b = this.backends.get(c.type);
       if (b && hasManagedNodes(b)) await b.ensureNodes(c);
     }

@@ -63,7 +63,7 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
   const store = await Store.open(cfg.db);
   const now = new Date().toISOString();
   await store.resources.ensureWorkspace(cfg.workspace, now);
-  await store.resources.ensureCompute({ workspace: cfg.workspace, name: 'local', type: 'local', spec: JSON.stringify({ description: "the server's own machine", max_concurrent_jobs: cfg.local.maxConcurrentJobs, cores: availableParallelism() }), provisioning_state: 'Succeeded', created_at: now });
+  await store.computes.insert({ workspace: cfg.workspace, name: 'local', type: 'local', spec: JSON.stringify({ description: "the server's own machine", max_concurrent_jobs: cfg.local.maxConcurrentJobs, cores: availableParallelism() }), provisioning_state: 'Succeeded', created_at: now });
 
   const events = new EventHub();
   const blobs = new FsBlobs(join(cfg.dataDir, 'blobs'));

@@ -6,6 +6,7 @@ import { JobsRepo } from './jobs.ts';
 import { LogsRepo } from './logs.ts';
 import { NodesRepo } from './nodes.ts';
 import { ResourcesRepo } from './resources.ts';
+import { ComputesRepo } from './computes.ts';
 import { RunsRepo } from './runs.ts';
 import { MetricsRepo } from './metrics.ts';
 import { rawSqlRunner } from './raw-sql.ts';
@@ -24,6 +25,7 @@ export class Store {
   readonly logs: LogsRepo;
   readonly nodes: NodesRepo;
   readonly resources: ResourcesRepo;
+  readonly computes: ComputesRepo;
   readonly runs: RunsRepo;
   readonly metrics: MetricsRepo;
 
@@ -35,6 +37,7 @@ export class Store {
     this.logs = new LogsRepo(db);
     this.nodes = new NodesRepo(db);
     this.resources = new ResourcesRepo(db);
+    this.computes = new ComputesRepo(db);
     this.runs = new RunsRepo(db);
     this.metrics = new MetricsRepo(rawSqlRunner(db, sqlite));
   }

@@ -122,6 +122,24 @@ function migrations(dialect: Dialect): Record<string, Migration> {
       },
     },
     '0002_tracking': trackingMigration(dialect),
+    '0003_compute_lifecycle': {
+      async up(db: Kysely<any>) {
+        const add = (name: string, type: 'text' | 'integer' | 'bigint', notNullDefault?: string | number) =>
+          db.schema
+            .alterTable('computes')
+            .addColumn(name, type, (c) => (notNullDefault === undefined ? c : c.notNull().defaultTo(notNullDefault)))
+            .execute();
+        await add('provisioning_errors', 'text', '[]');
+        await add('secrets', 'text');
+        await add('host_key', 'text');
+        await add('power_state', 'text');
+        await add('pending_action', 'text');
+        await add('pending_force', 'integer', 0);
+        await add('lease_owner', 'text');
+        await add('lease_until', int64);
+        await add('updated_at', 'text');
+      },
+    },
   };
 }
 

@@ -1,11 +1,10 @@
 import type { Insertable, Kysely, Selectable, Transaction } from 'kysely';
-import type { ArtifactsTable, ComputesTable, Database, SnapshotsTable } from './schema.ts';
+import type { ArtifactsTable, Database, SnapshotsTable } from './schema.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
-export type ComputeRow = Selectable<ComputesTable>;
 export type ArtifactRow = Selectable<ArtifactsTable>;
 
-/** Workspaces, computes, snapshots and artifacts: small tables with plain reads and writes. */
+/** Workspaces, snapshots and artifacts: small tables with plain reads and writes. */
 export class ResourcesRepo {
   private readonly db: Db;
   constructor(db: Db) {
@@ -14,18 +13,6 @@ export class ResourcesRepo {
 
   async ensureWorkspace(name: string, at: string): Promise<void> {
     await this.db.insertInto('workspaces').values({ name, created_at: at }).onConflict((oc) => oc.column('name').doNothing()).execute();
-  }
-
-  async ensureCompute(row: Insertable<ComputesTable>): Promise<void> {
-    await this.db.insertInto('computes').values(row).onConflict((oc) => oc.columns(['workspace', 'name']).doNothing()).execute();
-  }
-
-  getCompute(workspace: string, name: string): Promise<ComputeRow | undefined> {
-    return this.db.selectFrom('computes').selectAll().where('workspace', '=', workspace).where('name', '=', name).executeTakeFirst();
-  }
-
-  listComputes(workspace: string): Promise<ComputeRow[]> {
-    return this.db.selectFrom('computes').selectAll().where('workspace', '=', workspace).orderBy('name').execute();
   }
 
   getSnapshot(id: string): Promise<Selectable<SnapshotsTable> | undefined> {

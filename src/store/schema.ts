@@ -13,6 +13,20 @@ export interface ComputesTable {
   spec: string;
   provisioning_state: string;
   created_at: string;
+  /** JSON array of {code, message}: why the last provisioning step failed. */
+  provisioning_errors: string;
+  /** Credentials, sealed by the server's secret box (never returned by the API). */
+  secrets: string | null;
+  /** The pinned SSH host key fingerprint of an attached machine. */
+  host_key: string | null;
+  /** Power state the user asked for: Running or Stopped (null: the type has none). */
+  power_state: string | null;
+  /** Work the provisioner owes this compute: start, stop, restart, delete, detach. */
+  pending_action: string | null;
+  pending_force: number;
+  lease_owner: string | null;
+  lease_until: number | null;
+  updated_at: string | null;
 }
 
 export interface SnapshotsTable {

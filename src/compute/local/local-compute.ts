@@ -4,7 +4,7 @@ import { mkdirSync, openSync, closeSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { availableParallelism, totalmem, platform, arch } from 'node:os';
-import type { ComputeRow } from '../../store/resources.ts';
+import type { ComputeRow } from '../../store/computes.ts';
 import type { BackendDeps, ComputeWithManagedNodes } from '../types.ts';
 
 const AGENT_MAIN = resolve(fileURLToPath(new URL('../../agent/main.ts', import.meta.url)));

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { CairnError } from '../../protocol/errors.ts';
 import { API } from '../../protocol/routes.ts';
-import type { ComputeRow } from '../../store/resources.ts';
+import type { ComputeRow } from '../../store/computes.ts';
 import type { Services } from '../services/index.ts';
 
 /** Read-only for now: `local` always exists; creating and attaching computes comes with their backends. */

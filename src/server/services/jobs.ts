@@ -33,9 +33,9 @@ export class JobsService {
     const { store } = this.d;
     const spec = { ...req.spec };
     const computeName = stripAzurePrefix(spec.compute ?? 'local');
-    const compute = await store.resources.getCompute(workspace, computeName);
+    const compute = await store.computes.get(workspace, computeName);
     if (!compute) {
-      const names = (await store.resources.listComputes(workspace)).map((c) => c.name);
+      const names = (await store.computes.list(workspace)).map((c) => c.name);
       throw new CairnError('UnknownCompute', `compute '${computeName}' does not exist in workspace '${workspace}'; computes: ${names.join(', ') || 'none'}`);
     }
     const backend = this.d.backends.get(compute.type);

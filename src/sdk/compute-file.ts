@@ -1,0 +1,117 @@
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { LineCounter, parseDocument, parse as parseYaml, isMap, type Document } from 'yaml';
+import { CairnError } from '../protocol/errors.ts';
+import { parseComputeSpec, type ComputeSpec } from '../protocol/compute.ts';
+
+const KEY_FILE = 'ssh_settings.ssh_private_key_file';
+
+/**
+ * Reads an Azure ML v2 compute file (`az ml compute create/attach -f`), applies `--set a.b=v`
+ * overrides and checks it as the server will, so mistakes are caught before anything is sent.
+ * `ssh_settings.ssh_private_key_file` is read relative to the file's folder (`~/` is the home
+ * folder) and its text sent as `ssh_settings.ssh_key_value`: the server may be another machine.
+ */
+export function loadComputeFile(file: string, sets: string[] = [], o: { overrides?: Record<string, unknown> } = {}): ComputeSpec {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new CairnError('ValidationError', `cannot read compute file ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+  }
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length) {
+    const e = doc.errors[0];
+    const { line, col } = lc.linePos(e.pos[0]);
+    throw new CairnError('ValidationError', `${file}:${line}:${col}: invalid YAML: ${e.message.split('\n')[0]}`);
+  }
+  if (!isMap(doc.contents)) throw new CairnError('ValidationError', `${file}: a compute file must be a YAML mapping of fields`);
+  for (const [k, v] of Object.entries(o.overrides ?? {})) if (v !== undefined) doc.setIn(k.split('.'), v);
+  for (const s of sets) applySet(doc, s);
+  const raw = doc.toJS() as Record<string, unknown>;
+  // A key path from the file is relative to the file; one from a flag or --set to where the command runs.
+  const keyGiven = o.overrides?.[KEY_FILE] !== undefined || sets.some((s) => s.startsWith(`${KEY_FILE}=`));
+  const base = keyGiven ? process.cwd() : dirname(resolve(file));
+  return checkComputeSpec(raw, { baseDir: base, where: file });
+}
+
+/**
+ * A compute spec built from flags (and `--set`) rather than a file: the same key reading and checks.
+ * Key paths are relative to the current folder.
+ */
+export function computeSpecFromFlags(fields: Record<string, unknown>, sets: string[] = []): ComputeSpec {
+  const raw: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(fields)) if (v !== undefined) setPath(raw, k.split('.'), v);
+  for (const s of sets) {
+    const [path, value] = splitSet(s);
+    setPath(raw, path, value);
+  }
+  return checkComputeSpec(raw, { baseDir: process.cwd() });
+}
+
+/** An update's patch from `--set` and flags, with a key file read as for create. */
+export function computePatch(fields: Record<string, unknown>, sets: string[] = []): Record<string, unknown> {
+  const patch: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(fields)) if (v !== undefined) setPath(patch, k.split('.'), v);
+  for (const s of sets) {
+    const [path, value] = splitSet(s);
+    setPath(patch, path, value);
+  }
+  readKeyFile(patch, process.cwd());
+  return patch;
+}
+
+function checkComputeSpec(raw: Record<string, unknown>, o: { baseDir: string; where?: string }): ComputeSpec {
+  if (typeof raw.name === 'string') raw.name = raw.name.replace(/^azureml:/, '');
+  readKeyFile(raw, o.baseDir);
+  try {
+    return parseComputeSpec(raw);
+  } catch (err) {
+    if (err instanceof CairnError && o.where) throw new CairnError(err.code, `${o.where}: ${err.message}`, err.details, err.status);
+    throw err;
+  }
+}
+
+/** Puts the text of `ssh_settings.ssh_private_key_file` into `ssh_settings.ssh_key_value`, keeping the path. */
+function readKeyFile(raw: Record<string, unknown>, baseDir: string): void {
+  const ssh = raw.ssh_settings as Record<string, unknown> | undefined;
+  const file = ssh?.ssh_private_key_file;
+  if (!ssh || typeof file !== 'string' || !file) return;
+  const path = file === '~' || file.startsWith('~/') ? resolve(homedir(), file.slice(2)) : isAbsolute(file) ? file : resolve(baseDir, file);
+  try {
+    ssh.ssh_key_value = readFileSync(path, 'utf8');
+  } catch (err) {
+    const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as NodeJS.ErrnoException).code === 'EACCES' ? 'permission denied' : (err as Error).message;
+    throw new CairnError('ValidationError', `cannot read ssh_private_key_file ${path}: ${why}`);
+  }
+}
+
+/** `--set a.b=value`, as `az ml compute create --set`: the value is read as YAML (numbers, booleans). */
+function splitSet(s: string): [string[], unknown] {
+  const eq = s.indexOf('=');
+  if (eq <= 0) throw new CairnError('ValidationError', `--set '${s}': expected key=value`);
+  let value: unknown;
+  try {
+    value = parseYaml(s.slice(eq + 1));
+  } catch {
+    value = s.slice(eq + 1);
+  }
+  return [s.slice(0, eq).split('.'), value ?? ''];
+}
+
+function applySet(doc: Document, s: string): void {
+  const [path, value] = splitSet(s);
+  doc.setIn(path, value);
+}
+
+function setPath(obj: Record<string, unknown>, path: string[], value: unknown): void {
+  if (path.some((k) => k === '__proto__' || k === 'constructor' || k === 'prototype' || !k)) throw new CairnError('ValidationError', `--set: '${path.join('.')}' is not a field`);
+  let at = obj;
+  for (const k of path.slice(0, -1)) {
+    if (typeof at[k] !== 'object' || at[k] === null || Array.isArray(at[k])) at[k] = {};
+    at = at[k] as Record<string, unknown>;
+  }
+  at[path[path.length - 1]] = value;
+}
