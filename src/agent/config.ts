@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { cpus, totalmem, platform, arch } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
@@ -35,6 +36,28 @@ export function agentConfigFromEnv(env: NodeJS.ProcessEnv): AgentConfig {
   return parsed.data;
 }
 
+/** The node's size as jobs see it; GPUs come from `nvidia-smi` when the host has one. */
 export function detectShape(): NodeShape {
-  return { cpus: cpus().length, memory_mb: Math.floor(totalmem() / 2 ** 20), gpus: 0, os: platform(), arch: arch() };
+  const gpuNames = probe('nvidia-smi', ['--query-gpu=name', '--format=csv,noheader']);
+  const python = probe('python3', ['-c', 'import sys;print("%d.%d.%d" % sys.version_info[:3])'])[0];
+  return {
+    cpus: cpus().length,
+    memory_mb: Math.floor(totalmem() / 2 ** 20),
+    gpus: gpuNames.length,
+    ...(gpuNames.length ? { gpu_names: gpuNames } : {}),
+    os: platform(),
+    arch: arch(),
+    ...(python ? { python } : {}),
+  };
+}
+
+function probe(cmd: string, args: string[]): string[] {
+  try {
+    return execFileSync(cmd, args, { encoding: 'utf8', timeout: 5_000, stdio: ['ignore', 'pipe', 'ignore'] })
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean);
+  } catch {
+    return [];
+  }
 }

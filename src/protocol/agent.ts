@@ -8,8 +8,10 @@ export const NodeShape = z.object({
   cpus: z.number().int().positive(),
   memory_mb: z.number().int().nonnegative(),
   gpus: z.number().int().nonnegative().default(0),
+  gpu_names: z.array(z.string()).optional(),
   os: z.string().optional(),
   arch: z.string().optional(),
+  python: z.string().optional(),
 });
 export type NodeShape = z.infer<typeof NodeShape>;
 

@@ -6,3 +6,5 @@ export * from './job.ts';
 export * from './agent.ts';
 export * from './routes.ts';
 export * from './tracking.ts';
+export * from './compute.ts';
+export * from './compute-sizes.ts';

@@ -21,6 +21,15 @@ export const ServerConfig = z.object({
     maxFiles: z.number().int().positive().default(100_000),
   }),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'silent']).default('info'),
+  /** Base64 of 32 bytes that seals stored credentials; without it, `<dataDir>/secret.key` is used (made on first start). */
+  secretKey: z.string().optional(),
+  /** Attached machines: how long an SSH connection may take, and where the agent lives on a host by default. */
+  ssh: z
+    .object({
+      connectTimeoutMs: z.number().int().positive().default(10_000),
+      defaultWorkDir: z.string().default('~/.cairn-agent'),
+    })
+    .default({ connectTimeoutMs: 10_000, defaultWorkDir: '~/.cairn-agent' }),
 });
 export type ServerConfig = z.infer<typeof ServerConfig>;
 
@@ -60,6 +69,11 @@ export function loadServerConfig(flags: ServerFlags, env: NodeJS.ProcessEnv): Se
       maxFiles: env.CAIRN_SNAPSHOT_MAX_FILES ? Number(env.CAIRN_SNAPSHOT_MAX_FILES) : undefined,
     },
     logLevel: flags.logLevel ?? env.CAIRN_LOG_LEVEL,
+    secretKey: env.CAIRN_SECRET_KEY || undefined,
+    ssh: {
+      connectTimeoutMs: env.CAIRN_SSH_CONNECT_TIMEOUT_MS ? Number(env.CAIRN_SSH_CONNECT_TIMEOUT_MS) : undefined,
+      defaultWorkDir: env.CAIRN_AGENT_WORK_DIR || undefined,
+    },
   });
   if (!parsed.success) {
     const i = parsed.error.issues[0];

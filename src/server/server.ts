@@ -20,6 +20,10 @@ import { ExperimentsService } from './services/tracking/experiments.ts';
 import { RunsService } from './services/tracking/runs.ts';
 import { ArtifactsService } from './services/tracking/artifacts.ts';
 import { MetricCompactor } from '../reconcilers/metric-compactor.ts';
+import { ComputeProvisioner } from '../reconcilers/compute-provisioner.ts';
+import { ComputesService, unsealCompute } from './services/computes.ts';
+import { SecretBox } from './secrets/secret-box.ts';
+import type { ComputeRow } from '../store/computes.ts';
 
 export interface RunningServer {
   url: string;
@@ -64,6 +68,8 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
   const now = new Date().toISOString();
   await store.resources.ensureWorkspace(cfg.workspace, now);
   await store.computes.insert({ workspace: cfg.workspace, name: 'local', type: 'local', spec: JSON.stringify({ description: "the server's own machine", max_concurrent_jobs: cfg.local.maxConcurrentJobs, cores: availableParallelism() }), provisioning_state: 'Succeeded', created_at: now });
+  const secretBox = SecretBox.open({ configured: cfg.secretKey, keyFile: join(cfg.dataDir, 'secret.key') });
+  const unseal = (row: ComputeRow) => unsealCompute(secretBox, row);
 
   const events = new EventHub();
   const blobs = new FsBlobs(join(cfg.dataDir, 'blobs'));
@@ -71,16 +77,20 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
   let url = '';
   let app: FastifyInstance | null = null;
   const log = (msg: string, extra?: Record<string, unknown>) => app?.log.info(extra ?? {}, msg);
-  const backends = createBackends({ store, dataDir: cfg.dataDir, serverUrl: () => url, log, local: cfg.local });
+  const backends = createBackends({ store, dataDir: cfg.dataDir, serverUrl: () => url, log, local: cfg.local, ssh: cfg.ssh, unseal });
   const scheduler = new Scheduler(store, events, `scheduler@${hostname()}:${cfg.dataDir}`);
   const schedulerLoop = loop(500, () => scheduler.tick(), (e) => app?.log.error({ err: e }, 'scheduler'));
   const experiments = new ExperimentsService(store, cfg.workspace);
   const runs = new RunsService(store, experiments);
+  const provisioner = new ComputeProvisioner({ store, backends, owner: `provisioner@${hostname()}:${cfg.dataDir}`, unseal, log: (m) => app?.log.warn(m) });
+  const provisionerLoop = loop(1_000, () => provisioner.tick(), (e) => app?.log.error({ err: e }, 'compute provisioner'));
+  const jobs = new JobsService({ store, events, backends, kickScheduler: () => schedulerLoop.kick() });
   const services = {
     store,
     blobs,
     events,
-    jobs: new JobsService({ store, events, backends, kickScheduler: () => schedulerLoop.kick() }),
+    jobs,
+    computes: new ComputesService({ store, backends, secrets: secretBox, jobs, kickProvisioner: () => provisionerLoop.kick() }),
     snapshots: new SnapshotsService(store, blobs, cfg.snapshot),
     agents: new AgentsService({ store, events, blobs, tokens: jobTokens, heartbeatIntervalMs: cfg.local.heartbeatIntervalMs, cancelGraceMs: cfg.local.cancelGraceMs, onAttemptEnded: () => schedulerLoop.kick() }),
     tracking: { experiments, runs, artifacts: new ArtifactsService(store, blobs, runs) },
@@ -109,6 +119,7 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
   const compactorLoop = loop(2_000, () => compactor.tick(), (e) => app?.log.error({ err: e }, 'metric compactor'));
   healthLoop.kick();
   schedulerLoop.kick();
+  provisionerLoop.kick();
 
   return {
     url,
@@ -118,6 +129,7 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
       healthLoop.stop();
       schedulerLoop.stop();
       compactorLoop.stop();
+      provisionerLoop.stop(); // work under way keeps its lease; this server's next start resumes it
       if (opts.stopAgents !== false) for (const b of backends.values()) if (hasManagedNodes(b)) await b.shutdown?.();
       await app!.close();
       await store.close();

@@ -31,6 +31,14 @@ function isAgentProcess(pid: number | null): boolean {
  */
 export class LocalCompute implements ComputeWithManagedNodes {
   readonly type = 'local';
+  readonly unsupported = {
+    delete: "the local compute is built in: it is the server's own machine and cannot be deleted",
+    detach: "the local compute is built in: it is the server's own machine and cannot be detached",
+    update: 'the local compute is configured by the server (--max-concurrent-jobs, CAIRN_LOCAL_MAX_JOBS), not by update',
+    start: 'the local compute runs whenever the server runs',
+    stop: 'the local compute runs whenever the server runs: stop the server (`cairn server stop`) instead',
+    restart: 'the local compute runs whenever the server runs: restart the server instead',
+  };
   private readonly deps: BackendDeps;
   private starting: Promise<void> | null = null;
 

@@ -3,6 +3,7 @@ import type { FsBlobs } from '../blobs/fs-blobs.ts';
 import type { EventHub } from '../events.ts';
 import type { AgentsService } from './agents.ts';
 import type { JobsService } from './jobs.ts';
+import type { ComputesService } from './computes.ts';
 import type { SnapshotsService } from './snapshots.ts';
 import type { ExperimentsService } from './tracking/experiments.ts';
 import type { RunsService } from './tracking/runs.ts';
@@ -14,6 +15,7 @@ export interface Services {
   blobs: FsBlobs;
   events: EventHub;
   jobs: JobsService;
+  computes: ComputesService;
   snapshots: SnapshotsService;
   agents: AgentsService;
   tracking: { experiments: ExperimentsService; runs: RunsService; artifacts: ArtifactsService };

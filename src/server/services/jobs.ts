@@ -38,6 +38,11 @@ export class JobsService {
       const names = (await store.computes.list(workspace)).map((c) => c.name);
       throw new CairnError('UnknownCompute', `compute '${computeName}' does not exist in workspace '${workspace}'; computes: ${names.join(', ') || 'none'}`);
     }
+    if (compute.provisioning_state === 'Deleting') throw new CairnError('UnknownCompute', `compute '${computeName}' is being deleted`);
+    if (compute.provisioning_state === 'Failed') {
+      const why = (JSON.parse(compute.provisioning_errors || '[]') as { message: string }[])[0]?.message;
+      throw new CairnError('UnknownCompute', `compute '${computeName}' failed to provision${why ? `: ${why}` : ''}; fix it with \`cairn compute update\` or delete it`);
+    }
     const backend = this.d.backends.get(compute.type);
     if (!backend) throw new CairnError('UnknownCompute', `compute '${computeName}' is of type ${compute.type}: ${NOT_YET[compute.type] ?? 'no backend runs it'}`);
     const command = interpolateCommand(spec);
@@ -109,17 +114,17 @@ export class JobsService {
     return rows.map((r) => toJob(r));
   }
 
-  async cancel(workspace: string, name: string): Promise<Job> {
+  async cancel(workspace: string, name: string, reason = 'canceled by the user'): Promise<Job> {
     const { store } = this.d;
     const row = await this.row(workspace, name);
     if (isTerminal(row.status)) throw new CairnError('JobAlreadyFinished', `job '${name}' already ended (${row.status}); there is nothing to cancel`);
     // A job no node has taken yet ends here; one that runs is stopped by its agent, which reports back.
-    const endedQueued = await moveJob(store.db, this.d.events, row.id, 'Canceled', 'canceled by the user before it started', {
+    const endedQueued = await moveJob(store.db, this.d.events, row.id, 'Canceled', `${reason} before it started`, {
       from: ['Queued'],
       set: { cancel_requested: 1 },
     });
     if (!endedQueued) {
-      await moveJob(store.db, this.d.events, row.id, 'CancelRequested', 'cancel requested by the user', { set: { cancel_requested: 1 } });
+      await moveJob(store.db, this.d.events, row.id, 'CancelRequested', reason === 'canceled by the user' ? 'cancel requested by the user' : reason, { set: { cancel_requested: 1 } });
       if (row.node) this.d.events.wake(row.node);
     }
     return toJob(await this.row(workspace, name));

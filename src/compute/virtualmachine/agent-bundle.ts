@@ -1,0 +1,67 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const AGENT_SRC = fileURLToPath(new URL('../../agent/', import.meta.url));
+
+export interface AgentBundle {
+  /** The agent as one ES module file: it imports only the protocol and zod, so it bundles small. */
+  code: Buffer;
+  sha256: string;
+  /** The stdlib-only `cairn` Python module every job finds on PYTHONPATH. */
+  python: { path: string; data: Buffer }[];
+}
+
+export interface NodeRuntime {
+  path: string;
+  version: string;
+  sha256: string;
+}
+
+const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+/** Built on first use and kept: the agent's sources do not change while a server runs. */
+export class AgentArtifacts {
+  private bundle: Promise<AgentBundle> | null = null;
+  private runtime: Promise<NodeRuntime> | null = null;
+
+  agent(): Promise<AgentBundle> {
+    this.bundle ??= (async () => {
+      const out = await build({
+        entryPoints: [join(AGENT_SRC, 'main.ts')],
+        bundle: true,
+        platform: 'node',
+        format: 'esm',
+        target: 'node20',
+        write: false,
+        logLevel: 'silent',
+        legalComments: 'none',
+      });
+      const code = Buffer.from(out.outputFiles[0].contents);
+      const pyDir = join(AGENT_SRC, 'python', 'cairn');
+      const python = readdirSync(pyDir)
+        .filter((f) => f.endsWith('.py'))
+        .sort()
+        .map((f) => ({ path: `cairn/${f}`, data: readFileSync(join(pyDir, f)) }));
+      return { code, sha256: sha256(code), python };
+    })().catch((err) => {
+      this.bundle = null;
+      throw err;
+    });
+    return this.bundle;
+  }
+
+  /** This server's own Node binary, copied to hosts that have no Node 24. */
+  nodeRuntime(): Promise<NodeRuntime> {
+    this.runtime ??= new Promise<NodeRuntime>((resolve, reject) => {
+      const h = createHash('sha256');
+      createReadStream(process.execPath)
+        .on('data', (d) => h.update(d))
+        .on('error', reject)
+        .on('end', () => resolve({ path: process.execPath, version: process.version, sha256: h.digest('hex') }));
+    });
+    return this.runtime;
+  }
+}

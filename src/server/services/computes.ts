@@ -1,0 +1,227 @@
+import { CairnError } from '../../protocol/errors.ts';
+import {
+  computeId,
+  isAttachedType,
+  joinSecrets,
+  mergeComputeUpdate,
+  parseComputeSpec,
+  splitSecrets,
+  type ComputeAction,
+  type ComputeNodeView,
+  type ComputeSpec,
+  type ComputeView,
+  type CreateComputeRequest,
+} from '../../protocol/compute.ts';
+import { sizesFor, type VmSize } from '../../protocol/compute-sizes.ts';
+import { TERMINAL_STATUSES } from '../../protocol/job.ts';
+import { NOT_YET } from '../../compute/registry.ts';
+import { hasPower, hasProvisioning, type ComputeBackend, type ComputeContext, type ComputeSecrets, type ComputeWithProvisioning } from '../../compute/types.ts';
+import type { Store } from '../../store/index.ts';
+import { BUSY_STATES, type ComputeRow } from '../../store/computes.ts';
+import type { SecretBox } from '../secrets/secret-box.ts';
+import type { JobsService } from './jobs.ts';
+
+export interface ComputesDeps {
+  store: Store;
+  backends: Map<string, ComputeBackend>;
+  secrets: SecretBox;
+  jobs: JobsService;
+  kickProvisioner: () => void;
+}
+
+export function unsealCompute(box: SecretBox, row: ComputeRow): ComputeContext {
+  const secrets = row.secrets ? box.unseal<ComputeSecrets>(row.secrets) : {};
+  return { row, spec: JSON.parse(row.spec) as ComputeSpec, secrets };
+}
+
+const PASSWORD_WARNING = 'password authentication is weaker than a key: prefer ssh_private_key_file (the password is stored encrypted)';
+const HEALTH_STALE_MS = 15_000;
+
+/** The compute lifecycle every type shares (Azure ML's rules); the backends do the I/O. */
+export class ComputesService {
+  private readonly d: ComputesDeps;
+  constructor(deps: ComputesDeps) {
+    this.d = deps;
+  }
+
+  unseal(row: ComputeRow): ComputeContext {
+    return unsealCompute(this.d.secrets, row);
+  }
+
+  async list(workspace: string, type?: string): Promise<ComputeView[]> {
+    return Promise.all((await this.d.store.computes.list(workspace, type)).map((c) => this.view(c)));
+  }
+
+  async get(workspace: string, name: string): Promise<ComputeView> {
+    return this.view(await this.row(workspace, name));
+  }
+
+  async row(workspace: string, name: string): Promise<ComputeRow> {
+    const c = await this.d.store.computes.get(workspace, name.replace(/^azureml:/, ''));
+    if (!c) throw new CairnError('NotFound', `compute '${name}' does not exist in workspace '${workspace}'`);
+    return c;
+  }
+
+  private backendFor(type: string): ComputeWithProvisioning {
+    const b = this.d.backends.get(type);
+    if (!b || !hasProvisioning(b)) throw new CairnError('Unsupported', NOT_YET[type] ?? `computes of type ${type} cannot be created`);
+    return b;
+  }
+
+  /** Create or attach: checks and a preflight over the network first, so a failure stores nothing. */
+  async create(workspace: string, req: CreateComputeRequest): Promise<ComputeView & { warnings: string[] }> {
+    const full = parseComputeSpec(req.spec);
+    const attached = isAttachedType(full.type);
+    if (attached && !req.attach) throw new CairnError('Unsupported', `a ${full.type} compute is attached, not created: use \`cairn compute attach\``);
+    if (!attached && req.attach) throw new CairnError('Unsupported', `a ${full.type} compute is created, not attached: use \`cairn compute create\``);
+    if (await this.d.store.computes.get(workspace, full.name)) throw taken(full.name, workspace);
+    const backend = this.backendFor(full.type);
+    const { spec, secrets } = splitSecrets(full);
+    const pinned = req.host_key ?? ('host_key' in full ? (full.host_key ?? null) : null);
+    const pre = await backend.preflight(spec, secrets, pinned);
+    const warnings = [...pre.warnings, ...(secrets.admin_password && !secrets.ssh_private_key ? [PASSWORD_WARNING] : [])];
+    const now = new Date().toISOString();
+    const inserted = await this.d.store.computes.insert({
+      workspace,
+      name: full.name,
+      type: full.type,
+      spec: JSON.stringify(spec),
+      provisioning_state: 'Creating',
+      created_at: now,
+      updated_at: now,
+      secrets: Object.keys(secrets).length ? this.d.secrets.seal(secrets) : null,
+      host_key: pre.hostKey ?? null,
+      power_state: 'Running',
+    });
+    if (!inserted) throw taken(full.name, workspace);
+    this.d.kickProvisioner();
+    return { ...(await this.get(workspace, full.name)), warnings };
+  }
+
+  async update(workspace: string, name: string, patch: Record<string, unknown>): Promise<ComputeView & { warnings: string[] }> {
+    const row = await this.row(workspace, name);
+    const backend = this.d.backends.get(row.type);
+    if (backend?.unsupported?.update) throw new CairnError('Unsupported', backend.unsupported.update);
+    refuseWhileBusy(row, 'updated');
+    const current = this.unseal(row);
+    const next = mergeComputeUpdate(joinSecrets(current.spec, current.secrets), patch);
+    const { spec, secrets } = splitSecrets(next);
+    const newKey = typeof patch.host_key === 'string' ? patch.host_key : row.host_key;
+    const reconnect = JSON.stringify(secrets) !== JSON.stringify(current.secrets) || newKey !== row.host_key;
+    const warnings: string[] = [];
+    const provisioning = this.d.backends.get(row.type);
+    if (reconnect && provisioning && hasProvisioning(provisioning)) {
+      // New credentials must work before they replace the old ones.
+      const pre = await provisioning.preflight(spec, secrets, newKey);
+      warnings.push(...pre.warnings);
+      if (secrets.admin_password && !secrets.ssh_private_key) warnings.push(PASSWORD_WARNING);
+    }
+    const updated = await this.d.store.computes.update(workspace, row.name, {
+      spec: JSON.stringify(spec),
+      secrets: Object.keys(secrets).length ? this.d.secrets.seal(secrets) : null,
+      host_key: newKey,
+      provisioning_state: 'Updating',
+      provisioning_errors: '[]',
+      updated_at: new Date().toISOString(),
+    });
+    if (!updated) throw new CairnError('NotFound', `compute '${name}' was deleted meanwhile`);
+    this.d.kickProvisioner();
+    return { ...(await this.get(workspace, row.name)), warnings };
+  }
+
+  /** Delete or detach; with running jobs only with `force`, which cancels them first. */
+  async remove(workspace: string, name: string, mode: 'delete' | 'detach', force: boolean): Promise<ComputeView> {
+    const row = await this.row(workspace, name);
+    const backend = this.d.backends.get(row.type);
+    const reason = backend?.unsupported?.[mode];
+    if (reason) throw new CairnError('Unsupported', reason);
+    if (mode === 'detach' && !isAttachedType(row.type)) throw new CairnError('Unsupported', `a ${row.type} compute was created by Cairn: delete it (\`cairn compute delete\`) instead of detaching it`);
+    if (row.provisioning_state === 'Deleting') return this.view(row);
+    await this.stopJobs(row, force, mode === 'delete' ? 'deleted' : 'detached');
+    await this.d.store.computes.update(workspace, row.name, { provisioning_state: 'Deleting', pending_action: mode, pending_force: force ? 1 : 0, updated_at: new Date().toISOString() });
+    this.d.kickProvisioner();
+    return this.get(workspace, row.name);
+  }
+
+  async action(workspace: string, name: string, action: ComputeAction, force = false): Promise<ComputeView> {
+    const row = await this.row(workspace, name);
+    const backend = this.d.backends.get(row.type);
+    const reason = backend?.unsupported?.[action] ?? (backend && hasPower(backend) ? null : `${row.type} computes cannot be ${action}ed`);
+    if (reason) throw new CairnError('Unsupported', reason);
+    refuseWhileBusy(row, `${action}ed`);
+    if (action === 'stop') await this.stopJobs(row, force, 'stopped');
+    await this.d.store.computes.update(workspace, row.name, { pending_action: action, updated_at: new Date().toISOString() });
+    this.d.kickProvisioner();
+    return this.get(workspace, row.name);
+  }
+
+  private async stopJobs(row: ComputeRow, force: boolean, verb: string): Promise<void> {
+    const open = await this.d.store.db
+      .selectFrom('jobs')
+      .select(['name', 'status'])
+      .where('workspace', '=', row.workspace)
+      .where('compute', '=', row.name)
+      .where('status', 'not in', [...TERMINAL_STATUSES])
+      .execute();
+    if (open.length === 0) return;
+    if (!force) {
+      const names = open.slice(0, 5).map((j) => `${j.name} (${j.status})`).join(', ');
+      throw new CairnError('ComputeBusy', `compute '${row.name}' has ${open.length} unfinished job${open.length > 1 ? 's' : ''}: ${names}${open.length > 5 ? ', ...' : ''}; wait for them, cancel them, or pass --force to cancel them and go on`);
+    }
+    for (const j of open) await this.d.jobs.cancel(row.workspace, j.name, `canceled because compute '${row.name}' is being ${verb}`).catch(() => {});
+  }
+
+  async nodes(workspace: string, name: string): Promise<ComputeNodeView[]> {
+    return this.nodeViews(await this.row(workspace, name));
+  }
+
+  sizes(type: string | undefined): VmSize[] {
+    return sizesFor((type ?? 'amlcompute') as Parameters<typeof sizesFor>[0]);
+  }
+
+  private async nodeViews(c: ComputeRow): Promise<ComputeNodeView[]> {
+    const nodes = await this.d.store.nodes.forCompute(c.workspace, c.name);
+    const busy = await this.d.store.jobs.busySlots(nodes.map((n) => n.name));
+    return nodes.map((n) => ({
+      ...JSON.parse(n.shape),
+      name: n.name,
+      state: n.state,
+      slots: n.slots,
+      busy_slots: busy.get(n.name) ?? 0,
+      agent_version: n.agent_version,
+      last_heartbeat: n.last_heartbeat_ms ? new Date(n.last_heartbeat_ms).toISOString() : null,
+    }));
+  }
+
+  async view(c: ComputeRow): Promise<ComputeView> {
+    const nodes = await this.nodeViews(c);
+    const backend = this.d.backends.get(c.type);
+    const agentNode = nodes.find((n) => n.agent_version);
+    const fresh = (n: ComputeNodeView) => n.state === 'ready' && n.last_heartbeat && Date.now() - Date.parse(n.last_heartbeat) < HEALTH_STALE_MS;
+    return {
+      ...JSON.parse(c.spec),
+      name: c.name,
+      type: c.type,
+      id: computeId(c.workspace, c.name),
+      provisioning_state: c.provisioning_state as ComputeView['provisioning_state'],
+      provisioning_errors: JSON.parse(c.provisioning_errors ?? '[]'),
+      ...(c.power_state ? { state: (c.pending_action && PENDING_STATE[c.pending_action]) || c.power_state } : {}),
+      created_on: c.created_at,
+      last_modified_on: c.updated_at ?? c.created_at,
+      ...(c.host_key ? { host_key: c.host_key } : {}),
+      nodes,
+      ...(agentNode ? { agent: { version: agentNode.agent_version, health: nodes.every(fresh) ? 'healthy' : nodes.map((n) => n.state).join(', ') } } : {}),
+      ...(backend?.unsupported && Object.keys(backend.unsupported).length ? { unsupported: backend.unsupported } : {}),
+    };
+  }
+}
+
+const PENDING_STATE: Record<string, string> = { start: 'Starting', stop: 'Stopping', restart: 'Restarting' };
+
+function refuseWhileBusy(row: ComputeRow, verb: string): void {
+  if (BUSY_STATES.includes(row.provisioning_state) || row.pending_action) {
+    throw new CairnError('Conflict', `compute '${row.name}' is ${row.pending_action ? `busy (${row.pending_action})` : row.provisioning_state}; it can be ${verb} once that is done`);
+  }
+}
+
+const taken = (name: string, ws: string) => new CairnError('AlreadyExists', `a compute named '${name}' already exists in workspace '${ws}'`);
