@@ -3,6 +3,7 @@ import type { JobTracking, MetricBuckets, MetricSeries } from '../protocol/track
 import type { CommandJobSpec, CreateJobRequest } from '../protocol/job-spec.ts';
 import { API, DEFAULT_WORKSPACE, ws } from '../protocol/routes.ts';
 import type { GitFacts, ManifestEntry, Snapshot } from '../protocol/snapshot.ts';
+import { ComputeOperations } from './computes.ts';
 import { CairnError, ServerUnreachableError, errorFromResponse } from './errors.ts';
 import { request, type HttpRequest, type HttpResponse } from './http.ts';
 
@@ -32,11 +33,14 @@ export class CairnClient {
   readonly url: string;
   readonly workspace: string;
   private readonly token?: string;
+  /** Compute targets: create, attach, update, delete, start/stop, nodes, sizes (Azure ML's `ml_client.compute`). */
+  readonly computes: ComputeOperations;
 
   constructor(o: ClientOptions) {
     this.url = o.url.replace(/\/$/, '');
     this.workspace = o.workspace ?? DEFAULT_WORKSPACE;
     this.token = o.token;
+    this.computes = new ComputeOperations(this);
   }
 
   private get ws(): string {

@@ -3,9 +3,16 @@ import { homedir } from 'node:os';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { LineCounter, parseDocument, parse as parseYaml, isMap, type Document } from 'yaml';
 import { CairnError } from '../protocol/errors.ts';
-import { parseComputeSpec, type ComputeSpec } from '../protocol/compute.ts';
+import { COMPUTE_TYPES, isAttachedType, parseComputeSpec, type ComputeSpec } from '../protocol/compute.ts';
 
 const KEY_FILE = 'ssh_settings.ssh_private_key_file';
+
+export interface LoadOptions {
+  /** Dotted field names and values that override the file (flags); undefined values are skipped. */
+  overrides?: Record<string, unknown>;
+  /** Refuse a type that the other command handles: machines you have are attached, the rest created. */
+  mode?: 'create' | 'attach';
+}
 
 /**
  * Reads an Azure ML v2 compute file (`az ml compute create/attach -f`), applies `--set a.b=v`
@@ -13,7 +20,7 @@ const KEY_FILE = 'ssh_settings.ssh_private_key_file';
  * `ssh_settings.ssh_private_key_file` is read relative to the file's folder (`~/` is the home
  * folder) and its text sent as `ssh_settings.ssh_key_value`: the server may be another machine.
  */
-export function loadComputeFile(file: string, sets: string[] = [], o: { overrides?: Record<string, unknown> } = {}): ComputeSpec {
+export function loadComputeFile(file: string, sets: string[] = [], o: LoadOptions = {}): ComputeSpec {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -34,21 +41,21 @@ export function loadComputeFile(file: string, sets: string[] = [], o: { override
   // A key path from the file is relative to the file; one from a flag or --set to where the command runs.
   const keyGiven = o.overrides?.[KEY_FILE] !== undefined || sets.some((s) => s.startsWith(`${KEY_FILE}=`));
   const base = keyGiven ? process.cwd() : dirname(resolve(file));
-  return checkComputeSpec(raw, { baseDir: base, where: file });
+  return checkComputeSpec(raw, { baseDir: base, where: file, mode: o.mode });
 }
 
 /**
  * A compute spec built from flags (and `--set`) rather than a file: the same key reading and checks.
  * Key paths are relative to the current folder.
  */
-export function computeSpecFromFlags(fields: Record<string, unknown>, sets: string[] = []): ComputeSpec {
+export function computeSpecFromFlags(fields: Record<string, unknown>, sets: string[] = [], o: Pick<LoadOptions, 'mode'> = {}): ComputeSpec {
   const raw: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(fields)) if (v !== undefined) setPath(raw, k.split('.'), v);
   for (const s of sets) {
     const [path, value] = splitSet(s);
     setPath(raw, path, value);
   }
-  return checkComputeSpec(raw, { baseDir: process.cwd() });
+  return checkComputeSpec(raw, { baseDir: process.cwd(), mode: o.mode });
 }
 
 /** An update's patch from `--set` and flags, with a key file read as for create. */
@@ -63,14 +70,19 @@ export function computePatch(fields: Record<string, unknown>, sets: string[] = [
   return patch;
 }
 
-function checkComputeSpec(raw: Record<string, unknown>, o: { baseDir: string; where?: string }): ComputeSpec {
-  if (typeof raw.name === 'string') raw.name = raw.name.replace(/^azureml:/, '');
+function checkComputeSpec(raw: Record<string, unknown>, o: { baseDir: string; where?: string; mode?: 'create' | 'attach' }): ComputeSpec {
+  const located = (err: unknown) => (err instanceof CairnError && o.where ? new CairnError(err.code, `${o.where}: ${err.message}`, err.details, err.status) : err);
+  const type = raw.type;
+  if (o.mode && typeof type === 'string' && (COMPUTE_TYPES as readonly string[]).includes(type) && isAttachedType(type) !== (o.mode === 'attach')) {
+    const a = /^[aeiou]/.test(type) ? 'an' : 'a';
+    const why = o.mode === 'create' ? `${a} ${type} compute is attached, not created: use 'cairn compute attach'` : `${a} ${type} compute is created, not attached: use 'cairn compute create'`;
+    throw located(new CairnError('ValidationError', why));
+  }
   readKeyFile(raw, o.baseDir);
   try {
     return parseComputeSpec(raw);
   } catch (err) {
-    if (err instanceof CairnError && o.where) throw new CairnError(err.code, `${o.where}: ${err.message}`, err.details, err.status);
-    throw err;
+    throw located(err);
   }
 }
 
@@ -98,7 +110,9 @@ function splitSet(s: string): [string[], unknown] {
   } catch {
     value = s.slice(eq + 1);
   }
-  return [s.slice(0, eq).split('.'), value ?? ''];
+  const path = s.slice(0, eq).split('.');
+  if (path.some((k) => !k || k === '__proto__' || k === 'constructor' || k === 'prototype')) throw new CairnError('ValidationError', `--set '${s}': '${s.slice(0, eq)}' is not a field name`);
+  return [path, value ?? ''];
 }
 
 function applySet(doc: Document, s: string): void {
@@ -107,7 +121,6 @@ function applySet(doc: Document, s: string): void {
 }
 
 function setPath(obj: Record<string, unknown>, path: string[], value: unknown): void {
-  if (path.some((k) => k === '__proto__' || k === 'constructor' || k === 'prototype' || !k)) throw new CairnError('ValidationError', `--set: '${path.join('.')}' is not a field`);
   let at = obj;
   for (const k of path.slice(0, -1)) {
     if (typeof at[k] !== 'object' || at[k] === null || Array.isArray(at[k])) at[k] = {};
