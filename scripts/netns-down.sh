@@ -11,7 +11,7 @@ log() { echo "netns-down: $*" >&2; }
 for h in h1 h2; do
   pid=$(cat "$D/sshd-$h.pid" 2>/dev/null || true)
   case $pid in '' | *[!0-9]*) pid='' ;; esac
-  if [ -n "$pid" ] && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "-f $D/sshd_config-$h "; then
+  if [ -n "$pid" ] && case "$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" in *"-f $D/sshd_config-$h "*) true ;; *) false ;; esac; then
     kids=$(awk -v p="$pid" '{ sub(/^.*\) /, ""); split($0, f, " "); if (f[2] == p) print FILENAME }' /proc/[0-9]*/stat 2>/dev/null |
       sed -e 's|/proc/||' -e 's|/stat||')
     kill "$pid" 2>/dev/null

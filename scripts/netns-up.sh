@@ -40,13 +40,13 @@ ours_running() { # $1 = host name
   local pid
   pid=$(cat "$D/sshd-$1.pid" 2>/dev/null || true)
   case $pid in '' | *[!0-9]*) return 1 ;; esac
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "-f $D/sshd_config-$1 "
+  case "$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" in *"-f $D/sshd_config-$1 "*) true ;; *) false ;; esac
 }
 
 if ! ip link show "$BR" >/dev/null 2>&1; then
   ip link add "$BR" type bridge || die "cannot create bridge $BR (no CAP_NET_ADMIN?)"
 fi
-ip addr show dev "$BR" | grep -qF "inet $NET.1/24" || ip addr add "$NET.1/24" dev "$BR"
+case "$(ip -o addr show dev "$BR")" in *"inet $NET.1/24 "*) ;; *) ip addr add "$NET.1/24" dev "$BR" ;; esac
 ip link set "$BR" up
 
 i=0
@@ -55,7 +55,7 @@ for h in $HOSTS; do
   i=$((i + 1))
   ns=cairn-$h
   addr=$NET.1$i
-  if ! ip netns list | grep -qE "^$ns( |\$)"; then
+  if [ ! -e "/run/netns/$ns" ]; then
     ip netns add "$ns" || die "cannot create network namespace $ns"
   fi
   if ! ip link show "cairn-veth-$h" >/dev/null 2>&1; then
@@ -63,7 +63,7 @@ for h in $HOSTS; do
     ip link add "cairn-veth-$h" type veth peer name eth0 netns "$ns"
   fi
   ip link set "cairn-veth-$h" master "$BR" up
-  ip -n "$ns" addr show dev eth0 | grep -qF "inet $addr/24" || ip -n "$ns" addr add "$addr/24" dev eth0
+  case "$(ip -n "$ns" -o addr show dev eth0)" in *"inet $addr/24 "*) ;; *) ip -n "$ns" addr add "$addr/24" dev eth0 ;; esac
   ip -n "$ns" link set lo up
   ip -n "$ns" link set eth0 up
   # The same config as the loopback sshd, on port 22 of every address of the namespace.
@@ -89,9 +89,11 @@ i=0
 for h in $HOSTS; do i=$((i + 1)); echo "$h $NET.1$i" >>"$D/netns-hosts.new"; done
 mv "$D/netns-hosts.new" "$D/netns-hosts"
 
+# A host whose sshd was already running was checked when it started; check the new ones.
 i=0
 for h in $HOSTS; do
   i=$((i + 1))
+  case " $started " in *" $h "*) ;; *) continue ;; esac
   end=$(($(date +%s) + 10))
   until ssh -F "$D/ssh_config" -o HostName="$NET.1$i" -o Port=22 -o ConnectTimeout=2 testhost true 2>/dev/null; do
     [ "$(date +%s)" -lt "$end" ] || die "sshd in cairn-$h ($NET.1$i:22) is not reachable: $(tail -n 3 "$D/sshd-$h.log" 2>/dev/null | tr '\n' ' ')"

@@ -10,7 +10,7 @@ log() { echo "sshd-down: $*" >&2; }
 
 pid=$(cat "$D/sshd.pid" 2>/dev/null || true)
 case $pid in '' | *[!0-9]*) log "no pid file in $D; nothing to stop"; exit 0 ;; esac
-if ! tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "-f $D/sshd_config "; then
+if ! case "$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" in *"-f $D/sshd_config "*) true ;; *) false ;; esac; then
   log "not running ($D)"
   rm -f "$D/sshd.pid"
   exit 0

@@ -65,7 +65,7 @@ ours_running() {
   local pid
   pid=$(cat "$D/sshd.pid" 2>/dev/null || true)
   case $pid in '' | *[!0-9]*) return 1 ;; esac
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "-f $D/sshd_config "
+  case "$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" in *"-f $D/sshd_config "*) true ;; *) false ;; esac
 }
 
 if ours_running; then
