@@ -36,11 +36,33 @@ t1=$(now)
 exec 9>>"$D.netns.lock"
 if command -v flock >/dev/null; then flock -w 120 9 || die "timed out waiting for $D.netns.lock"; fi
 
+# The listening sshd started with config $2 in network namespace $3 ("net:[inode]"), as pid $1?
+# (Not one of its per-connection children: their parent is the listener.)
+is_listener() {
+  local cmd ppid
+  case $1 in '' | *[!0-9]*) return 1 ;; esac
+  cmd=$(tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null) || return 1
+  case $cmd in *"-f $2 "*) ;; *) return 1 ;; esac
+  [ "$(readlink "/proc/$1/ns/net" 2>/dev/null)" = "$3" ] || return 1
+  ppid=$(awk '{ sub(/^.*\) /, ""); split($0, f, " "); print f[2] }' "/proc/$1/stat" 2>/dev/null) || return 1
+  case "$(tr '\0' ' ' <"/proc/$ppid/cmdline" 2>/dev/null)" in *"-f $2 "*) return 1 ;; esac
+}
+# Prints the pid of that listener: the one in pid file $1, else (an sshd that exits removes its
+# PidFile even when the file names another sshd by then) found by its command line, and the pid
+# file rewritten. Fails when there is none.
+find_listener() { # $1 = pid file, $2 = config, $3 = network namespace
+  local pid f
+  pid=$(cat "$1" 2>/dev/null || true)
+  if is_listener "$pid" "$2" "$3"; then echo "$pid"; return 0; fi
+  for f in $(grep -lsF -- "$2" /proc/[0-9]*/cmdline 2>/dev/null || true); do
+    pid=${f#/proc/}
+    pid=${pid%/cmdline}
+    if is_listener "$pid" "$2" "$3"; then echo "$pid" >"$1"; echo "$pid"; return 0; fi
+  done
+  return 1
+}
 ours_running() { # $1 = host name
-  local pid
-  pid=$(cat "$D/sshd-$1.pid" 2>/dev/null || true)
-  case $pid in '' | *[!0-9]*) return 1 ;; esac
-  case "$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" in *"-f $D/sshd_config-$1 "*) true ;; *) false ;; esac
+  find_listener "$D/sshd-$1.pid" "$D/sshd_config-$1" "net:[$(stat -L -c %i "/run/netns/cairn-$1")]" >/dev/null
 }
 
 if ! ip link show "$BR" >/dev/null 2>&1; then
@@ -72,8 +94,16 @@ for h in $HOSTS; do
     "$D/sshd_config" >"$D/sshd_config-$h"
   if ! ours_running "$h"; then
     rm -f "$D/sshd-$h.pid"
+    logsize=$(stat -c %s "$D/sshd-$h.log" 2>/dev/null || echo 0)
     ip netns exec "$ns" unshare --uts sh -c "hostname $h; exec /usr/sbin/sshd -f $D/sshd_config-$h -E $D/sshd-$h.log" 9>&- ||
       die "sshd in $ns did not start: $(tail -n 3 "$D/sshd-$h.log" 2>/dev/null | tr '\n' ' ')"
+    # sshd daemonizes before it binds the port, so its exit status says little: wait for its pid file.
+    for i in $(seq 100); do
+      ours_running "$h" && break
+      said=$(tail -c +$((logsize + 1)) "$D/sshd-$h.log" 2>/dev/null | grep -iE 'cannot bind|fatal|error' | tr '\n' ' ' || true)
+      [ -z "$said" ] && [ "$i" -lt 100 ] || die "sshd in $ns did not start on port 22: ${said:-no pid file after 10 s}"
+      sleep 0.1
+    done
     started="$started $h"
   fi
 done

@@ -8,7 +8,9 @@
 #   wrong_ed25519       a client key that is NOT authorized (for wrong-key tests)
 #   password            the password of the unprivileged user `cairntest` (mode 600), who logs in
 #                       with a password only (PasswordAuthentication yes, UsePAM no: sshd checks
-#                       /etc/shadow itself, which works on Debian 12's yescrypt hashes)
+#                       /etc/shadow itself, which works on Debian 12's yescrypt hashes). The user is
+#                       machine-wide: every run (re)applies this dir's password, so with two dirs the
+#                       one brought up last holds the valid password.
 #   ssh_config          `ssh -F $DIR/ssh_config testhost` logs in as root with the client key
 #
 # Idempotent: an sshd already running from this dir's pid file is reused. Safe to run concurrently
@@ -60,15 +62,36 @@ summary() {
     "$PORT" "$LISTEN" "$D" "$(cat "$D/sshd.pid")" "$fp" "$D/client_ed25519" "$D/wrong_ed25519" "$PWUSER" "$D/password" "$D/ssh_config" "$D/sshd.log"
 }
 
-# Our sshd: the pid in the pid file is alive and is an sshd started with our config.
-ours_running() {
-  local pid
-  pid=$(cat "$D/sshd.pid" 2>/dev/null || true)
-  case $pid in '' | *[!0-9]*) return 1 ;; esac
-  case "$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" in *"-f $D/sshd_config "*) true ;; *) false ;; esac
+# The listening sshd started with config $2 in network namespace $3 ("net:[inode]"), as pid $1?
+# (Not one of its per-connection children: their parent is the listener.)
+is_listener() {
+  local cmd ppid
+  case $1 in '' | *[!0-9]*) return 1 ;; esac
+  cmd=$(tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null) || return 1
+  case $cmd in *"-f $2 "*) ;; *) return 1 ;; esac
+  [ "$(readlink "/proc/$1/ns/net" 2>/dev/null)" = "$3" ] || return 1
+  ppid=$(awk '{ sub(/^.*\) /, ""); split($0, f, " "); print f[2] }' "/proc/$1/stat" 2>/dev/null) || return 1
+  case "$(tr '\0' ' ' <"/proc/$ppid/cmdline" 2>/dev/null)" in *"-f $2 "*) return 1 ;; esac
 }
+# Prints the pid of that listener: the one in pid file $1, else (an sshd that exits removes its
+# PidFile even when the file names another sshd by then) found by its command line, and the pid
+# file rewritten. Fails when there is none.
+find_listener() { # $1 = pid file, $2 = config, $3 = network namespace
+  local pid f
+  pid=$(cat "$1" 2>/dev/null || true)
+  if is_listener "$pid" "$2" "$3"; then echo "$pid"; return 0; fi
+  for f in $(grep -lsF -- "$2" /proc/[0-9]*/cmdline 2>/dev/null || true); do
+    pid=${f#/proc/}
+    pid=${pid%/cmdline}
+    if is_listener "$pid" "$2" "$3"; then echo "$pid" >"$1"; echo "$pid"; return 0; fi
+  done
+  return 1
+}
+MYNET=$(readlink /proc/self/ns/net)
 
-if ours_running; then
+if find_listener "$D/sshd.pid" "$D/sshd_config" "$MYNET" >/dev/null; then
+  # The password user is machine-wide: make sure this dir's password is the one in force.
+  if [ -s "$D/password" ] && id -u "$PWUSER" >/dev/null 2>&1; then echo "$PWUSER:$(cat "$D/password")" | chpasswd; fi
   log "already running ($D, port $PORT) in $(secs "$t0" "$(now)")s"
   summary
   exit 0
@@ -132,8 +155,16 @@ echo "[$LISTEN]:$PORT $(cut -d' ' -f1,2 "$D/host_ed25519.pub")" >"$D/known_hosts
 t2=$(now)
 rm -f "$D/sshd.pid"
 # sshd daemonizes; 9>&-: it must not inherit the lock, or it would hold it for its whole life.
+# sshd daemonizes before it binds the port, so its exit status says little: wait for its pid file.
+logsize=$(stat -c %s "$D/sshd.log" 2>/dev/null || echo 0)
 /usr/sbin/sshd -f "$D/sshd_config" -E "$D/sshd.log" 9>&- ||
   die "sshd did not start: $(tail -n 3 "$D/sshd.log" 2>/dev/null | tr '\n' ' ')"
+for i in $(seq 100); do
+  find_listener "$D/sshd.pid" "$D/sshd_config" "$MYNET" >/dev/null && break
+  said=$(tail -c +$((logsize + 1)) "$D/sshd.log" 2>/dev/null | grep -iE 'cannot bind|fatal|error' | tr '\n' ' ' || true)
+  [ -z "$said" ] && [ "$i" -lt 100 ] || die "sshd did not start on $LISTEN:$PORT: ${said:-no pid file after 10 s}"
+  sleep 0.1
+done
 end=$(($(date +%s) + 10))
 until ssh -F "$D/ssh_config" -o ConnectTimeout=2 testhost true 2>/dev/null; do
   [ "$(date +%s)" -lt "$end" ] || die "sshd on $LISTEN:$PORT does not accept the client key: $(tail -n 3 "$D/sshd.log" 2>/dev/null | tr '\n' ' ')"

@@ -39,6 +39,11 @@ export class NodesRepo {
     await this.db.updateTable('nodes').set(set).where('name', '=', name).execute();
   }
 
+  /** A poll from the node's agent; a node stopped on purpose stays stopped while the poll of its departing agent runs out. */
+  async heartbeat(name: string, at: number): Promise<void> {
+    await this.db.updateTable('nodes').set({ last_heartbeat_ms: at, state: 'ready' }).where('name', '=', name).where('state', '!=', 'stopped').execute();
+  }
+
   /** Ready nodes whose agent has been silent since before `deadline` (ms). */
   silentSince(deadline: number): Promise<NodeRow[]> {
     return this.db

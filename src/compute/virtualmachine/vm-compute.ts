@@ -146,6 +146,7 @@ export class VirtualMachineCompute implements ComputeWithProvisioning, ComputeWi
   }
 
   async power(c: ComputeContext, action: ComputeAction): Promise<void> {
+    await this.repairs.get(c.row.name)?.running; // a repair in flight must not start the agent this stop ends
     const session = await this.session(c);
     const { layout } = await this.layout(c, session);
     if (action === 'stop' || action === 'restart') {
@@ -213,6 +214,8 @@ export class VirtualMachineCompute implements ComputeWithProvisioning, ComputeWi
     const before = this.links.get(row.name);
     const link = await this.link(row.name, session);
     if (link !== before) await writeServerFile(session, layout, `http://127.0.0.1:${link.remotePort}`);
+    const now = await this.deps.store.computes.get(row.workspace, row.name);
+    if (!now || now.power_state === 'Stopped' || now.pending_action) return; // stopped or being changed meanwhile
     if (!(await agentRunning(session, layout))) {
       this.deps.log(`attached machine ${row.name}: the agent is not running; starting it`);
       await startAgent(session, layout);

@@ -93,7 +93,7 @@ export class AgentsService {
     const deadline = Date.now() + Math.min(Math.max(waitMs, 0), this.d.heartbeatIntervalMs);
     for (;;) {
       if (signal.aborted) return { assignments: [], cancels: [] };
-      await this.d.store.nodes.update(node.name, { last_heartbeat_ms: Date.now(), state: 'ready' });
+      await this.d.store.nodes.heartbeat(node.name, Date.now());
       const work = await this.pendingWork(node.name);
       const left = deadline - Date.now();
       if (work.assignments.length || work.cancels.length || left <= 0 || signal.aborted) return work;

@@ -16,7 +16,14 @@ export function unreachable(t: SshTarget, cause: string, err?: unknown): CairnEr
 }
 
 export function authFailed(t: SshTarget, err?: unknown): CairnError {
-  const what = t.privateKey && t.password ? 'the key and the password' : t.privateKey ? 'the key' : t.password ? 'the password' : 'every method tried (no key or password given)';
+  const what =
+    t.privateKey && t.password
+      ? 'the key and the password'
+      : t.privateKey
+        ? 'the key'
+        : t.password
+          ? 'the password'
+          : 'every method tried (no key or password given)';
   return withCause(
     new CairnError('SshAuthFailed', `ssh: user '${t.username}' at ${where(t)} refused ${what}`, { host: t.host, port: t.port, username: t.username }),
     err,
