@@ -1,6 +1,5 @@
 // One SSH connection per key (e.g. a compute's name), reused while it lives, reopened after it
 // drops; concurrent callers share one opening.
-import { appendFileSync } from 'node:fs';
 import { connectSsh } from './connect.ts';
 import type { SshSession, SshTarget } from './types.ts';
 
@@ -28,7 +27,7 @@ export class SshPool {
       if (slot.session && !slot.session.closed) return Promise.resolve(slot.session);
       if (slot.opening) return slot.opening;
     }
-    if (slot?.session && !slot.session.closed) { appendFileSync('/tmp/pooldebug.log', `POOLDEBUG ${key} ${JSON.stringify(JSON.parse(slot.sig).map((x: string) => String(x).slice(0, 24)))} -> ${JSON.stringify(JSON.parse(sig).map((x: string) => String(x).slice(0, 24)))}\n`); void slot.session.close(); } // DEBUG
+    if (slot?.session && !slot.session.closed) void slot.session.close(); // the target changed
     const fresh: Slot = { sig };
     fresh.opening = this.#connect(target).then(
       (session) => {
