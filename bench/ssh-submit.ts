@@ -2,54 +2,17 @@
 // bare `ssh host python3 -c 'print(1)'` timed in the same run; and a re-submit after a one-file
 // change of a large tree, counting the blobs that reach the host. Prints one JSON object.
 // Needs root (it starts the project's sshd and, when it can, a network-namespace host).
-import { spawn } from 'node:child_process';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { CairnClient } from '../src/sdk/client.ts';
-import { submitJob } from '../src/sdk/submit.ts';
+import { firstOutput, median, p90, round1 as r, submitFirstLine } from './lib/first-line.ts';
 import { TestServer, tempDir } from '../test/helpers/cairn.ts';
 import { sshTestbed } from '../test/helpers/ssh.ts';
 import { makeTree } from './lib/tree.ts';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
 const TREE_FILES = Number(process.env.BENCH_TREE_FILES ?? 5_000);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const p90 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length * 0.9)];
-const r = (x: number) => Math.round(x * 10) / 10;
-
-function firstOutput(cmd: string, args: string[]): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const t0 = performance.now();
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'ignore'] });
-    let t: number | null = null;
-    child.stdout.once('data', () => (t = performance.now() - t0));
-    child.on('error', reject);
-    child.on('close', () => (t === null ? reject(new Error(`${cmd} printed nothing`)) : resolve(t)));
-  });
-}
-
-async function submitFirstLine(client: CairnClient, compute: string, codeDir: string, name: string): Promise<number> {
-  const t0 = performance.now();
-  const job = await submitJob(client, { spec: { type: 'command', command: "python3 -c 'print(1)'", name, compute }, codeDir });
-  let first: number | null = null;
-  const ctl = new AbortController();
-  await client
-    .stream(job.name, {
-      signal: ctl.signal,
-      onLine: () => {
-        first ??= performance.now() - t0;
-        ctl.abort();
-      },
-    })
-    .catch((e) => {
-      if ((e as Error).name !== 'AbortError') throw e;
-    });
-  if (first === null) throw new Error(`job ${job.name} printed nothing`);
-  await client.computes.wait(compute, { until: 'settled' });
-  return first;
-}
-
 const bed = await sshTestbed({ netns: true });
 if ('skip' in bed) {
   console.log(JSON.stringify({ bench: 'ssh-submit', skipped: bed.skip }));
@@ -71,12 +34,12 @@ try {
     if (attached?.provisioning_state !== 'Succeeded') throw new Error(`attach ${t.name}: ${JSON.stringify(attached?.provisioning_errors)}`);
     const attachMs = performance.now() - attachStart;
     const sshArgs = ['-F', join(bed.dir, 'ssh_config'), '-o', `HostName=${t.address}`, '-o', `Port=${t.port}`, 'testhost', "python3 -c 'print(1)'"];
-    await submitFirstLine(client, t.name, code, `${t.name}-warm`); // the first job fetches the snapshot
+    await submitFirstLine(client, { compute: t.name, codeDir: code, name: `${t.name}-warm` }); // the first job fetches the snapshot
     const bare: number[] = [];
     const cairn: number[] = [];
     for (let i = 0; i < RUNS; i++) {
       bare.push(await firstOutput('ssh', sshArgs));
-      cairn.push(await submitFirstLine(client, t.name, code, `${t.name}-${i}`));
+      cairn.push(await submitFirstLine(client, { compute: t.name, codeDir: code, name: `${t.name}-${i}` }));
       await new Promise((res) => setTimeout(res, 100));
     }
     results.push({
@@ -97,11 +60,11 @@ try {
   const blobDir = join(homedir(), '.cairn-agent', t.name, 'agent', 'blobs');
   const countBlobs = () => readdirSync(blobDir, { recursive: true }).length;
   const firstStart = performance.now();
-  await submitFirstLine(client, t.name, tree, 'tree-first');
+  await submitFirstLine(client, { compute: t.name, codeDir: tree, name: 'tree-first' });
   const firstMs = performance.now() - firstStart;
   const before = countBlobs();
   writeFileSync(join(tree, 'changed.py'), `print(${Date.now()})\n`);
-  const again = await submitFirstLine(client, t.name, tree, 'tree-again');
+  const again = await submitFirstLine(client, { compute: t.name, codeDir: tree, name: 'tree-again' });
   results.push({
     resubmit_tree_files: TREE_FILES,
     first_submit_to_first_line_ms: Math.round(firstMs),

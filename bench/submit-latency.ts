@@ -1,47 +1,12 @@
 // Submit -> first line of output for a hello job on a warm `local`, against bare
 // `python3 -c 'print(1)'` timed in the same run. Prints one JSON object.
-import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CairnClient } from '../src/sdk/client.ts';
-import { submitJob } from '../src/sdk/submit.ts';
+import { firstOutput, median, p90, round1 as r, submitFirstLine } from './lib/first-line.ts';
 import { CLI, TestServer, tempDir } from '../test/helpers/cairn.ts';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const p90 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length * 0.9)];
-
-/** Milliseconds from spawn to the first byte on stdout. */
-function firstOutput(cmd: string, args: string[], env?: NodeJS.ProcessEnv, cwd?: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const t0 = performance.now();
-    const child = spawn(cmd, args, { env: { ...process.env, ...env }, cwd, stdio: ['ignore', 'pipe', 'ignore'] });
-    let t: number | null = null;
-    child.stdout.once('data', () => (t = performance.now() - t0));
-    child.on('error', reject);
-    child.on('close', () => (t === null ? reject(new Error(`${cmd} printed nothing`)) : resolve(t)));
-  });
-}
-
-async function sdkFirstLine(client: CairnClient, codeDir: string | null, i: number): Promise<number> {
-  const t0 = performance.now();
-  const job = await submitJob(client, { spec: { type: 'command', command: "python3 -c 'print(1)'", name: `bench-${codeDir ? 'code' : 'bare'}-${i}` }, codeDir });
-  let first: number | null = null;
-  const ctl = new AbortController();
-  await client
-    .stream(job.name, {
-      signal: ctl.signal,
-      onLine: () => {
-        first ??= performance.now() - t0;
-        ctl.abort();
-      },
-    })
-    .catch((e) => {
-      if ((e as Error).name !== 'AbortError') throw e;
-    });
-  if (first === null) throw new Error(`job ${job.name} printed nothing`);
-  return first;
-}
 
 const server = new TestServer({ env: { CAIRN_LOG_LEVEL: 'error' } });
 await server.start();
@@ -56,16 +21,15 @@ const bare: number[] = [];
 const sdk: number[] = [];
 const sdkCode: number[] = [];
 const cli: number[] = [];
-await sdkFirstLine(client, null, -1); // warm the path once
+await submitFirstLine(client, { name: 'bench-warm', codeDir: null }); // warm the path once
 for (let i = 0; i < RUNS; i++) {
   bare.push(await firstOutput('python3', ['-c', 'print(1)']));
-  sdk.push(await sdkFirstLine(client, null, i));
-  sdkCode.push(await sdkFirstLine(client, code, i));
+  sdk.push(await submitFirstLine(client, { name: `bench-bare-${i}`, codeDir: null }));
+  sdkCode.push(await submitFirstLine(client, { name: `bench-code-${i}`, codeDir: code }));
   if (i < 5) cli.push(await firstOutput(process.execPath, [CLI, 'job', 'create', '-f', join(code, 'hello.yml'), '--stream', '-n', `bench-cli-${i}`], server.cliEnv, code));
   await new Promise((r) => setTimeout(r, 100)); // let the job finish and free its slot
 }
 await server.stop();
-const r = (x: number) => Math.round(x * 10) / 10;
 console.log(
   JSON.stringify({
     bench: 'submit-to-first-line',
