@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { LineCounter, parseDocument, parse as parseYaml, isMap, type Document } from 'yaml';
+import { isMap } from 'yaml';
+import { applySet, parseSet, parseYamlDocument, readYamlFile } from './yaml-file.ts';
 import { CairnError } from '../protocol/errors.ts';
 import { COMPUTE_TYPES, isAttachedType, parseComputeSpec, type ComputeSpec } from '../protocol/compute.ts';
 
@@ -21,19 +22,7 @@ export interface LoadOptions {
  * folder) and its text sent as `ssh_settings.ssh_key_value`: the server may be another machine.
  */
 export function loadComputeFile(file: string, sets: string[] = [], o: LoadOptions = {}): ComputeSpec {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new CairnError('ValidationError', `cannot read compute file ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
-  }
-  const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length) {
-    const e = doc.errors[0];
-    const { line, col } = lc.linePos(e.pos[0]);
-    throw new CairnError('ValidationError', `${file}:${line}:${col}: invalid YAML: ${e.message.split('\n')[0]}`);
-  }
+  const { doc } = parseYamlDocument(readYamlFile(file, 'compute'), file);
   if (!isMap(doc.contents)) throw new CairnError('ValidationError', `${file}: a compute file must be a YAML mapping of fields`);
   for (const [k, v] of Object.entries(o.overrides ?? {})) if (v !== undefined) doc.setIn(k.split('.'), v);
   for (const s of sets) applySet(doc, s);
@@ -52,7 +41,7 @@ export function computeSpecFromFlags(fields: Record<string, unknown>, sets: stri
   const raw: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(fields)) if (v !== undefined) setPath(raw, k.split('.'), v);
   for (const s of sets) {
-    const [path, value] = splitSet(s);
+    const [path, value] = parseSet(s);
     setPath(raw, path, value);
   }
   return checkComputeSpec(raw, { baseDir: process.cwd(), mode: o.mode });
@@ -63,7 +52,7 @@ export function computePatch(fields: Record<string, unknown>, sets: string[] = [
   const patch: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(fields)) if (v !== undefined) setPath(patch, k.split('.'), v);
   for (const s of sets) {
-    const [path, value] = splitSet(s);
+    const [path, value] = parseSet(s);
     setPath(patch, path, value);
   }
   readKeyFile(patch, process.cwd());
@@ -101,25 +90,6 @@ function readKeyFile(raw: Record<string, unknown>, baseDir: string): void {
 }
 
 /** `--set a.b=value`, as `az ml compute create --set`: the value is read as YAML (numbers, booleans). */
-function splitSet(s: string): [string[], unknown] {
-  const eq = s.indexOf('=');
-  if (eq <= 0) throw new CairnError('ValidationError', `--set '${s}': expected key=value`);
-  let value: unknown;
-  try {
-    value = parseYaml(s.slice(eq + 1));
-  } catch {
-    value = s.slice(eq + 1);
-  }
-  const path = s.slice(0, eq).split('.');
-  if (path.some((k) => !k || k === '__proto__' || k === 'constructor' || k === 'prototype')) throw new CairnError('ValidationError', `--set '${s}': '${s.slice(0, eq)}' is not a field name`);
-  return [path, value ?? ''];
-}
-
-function applySet(doc: Document, s: string): void {
-  const [path, value] = splitSet(s);
-  doc.setIn(path, value);
-}
-
 function setPath(obj: Record<string, unknown>, path: string[], value: unknown): void {
   let at = obj;
   for (const k of path.slice(0, -1)) {

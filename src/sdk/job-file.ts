@@ -1,6 +1,7 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
-import { LineCounter, parseDocument, parse as parseYaml, isMap, type Document } from 'yaml';
+import { isMap } from 'yaml';
+import { applySet, parseYamlDocument, readYamlFile } from './yaml-file.ts';
 import { CairnError } from '../protocol/errors.ts';
 import { CommandJobSpec, UNSUPPORTED_JOB_FIELDS } from '../protocol/job-spec.ts';
 
@@ -17,23 +18,11 @@ const KNOWN = new Set(Object.keys(CommandJobSpec.shape));
  * and the field: unknown fields and fields Cairn does not run yet are errors, never ignored.
  */
 export function loadJobFile(file: string, sets: string[] = []): LoadedJob {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new CairnError('ValidationError', `cannot read job file ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
-  }
-  return parseJobYaml(text, file, sets);
+  return parseJobYaml(readYamlFile(file, 'job'), file, sets);
 }
 
 export function parseJobYaml(text: string, file: string, sets: string[] = []): LoadedJob {
-  const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length) {
-    const e = doc.errors[0];
-    const { line, col } = lc.linePos(e.pos[0]);
-    throw new CairnError('ValidationError', `${file}:${line}:${col}: invalid YAML: ${e.message.split('\n')[0]}`);
-  }
+  const { doc, lines: lc } = parseYamlDocument(text, file);
   for (const s of sets) applySet(doc, s);
   if (!isMap(doc.contents)) throw new CairnError('ValidationError', `${file}: a job file must be a YAML mapping of fields`);
   const lineOf = (path: (string | number)[]) => {
@@ -79,17 +68,4 @@ export function parseJobYaml(text: string, file: string, sets: string[] = []): L
 }
 
 /** `--set a.b=value`, as `az ml job create --set`: the value is read as YAML (numbers, booleans). */
-function applySet(doc: Document, s: string): void {
-  const eq = s.indexOf('=');
-  if (eq <= 0) throw new CairnError('ValidationError', `--set '${s}': expected key=value`);
-  const path = s.slice(0, eq).split('.');
-  let value: unknown;
-  try {
-    value = parseYaml(s.slice(eq + 1));
-  } catch {
-    value = s.slice(eq + 1);
-  }
-  doc.setIn(path, value ?? '');
-}
-
 export const codeFolderName = (codeDir: string) => basename(codeDir);
