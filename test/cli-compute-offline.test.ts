@@ -205,8 +205,9 @@ function stubServer() {
     if (req.method === 'GET' && m[3] === 'nodes') return send(res, 200, c.view.nodes);
     const touch = () => (c.view.last_modified_on = new Date(Date.now() + ++clock).toISOString());
     if (req.method === 'DELETE') {
-      // As the server does: the errors of an earlier failure stay until the next attempt ends.
+      // As the server does: a delete starts with the errors of an earlier failure cleared.
       c.view.provisioning_state = 'Deleting';
+      c.view.provisioning_errors = [];
       touch();
       c.polls = 1;
       c.next = 'gone';
@@ -317,7 +318,7 @@ describe('cairn compute against a stub server: waiting, printing, failing', () =
     assert.match(r.stdout, /^max_instances: 4$/m);
   });
 
-  it('deletes a compute whose provisioning failed: the old errors do not end the wait', async () => {
+  it('deletes a compute whose provisioning failed: the errors of that failure do not end the wait', async () => {
     const r = await cli(['delete', '-n', 'fail-box', '--yes']);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stderr, "Deleted 'fail-box'\n");

@@ -24,11 +24,6 @@ export interface WaitOptions {
    * restart is under way. 'gone': the compute no longer exists.
    */
   until: 'settled' | 'gone';
-  /**
-   * The answer of the request being followed. For 'gone': provisioning errors it already carried
-   * are an earlier attempt's, so only newer ones end the wait.
-   */
-  from?: ComputeView;
   /** Default: 30 minutes (installing an agent on a slow host takes a while). */
   timeoutMs?: number;
   /** Every answer while waiting, the first one included. */
@@ -126,7 +121,6 @@ export class ComputeOperations {
   async wait(name: string, o: WaitOptions): Promise<ComputeView | null> {
     const timeoutMs = o.timeoutMs ?? 30 * 60_000;
     const deadline = Date.now() + timeoutMs;
-    let since = o.from?.last_modified_on;
     for (;;) {
       let v: ComputeView;
       try {
@@ -137,8 +131,8 @@ export class ComputeOperations {
       }
       o.onState?.(v);
       if (!isChanging(v)) return v;
-      since ??= v.last_modified_on;
-      if (o.until === 'gone' && v.provisioning_errors?.length && v.last_modified_on !== since) return v;
+      // A delete starts with no errors (the server clears them), so any error here is this delete's.
+      if (o.until === 'gone' && v.provisioning_errors?.length) return v;
       if (Date.now() >= deadline) {
         throw new CairnError('Timeout', `compute '${computeName(name)}' is still ${v.provisioning_state} after ${Math.round(timeoutMs / 1000)} s`, undefined, 504);
       }

@@ -191,7 +191,7 @@ export function computeCommand(cli: Cli): Command {
         warn(answer);
         if (!o.wait) return print(cmd, answer);
         const p = progress(cli);
-        const left = await client.computes.wait(name, { until: 'gone', from: answer, onState: p.show });
+        const left = await client.computes.wait(name, { until: 'gone', onState: p.show });
         p.end();
         if (left) {
           print(cmd, left);

@@ -138,7 +138,7 @@ export class ComputesService {
     if (mode === 'detach' && !isAttachedType(row.type)) throw new CairnError('Unsupported', `a ${row.type} compute was created by Cairn: delete it (\`cairn compute delete\`) instead of detaching it`);
     if (row.provisioning_state === 'Deleting') return this.view(row);
     await this.stopJobs(row, force, mode === 'delete' ? 'deleted' : 'detached');
-    await this.d.store.computes.update(workspace, row.name, { provisioning_state: 'Deleting', pending_action: mode, pending_force: force ? 1 : 0, updated_at: new Date().toISOString() });
+    await this.d.store.computes.update(workspace, row.name, { provisioning_state: 'Deleting', provisioning_errors: '[]', pending_action: mode, pending_force: force ? 1 : 0, updated_at: new Date().toISOString() });
     this.d.kickProvisioner();
     return this.get(workspace, row.name);
   }
