@@ -40,11 +40,6 @@ export class ComputeProvisioner {
     }
   }
 
-  /** Waits for the work under way (tests and an orderly stop). */
-  async idle(): Promise<void> {
-    while (this.inFlight.size) await new Promise((r) => setTimeout(r, 50));
-  }
-
   private async work(row: ComputeRow): Promise<void> {
     const guard = { leaseOwner: this.owner };
     const { workspace, name } = row;

@@ -11,7 +11,7 @@ export interface AgentBundle {
   code: Buffer;
   sha256: string;
   /** The stdlib-only `cairn` Python module every job finds on PYTHONPATH. */
-  python: { path: string; data: Buffer }[];
+  python: { path: string; data: Buffer; sha256: string }[];
 }
 
 export interface NodeRuntime {
@@ -44,7 +44,10 @@ export class AgentArtifacts {
       const python = readdirSync(pyDir)
         .filter((f) => f.endsWith('.py'))
         .sort()
-        .map((f) => ({ path: `cairn/${f}`, data: readFileSync(join(pyDir, f)) }));
+        .map((f) => {
+          const data = readFileSync(join(pyDir, f));
+          return { path: `cairn/${f}`, data, sha256: sha256(data) };
+        });
       return { code, sha256: sha256(code), python };
     })().catch((err) => {
       this.bundle = null;

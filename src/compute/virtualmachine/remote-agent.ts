@@ -52,11 +52,15 @@ export async function installAgent(session: SshSession, l: RemoteLayout, facts: 
   const runtime = facts.node ? null : await artifacts.nodeRuntime();
   const nodeFile = runtime ? posix.join(l.runtimeDir, `node-${runtime.version}`, 'node') : facts.node!.path;
   await must(session, `umask 077 && mkdir -p ${q(l.agentDir)} ${q(posix.join(l.pythonDir, 'cairn'))}${runtime ? ` ${q(posix.dirname(nodeFile))}` : ''}`, 'creating the agent folder');
-  const have = await session.exec(`sha256sum ${q(agentFile)}${runtime ? ` ${q(nodeFile)}` : ''} 2>/dev/null`);
-  const present = new Set(have.stdout.split('\n').map((line) => line.split(/\s+/)[0]).filter(Boolean));
-  if (!present.has(bundle.sha256)) await session.upload(bundle.code, agentFile, 0o600);
-  if (runtime && !present.has(runtime.sha256)) await session.upload({ localPath: runtime.path }, nodeFile, 0o755);
-  for (const f of bundle.python) await session.upload(f.data, posix.join(l.pythonDir, f.path), 0o644);
+  // One round trip says what the host already has; only files whose sha256 differs are copied.
+  const python = bundle.python.map((f) => ({ ...f, remote: posix.join(l.pythonDir, f.path) }));
+  const files = [agentFile, ...(runtime ? [nodeFile] : []), ...python.map((f) => f.remote)];
+  const have = await session.exec(`sha256sum ${files.map(q).join(' ')} 2>/dev/null`);
+  const present = new Set(have.stdout.split('\n').map((line) => line.split(/\s+/).slice(0, 2).join(' ')).filter(Boolean));
+  const has = (sha: string, path: string) => present.has(`${sha} ${path}`);
+  if (!has(bundle.sha256, agentFile)) await session.upload(bundle.code, agentFile, 0o600);
+  if (runtime && !has(runtime.sha256, nodeFile)) await session.upload({ localPath: runtime.path }, nodeFile, 0o755);
+  for (const f of python) if (!has(f.sha256, f.remote)) await session.upload(f.data, f.remote, 0o644);
   return { agentFile, node: nodeFile };
 }
 

@@ -29,11 +29,11 @@ interface Link {
  */
 export class VirtualMachineCompute implements ComputeWithProvisioning, ComputeWithManagedNodes, ComputeWithPower {
   readonly type = 'virtualmachine';
-  readonly unsupported = {};
   private readonly deps: BackendDeps;
   private readonly pool = new SshPool();
   private readonly artifacts = new AgentArtifacts();
   private readonly links = new Map<string, Link>();
+  private readonly homes = new Map<string, string>();
   private readonly repairs = new Map<string, { at: number; running: Promise<void> | null; lastError: string | null }>();
 
   constructor(deps: BackendDeps) {
@@ -77,17 +77,26 @@ export class VirtualMachineCompute implements ComputeWithProvisioning, ComputeWi
     return this.pool.get(c.row.name, this.target(c.spec as VmSpec, c.secrets, c.row.host_key));
   }
 
-  private async layout(c: ComputeContext, session: SshSession): Promise<{ layout: RemoteLayout; facts: HostFacts }> {
-    const vm = c.spec as VmSpec;
-    const wd = this.workDir(vm);
+  /** Provisioning and updates look at the host anew; the host's home folder is kept for the layout. */
+  private async inspect(c: ComputeContext, session: SshSession): Promise<{ layout: RemoteLayout; facts: HostFacts }> {
+    const wd = this.workDir(c.spec as VmSpec);
     const facts = await checkHost(session, wd.dir);
+    this.homes.set(c.row.name, facts.home);
     return { layout: remoteLayout(wd.dir, facts.home, c.row.name, wd.custom), facts };
+  }
+
+  /** Where Cairn's files are on the host; asks the host only when this server has not yet. */
+  private async layout(c: ComputeContext, session: SshSession): Promise<RemoteLayout> {
+    const home = this.homes.get(c.row.name);
+    if (!home) return (await this.inspect(c, session)).layout;
+    const wd = this.workDir(c.spec as VmSpec);
+    return remoteLayout(wd.dir, home, c.row.name, wd.custom);
   }
 
   async provision(c: ComputeContext): Promise<void> {
     const vm = c.spec as VmSpec;
     const session = await this.session(c);
-    const { layout, facts } = await this.layout(c, session);
+    const { layout, facts } = await this.inspect(c, session);
     const refusal = refuseHost(facts, this.where(vm), layout.root);
     if (refusal) throw hostCheckError(refusal);
     const installed = await installAgent(session, layout, facts, this.artifacts);
@@ -140,7 +149,7 @@ export class VirtualMachineCompute implements ComputeWithProvisioning, ComputeWi
     await this.pool.drop(c.row.name);
     this.links.delete(c.row.name);
     const session = await this.session(c);
-    const { facts } = await this.layout(c, session);
+    const { facts } = await this.inspect(c, session);
     await this.deps.store.nodes.update(vmNodeName(c.row), { slots: vm.max_concurrent_jobs ?? facts.cpus });
     await this.repair(c.row, true);
   }
@@ -148,7 +157,7 @@ export class VirtualMachineCompute implements ComputeWithProvisioning, ComputeWi
   async power(c: ComputeContext, action: ComputeAction): Promise<void> {
     await this.repairs.get(c.row.name)?.running; // a repair in flight must not start the agent this stop ends
     const session = await this.session(c);
-    const { layout } = await this.layout(c, session);
+    const layout = await this.layout(c, session);
     if (action === 'stop' || action === 'restart') {
       await stopAgent(session, layout);
       await this.deps.store.nodes.update(vmNodeName(c.row), { state: 'stopped' });
@@ -163,7 +172,7 @@ export class VirtualMachineCompute implements ComputeWithProvisioning, ComputeWi
     const vm = c.spec as VmSpec;
     try {
       const session = await this.session(c);
-      const { layout } = await this.layout(c, session);
+      const layout = await this.layout(c, session);
       await stopAgent(session, layout);
       await removeAgent(session, layout, this.workDir(vm).custom);
     } catch (err) {
@@ -172,6 +181,7 @@ export class VirtualMachineCompute implements ComputeWithProvisioning, ComputeWi
     }
     await this.links.get(c.row.name)?.close().catch(() => {});
     this.links.delete(c.row.name);
+    this.homes.delete(c.row.name);
     await this.pool.drop(c.row.name);
     await this.deps.store.db.deleteFrom('nodes').where('compute', '=', c.row.name).where('workspace', '=', c.row.workspace).execute();
   }
@@ -210,7 +220,7 @@ export class VirtualMachineCompute implements ComputeWithProvisioning, ComputeWi
   private async reconnect(row: ComputeRow): Promise<void> {
     const c = this.deps.unseal(row);
     const session = await this.session(c);
-    const { layout } = await this.layout(c, session);
+    const layout = await this.layout(c, session);
     const before = this.links.get(row.name);
     const link = await this.link(row.name, session);
     if (link !== before) await writeServerFile(session, layout, `http://127.0.0.1:${link.remotePort}`);

@@ -44,10 +44,6 @@ export class ComputesService {
     this.d = deps;
   }
 
-  unseal(row: ComputeRow): ComputeContext {
-    return unsealCompute(this.d.secrets, row);
-  }
-
   async list(workspace: string, type?: string): Promise<ComputeView[]> {
     return Promise.all((await this.d.store.computes.list(workspace, type)).map((c) => this.view(c)));
   }
@@ -103,7 +99,7 @@ export class ComputesService {
     const backend = this.d.backends.get(row.type);
     if (backend?.unsupported?.update) throw new CairnError('Unsupported', backend.unsupported.update);
     refuseWhileBusy(row, 'updated');
-    const current = this.unseal(row);
+    const current = unsealCompute(this.d.secrets, row);
     const next = mergeComputeUpdate(joinSecrets(current.spec, current.secrets), patch);
     const { spec, secrets } = splitSecrets(next);
     const newKey = typeof patch.host_key === 'string' ? patch.host_key : row.host_key;
