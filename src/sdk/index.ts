@@ -5,3 +5,7 @@ export * from './errors.ts';
 export type { Job, LogLine, JobStatus, Artifact } from '../protocol/job.ts';
 export type { CommandJobSpec } from '../protocol/job-spec.ts';
 export type { JobTracking, MetricSeries, MetricBuckets } from '../protocol/tracking.ts';
+export { ComputeOperations, type ComputeAnswer, type WaitOptions } from './computes.ts';
+export { loadComputeFile, computeSpecFromFlags } from './compute-file.ts';
+export type { ComputeSpec, ComputeView, ComputeNodeView, ComputeAction } from '../protocol/compute.ts';
+export type { VmSize } from '../protocol/compute-sizes.ts';

@@ -27,7 +27,7 @@ const setOpt = () => new Option('--set <key=value>', 'set a field, e.g. --set ma
 /** `az ml compute`: create, attach, update, delete and detach compute targets, start and stop them, see their nodes. */
 export function computeCommand(cli: Cli): Command {
   const compute = new Command('compute').description(
-    'compute targets (az ml compute): the built-in local compute, machines attached over SSH, and the clusters and instances Cairn creates',
+    'compute targets (az ml compute): the built-in local compute and machines attached over SSH; cluster and instance files are checked but not built yet',
   );
 
   const print = (cmd: Command, v: ComputeView | ComputeView[], fallback: Format = 'json') => cli.out(render(redact(v), cli.format(cmd, fallback), COMPUTE_COLUMNS, computeDetail));
@@ -59,6 +59,7 @@ export function computeCommand(cli: Cli): Command {
     .description(
       'create a compute target (az ml compute create): from an Azure ML v2 compute YAML file, or from flags. ' +
         'The file is checked here first, as the server will check it; machines you already have are attached (compute attach), not created. ' +
+        'Clusters (amlcompute) and instances (computeinstance) are not built yet: a valid file is refused with a message saying so. ' +
         'Waits until provisioning ends, unless --no-wait',
     )
     .option('-f, --file <path>', 'compute YAML file (Azure ML v2 schema)')
