@@ -37,6 +37,19 @@ export function unsealCompute(box: SecretBox, row: ComputeRow): ComputeContext {
 const PASSWORD_WARNING = 'password authentication is weaker than a key: prefer ssh_private_key_file (the password is stored encrypted)';
 const HEALTH_STALE_MS = 15_000;
 
+const passwordWarning = (s: ComputeSecrets): string[] => (s.admin_password && !s.ssh_private_key ? [PASSWORD_WARNING] : []);
+
+/**
+ * What a spec becomes in the store: the public fields (the `spec` column), the credentials (sealed)
+ * and the pinned host key, which lives only in its own column so it cannot go stale in the spec.
+ */
+function splitStored(full: ComputeSpec): { spec: ComputeSpec; secrets: ComputeSecrets; hostKey: string | null } {
+  const { spec, secrets } = splitSecrets(full);
+  if (!('host_key' in spec)) return { spec, secrets, hostKey: null };
+  const { host_key, ...rest } = spec;
+  return { spec: rest as ComputeSpec, secrets, hostKey: host_key ?? null };
+}
+
 /** The compute lifecycle every type shares (Azure ML's rules); the backends do the I/O. */
 export class ComputesService {
   private readonly d: ComputesDeps;
@@ -58,6 +71,10 @@ export class ComputesService {
     return c;
   }
 
+  private seal(secrets: ComputeSecrets): string | null {
+    return Object.keys(secrets).length ? this.d.secrets.seal(secrets) : null;
+  }
+
   private backendFor(type: string): ComputeWithProvisioning {
     const b = this.d.backends.get(type);
     if (!b || !hasProvisioning(b)) throw new CairnError('Unsupported', NOT_YET[type] ?? `computes of type ${type} cannot be created`);
@@ -72,10 +89,9 @@ export class ComputesService {
     if (!attached && req.attach) throw new CairnError('Unsupported', `a ${full.type} compute is created, not attached: use \`cairn compute create\``);
     if (await this.d.store.computes.get(workspace, full.name)) throw taken(full.name, workspace);
     const backend = this.backendFor(full.type);
-    const { spec, secrets } = splitSecrets(full);
-    const pinned = req.host_key ?? ('host_key' in full ? (full.host_key ?? null) : null);
-    const pre = await backend.preflight(spec, secrets, pinned);
-    const warnings = [...pre.warnings, ...(secrets.admin_password && !secrets.ssh_private_key ? [PASSWORD_WARNING] : [])];
+    const { spec, secrets, hostKey } = splitStored(full);
+    const pre = await backend.preflight(spec, secrets, req.host_key ?? hostKey);
+    const warnings = [...pre.warnings, ...passwordWarning(secrets)];
     const now = new Date().toISOString();
     const inserted = await this.d.store.computes.insert({
       workspace,
@@ -85,7 +101,7 @@ export class ComputesService {
       provisioning_state: 'Creating',
       created_at: now,
       updated_at: now,
-      secrets: Object.keys(secrets).length ? this.d.secrets.seal(secrets) : null,
+      secrets: this.seal(secrets),
       host_key: pre.hostKey ?? null,
       power_state: 'Running',
     });
@@ -101,20 +117,16 @@ export class ComputesService {
     refuseWhileBusy(row, 'updated');
     const current = unsealCompute(this.d.secrets, row);
     const next = mergeComputeUpdate(joinSecrets(current.spec, current.secrets), patch);
-    const { spec, secrets } = splitSecrets(next);
-    const newKey = typeof patch.host_key === 'string' ? patch.host_key : row.host_key;
-    const reconnect = JSON.stringify(secrets) !== JSON.stringify(current.secrets) || newKey !== row.host_key;
+    const { spec, secrets, hostKey } = splitStored(next);
+    const newKey = hostKey ?? row.host_key;
     const warnings: string[] = [];
-    const provisioning = this.d.backends.get(row.type);
-    if (reconnect && provisioning && hasProvisioning(provisioning)) {
-      // New credentials must work before they replace the old ones.
-      const pre = await provisioning.preflight(spec, secrets, newKey);
-      warnings.push(...pre.warnings);
-      if (secrets.admin_password && !secrets.ssh_private_key) warnings.push(PASSWORD_WARNING);
+    if (backend && hasProvisioning(backend) && (JSON.stringify(secrets) !== JSON.stringify(current.secrets) || newKey !== row.host_key)) {
+      // New credentials or a new pinned key must work before they replace the old ones.
+      warnings.push(...(await backend.preflight(spec, secrets, newKey)).warnings, ...passwordWarning(secrets));
     }
     const updated = await this.d.store.computes.update(workspace, row.name, {
       spec: JSON.stringify(spec),
-      secrets: Object.keys(secrets).length ? this.d.secrets.seal(secrets) : null,
+      secrets: this.seal(secrets),
       host_key: newKey,
       provisioning_state: 'Updating',
       provisioning_errors: '[]',
