@@ -1,7 +1,7 @@
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { AGENT_VERSION } from '../protocol/routes.ts';
-import { RegisterResponse, WorkResponse } from '../protocol/agent.ts';
+import { type NodeShape, RegisterResponse, WorkResponse } from '../protocol/agent.ts';
 import { BlobCache } from './blob-cache.ts';
 import { ServerClient, isTransient } from './client.ts';
 import type { AgentConfig } from './config.ts';
@@ -9,6 +9,12 @@ import { detectShape } from './config.ts';
 import type { AgentContext } from './context.ts';
 import { AttemptRunner } from './attempt.ts';
 import { alive } from './shim.ts';
+import { EnvCache } from './environments/env-cache.ts';
+import { detectEngines } from './environments/engines.ts';
+import { detectConda, EnvManager } from './environments/manager.ts';
+import { PythonFinder } from './environments/python-finder.ts';
+import type { NodeFacts } from './environments/plans.ts';
+import { arch, platform } from 'node:os';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -28,6 +34,7 @@ export class Agent {
   private heartbeatMs = 5_000;
   private lastContact = Date.now();
   private graceMs = 10_000;
+  private readonly shape: NodeShape;
 
   constructor(cfg: AgentConfig, env: NodeJS.ProcessEnv) {
     this.cfg = cfg;
@@ -35,6 +42,14 @@ export class Agent {
     const attemptsDir = join(cfg.dir, 'attempts');
     mkdirSync(attemptsDir, { recursive: true });
     this.pidFile = join(cfg.dir, 'agent.pid');
+    const facts: NodeFacts = {
+      os: platform(),
+      arch: arch(),
+      engines: detectEngines(env, cfg.containerEngine),
+      conda: detectConda(cfg.conda, env.PATH),
+      pythons: new PythonFinder(env.PATH),
+    };
+    this.shape = detectShape({ container_engines: facts.engines, ...(facts.conda ? { conda: facts.conda.tool } : {}) });
     this.ctx = {
       node: cfg.node,
       attemptsDir,
@@ -48,6 +63,8 @@ export class Agent {
         this.failures = 0;
       },
       cancelGraceMs: () => this.graceMs,
+      envs: new EnvManager(new EnvCache(join(cfg.dir, 'envs'), cfg.envCacheMaxMb * 2 ** 20), facts, env),
+      gpus: this.shape.gpus,
     };
   }
 
@@ -126,7 +143,7 @@ export class Agent {
   }
 
   private async register(): Promise<void> {
-    const body = { node: this.cfg.node, agent_version: AGENT_VERSION, shape: detectShape(), pid: process.pid, known_attempts: [...this.runners.keys()] };
+    const body = { node: this.cfg.node, agent_version: AGENT_VERSION, shape: this.shape, pid: process.pid, known_attempts: [...this.runners.keys()] };
     const res = RegisterResponse.parse(await this.client.request('POST', '/register', body));
     this.heartbeatMs = res.heartbeat_interval_ms;
     this.graceMs = res.cancel_grace_ms;

@@ -10,8 +10,12 @@ export interface AttemptState {
   phase: 'preparing' | 'running' | 'finalizing' | 'ending' | 'done';
   started_at_ms?: number;
   shim_pid?: number;
-  /** Log bytes the server has acknowledged, per stream. */
-  acked: { stdout: number; stderr: number };
+  /** Log bytes the server has acknowledged, per stream (system: the environment's preparation). */
+  acked: { stdout: number; stderr: number; system?: number };
+  /** The environment cache key the job runs in: held in use (not evicted) until the attempt ends. */
+  env_key?: string | null;
+  /** The container a job runs in, so cancel and cleanup reach it. */
+  container?: { engine: 'podman' | 'docker'; name: string };
   cancel?: { reason: string; at_ms: number };
   timed_out?: boolean;
   ended?: EndedReport;

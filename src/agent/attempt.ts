@@ -1,4 +1,5 @@
-import { watch, type FSWatcher, mkdirSync, writeFileSync, rmSync, existsSync } from 'node:fs';
+import { watch, type FSWatcher, mkdirSync, writeFileSync, rmSync, existsSync, appendFileSync, symlinkSync } from 'node:fs';
+import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { AttemptReportResponse, type AgentLogLine, type AttemptAssignment, type AttemptReport } from '../protocol/agent.ts';
 import { HttpError, isTransient } from './client.ts';
@@ -7,6 +8,9 @@ import { type AttemptState, type EndedReport, loadState, saveState } from './att
 import { FileTailer, type TailedLine } from './tailer.ts';
 import { alive, describeExit, launchShim, readExitCode, readPgid, signalGroup } from './shim.ts';
 import { uploadOutputs } from './outputs.ts';
+import type { Prepared } from './environments/manager.ts';
+import { runArgs } from './environments/engines.ts';
+import { BuildError } from './environments/run-logged.ts';
 
 const MAX_PENDING = 20_000;
 const BATCH = 5_000;
@@ -29,6 +33,8 @@ export class AttemptRunner {
   private shimExited = false;
   private lastStderr = '';
   private stopped = false;
+  private onCancel: () => void = () => {};
+  private readonly canceledWhilePreparing = new Promise<'canceled'>((r) => (this.onCancel = () => r('canceled')));
 
   private constructor(ctx: AgentContext, dir: string, state: AttemptState) {
     this.ctx = ctx;
@@ -58,6 +64,8 @@ export class AttemptRunner {
 
   async run(): Promise<void> {
     try {
+      if (this.state.env_key) this.ctx.envs.cache.acquire(this.state.env_key); // resumed: still in use
+      this.startTailing();
       if (this.state.phase === 'preparing') await this.prepareAndLaunch();
       if (this.state.phase === 'running') await this.watchUntilExit();
       if (this.state.phase === 'finalizing') await this.finalize();
@@ -79,6 +87,7 @@ export class AttemptRunner {
     if (this.state.cancel || this.state.phase === 'ending' || this.state.phase === 'done') return;
     this.state.cancel = { reason, at_ms: Date.now() };
     saveState(this.dir, this.state);
+    this.onCancel();
     if (this.state.phase === 'running') this.terminate();
   }
 
@@ -90,19 +99,36 @@ export class AttemptRunner {
     const wd = join(this.dir, 'wd');
     try {
       rmSync(wd, { recursive: true, force: true }); // a half-laid-out folder from a crash is redone
-      if (a.snapshot_id) {
-        const entries = await this.retrying(() => this.ctx.blobs.fetchManifest(a.snapshot_id!));
-        await this.retrying(() => this.ctx.blobs.ensure(entries));
-        this.ctx.blobs.materialize(entries, wd);
-      }
+      if (a.snapshot_id) await this.layOut(a.snapshot_id, wd);
       mkdirSync(join(wd, 'outputs'), { recursive: true });
-      writeFileSync(join(this.dir, 'command'), a.command);
     } catch (err) {
       return this.end('spawn_failed', null, `preparing the job's code failed: ${(err as Error).message}`);
     }
+    let prepared: Prepared | 'canceled';
+    try {
+      // A build may take minutes and serve other jobs too: a cancel ends this job without stopping it.
+      const preparing = this.ctx.envs.prepare(a, {
+        sink: (line) => this.systemLog(line),
+        status: (detail) => this.report({ phase: 'preparing', at: now(), detail }),
+        materialize: (id, into) => this.layOut(id, into),
+      });
+      prepared = await Promise.race([preparing, this.canceledWhilePreparing]);
+      if (prepared === 'canceled') preparing.then((p) => this.ctx.envs.release(p.key), () => {});
+    } catch (err) {
+      const e = err as Error;
+      // Builders print their own error last; a plan refused before any builder ran says why here.
+      if (!(e instanceof BuildError) || !e.tail) this.systemLog(`error: ${e.message}`);
+      return this.end('failed', null, `preparing the environment failed: ${e.message}`);
+    }
+    if (prepared === 'canceled') return this.end('canceled', null, this.state.cancel!.reason);
+    this.state.env_key = prepared.key;
+    saveState(this.dir, this.state);
+    if (prepared.record) this.report({ phase: 'environment', at: now(), environment: prepared.record });
     if (this.state.cancel) return this.end('canceled', null, this.state.cancel.reason);
     try {
-      const launched = launchShim(this.dir, wd, this.jobEnv(wd));
+      const env = this.jobEnv(wd, prepared);
+      writeFileSync(join(this.dir, 'command'), this.commandFor(prepared, wd, env));
+      const launched = launchShim(this.dir, wd, env);
       launched.exited.then(() => {
         this.shimExited = true;
       });
@@ -112,13 +138,53 @@ export class AttemptRunner {
       return this.end('spawn_failed', null, `the job could not be started: ${(err as Error).message}`);
     }
     this.report({ phase: 'running', at: now(), pid: this.state.shim_pid });
+    if (!prepared.record) {
+      void this.ctx.envs.userManagedRecord(prepared.pythonPath).then((r) => r && this.report({ phase: 'environment', at: now(), environment: r }));
+    }
   }
 
-  private jobEnv(wd: string): NodeJS.ProcessEnv {
+  private async layOut(snapshotId: string, into: string): Promise<void> {
+    const entries = await this.retrying(() => this.ctx.blobs.fetchManifest(snapshotId));
+    await this.retrying(() => this.ctx.blobs.ensure(entries));
+    this.ctx.blobs.materialize(entries, into);
+  }
+
+  private systemLog(line: string): void {
+    appendFileSync(join(this.dir, 'prepare.log'), `${line.replace(/\n/g, ' ')}\n`);
+    this.pump();
+  }
+
+  /** The job's command as the shim runs it: as written on the host, or inside its container. */
+  private commandFor(p: Prepared, wd: string, env: NodeJS.ProcessEnv): string {
+    const a = this.state.assignment;
+    if (p.launch?.type !== 'container') return a.command;
+    const name = `cairn-${a.attempt_id}`;
+    this.state.container = { engine: p.launch.engine, name };
+    saveState(this.dir, this.state);
+    const args = runArgs({
+      engine: p.launch.engine,
+      image: p.launch.image,
+      name,
+      workdir: wd,
+      mounts: [{ path: wd }, { path: this.ctx.pythonDir, ro: true }],
+      envNames: Object.keys(this.jobVars(wd)).filter((k) => k in env),
+      gpus: this.ctx.gpus,
+      command: a.command,
+    });
+    return `exec ${[p.launch.engine, ...args].map(quote).join(' ')}`;
+  }
+
+  private jobEnv(wd: string, p: Prepared): NodeJS.ProcessEnv {
+    const base = this.ctx.baseEnv;
+    const path = [...(p.pythonPath ? [this.pythonBin(p.pythonPath)] : []), ...(p.launch?.type === 'host' ? p.launch.path : []), base.PATH].filter(Boolean).join(':');
+    return { ...base, ...(p.launch?.type === 'host' ? p.launch.env : {}), PATH: path, ...this.jobVars(wd) };
+  }
+
+  /** The variables that are the job's own (a container gets these and nothing of the host). */
+  private jobVars(wd: string): Record<string, string> {
     const a = this.state.assignment;
     const base = this.ctx.baseEnv;
     return {
-      ...base,
       PYTHONUNBUFFERED: '1',
       // The job is an MLflow run: unmodified mlflow calls log into it. The job's own variables may
       // point elsewhere, so they come after.
@@ -141,8 +207,18 @@ export class AttemptRunner {
     };
   }
 
-  private async watchUntilExit(): Promise<void> {
+  /** `python_path`: a folder where `python` and `python3` are that interpreter, first on PATH. */
+  private pythonBin(pythonPath: string): string {
+    const bin = join(this.dir, 'bin');
+    rmSync(bin, { recursive: true, force: true });
+    mkdirSync(bin, { recursive: true });
+    for (const n of ['python', 'python3']) symlinkSync(pythonPath, join(bin, n));
+    return bin;
+  }
+
+  private startTailing(): void {
     this.tailers = [
+      new FileTailer(join(this.dir, 'prepare.log'), 'system', this.state.acked.system ?? 0),
       new FileTailer(join(this.dir, 'stdout.log'), 'stdout', this.state.acked.stdout),
       new FileTailer(join(this.dir, 'stderr.log'), 'stderr', this.state.acked.stderr),
     ];
@@ -151,6 +227,9 @@ export class AttemptRunner {
     } catch {
       // polling below still delivers, only later
     }
+  }
+
+  private async watchUntilExit(): Promise<void> {
     this.armTimeout();
     if (this.state.cancel) this.terminate();
     let rc: number | null = null;
@@ -199,6 +278,8 @@ export class AttemptRunner {
   }
 
   private async sendEnd(): Promise<void> {
+    await this.drainLogs(); // a failed build's last words reach the log before the end does
+    this.cleanupWatchers();
     await this.reports; // earlier phases first, so the history reads in order
     try {
       await this.retrying(() => this.ctx.client.request('POST', `/attempts/${this.id}/report`, this.state.ended));
@@ -209,6 +290,9 @@ export class AttemptRunner {
     this.state.phase = 'done';
     saveState(this.dir, this.state);
     rmSync(join(this.dir, 'wd'), { recursive: true, force: true });
+    this.ctx.envs.release(this.state.env_key ?? null);
+    const c = this.state.container;
+    if (c) execFile(c.engine, ['rm', '-f', c.name], () => {}); // gone already with --rm, unless it was killed
   }
 
   // --- logs --------------------------------------------------------------------------------------
@@ -240,7 +324,7 @@ export class AttemptRunner {
     }
     this.ctx.connected();
     this.pending.splice(0, batch.length);
-    for (const b of batch) this.state.acked[b.line.stream as 'stdout' | 'stderr'] = b.end;
+    for (const b of batch) this.state.acked[b.line.stream as 'stdout' | 'stderr' | 'system'] = b.end;
     saveState(this.dir, this.state);
     if (this.pending.length) queueMicrotask(() => this.pump());
   }
@@ -274,6 +358,9 @@ export class AttemptRunner {
   /** SIGTERM to the job's process group, SIGKILL after the grace period. */
   private terminate(): void {
     const pgid = readPgid(this.dir);
+    const c = this.state.container;
+    // A container's first process ignores SIGTERM unless it handles it: the engine stops it, killing after the grace period.
+    if (c) execFile(c.engine, ['stop', '--time', String(Math.ceil(this.ctx.cancelGraceMs() / 1000)), c.name], () => {});
     signalGroup(pgid, 'SIGTERM');
     this.timers.push(setTimeout(() => signalGroup(readPgid(this.dir), 'SIGKILL'), this.ctx.cancelGraceMs()));
   }
@@ -310,3 +397,4 @@ export class AttemptRunner {
 }
 
 const now = () => new Date().toISOString();
+const quote = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);

@@ -16,6 +16,12 @@ export const AgentConfig = z.object({
   idleExitMs: z.number().int().positive().default(15 * 60_000),
   /** Where the stdlib-only `cairn` Python module lives; it travels with the agent. */
   pythonDir: z.string().default(fileURLToPath(new URL('./python', import.meta.url))),
+  /** Environments past this size are removed, least recently used first. */
+  envCacheMaxMb: z.number().int().positive().default(20 * 1024),
+  /** `podman`, `docker` or `none`; unset: whichever answers, podman first. */
+  containerEngine: z.enum(['podman', 'docker', 'none']).optional(),
+  /** A conda, mamba or micromamba binary, or `none`; unset: the first of them on PATH. */
+  conda: z.string().optional(),
 });
 export type AgentConfig = z.infer<typeof AgentConfig>;
 
@@ -28,6 +34,9 @@ export function agentConfigFromEnv(env: NodeJS.ProcessEnv): AgentConfig {
     dir: env.CAIRN_AGENT_DIR,
     idleExitMs: env.CAIRN_AGENT_IDLE_EXIT_MS ? Number(env.CAIRN_AGENT_IDLE_EXIT_MS) : undefined,
     pythonDir: env.CAIRN_AGENT_PYTHON_DIR || undefined,
+    envCacheMaxMb: env.CAIRN_AGENT_ENV_CACHE_MB ? Number(env.CAIRN_AGENT_ENV_CACHE_MB) : undefined,
+    containerEngine: env.CAIRN_AGENT_CONTAINER_ENGINE || undefined,
+    conda: env.CAIRN_AGENT_CONDA || undefined,
   });
   if (!parsed.success) {
     const first = parsed.error.issues[0];
@@ -37,7 +46,7 @@ export function agentConfigFromEnv(env: NodeJS.ProcessEnv): AgentConfig {
 }
 
 /** The node's size as jobs see it; GPUs come from `nvidia-smi` when the host has one. */
-export function detectShape(): NodeShape {
+export function detectShape(extra: Pick<NodeShape, 'container_engines' | 'conda'> = {}): NodeShape {
   const gpuNames = probe('nvidia-smi', ['--query-gpu=name', '--format=csv,noheader']);
   const python = probe('python3', ['-c', 'import sys;print("%d.%d.%d" % sys.version_info[:3])'])[0];
   return {
@@ -48,6 +57,7 @@ export function detectShape(): NodeShape {
     os: platform(),
     arch: arch(),
     ...(python ? { python } : {}),
+    ...extra,
   };
 }
 

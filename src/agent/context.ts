@@ -1,5 +1,6 @@
 import type { BlobCache } from './blob-cache.ts';
 import type { ServerClient } from './client.ts';
+import type { EnvManager } from './environments/manager.ts';
 
 /** What an attempt runner may use of its agent. */
 export interface AgentContext {
@@ -16,4 +17,8 @@ export interface AgentContext {
   /** The server answered: the next backoff starts small again. */
   connected(): void;
   cancelGraceMs(): number;
+  /** Environments of this node: built once per cache key, reused after. */
+  envs: EnvManager;
+  /** GPUs of the node, passed through to container jobs. */
+  gpus: number;
 }

@@ -17,12 +17,12 @@ export interface TailedLine {
  */
 export class FileTailer {
   readonly path: string;
-  readonly stream: 'stdout' | 'stderr';
+  readonly stream: 'stdout' | 'stderr' | 'system';
   /** Everything before this offset has been turned into lines. */
   offset: number;
   private carry: Buffer = Buffer.alloc(0);
 
-  constructor(path: string, stream: 'stdout' | 'stderr', offset: number) {
+  constructor(path: string, stream: 'stdout' | 'stderr' | 'system', offset: number) {
     this.path = path;
     this.stream = stream;
     this.offset = offset;

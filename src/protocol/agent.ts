@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { LogStream } from './job.ts';
 import { Sha256 } from './snapshot.ts';
+import { EnvironmentRecord, PipOptions, ResolvedEnvironment } from './environment.ts';
 
 /** Wire messages between the server and an agent. The agent imports only this module tree. */
 
@@ -12,6 +13,10 @@ export const NodeShape = z.object({
   os: z.string().optional(),
   arch: z.string().optional(),
   python: z.string().optional(),
+  /** Container engines that answer on the node (podman, docker); image environments need one. */
+  container_engines: z.array(z.enum(['podman', 'docker'])).optional(),
+  /** conda, mamba or micromamba on the node: conda files are built with it instead of venv + pip. */
+  conda: z.string().optional(),
 });
 export type NodeShape = z.infer<typeof NodeShape>;
 
@@ -49,6 +54,10 @@ export const AttemptAssignment = z.object({
   /** The MLflow experiment of the job's run (absent in assignments made before tracking existed). */
   experiment_id: z.string().optional(),
   display_name: z.string(),
+  /** How to prepare the interpreter (absent in assignments made before environments existed: user-managed). */
+  environment: ResolvedEnvironment.optional(),
+  /** pip settings of the job's compute (or the server's). */
+  pip: PipOptions.optional(),
 });
 export type AttemptAssignment = z.infer<typeof AttemptAssignment>;
 
@@ -76,6 +85,8 @@ export type AttemptOutcome = z.infer<typeof AttemptOutcome>;
 export const AttemptReport = z.discriminatedUnion('phase', [
   z.object({ phase: z.literal('preparing'), at: z.string(), detail: z.string().optional() }),
   z.object({ phase: z.literal('running'), at: z.string(), pid: z.number().int().optional() }),
+  /** What the node prepared the job's environment with (sent once it knows, which may be after running). */
+  z.object({ phase: z.literal('environment'), at: z.string(), environment: EnvironmentRecord }),
   z.object({ phase: z.literal('finalizing'), at: z.string() }),
   z.object({
     phase: z.literal('ended'),

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { CairnError } from './errors.ts';
 import { findSize, sizesFor } from './compute-sizes.ts';
+import { PipOptions } from './environment.ts';
 
 /**
  * Compute resources in Azure ML v2 YAML shape. One module for the CLI (checking a file before it
@@ -53,7 +54,8 @@ const custom = <T>(base: z.ZodType<T>, problem: (v: T) => string | null) =>
 
 const Name = custom(z.string(), checkComputeName);
 const Tags = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()], { error: 'expected a text value' }).transform(String));
-const common = { $schema: z.string().optional(), name: Name, description: z.string().optional(), tags: Tags.optional() };
+/** `pip:` is Cairn's: the pip settings (index, find-links, ...) this compute's nodes build environments with. */
+const common = { $schema: z.string().optional(), name: Name, description: z.string().optional(), tags: Tags.optional(), pip: PipOptions.optional() };
 
 const NO_AZURE = 'Cairn has no Azure resources';
 const azureOnly = (why: string) => z.never({ error: why }).optional();

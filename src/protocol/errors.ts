@@ -21,6 +21,7 @@ export const ErrorCode = z.enum([
   'SshAuthFailed',
   'HostKeyMismatch',
   'HostCheckFailed',
+  'UnknownEnvironment',
   'Internal',
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
@@ -55,6 +56,7 @@ export const httpStatusOf: Record<ErrorCode, number> = {
   SshAuthFailed: 400,
   HostKeyMismatch: 400,
   HostCheckFailed: 400,
+  UnknownEnvironment: 400,
   Internal: 500,
 };
 

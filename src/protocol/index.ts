@@ -8,3 +8,4 @@ export * from './routes.ts';
 export * from './tracking.ts';
 export * from './compute.ts';
 export * from './compute-sizes.ts';
+export * from './environment.ts';

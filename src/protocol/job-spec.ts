@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { EnvironmentFileSpec, EnvironmentSpec } from './environment.ts';
 
 /**
  * Azure ML v2 command job, as far as Cairn runs it today. Fields Azure ML knows but Cairn does
@@ -26,10 +27,8 @@ export const JobOutput = z.union([
   }),
 ]);
 
-export const EnvironmentRef = z.union([
-  z.string().min(1),
-  z.looseObject({ image: z.string().optional(), conda_file: z.unknown().optional(), name: z.string().optional() }),
-]);
+/** A registered environment (`azureml:name:version`, `name@latest`) or one written inline. */
+export const EnvironmentRef = z.union([z.string().min(1), EnvironmentSpec], { error: 'expected an environment reference like azureml:my-env:1 or an inline environment (image, conda_file, build)' });
 
 export const CommandJobSpec = z.strictObject({
   $schema: z.string().optional(),
@@ -42,6 +41,8 @@ export const CommandJobSpec = z.strictObject({
   command: z.string().min(1, 'must not be empty'),
   code: z.string().min(1).optional(),
   environment: EnvironmentRef.optional(),
+  /** A user-managed interpreter on the node (Cairn's addition): its folder goes first on PATH. */
+  python_path: z.string().regex(/^\//, { error: 'must be an absolute path to a python interpreter on the node, like /opt/py311/bin/python' }).optional(),
   environment_variables: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'is not a valid variable name'), Scalar.transform(String)).optional(),
   inputs: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), LiteralInput).optional(),
   outputs: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), JobOutput).optional(),
@@ -49,6 +50,12 @@ export const CommandJobSpec = z.strictObject({
   limits: z.strictObject({ timeout: z.number().int().positive().max(60 * 60 * 24 * 90) }).optional(),
 });
 export type CommandJobSpec = z.infer<typeof CommandJobSpec>;
+
+/** The job as its YAML file says it, before the client inlines the files its environment names. */
+export const CommandJobFileSpec = CommandJobSpec.extend({
+  environment: z.union([z.string().min(1), EnvironmentFileSpec], { error: 'expected an environment reference like azureml:my-env:1 or an inline environment (image, conda_file, build)' }).optional(),
+});
+export type CommandJobFileSpec = z.infer<typeof CommandJobFileSpec>;
 
 /** Azure ML v2 fields that parse there but that Cairn does not run yet: each names why. */
 export const UNSUPPORTED_JOB_FIELDS: Record<string, string> = {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { CommandJobSpec } from './job-spec.ts';
 import { GitFacts } from './snapshot.ts';
+import { EnvironmentRecord, ResolvedEnvironment } from './environment.ts';
 
 export const JobStatus = z.enum([
   'Queued',
@@ -48,6 +49,8 @@ export const Job = CommandJobSpec.extend({
   node: z.string().nullable(),
   history: z.array(JobEvent).optional(),
   outputs_collected: z.array(z.object({ path: z.string(), size: z.number() })).optional(),
+  /** The environment as resolved at submit, and what the node built or reused for it (`record`). */
+  environment_details: ResolvedEnvironment.extend({ record: EnvironmentRecord.nullable() }).nullable().optional(),
 });
 export type Job = z.infer<typeof Job>;
 

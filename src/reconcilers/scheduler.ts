@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { AttemptAssignment } from '../protocol/agent.ts';
+import { NodeShape, type AttemptAssignment } from '../protocol/agent.ts';
+import { needsContainerEngine, PipOptions, type ResolvedEnvironment } from '../protocol/environment.ts';
 import type { CommandJobSpec } from '../protocol/job-spec.ts';
 import type { Store } from '../store/index.ts';
 import type { JobRow } from '../store/jobs.ts';
@@ -19,12 +20,14 @@ export class Scheduler {
   private readonly store: Store;
   private readonly events: EventHub;
   private readonly owner: string;
+  private readonly pip: PipOptions;
 
   /** `owner` should survive a restart of the same server, so it can reclaim its own leases at once. */
-  constructor(store: Store, events: EventHub, owner: string) {
+  constructor(store: Store, events: EventHub, owner: string, pip: PipOptions = {}) {
     this.store = store;
     this.events = events;
     this.owner = owner;
+    this.pip = pip;
   }
 
   /** One pass; returns how many jobs were placed. */
@@ -37,14 +40,18 @@ export class Scheduler {
     let placed = 0;
     for (const jobs of byCompute.values()) {
       const nodes = (await this.store.nodes.forCompute(jobs[0].workspace, jobs[0].compute)).filter((n) => n.state === 'ready');
+      const engines = new Set(nodes.filter((n) => hasEngine(n.shape)).map((n) => n.name));
+      const pip = await this.pipOf(jobs[0].workspace, jobs[0].compute);
       const busy = await this.store.jobs.busySlots(nodes.map((n) => n.name));
       for (const job of jobs) {
-        const node = nodes.find((n) => (busy.get(n.name) ?? 0) < n.slots);
+        const env = job.environment ? (JSON.parse(job.environment) as ResolvedEnvironment) : undefined;
+        const needsEngine = env !== undefined && needsContainerEngine(env.kind);
+        const node = nodes.find((n) => (busy.get(n.name) ?? 0) < n.slots && (!needsEngine || engines.has(n.name)));
         if (!node) {
           await this.store.jobs.releaseLease(job.id, this.owner);
           continue;
         }
-        if (await this.place(job, node.name)) {
+        if (await this.place(job, node.name, env, pip)) {
           busy.set(node.name, (busy.get(node.name) ?? 0) + 1);
           placed++;
           this.events.wake(node.name);
@@ -54,7 +61,14 @@ export class Scheduler {
     return placed;
   }
 
-  private async place(job: JobRow, node: string): Promise<boolean> {
+  /** A compute's own `pip:` settings win over the server's. */
+  private async pipOf(workspace: string, compute: string): Promise<PipOptions> {
+    const row = await this.store.computes.get(workspace, compute);
+    const own = PipOptions.safeParse(row ? JSON.parse(row.spec).pip : undefined);
+    return own.success && own.data ? own.data : this.pip;
+  }
+
+  private async place(job: JobRow, node: string, environment: ResolvedEnvironment | undefined, pip: PipOptions): Promise<boolean> {
     const spec = JSON.parse(job.spec) as CommandJobSpec;
     const number = job.attempt + 1;
     const run = await this.store.runs.run(job.id);
@@ -70,6 +84,8 @@ export class Scheduler {
       experiment_name: job.experiment_name,
       ...(run ? { experiment_id: String(run.experiment_id) } : {}),
       display_name: job.display_name,
+      ...(environment ? { environment } : {}),
+      ...(Object.keys(pip).length ? { pip } : {}),
     };
     return this.store.transaction(async (trx) => {
       const moved = await moveJob(trx, this.events, job.id, 'Preparing', `placed on node '${node}'`, {
@@ -94,4 +110,9 @@ export class Scheduler {
       return true;
     });
   }
+}
+
+function hasEngine(shape: string): boolean {
+  const s = NodeShape.safeParse(JSON.parse(shape || '{}'));
+  return s.success && (s.data.container_engines?.length ?? 0) > 0;
 }

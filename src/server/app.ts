@@ -8,6 +8,7 @@ import { jobRoutes } from './routes/jobs.ts';
 import { snapshotRoutes } from './routes/snapshots.ts';
 import { agentRoutes } from './routes/agent.ts';
 import { computeRoutes } from './routes/computes.ts';
+import { environmentRoutes } from './routes/environments.ts';
 import { jobTrackingRoutes } from './routes/job-tracking.ts';
 import { mlflowRoutes, MLFLOW_PREFIXES } from './routes/mlflow/index.ts';
 import { MlflowError } from '../protocol/mlflow/errors.ts';
@@ -89,6 +90,7 @@ export function buildApp(o: AppOptions): FastifyInstance {
   jobRoutes(app, o.services);
   snapshotRoutes(app, o.services);
   computeRoutes(app, o.services);
+  environmentRoutes(app, o.services);
   agentRoutes(app, o.services);
   jobTrackingRoutes(app, o.services);
   mlflowRoutes(app, o.services);

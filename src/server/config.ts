@@ -1,7 +1,23 @@
 import { availableParallelism, homedir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { DEFAULT_PORT } from '../protocol/routes.ts';
+import { EnvironmentSpec, PipOptions } from '../protocol/environment.ts';
+
+/**
+ * What a curated Azure ML environment name stands for here: `user_managed` (the node's own Python),
+ * a registered environment (`name:version`, `name@latest`), or an environment written inline.
+ */
+export const AliasTarget = z.union([z.string().min(1), EnvironmentSpec]);
+export type AliasTarget = z.infer<typeof AliasTarget>;
+
+/** Azure's curated environments (v1 `AzureML-*` names and the `azureml` registry) run with the node's Python unless configured otherwise. */
+export const DEFAULT_ENVIRONMENT_ALIASES: Record<string, AliasTarget> = {
+  'AzureML-*': 'user_managed',
+  'azureml://registries/azureml/environments/*': 'user_managed',
+};
 
 /** The server's whole configuration, parsed once at start and passed in. */
 export const ServerConfig = z.object({
@@ -30,6 +46,14 @@ export const ServerConfig = z.object({
       defaultWorkDir: z.string().default('~/.cairn-agent'),
     })
     .default({ connectTimeoutMs: 10_000, defaultWorkDir: '~/.cairn-agent' }),
+  environments: z
+    .object({
+      /** Curated-name patterns (`*` matches anything) to what they run with; first match wins. */
+      aliases: z.record(z.string(), AliasTarget).default(DEFAULT_ENVIRONMENT_ALIASES),
+      /** pip settings every node uses unless its compute says otherwise (`pip:` in the compute's YAML). */
+      pip: PipOptions.default({}),
+    })
+    .default({ aliases: DEFAULT_ENVIRONMENT_ALIASES, pip: {} }),
 });
 export type ServerConfig = z.infer<typeof ServerConfig>;
 
@@ -74,12 +98,37 @@ export function loadServerConfig(flags: ServerFlags, env: NodeJS.ProcessEnv): Se
       connectTimeoutMs: env.CAIRN_SSH_CONNECT_TIMEOUT_MS ? Number(env.CAIRN_SSH_CONNECT_TIMEOUT_MS) : undefined,
       defaultWorkDir: env.CAIRN_AGENT_WORK_DIR || undefined,
     },
+    environments: {
+      aliases: env.CAIRN_ENVIRONMENT_ALIASES ? readAliases(env.CAIRN_ENVIRONMENT_ALIASES) : undefined,
+      pip: pipFromEnv(env),
+    },
   });
   if (!parsed.success) {
     const i = parsed.error.issues[0];
     throw new Error(`server configuration: ${i.path.join('.')}: ${i.message}`);
   }
   return parsed.data;
+}
+
+/** A YAML file of `pattern: target` lines; it replaces the default table. */
+function readAliases(file: string): unknown {
+  try {
+    return parseYaml(readFileSync(file, 'utf8')) ?? {};
+  } catch (err) {
+    throw new Error(`server configuration: CAIRN_ENVIRONMENT_ALIASES: cannot read ${file}: ${(err as Error).message.split('\n')[0]}`);
+  }
+}
+
+const list = (v: string | undefined) => (v ? v.split(/[\s,]+/).filter(Boolean) : undefined);
+/** pip's settings for air-gapped sites, from CAIRN_PIP_* (the names follow pip's own PIP_* variables). */
+function pipFromEnv(env: NodeJS.ProcessEnv): PipOptions {
+  return {
+    index_url: env.CAIRN_PIP_INDEX_URL || undefined,
+    extra_index_urls: list(env.CAIRN_PIP_EXTRA_INDEX_URL),
+    find_links: list(env.CAIRN_PIP_FIND_LINKS),
+    no_index: env.CAIRN_PIP_NO_INDEX ? ['1', 'true', 'yes'].includes(env.CAIRN_PIP_NO_INDEX.toLowerCase()) : undefined,
+    trusted_hosts: list(env.CAIRN_PIP_TRUSTED_HOST),
+  };
 }
 
 export function isLoopback(host: string): boolean {

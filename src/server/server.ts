@@ -13,6 +13,7 @@ import { buildApp } from './app.ts';
 import { FsBlobs } from './blobs/fs-blobs.ts';
 import { EventHub } from './events.ts';
 import { JobTokens } from './auth.ts';
+import { EnvironmentsService } from './services/environments.ts';
 import { JobsService } from './services/jobs.ts';
 import { SnapshotsService } from './services/snapshots.ts';
 import { AgentsService } from './services/agents.ts';
@@ -78,18 +79,20 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
   let app: FastifyInstance | null = null;
   const log = (msg: string, extra?: Record<string, unknown>) => app?.log.info(extra ?? {}, msg);
   const backends = createBackends({ store, dataDir: cfg.dataDir, serverUrl: () => url, log, local: cfg.local, ssh: cfg.ssh, unseal });
-  const scheduler = new Scheduler(store, events, `scheduler@${hostname()}:${cfg.dataDir}`);
+  const scheduler = new Scheduler(store, events, `scheduler@${hostname()}:${cfg.dataDir}`, cfg.environments.pip);
   const schedulerLoop = loop(500, () => scheduler.tick(), (e) => app?.log.error({ err: e }, 'scheduler'));
   const experiments = new ExperimentsService(store, cfg.workspace);
   const runs = new RunsService(store, experiments);
   const provisioner = new ComputeProvisioner({ store, backends, owner: `provisioner@${hostname()}:${cfg.dataDir}`, unseal, log: (m) => app?.log.warn(m) });
   const provisionerLoop = loop(1_000, () => provisioner.tick(), (e) => app?.log.error({ err: e }, 'compute provisioner'));
-  const jobs = new JobsService({ store, events, backends, kickScheduler: () => schedulerLoop.kick() });
+  const environments = new EnvironmentsService({ store, aliases: cfg.environments.aliases });
+  const jobs = new JobsService({ store, events, backends, environments, kickScheduler: () => schedulerLoop.kick() });
   const services = {
     store,
     blobs,
     events,
     jobs,
+    environments,
     computes: new ComputesService({ store, backends, secrets: secretBox, jobs, kickProvisioner: () => provisionerLoop.kick() }),
     snapshots: new SnapshotsService(store, blobs, cfg.snapshot),
     agents: new AgentsService({ store, events, blobs, tokens: jobTokens, heartbeatIntervalMs: cfg.local.heartbeatIntervalMs, cancelGraceMs: cfg.local.cancelGraceMs, onAttemptEnded: () => schedulerLoop.kick() }),

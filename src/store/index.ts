@@ -7,6 +7,7 @@ import { LogsRepo } from './logs.ts';
 import { NodesRepo } from './nodes.ts';
 import { ResourcesRepo } from './resources.ts';
 import { ComputesRepo } from './computes.ts';
+import { EnvironmentsRepo } from './environments.ts';
 import { RunsRepo } from './runs.ts';
 import { MetricsRepo } from './metrics.ts';
 import { rawSqlRunner } from './raw-sql.ts';
@@ -26,6 +27,7 @@ export class Store {
   readonly nodes: NodesRepo;
   readonly resources: ResourcesRepo;
   readonly computes: ComputesRepo;
+  readonly environments: EnvironmentsRepo;
   readonly runs: RunsRepo;
   readonly metrics: MetricsRepo;
 
@@ -38,6 +40,7 @@ export class Store {
     this.nodes = new NodesRepo(db);
     this.resources = new ResourcesRepo(db);
     this.computes = new ComputesRepo(db);
+    this.environments = new EnvironmentsRepo(db);
     this.runs = new RunsRepo(db);
     this.metrics = new MetricsRepo(rawSqlRunner(db, sqlite));
   }

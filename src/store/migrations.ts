@@ -140,6 +140,27 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await add('updated_at', 'text');
       },
     },
+    '0004_environments': {
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createTable('environments')
+          .addColumn('workspace', 'text', (c) => c.notNull())
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('version', 'text', (c) => c.notNull())
+          // Numeric versions order as numbers ("10" after "9"); others sort after them by creation.
+          .addColumn('version_num', int64)
+          .addColumn('spec', 'text', (c) => c.notNull())
+          .addColumn('spec_hash', 'text', (c) => c.notNull())
+          .addColumn('archived', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('created_by', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('environments_pk', ['workspace', 'name', 'version'])
+          .execute();
+        // The environment a job runs with, frozen at submit, and what its node reported preparing.
+        await db.schema.alterTable('jobs').addColumn('environment', 'text').execute();
+        await db.schema.alterTable('jobs').addColumn('environment_record', 'text').execute();
+      },
+    },
   };
 }
 

@@ -60,6 +60,23 @@ export interface JobsTable {
   lease_owner: string | null;
   lease_until: number | null;
   queued_at_ms: number;
+  /** JSON of the ResolvedEnvironment the job runs with (null: made before environments existed). */
+  environment: string | null;
+  /** JSON of the EnvironmentRecord the node reported for the latest attempt. */
+  environment_record: string | null;
+}
+
+export interface EnvironmentsTable {
+  workspace: string;
+  name: string;
+  version: string;
+  version_num: number | null;
+  /** JSON of the wire EnvironmentSpec (conda file inlined, build folder as a snapshot id). */
+  spec: string;
+  spec_hash: string;
+  archived: number;
+  created_at: string;
+  created_by: string;
 }
 
 export interface JobEventsTable {
@@ -180,6 +197,7 @@ export interface Database {
   computes: ComputesTable;
   snapshots: SnapshotsTable;
   jobs: JobsTable;
+  environments: EnvironmentsTable;
   job_events: JobEventsTable;
   attempts: AttemptsTable;
   log_lines: LogLinesTable;

@@ -139,6 +139,9 @@ export class AgentsService {
     } else if (r.phase === 'running') {
       await store.jobs.updateAttempt(a.id, { state: 'running' }, ['assigned', 'preparing']);
       await moveJob(store.db, events, a.job_id, 'Running', null, { from: ['Preparing', 'NotResponding'], attempt: a.number, set: { start_time: r.at } });
+    } else if (r.phase === 'environment') {
+      // Only the job's latest attempt speaks for it.
+      await store.db.updateTable('jobs').set({ environment_record: JSON.stringify(r.environment) }).where('id', '=', a.job_id).where('attempt', '=', a.number).execute();
     } else if (r.phase === 'finalizing') {
       await store.jobs.updateAttempt(a.id, { state: 'finalizing' }, ['assigned', 'preparing', 'running']);
       await moveJob(store.db, events, a.job_id, 'Finalizing', 'uploading outputs', { from: ['Running', 'NotResponding'], attempt: a.number });

@@ -3,6 +3,7 @@ import type { FsBlobs } from '../blobs/fs-blobs.ts';
 import type { EventHub } from '../events.ts';
 import type { AgentsService } from './agents.ts';
 import type { JobsService } from './jobs.ts';
+import type { EnvironmentsService } from './environments.ts';
 import type { ComputesService } from './computes.ts';
 import type { SnapshotsService } from './snapshots.ts';
 import type { ExperimentsService } from './tracking/experiments.ts';
@@ -15,6 +16,7 @@ export interface Services {
   blobs: FsBlobs;
   events: EventHub;
   jobs: JobsService;
+  environments: EnvironmentsService;
   computes: ComputesService;
   snapshots: SnapshotsService;
   agents: AgentsService;

@@ -12,6 +12,9 @@ import { moveJob } from './transitions.ts';
 import type { ComputeBackend } from '../../compute/types.ts';
 import { NOT_YET } from '../../compute/registry.ts';
 import { insertJobRun } from './tracking/job-runs.ts';
+import type { EnvironmentsService } from './environments.ts';
+import { needsContainerEngine, type ResolvedEnvironment } from '../../protocol/environment.ts';
+import { NodeShape } from '../../protocol/agent.ts';
 
 export const stripAzurePrefix = (s: string) => s.replace(/^azureml:/, '');
 
@@ -19,6 +22,7 @@ export interface JobsDeps {
   store: Store;
   events: EventHub;
   backends: Map<string, ComputeBackend>;
+  environments: EnvironmentsService;
   kickScheduler: () => void;
 }
 
@@ -48,6 +52,8 @@ export class JobsService {
     const command = interpolateCommand(spec);
     const refused = backend.refuseJob?.(compute, { command });
     if (refused) throw new CairnError('ValidationError', `compute '${computeName}' cannot run this job: ${refused}`);
+    const environment = await this.d.environments.resolve(workspace, spec.environment, spec.python_path);
+    await this.checkRunnable(workspace, computeName, environment);
     if (req.snapshot_id && !(await store.resources.getSnapshot(req.snapshot_id))) {
       throw new CairnError('NotFound', `snapshot ${req.snapshot_id} does not exist; upload the code first`);
     }
@@ -64,7 +70,9 @@ export class JobsService {
       experiment_name: spec.experiment_name ?? req.code_folder_name?.replace(/[^A-Za-z0-9_.-]/g, '_') ?? 'Default',
       compute: computeName,
       status: 'Queued',
-      status_reason: `waiting for a free slot on compute '${computeName}'`,
+      status_reason: needsContainerEngine(environment.kind)
+        ? `waiting for a free slot on a node of compute '${computeName}' with docker or podman`
+        : `waiting for a free slot on compute '${computeName}'`,
       spec: JSON.stringify({ ...spec, compute: computeName }),
       snapshot_id: req.snapshot_id ?? null,
       git: req.git ? JSON.stringify(req.git) : null,
@@ -79,6 +87,8 @@ export class JobsService {
       lease_owner: null,
       lease_until: null,
       queued_at_ms: now.getTime(),
+      environment: JSON.stringify(environment),
+      environment_record: null,
     };
     try {
       await store.transaction(async (trx) => {
@@ -91,6 +101,22 @@ export class JobsService {
     }
     this.d.kickScheduler();
     return toJob(row as JobRow);
+  }
+
+  /**
+   * An image job needs a node with a container engine. When every node the compute has is known
+   * and none has one, the job could wait forever: refuse it now, saying so.
+   */
+  private async checkRunnable(workspace: string, compute: string, env: ResolvedEnvironment): Promise<void> {
+    if (!needsContainerEngine(env.kind)) return;
+    const nodes = await this.d.store.nodes.forCompute(workspace, compute);
+    const shapes = nodes.map((n) => NodeShape.safeParse(JSON.parse(n.shape || '{}')));
+    if (nodes.length === 0 || shapes.some((s) => !s.success)) return; // not registered yet: cannot tell
+    if (shapes.some((s) => s.success && (s.data.container_engines?.length ?? 0) > 0)) return;
+    throw new CairnError(
+      'Unsupported',
+      `no node of compute '${compute}' can run this job: its environment is a container image (${env.image ?? 'built from a Dockerfile'}) and none of its nodes (${nodes.map((n) => n.name).join(', ')}) has docker or podman; install one there, or use a conda_file environment`,
+    );
   }
 
   async row(workspace: string, name: string): Promise<JobRow> {

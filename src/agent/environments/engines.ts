@@ -1,0 +1,74 @@
+import { execFileSync } from 'node:child_process';
+
+export type EngineName = 'podman' | 'docker';
+export const ENGINES: readonly EngineName[] = ['podman', 'docker'];
+
+/** Engines that answer on this node: podman needs no daemon; docker's daemon must reply. */
+export function detectEngines(env: NodeJS.ProcessEnv, only?: string): EngineName[] {
+  if (only === 'none') return [];
+  const order = only && (ENGINES as readonly string[]).includes(only) ? [only as EngineName] : [...ENGINES];
+  return order.filter((e) => {
+    try {
+      execFileSync(e, ['version', '--format', e === 'docker' ? '{{.Server.Version}}' : '{{.Client.Version}}'], { env, timeout: 5_000, stdio: ['ignore', 'pipe', 'ignore'] });
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/**
+ * Environment for the engine's CLI: the classic docker builder needs no buildx plugin and can
+ * use the host network (this machine kind has no bridge networking for containers).
+ */
+export const engineEnv = (engine: EngineName, base: NodeJS.ProcessEnv): NodeJS.ProcessEnv => (engine === 'docker' ? { ...base, DOCKER_BUILDKIT: '0' } : base);
+
+export const buildArgs = (tag: string, dockerfile: string, context: string, buildArgs: Record<string, string> = {}): string[] => [
+  'build',
+  '--network',
+  'host',
+  ...Object.entries(buildArgs).flatMap(([k, v]) => ['--build-arg', `${k}=${v}`]),
+  '-t',
+  tag,
+  '-f',
+  dockerfile,
+  context,
+];
+
+export interface ContainerRun {
+  engine: EngineName;
+  image: string;
+  name: string;
+  workdir: string;
+  /** Host folders mounted at the same path (read-only when `ro`). */
+  mounts: { path: string; ro?: boolean }[];
+  /** Variables passed by name: their values come from the environment the engine CLI runs with. */
+  envNames: string[];
+  gpus: number;
+  command: string;
+}
+
+/** The `podman run`/`docker run` argv a job runs with: same paths inside, host network, GPUs passed through. */
+export function runArgs(r: ContainerRun): string[] {
+  const gpu = r.gpus > 0 ? (r.engine === 'docker' ? ['--gpus', 'all'] : ['--device', 'nvidia.com/gpu=all']) : [];
+  const uid = process.getuid?.() ?? 0;
+  const user = uid === 0 ? [] : ['--user', `${uid}:${process.getgid?.() ?? 0}`];
+  return [
+    'run',
+    '--rm',
+    '--name',
+    r.name,
+    '--network',
+    'host',
+    ...user,
+    ...r.mounts.flatMap((m) => ['-v', `${m.path}:${m.path}${m.ro ? ':ro' : ''}`]),
+    '-w',
+    r.workdir,
+    ...r.envNames.flatMap((n) => ['-e', n]),
+    ...gpu,
+    r.image,
+    'sh',
+    '-c',
+    r.command,
+  ];
+}
