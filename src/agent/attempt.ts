@@ -118,7 +118,7 @@ export class AttemptRunner {
       const e = err as Error;
       // Builders print their own error last; a plan refused before any builder ran says why here.
       if (!(e instanceof BuildError) || !e.tail) this.systemLog(`error: ${e.message}`);
-      return this.end('failed', null, `preparing the environment failed: ${e.message}`);
+      return this.end('failed', null, `preparing the environment failed: ${e.message}`.slice(0, 2_000));
     }
     if (prepared === 'canceled') return this.end('canceled', null, this.state.cancel!.reason);
     this.state.env_key = prepared.key;

@@ -17,7 +17,8 @@ export async function streamToTerminal(client: CairnClient, name: string, o: { s
   const err = o.err ?? process.stderr;
   const onLine = (l: LogLine) => {
     if (o.since !== undefined && Date.parse(l.ts) < o.since) return;
-    (l.stream === 'stderr' ? err : out).write(`${l.text}\n`);
+    // Only the job's own stdout goes to stdout; its stderr and the environment's build output (system) to stderr.
+    (l.stream === 'stdout' ? out : err).write(`${l.text}\n`);
   };
   return client.stream(name, {
     onLine,

@@ -135,7 +135,7 @@ export class EnvCache {
       throw err instanceof BuildError ? err : new BuildError((err as Error).message, (err as Error).message);
     } finally {
       rmSync(lock, { force: true });
-      void this.evict().catch(() => {});
+      void this.evict(plan.key).catch(() => {}); // the new one is about to be used: never its victim
     }
   }
 
@@ -151,7 +151,7 @@ export class EnvCache {
   }
 
   /** Removes least recently used environments (never one in use or being built) until the total fits the cap. */
-  async evict(): Promise<string[]> {
+  async evict(keep?: string): Promise<string[]> {
     const all: { key: string; used: number; bytes: number; ready: ReadyFile }[] = [];
     for (const key of readdirSync(this.dir)) {
       const f = join(this.dir, key, 'ready.json');
@@ -165,7 +165,7 @@ export class EnvCache {
     const removed: string[] = [];
     for (const e of all.sort((a, b) => a.used - b.used)) {
       if (total <= this.maxBytes) break;
-      if (this.inUse.has(e.key) || this.builds.has(e.key)) continue;
+      if (e.key === keep || this.inUse.has(e.key) || this.builds.has(e.key)) continue;
       rmSync(join(this.dir, e.key, 'ready.json'), { force: true }); // unusable first, then gone
       if (e.ready.launch.type === 'container' && e.ready.image?.startsWith('localhost/cairn-env:')) await capture(e.ready.launch.engine, ['rmi', '-f', e.ready.image]);
       rmSync(join(this.dir, e.key), { recursive: true, force: true });

@@ -80,12 +80,12 @@ function venvPlan(key: string, python: string, requirements: string[], pip: PipO
     builder: 'venv+pip',
     async build(c) {
       const env = { ...c.env, ...pipEnv(pip), PIP_DISABLE_PIP_VERSION_CHECK: '1', PIP_NO_INPUT: '1' };
-      await runLogged(python, ['-m', 'venv', c.dir], c.sink, { env, onStart: c.onStart });
+      await runLogged(python, ['-m', 'venv', c.dir], c.sink, { env, onStart: c.onStart, label: `${python} -m venv` });
       const py = join(c.dir, 'bin', 'python');
       if (requirements.length) {
         const req = join(c.dir, 'cairn-requirements.txt');
         writeFileSync(req, `${requirements.join('\n')}\n`);
-        await runLogged(py, ['-m', 'pip', 'install', '-r', req], c.sink, { env, onStart: c.onStart });
+        await runLogged(py, ['-m', 'pip', 'install', '-r', req], c.sink, { env, onStart: c.onStart, label: 'pip install' });
       }
       const version = (await capture(py, ['-c', 'import sys;print("%d.%d.%d"%sys.version_info[:3])']))?.trim();
       return {
@@ -108,7 +108,7 @@ function condaPlan(key: string, conda: NonNullable<NodeFacts['conda']>, file: ob
       writeFileSync(yml, JSON.stringify(file, null, 1)); // JSON is YAML, and conda reads it as such
       const env = { ...c.env, ...pipEnv(pip) };
       const args = conda.tool === 'micromamba' ? ['create', '-y', '-p', prefix, '-f', yml] : ['env', 'create', '-p', prefix, '-f', yml];
-      await runLogged(conda.path, args, c.sink, { env, onStart: c.onStart });
+      await runLogged(conda.path, args, c.sink, { env, onStart: c.onStart, label: `${conda.tool} ${args[0] === 'env' ? 'env create' : 'create'}` });
       const py = join(prefix, 'bin', 'python');
       return {
         launch: { type: 'host', path: [join(prefix, 'bin')], env: { CONDA_PREFIX: prefix, CONDA_DEFAULT_ENV: prefix } },
@@ -137,7 +137,7 @@ function imagePlan(key: string, engine: EngineName, image: string, conda: CondaF
     async build(c) {
       const env = engineEnv(engine, c.env);
       const have = await capture(engine, ['image', 'inspect', '--format', '{{.Id}}', image], { env });
-      if (!have) await runLogged(engine, ['pull', image], c.sink, { env, onStart: c.onStart });
+      if (!have) await runLogged(engine, ['pull', image], c.sink, { env, onStart: c.onStart, label: `${engine} pull ${image}` });
       if (!conda) return { launch: { type: 'container', engine, image }, ...(await imageFacts(engine, image, env, false)) };
       const ctx = join(c.dir, 'context');
       mkdirSync(ctx, { recursive: true });
@@ -159,7 +159,7 @@ function imagePlan(key: string, engine: EngineName, image: string, conda: CondaF
         ].join('\n'),
       );
       const tag = `localhost/cairn-env:${key.slice(0, 32)}`;
-      await runLogged(engine, buildArgs(tag, join(ctx, 'Dockerfile'), ctx, pipEnv(pip)), c.sink, { env, onStart: c.onStart });
+      await runLogged(engine, buildArgs(tag, join(ctx, 'Dockerfile'), ctx, pipEnv(pip)), c.sink, { env, onStart: c.onStart, label: `${engine} build` });
       return { launch: { type: 'container', engine, image: tag }, ...(await imageFacts(engine, tag, env, true)) };
     },
   };
@@ -175,7 +175,7 @@ function buildPlan(key: string, engine: EngineName, build: NonNullable<ResolvedE
       const ctx = join(c.dir, 'context');
       await c.materialize(build.snapshot_id, ctx);
       const tag = `localhost/cairn-env:${key.slice(0, 32)}`;
-      await runLogged(engine, buildArgs(tag, join(ctx, build.dockerfile_path), ctx), c.sink, { env, onStart: c.onStart });
+      await runLogged(engine, buildArgs(tag, join(ctx, build.dockerfile_path), ctx), c.sink, { env, onStart: c.onStart, label: `${engine} build` });
       return { launch: { type: 'container', engine, image: tag }, ...(await imageFacts(engine, tag, env, true)) };
     },
   };

@@ -18,6 +18,8 @@ export interface RunOptions {
   env?: NodeJS.ProcessEnv;
   /** Called with the process group id once started, so a later agent can end a build it orphaned. */
   onStart?: (pgid: number) => void;
+  /** What the step is called in the failure's one line (`pip install`); default: the command. */
+  label?: string;
 }
 
 /**
@@ -48,11 +50,12 @@ export function runLogged(cmd: string, args: string[], sink: LineSink, o: RunOpt
     };
     child.stdout.on('data', lines(false));
     child.stderr.on('data', lines(true));
-    child.once('error', (err) => reject(new BuildError(`${cmd} could not be started: ${err.message}`, err.message)));
+    const label = o.label ?? cmd;
+    child.once('error', (err) => reject(new BuildError(`${label} could not be started: ${err.message}`, err.message)));
     child.once('close', (code, signal) => {
       if (code === 0) return resolve();
       const tail = lastErr || last;
-      reject(new BuildError(`${cmd} ${signal ? `was killed by ${signal}` : `exited with code ${code}`}${tail ? `: ${tail}` : ''}`, tail));
+      reject(new BuildError(`${label} ${signal ? `was killed by ${signal}` : `exited with code ${code}`}${tail ? `: ${tail}` : ''}`, tail));
     });
   });
 }

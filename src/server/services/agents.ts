@@ -132,6 +132,11 @@ export class AgentsService {
     const { store, events } = this.d;
     const job = await store.jobs.getById(a.job_id);
     const keep_running = !job?.cancel_requested;
+    if (r.phase === 'environment') {
+      // Only the job's latest attempt speaks for it; a user-managed record may come after the end.
+      await store.db.updateTable('jobs').set({ environment_record: JSON.stringify(r.environment) }).where('id', '=', a.job_id).where('attempt', '=', a.number).execute();
+      return { keep_running: keep_running && a.state !== 'ended' };
+    }
     if (a.state === 'ended') return { keep_running: false };
     if (r.phase === 'preparing') {
       await store.jobs.updateAttempt(a.id, { state: 'preparing' }, ['assigned']);
@@ -139,9 +144,6 @@ export class AgentsService {
     } else if (r.phase === 'running') {
       await store.jobs.updateAttempt(a.id, { state: 'running' }, ['assigned', 'preparing']);
       await moveJob(store.db, events, a.job_id, 'Running', null, { from: ['Preparing', 'NotResponding'], attempt: a.number, set: { start_time: r.at } });
-    } else if (r.phase === 'environment') {
-      // Only the job's latest attempt speaks for it.
-      await store.db.updateTable('jobs').set({ environment_record: JSON.stringify(r.environment) }).where('id', '=', a.job_id).where('attempt', '=', a.number).execute();
     } else if (r.phase === 'finalizing') {
       await store.jobs.updateAttempt(a.id, { state: 'finalizing' }, ['assigned', 'preparing', 'running']);
       await moveJob(store.db, events, a.job_id, 'Finalizing', 'uploading outputs', { from: ['Running', 'NotResponding'], attempt: a.number });

@@ -110,8 +110,9 @@ export class JobsService {
   private async checkRunnable(workspace: string, compute: string, env: ResolvedEnvironment): Promise<void> {
     if (!needsContainerEngine(env.kind)) return;
     const nodes = await this.d.store.nodes.forCompute(workspace, compute);
+    // A node whose agent never registered has not said what it has: cannot tell yet.
+    if (nodes.length === 0 || nodes.some((n) => n.agent_version === null)) return;
     const shapes = nodes.map((n) => NodeShape.safeParse(JSON.parse(n.shape || '{}')));
-    if (nodes.length === 0 || shapes.some((s) => !s.success)) return; // not registered yet: cannot tell
     if (shapes.some((s) => s.success && (s.data.container_engines?.length ?? 0) > 0)) return;
     throw new CairnError(
       'Unsupported',
