@@ -280,6 +280,9 @@ export class AttemptRunner {
   private async sendEnd(): Promise<void> {
     await this.drainLogs(); // a failed build's last words reach the log before the end does
     this.cleanupWatchers();
+    const c = this.state.container;
+    // Gone already with --rm, unless it was stopped or killed: either way none is left once the job has ended.
+    if (c) await new Promise((r) => execFile(c.engine, ['rm', '-f', c.name], r));
     await this.reports; // earlier phases first, so the history reads in order
     try {
       await this.retrying(() => this.ctx.client.request('POST', `/attempts/${this.id}/report`, this.state.ended));
@@ -291,8 +294,6 @@ export class AttemptRunner {
     saveState(this.dir, this.state);
     rmSync(join(this.dir, 'wd'), { recursive: true, force: true });
     this.ctx.envs.release(this.state.env_key ?? null);
-    const c = this.state.container;
-    if (c) execFile(c.engine, ['rm', '-f', c.name], () => {}); // gone already with --rm, unless it was killed
   }
 
   // --- logs --------------------------------------------------------------------------------------

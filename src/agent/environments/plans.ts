@@ -154,7 +154,8 @@ function imagePlan(key: string, engine: EngineName, image: string, conda: CondaF
           // conda when the image has it; else pip, which is all a conda file's pip: section needs
           'RUN set -e; f=/tmp/cairn-env; if command -v micromamba >/dev/null; then micromamba install -y -n base -f $f/conda.yml; ' +
             'elif command -v mamba >/dev/null; then mamba env update -n base -f $f/conda.yml; elif command -v conda >/dev/null; then conda env update -n base -f $f/conda.yml; ' +
-            'elif [ -s $f/requirements.txt ]; then python3 -m pip install --no-cache-dir -r $f/requirements.txt; fi; rm -rf $f',
+            // a distribution's own Python marks itself externally managed (PEP 668); this image is ours to change
+            'elif [ -s $f/requirements.txt ]; then PIP_BREAK_SYSTEM_PACKAGES=1 python3 -m pip install --no-cache-dir -r $f/requirements.txt; fi; rm -rf $f',
           '',
         ].join('\n'),
       );
