@@ -105,6 +105,7 @@ export class AttemptRunner {
       return this.end('spawn_failed', null, `preparing the job's code failed: ${(err as Error).message}`);
     }
     let prepared: Prepared | 'canceled';
+    const asked = performance.now();
     try {
       // A build may take minutes and serve other jobs too: a cancel ends this job without stopping it.
       const preparing = this.ctx.envs.prepare(a, {
@@ -123,7 +124,6 @@ export class AttemptRunner {
     if (prepared === 'canceled') return this.end('canceled', null, this.state.cancel!.reason);
     this.state.env_key = prepared.key;
     saveState(this.dir, this.state);
-    if (prepared.record) this.report({ phase: 'environment', at: now(), environment: prepared.record });
     if (this.state.cancel) return this.end('canceled', null, this.state.cancel.reason);
     try {
       const env = this.jobEnv(wd, prepared);
@@ -137,10 +137,10 @@ export class AttemptRunner {
     } catch (err) {
       return this.end('spawn_failed', null, `the job could not be started: ${(err as Error).message}`);
     }
+    const ready_ms = Math.round((performance.now() - asked) * 10) / 10;
     this.report({ phase: 'running', at: now(), pid: this.state.shim_pid });
-    if (!prepared.record) {
-      void this.ctx.envs.userManagedRecord(prepared.pythonPath).then((r) => r && this.report({ phase: 'environment', at: now(), environment: r }));
-    }
+    const record = prepared.record ? Promise.resolve(prepared.record) : this.ctx.envs.userManagedRecord(prepared.pythonPath);
+    void record.then((r) => r && this.report({ phase: 'environment', at: now(), environment: { ...r, ready_ms } }));
   }
 
   private async layOut(snapshotId: string, into: string): Promise<void> {

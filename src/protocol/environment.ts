@@ -130,6 +130,8 @@ export const EnvironmentRecord = z.object({
   /** True when this attempt built it; false on a cache hit. */
   built: z.boolean(),
   build_seconds: z.number().nonnegative().optional(),
+  /** Milliseconds from the agent asking for the environment to the command starting (a build included). */
+  ready_ms: z.number().nonnegative().optional(),
   python: z.string().optional(),
   interpreter: z.string().optional(),
   image: z.string().optional(),
