@@ -865,6 +865,48 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       });
     });
 
+    describe('environments', () => {
+      const env = (name: string, version: string, at: string, extra: Partial<{ archived: number; spec_hash: string }> = {}) => ({
+        workspace: 'default',
+        name,
+        version,
+        version_num: /^\d+$/.test(version) ? Number(version) : null,
+        spec: JSON.stringify({ name, version, image: 'python:3.11' }),
+        spec_hash: 'a'.repeat(64),
+        archived: 0,
+        created_at: at,
+        created_by: 'u',
+        ...extra,
+      });
+
+      it('versions are unique per name; latest is the version created last; archived ones leave latest and lists', async () => {
+        const store = await freshStore();
+        await store.environments.insert(env('train', '1', '2026-01-01T00:00:00.000Z'));
+        await store.environments.insert(env('train', '2', '2026-01-02T00:00:00.000Z'));
+        await store.environments.insert(env('train', '10', '2026-01-03T00:00:00.000Z'));
+        await store.environments.insert(env('eval', 'beta', '2026-01-01T00:00:00.000Z'));
+        await store.environments.insert({ ...env('other', '1', AT), workspace: 'team' });
+        await assert.rejects(store.environments.insert(env('train', '2', AT)), (err) => isUniqueViolation(err));
+        assert.equal((await store.environments.latest('default', 'train'))?.version, '10');
+        assert.deepEqual((await store.environments.versions('default', 'train', false)).map((v) => v.version), ['10', '2', '1']);
+        assert.equal(await store.environments.maxNumericVersion('default', 'train'), 10);
+        assert.equal(await store.environments.maxNumericVersion('default', 'eval'), 0);
+        assert.deepEqual((await store.environments.list('default', false)).map((v) => `${v.name}:${v.version}`), ['eval:beta', 'train:10']);
+        assert.deepEqual(await store.environments.names('team'), ['other']);
+
+        assert.equal(await store.environments.setArchived('default', 'train', '10', true), 1);
+        assert.equal((await store.environments.latest('default', 'train'))?.version, '2');
+        assert.equal((await store.environments.get('default', 'train', '10'))?.archived, 1, 'an archived version is still there by its number');
+        assert.deepEqual((await store.environments.versions('default', 'train', true)).map((v) => v.version), ['10', '2', '1']);
+        assert.equal(await store.environments.maxNumericVersion('default', 'train'), 10, 'a new version never reuses an archived number');
+
+        assert.equal(await store.environments.setArchived('default', 'eval', null, true), 1);
+        assert.deepEqual((await store.environments.list('default', false)).map((v) => v.name), ['train']);
+        assert.deepEqual((await store.environments.list('default', true)).map((v) => `${v.name}:${v.version}`), ['eval:beta', 'train:10']);
+        assert.equal(await store.environments.setArchived('default', 'nope', null, true), 0);
+      });
+    });
+
     describe('large numbers', () => {
       it('millisecond times and leases beyond 32 bits round-trip as numbers on jobs and nodes', async () => {
         const store = await freshStore();

@@ -54,7 +54,7 @@ export function pythonMatches(version: string, spec: string): boolean {
         case '=':
           return prefixEqual(version, want);
         case '==':
-          return m[2]!.includes('*') ? prefixEqual(version, want) : cmp === 0 && prefixEqual(version, want);
+          return m[2]!.includes('*') ? prefixEqual(version, want) : exactlyEqual(version, want);
         case '!=':
           return !prefixEqual(version, want);
         case '>=':
@@ -74,6 +74,12 @@ const nums = (v: string) => v.split('.').filter(Boolean).map((x) => Number.parse
 const prefixEqual = (version: string, want: string) => {
   const a = nums(version);
   return nums(want).every((n, i) => a[i] === n);
+};
+/** `==3.11` is 3.11.0 exactly, as conda reads it. */
+const exactlyEqual = (version: string, want: string) => {
+  const a = nums(version);
+  const b = nums(want);
+  return Array.from({ length: Math.max(a.length, b.length) }, (_, i) => (a[i] ?? 0) === (b[i] ?? 0)).every(Boolean);
 };
 /** Compares only as many parts as `want` has: 3.11.2 against 3.11 is equal. */
 function compare(version: string, want: string): number {
