@@ -14,6 +14,12 @@ const EnvVersion = z
   .union([z.string(), z.number()])
   .transform(String)
   .pipe(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, { error: 'must be letters, digits, -, _ and . (at most 64), like 1 or 2.0' }));
+/** A file inside the build folder: relative, and never out of it. */
+const DockerfilePath = z
+  .string()
+  .min(1)
+  .refine((p) => !p.startsWith('/') && !p.split(/[\\/]/).includes('..'), { error: 'must be a path inside the build folder (relative, without ..)' })
+  .default('Dockerfile');
 const Image = z.string().trim().min(1, { error: 'must not be empty' }).regex(/^[^\s]+$/, { error: 'must be an image reference without spaces, like python:3.11-slim' });
 /** A conda environment file: its parsed YAML, whose shape conda itself checks (we check what we read). */
 export const CondaFile = z.looseObject({
@@ -42,7 +48,7 @@ const fileFields = {
 export const EnvironmentFileSpec = z.strictObject({
   ...fileFields,
   conda_file: z.union([z.string().min(1), CondaFile]).optional(),
-  build: z.strictObject({ path: z.string().min(1, { error: 'must name the folder holding the Dockerfile' }), dockerfile_path: z.string().min(1).default('Dockerfile') }).optional(),
+  build: z.strictObject({ path: z.string().min(1, { error: 'must name the folder holding the Dockerfile' }), dockerfile_path: DockerfilePath }).optional(),
 });
 export type EnvironmentFileSpec = z.infer<typeof EnvironmentFileSpec>;
 
@@ -51,7 +57,7 @@ export const EnvironmentSpec = z
   .strictObject({
     ...fileFields,
     conda_file: CondaFile.optional(),
-    build: z.strictObject({ snapshot_id: Sha256, dockerfile_path: z.string().min(1).default('Dockerfile'), path: z.string().optional() }).optional(),
+    build: z.strictObject({ snapshot_id: Sha256, dockerfile_path: DockerfilePath, path: z.string().optional() }).optional(),
   })
   .refine((s) => !(s.image && s.build), { error: 'give image or build, not both: build.path makes the image' })
   .refine((s) => !(s.build && s.conda_file), { error: 'with build, install packages in the Dockerfile; conda_file goes with image or alone' });
