@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { parseJobYaml, loadJobFile } from '../src/sdk/job-file.ts';
 import { interpolateCommand } from '../src/server/services/interpolate.ts';
 import { CairnError } from '../src/protocol/errors.ts';
+import type { CommandJobSpec } from '../src/protocol/job-spec.ts';
 import { tempDir } from './helpers/cairn.ts';
 
 const fails = (yaml: string, re: RegExp, sets: string[] = []) =>
@@ -38,7 +39,7 @@ describe('job YAML (Azure ML v2 command job)', () => {
     assert.equal(spec.display_name, 'other');
     assert.equal(spec.limits?.timeout, 60);
     assert.equal(codeDir, null);
-    assert.equal(interpolateCommand(spec), 'python train.py --lr 0.5');
+    assert.equal(interpolateCommand(spec as CommandJobSpec), 'python train.py --lr 0.5');
   });
 
   it('names unknown fields with their line', () => fails('command: x\nfoo: 1\n', /line 2: unknown field 'foo'/));
@@ -64,10 +65,10 @@ describe('job YAML (Azure ML v2 command job)', () => {
 
   it('interpolates outputs and refuses unknown references', () => {
     const { spec } = parseJobYaml('command: run --out ${{outputs.model}}\noutputs:\n  model: {type: uri_folder}\n', 'job.yml');
-    assert.equal(interpolateCommand(spec), 'run --out "${CAIRN_OUTPUTS_DIR}/model"');
+    assert.equal(interpolateCommand(spec as CommandJobSpec), 'run --out "${CAIRN_OUTPUTS_DIR}/model"');
     const bad = parseJobYaml('command: run ${{inputs.nope}}\ninputs: {lr: 1}\n', 'job.yml').spec;
-    assert.throws(() => interpolateCommand(bad), /no input 'nope' \(it has: lr\)/);
+    assert.throws(() => interpolateCommand(bad as CommandJobSpec), /no input 'nope' \(it has: lr\)/);
     const sweep = parseJobYaml('command: run ${{search_space.lr}}\n', 'job.yml').spec;
-    assert.throws(() => interpolateCommand(sweep), /sweep jobs/);
+    assert.throws(() => interpolateCommand(sweep as CommandJobSpec), /sweep jobs/);
   });
 });

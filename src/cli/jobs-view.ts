@@ -2,10 +2,43 @@ import type { Job } from '../protocol/job.ts';
 import type { Column } from './output.ts';
 import { table } from './output.ts';
 
+/**
+ * The status as a person wants it: `Preparing: building environment 3f2a9c1d0e4b (42 s)` while a
+ * node builds the job's environment (the time since that step began, when the history is at hand).
+ */
+export function statusText(j: Job, now = Date.now()): string {
+  const reason = j.status_reason ?? '';
+  if (j.status !== 'Preparing' || !reason.startsWith('building environment')) return j.status;
+  const since = [...(j.history ?? [])].reverse().find((h) => h.status === 'Preparing' && h.reason === reason);
+  const ms = since ? now - Date.parse(since.at) : NaN;
+  return `Preparing: ${reason}${Number.isFinite(ms) ? ` (${Math.max(0, Math.round(ms / 1000))} s)` : ''}`;
+}
+
+/** `my-env:2 (conda, spec 3f2a9c1d0e4b)`, `inline image python:3.11-slim (...)`, `node's own Python`. */
+export function environmentText(j: Job): string {
+  const d = j.environment_details;
+  if (!d) return typeof j.environment === 'string' ? j.environment : j.environment ? JSON.stringify(j.environment) : '';
+  const what = d.kind === 'user_managed' ? `node's own Python${d.python_path ? ` (${d.python_path})` : ''}` : [d.kind, d.image, d.spec_hash ? `spec ${d.spec_hash.slice(0, 12)}` : ''].filter(Boolean).join(', ');
+  if (d.ref) return `${d.ref} (${what})`;
+  return d.kind === 'user_managed' ? what : `inline ${what}`;
+}
+
+/** `3f2a9c1d0e4b built with micromamba in 42 s` or `3f2a9c1d0e4b reused (micromamba)`: what the node made of it. */
+export function environmentRecordText(j: Job): [string, string][] {
+  const r = j.environment_details?.record;
+  if (!r) return [];
+  const how = r.builder === 'none' ? 'nothing to build' : r.built ? `built with ${r.builder}${r.build_seconds !== undefined ? ` in ${Math.round(r.build_seconds)} s` : ''}` : `reused (${r.builder})`;
+  return [
+    ['environment_build', `${r.hash.slice(0, 12)} ${how}`],
+    ['python', [r.python, r.interpreter ? `(${r.interpreter})` : ''].filter(Boolean).join(' ')],
+    ['packages', `${r.packages.length}${r.image ? `, image ${r.image}${r.image_id ? ` (${r.image_id.replace(/^sha256:/, '').slice(0, 12)})` : ''}` : ''}`],
+  ];
+}
+
 export const JOB_COLUMNS: Column<Job>[] = [
   { header: 'Name', get: (j) => j.name },
   { header: 'Display name', get: (j) => j.display_name },
-  { header: 'Status', get: (j) => j.status },
+  { header: 'Status', get: (j) => statusText(j) },
   { header: 'Compute', get: (j) => j.compute },
   { header: 'Experiment', get: (j) => j.experiment_name },
   { header: 'Created', get: (j) => j.creation_context.created_at.replace('T', ' ').slice(0, 19) },
@@ -17,12 +50,13 @@ export function jobDetail(j: Job): string {
   const facts: [string, unknown][] = [
     ['name', j.name],
     ['display_name', j.display_name],
-    ['status', j.status + (j.status_reason ? ` (${j.status_reason})` : '')],
+    ['status', statusText(j) === j.status ? j.status + (j.status_reason ? ` (${j.status_reason})` : '') : statusText(j)],
     ['experiment_name', j.experiment_name],
     ['compute', j.compute],
     ['node', j.node],
     ['command', j.command],
-    ['environment', typeof j.environment === 'string' ? j.environment : j.environment ? JSON.stringify(j.environment) : ''],
+    ['environment', environmentText(j)],
+    ...environmentRecordText(j),
     ['created', j.creation_context.created_at],
     ['start_time', j.start_time],
     ['end_time', j.end_time],
@@ -42,6 +76,8 @@ export function jobDetail(j: Job): string {
       { header: 'Reason', get: (h) => h.reason ?? '' },
     ])}`;
   }
+  const warnings = j.environment_details?.warnings ?? [];
+  if (warnings.length) out += `\n\nwarnings:\n${warnings.map((w) => `  ${w}`).join('\n')}`;
   if (j.outputs_collected?.length) out += `\n\noutputs:\n${j.outputs_collected.map((o) => `  ${o.path} (${o.size} B)`).join('\n')}`;
   return out;
 }

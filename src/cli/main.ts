@@ -5,11 +5,20 @@ import { jobCommand } from './commands/job.ts';
 import { serverCommand } from './commands/server.ts';
 import { runCommand } from './commands/run.ts';
 import { computeCommand } from './commands/compute.ts';
+import { environmentCommand } from './commands/environment.ts';
+
+const VERSION = '0.1.0';
+// `--version` right after `cairn` prints the version; anywhere later it belongs to the subcommand
+// (`cairn environment create --version 2`), as in az ml. Commander would take it everywhere.
+if (process.argv[2] === '--version') {
+  process.stdout.write(`${VERSION}\n`);
+  process.exit(0);
+}
 
 const cli = makeCli(process.env);
 const program = new Command('cairn')
   .description('Cairn: run training jobs on your own compute, the Azure ML way')
-  .version('0.1.0')
+  .version(VERSION, '-V', 'print the version (cairn --version does too)')
   .option('--server <url>', 'Cairn server URL (default $CAIRN_SERVER, else a local server on 127.0.0.1:7667, started if needed)')
   .option('--workspace <name>', 'workspace', 'default')
   .option('-o, --output <format>', 'json, yaml or table (job metrics also csv)')
@@ -18,6 +27,7 @@ const program = new Command('cairn')
 program.addCommand(jobCommand(cli));
 program.addCommand(runCommand(cli));
 program.addCommand(computeCommand(cli));
+program.addCommand(environmentCommand(cli));
 program.addCommand(serverCommand(cli));
 
 try {

@@ -175,9 +175,9 @@ export function parseEnvironmentRef(raw: string): ParsedEnvironmentRef | null {
   const reg = /^azureml:\/\/registries\/([^/]+)\/environments\/([^/]+)(?:\/(versions|labels)\/([^/]+))?$/.exec(s);
   if (reg) return { registry: reg[1]!, name: reg[2]!, ...(reg[3] === 'versions' ? { version: reg[4]! } : { label: reg[4] ?? 'latest' }) };
   const bare = s.replace(/^azureml:/, '');
-  const at = /^([^:@/]+)@([A-Za-z0-9_.-]+)$/.exec(bare);
+  const at = /^([^:@/\s]+)@([A-Za-z0-9_.-]+)$/.exec(bare);
   if (at) return { name: at[1]!, label: at[2]! };
-  const colon = /^([^:@/]+):([A-Za-z0-9_.-]+)$/.exec(bare);
+  const colon = /^([^:@/\s]+):([A-Za-z0-9_.-]+)$/.exec(bare);
   if (colon) return { name: colon[1]!, version: colon[2]! };
   if (/^[^:@/\s]+$/.test(bare)) return { name: bare, label: 'latest' };
   return null;

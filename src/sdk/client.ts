@@ -4,6 +4,7 @@ import type { CommandJobSpec, CreateJobRequest } from '../protocol/job-spec.ts';
 import { API, DEFAULT_WORKSPACE, ws } from '../protocol/routes.ts';
 import type { GitFacts, ManifestEntry, Snapshot } from '../protocol/snapshot.ts';
 import { ComputeOperations } from './computes.ts';
+import { EnvironmentOperations } from './environments.ts';
 import { CairnError, ServerUnreachableError, errorFromResponse } from './errors.ts';
 import { request, type HttpRequest, type HttpResponse } from './http.ts';
 
@@ -35,12 +36,15 @@ export class CairnClient {
   private readonly token?: string;
   /** Compute targets: create, attach, update, delete, start/stop, nodes, sizes (Azure ML's `ml_client.compute`). */
   readonly computes: ComputeOperations;
+  /** Registered environments: create, get, list, archive, restore (Azure ML's `ml_client.environments`). */
+  readonly environments: EnvironmentOperations;
 
   constructor(o: ClientOptions) {
     this.url = o.url.replace(/\/$/, '');
     this.workspace = o.workspace ?? DEFAULT_WORKSPACE;
     this.token = o.token;
     this.computes = new ComputeOperations(this);
+    this.environments = new EnvironmentOperations(this);
   }
 
   private get ws(): string {

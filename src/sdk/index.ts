@@ -1,6 +1,9 @@
 export { CairnClient, type ClientOptions, type MetricPoints, type StreamHandlers } from './client.ts';
-export { submitJob, uploadCode, type SubmitOptions, type UploadProgress } from './submit.ts';
-export { loadJobFile, parseJobYaml, type LoadedJob } from './job-file.ts';
+export { submitJob, uploadCode, completeEnvironment, type SubmitOptions, type UploadProgress } from './submit.ts';
+export { loadJobFile, parseJobYaml, type LoadedJob, type CommandJobDraft } from './job-file.ts';
+export { EnvironmentOperations, environmentTarget, type CreateEnvironmentOptions, type EnvironmentFileInput, type EnvironmentSelector, type EnvironmentDefinition } from './environments.ts';
+export { loadEnvironmentFile, environmentFromFields, resolveEnvironmentFiles, type EnvironmentDraft, type LoadedEnvironment } from './environment-file.ts';
+export type { Environment, EnvironmentSpec, EnvironmentFileSpec, EnvironmentRecord, ResolvedEnvironment, CondaFile } from '../protocol/environment.ts';
 export * from './errors.ts';
 export type { Job, LogLine, JobStatus, Artifact } from '../protocol/job.ts';
 export type { CommandJobSpec } from '../protocol/job-spec.ts';

@@ -1,17 +1,32 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { isMap } from 'yaml';
-import { applySet, parseYamlDocument, readYamlFile } from './yaml-file.ts';
+import { applySet, lineOf as lineIn, parseYamlDocument, readYamlFile } from './yaml-file.ts';
+import { checkEnvironmentFields, resolveEnvironmentFiles, type EnvironmentDraft, type Where } from './environment-file.ts';
 import { CairnError } from '../protocol/errors.ts';
-import { CommandJobSpec, UNSUPPORTED_JOB_FIELDS } from '../protocol/job-spec.ts';
+import { CommandJobFileSpec, UNSUPPORTED_JOB_FIELDS, type CommandJobSpec } from '../protocol/job-spec.ts';
+
+/**
+ * A command job as the client holds it before submitting: an inline environment's conda file is
+ * inlined already, its build folder not yet uploaded (submitJob does that and sets `build.snapshot_id`).
+ */
+export type CommandJobDraft = Omit<CommandJobSpec, 'environment'> & { environment?: string | EnvironmentDraft };
 
 export interface LoadedJob {
-  spec: CommandJobSpec;
+  spec: CommandJobDraft;
   /** Absolute code folder, or null when the job has no `code`. */
   codeDir: string | null;
+  /** Absolute build context of an inline environment's `build.path`, or null. */
+  environmentBuildDir: string | null;
 }
 
-const KNOWN = new Set(Object.keys(CommandJobSpec.shape));
+const KNOWN = new Set(Object.keys(CommandJobFileSpec.shape));
+
+/**
+ * `azureml:name:version` -> `name:version`, as the server reads references; an
+ * `azureml://registries/...` URI is a reference of its own and stays whole.
+ */
+export const stripAzureml = (ref: string): string => ref.replace(/^azureml:(?!\/\/)/, '');
 
 /**
  * Reads an Azure ML v2 command job file. Every problem is one line naming the file, the line
@@ -25,15 +40,8 @@ export function parseJobYaml(text: string, file: string, sets: string[] = []): L
   const { doc, lines: lc } = parseYamlDocument(text, file);
   for (const s of sets) applySet(doc, s);
   if (!isMap(doc.contents)) throw new CairnError('ValidationError', `${file}: a job file must be a YAML mapping of fields`);
-  const lineOf = (path: (string | number)[]) => {
-    for (let p = path; p.length; p = p.slice(0, -1)) {
-      const node = doc.getIn(p, true) as { range?: [number, number, number] } | undefined;
-      const pair = p.length ? (doc.getIn(p.slice(0, -1), true) as any)?.items?.find?.((i: any) => i?.key?.value === p[p.length - 1]) : undefined;
-      const at = pair?.key?.range?.[0] ?? node?.range?.[0];
-      if (at !== undefined) return lc.linePos(at).line;
-    }
-    return 1;
-  };
+  const lineOf = (path: (string | number)[]) => lineIn(doc, lc, path);
+  const where: Where = (path) => `${file} line ${lineOf(path)}`;
   const raw = doc.toJS() as Record<string, unknown>;
   if (raw.type !== undefined && raw.type !== 'command') {
     const why = raw.type === 'sweep' || raw.type === 'pipeline' ? `${raw.type} jobs are not supported yet` : `unknown job type '${String(raw.type)}' (expected command)`;
@@ -44,7 +52,10 @@ export function parseJobYaml(text: string, file: string, sets: string[] = []): L
     const why = UNSUPPORTED_JOB_FIELDS[key];
     throw new CairnError('ValidationError', why ? `${file} line ${lineOf([key])}: field '${key}' is not supported yet: ${why}` : `${file} line ${lineOf([key])}: unknown field '${key}' for a command job`);
   }
-  const parsed = CommandJobSpec.safeParse(raw);
+  // An inline environment is checked on its own, so its problems name their field (environment.build.path).
+  const envRaw = raw.environment;
+  const inlineEnv = typeof envRaw === 'object' && envRaw !== null ? checkEnvironmentFields(envRaw, where, ['environment']) : undefined;
+  const parsed = CommandJobFileSpec.safeParse(inlineEnv ? { ...raw, environment: undefined } : raw);
   if (!parsed.success) {
     const i = parsed.error.issues[0];
     const path = i.path as (string | number)[];
@@ -52,19 +63,25 @@ export function parseJobYaml(text: string, file: string, sets: string[] = []): L
       const key = i.keys[0];
       throw new CairnError('ValidationError', `${file} line ${lineOf([...path, key])}: unknown field '${[...path, key].join('.')}'`);
     }
-    const where = path.length ? `field '${path.join('.')}'` : 'job';
-    throw new CairnError('ValidationError', `${file} line ${lineOf(path)}: ${where} ${i.message.replace(/^Invalid input: /, 'invalid: ')}`);
+    const what = path.length ? `field '${path.join('.')}'` : 'job';
+    throw new CairnError('ValidationError', `${file} line ${lineOf(path)}: ${what} ${i.message.replace(/^Invalid input: /, 'invalid: ')}`);
   }
-  const spec = parsed.data;
+  const { environment, ...fields } = parsed.data;
+  const spec: CommandJobDraft = fields;
   if (spec.compute) spec.compute = spec.compute.replace(/^azureml:/, '');
-  if (typeof spec.environment === 'string') spec.environment = spec.environment.replace(/^azureml:/, '');
+  let environmentBuildDir: string | null = null;
+  if (inlineEnv) {
+    const env = resolveEnvironmentFiles(inlineEnv, dirname(resolve(file)), (p) => where(['environment', ...p]));
+    spec.environment = env.spec;
+    environmentBuildDir = env.buildDir;
+  } else if (typeof environment === 'string') spec.environment = stripAzureml(environment);
   let codeDir: string | null = null;
   if (spec.code) {
     codeDir = resolve(dirname(resolve(file)), spec.code);
     if (!existsSync(codeDir)) throw new CairnError('ValidationError', `${file} line ${lineOf(['code'])}: code folder '${spec.code}' does not exist (looked in ${codeDir})`);
     if (!statSync(codeDir).isDirectory()) throw new CairnError('ValidationError', `${file} line ${lineOf(['code'])}: code '${spec.code}' is not a folder`);
   }
-  return { spec, codeDir };
+  return { spec, codeDir, environmentBuildDir };
 }
 
 /** `--set a.b=value`, as `az ml job create --set`: the value is read as YAML (numbers, booleans). */

@@ -1,10 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { EnvironmentSpec } from '../protocol/environment.ts';
 import type { CommandJobSpec } from '../protocol/job-spec.ts';
 import type { Job } from '../protocol/job.ts';
 import { buildSnapshot, canonicalManifestJson, readGitFacts, sha256Hex, type SnapshotOptions } from '../snapshot/index.ts';
 import type { CairnClient } from './client.ts';
-import { codeFolderName } from './job-file.ts';
+import type { EnvironmentDraft } from './environment-file.ts';
+import { codeFolderName, type CommandJobDraft } from './job-file.ts';
 import { UploadMemory, entryKey } from './upload-memory.ts';
 import { CairnError } from './errors.ts';
 import type { ManifestEntry } from '../protocol/snapshot.ts';
@@ -17,8 +19,15 @@ export interface UploadProgress {
 }
 
 export interface SubmitOptions {
-  spec: CommandJobSpec;
+  /** The job; an inline environment with a `build` is completed by uploading `environmentBuildDir`. */
+  spec: CommandJobSpec | CommandJobDraft;
   codeDir?: string | null;
+  /**
+   * The build context (`build.path`) of an inline environment: uploaded as a snapshot, like code,
+   * and its id put in `environment.build.snapshot_id`. The code folder's ignore rules apply to it too
+   * (`.amlignore`/`.cairnignore`, else `.gitignore`).
+   */
+  environmentBuildDir?: string | null;
   snapshot?: SnapshotOptions;
   onWarning?: (msg: string) => void;
   onProgress?: (p: UploadProgress) => void;
@@ -93,11 +102,30 @@ async function putAll(client: CairnClient, root: string, todo: ManifestEntry[], 
   await Promise.all(Array.from({ length: Math.min(PARALLEL_UPLOADS, todo.length) }, worker));
 }
 
-/** Snapshot the code, record git facts, create the job: what `cairn job create` does. */
+/**
+ * An environment ready to send: the build folder, when it has one, uploaded as a snapshot (the
+ * same content-addressed upload as code, so an unchanged folder sends nothing) and its id set.
+ */
+export async function completeEnvironment(client: CairnClient, env: EnvironmentDraft, buildDir: string | null | undefined, o: Omit<SubmitOptions, 'spec' | 'codeDir'> = {}): Promise<EnvironmentSpec> {
+  if (!env.build) return env as EnvironmentSpec;
+  if (env.build.snapshot_id && !buildDir) return env as EnvironmentSpec;
+  if (!buildDir) throw new CairnError('ValidationError', `the environment's build folder${env.build.path ? ` '${env.build.path}'` : ''} was not uploaded: load the file with loadEnvironmentFile or loadJobFile and pass its build folder`);
+  const snapshotId = await uploadCode(client, buildDir, o);
+  return { ...env, build: { ...env.build, snapshot_id: snapshotId } } as EnvironmentSpec;
+}
+
+/**
+ * Snapshot the code (and an inline environment's build folder), record git facts, create the job:
+ * what `cairn job create` does. The server's warnings about the job (a curated environment that runs
+ * as something else, say) go to `onWarning`.
+ */
 export async function submitJob(client: CairnClient, o: SubmitOptions): Promise<Job> {
-  if (!o.codeDir) return client.createJob(o.spec);
   // git runs in its own processes: start it first so it works on the other core while the walk runs here.
-  const git = readGitFacts(o.codeDir);
-  const snapshotId = await uploadCode(client, o.codeDir, o);
-  return client.createJob(o.spec, { snapshotId, codeFolderName: codeFolderName(o.codeDir), git: await git });
+  const git = o.codeDir ? readGitFacts(o.codeDir) : null;
+  const snapshotId = o.codeDir ? await uploadCode(client, o.codeDir, o) : undefined;
+  const env = o.spec.environment;
+  const spec = (typeof env === 'object' ? { ...o.spec, environment: await completeEnvironment(client, env, o.environmentBuildDir, o) } : o.spec) as CommandJobSpec;
+  const job = o.codeDir ? await client.createJob(spec, { snapshotId, codeFolderName: codeFolderName(o.codeDir), git: await git }) : await client.createJob(spec);
+  for (const w of job.environment_details?.warnings ?? []) o.onWarning?.(w);
+  return job;
 }

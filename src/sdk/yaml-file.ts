@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { LineCounter, parseDocument, parse as parseYaml, type Document } from 'yaml';
+import { isCollection, LineCounter, parseDocument, parse as parseYaml, type Document } from 'yaml';
 import { CairnError } from '../protocol/errors.ts';
 
 /** Reads an Azure ML v2 YAML file (job or compute) with line numbers; a YAML error names file, line and column. */
@@ -39,5 +39,23 @@ export function parseSet(s: string): [string[], unknown] {
 
 export function applySet(doc: Document, s: string): void {
   const [path, value] = parseSet(s);
-  doc.setIn(path, value);
+  try {
+    doc.setIn(path, value);
+  } catch {
+    // The yaml library refuses to go into a scalar: say which field is in the way.
+    const at = path.findIndex((_, i) => i < path.length - 1 && doc.hasIn(path.slice(0, i + 1)) && !isCollection(doc.getIn(path.slice(0, i + 1), true)));
+    throw new CairnError('ValidationError', `--set '${s}': '${path.slice(0, at + 1).join('.')}' is not a mapping, so it has no field '${path[at + 1]}'`);
+  }
+}
+
+/** The line of a field (its key where it has one), or of the nearest parent that is in the file; 1 when none is. */
+export function lineOf(doc: Document, lines: LineCounter, path: (string | number)[]): number {
+  for (let p = path; p.length; p = p.slice(0, -1)) {
+    const node = doc.getIn(p, true) as { range?: [number, number, number] } | undefined;
+    const parent = doc.getIn(p.slice(0, -1), true) as { items?: { key?: { value?: unknown; range?: [number, number, number] } }[] } | undefined;
+    const pair = Array.isArray(parent?.items) ? parent.items.find((i) => i?.key?.value === p[p.length - 1]) : undefined;
+    const at = pair?.key?.range?.[0] ?? node?.range?.[0];
+    if (at !== undefined) return lines.linePos(at).line;
+  }
+  return 1;
 }

@@ -24,7 +24,10 @@ export function jobCommand(cli: Cli): Command {
 
   job
     .command('create')
-    .description('create a job from an Azure ML v2 YAML file')
+    .description(
+      'create a job from an Azure ML v2 YAML file. environment: names a registered one (azureml:NAME:VERSION, NAME@latest) or is written inline ' +
+        '(image, conda_file, build); an inline conda_file path and build.path are relative to the YAML file, and a build folder is uploaded like code',
+    )
     .requiredOption('-f, --file <path>', 'job YAML file')
     .option('--set <key=value>', 'override a field, e.g. --set inputs.lr=0.1 (repeatable)', collect, [])
     .option('-n, --name <name>', 'job name (default: from the file, else generated)')
@@ -32,7 +35,7 @@ export function jobCommand(cli: Cli): Command {
     .action(async (o, cmd) => {
       const loaded = loadJobFile(o.file, o.set);
       if (o.name) loaded.spec.name = o.name;
-      await submitAndShow(cli, cmd, loaded.spec, loaded.codeDir, Boolean(o.stream));
+      await submitAndShow(cli, cmd, loaded, Boolean(o.stream));
     });
 
   job

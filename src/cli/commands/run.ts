@@ -2,6 +2,7 @@ import { basename, resolve } from 'node:path';
 import { Command } from 'commander';
 import { CairnError } from '../../protocol/errors.ts';
 import { CommandJobSpec } from '../../protocol/job-spec.ts';
+import { stripAzureml } from '../../sdk/job-file.ts';
 import type { Cli } from '../context.ts';
 import { submitAndShow } from '../submit.ts';
 
@@ -17,6 +18,8 @@ export function runCommand(cli: Cli): Command {
     .option('--experiment-name <name>', 'experiment (default: the folder name)')
     .option('--code <dir>', 'code folder to snapshot', '.')
     .option('--timeout <seconds>', 'limits.timeout', (v) => Number.parseInt(v, 10))
+    .option('--environment <ref>', 'a registered environment (NAME:VERSION, NAME@latest, azureml:...) or a curated Azure ML name; default: the node\'s own Python')
+    .option('--python-path <path>', 'absolute path of a python interpreter on the node to run with (its folder goes first on PATH)')
     .option('-e, --env <KEY=VALUE>', 'environment variable for the job (repeatable)', (v: string, p: string[]) => [...p, v], [])
     .option('--no-stream', 'print the job and return instead of following its output')
     .action(async (argv: string[], o, cmd) => {
@@ -33,6 +36,8 @@ export function runCommand(cli: Cli): Command {
         compute: o.compute.replace(/^azureml:/, ''),
         name: o.name,
         experiment_name: o.experimentName ?? basename(codeDir).replace(/[^A-Za-z0-9_.-]/g, '_'),
+        environment: o.environment === undefined ? undefined : stripAzureml(o.environment),
+        python_path: o.pythonPath,
         environment_variables: Object.keys(env).length ? env : undefined,
         limits: o.timeout ? { timeout: o.timeout } : undefined,
       });
@@ -40,6 +45,6 @@ export function runCommand(cli: Cli): Command {
         const i = parsed.error.issues[0];
         throw new CairnError('ValidationError', `${i.path.join('.') || 'job'}: ${i.message}`);
       }
-      await submitAndShow(cli, cmd, parsed.data, codeDir, o.stream);
+      await submitAndShow(cli, cmd, { spec: parsed.data, codeDir, environmentBuildDir: null }, o.stream);
     });
 }

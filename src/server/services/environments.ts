@@ -99,9 +99,14 @@ export class EnvironmentsService {
       throw new CairnError('NotFound', have.length ? `environment '${name}' has no version ${version}; versions: ${have.join(', ')}` : await this.unknown(workspace, name));
     }
     if (label !== undefined && label !== 'latest') throw new CairnError('ValidationError', `unknown label '${label}': the only label is 'latest'`);
-    const r = anyState ? (await store.environments.versions(workspace, name, true))[0] : await store.environments.latest(workspace, name);
-    if (!r) throw new CairnError('NotFound', await this.unknown(workspace, name));
-    return r;
+    const all = await store.environments.versions(workspace, name, true);
+    const r = anyState ? all[0] : all.find((v) => !v.archived);
+    if (r) return r;
+    if (all.length) {
+      const have = all.map((v) => v.version);
+      throw new CairnError('NotFound', `environment '${name}' has only archived versions (${have.join(', ')}), so no latest: name one exactly, like ${name}:${have[0]}, or restore it with \`cairn environment restore -n ${name}\``);
+    }
+    throw new CairnError('NotFound', await this.unknown(workspace, name));
   }
 
   private async unknown(workspace: string, name: string): Promise<string> {
@@ -118,7 +123,7 @@ export class EnvironmentsService {
    * A job's `environment:` as its node will prepare it: registered ones copied in (so later
    * versions and archiving never change this job), curated names through the alias table.
    */
-  async resolve(workspace: string, env: string | EnvironmentSpec | undefined, pythonPath?: string): Promise<ResolvedEnvironment> {
+  async resolve(workspace: string, env: string | EnvironmentSpec | undefined, pythonPath?: string, depth = 0): Promise<ResolvedEnvironment> {
     const extra = pythonPath ? { python_path: pythonPath } : {};
     if (env === undefined) return { kind: 'user_managed', ref: null, spec_hash: null, ...extra };
     if (typeof env !== 'string') {
@@ -141,8 +146,8 @@ export class EnvironmentsService {
       const why = `'${env}' is an Azure ML curated environment, which Cairn does not have; it runs as `;
       if (target === 'user_managed') return { kind: 'user_managed', ref: env, spec_hash: null, ...extra, warnings: [`${why}the node's own Python (alias '${pattern}' in the environment alias table)`] };
       if (typeof target === 'string') {
-        if (target === env) throw new CairnError('UnknownEnvironment', `the environment alias '${pattern}' points at itself`);
-        const r = await this.resolve(workspace, target, pythonPath);
+        if (depth > 4) throw new CairnError('UnknownEnvironment', `the environment alias '${pattern}' leads through more than 5 aliases (a loop?); fix the alias table`);
+        const r = await this.resolve(workspace, target, pythonPath, depth + 1);
         return { ...r, ref: env, warnings: [...(r.warnings ?? []), `${why}'${target}' (alias '${pattern}')`] };
       }
       return { ...fromSpec(target), ref: env, ...extra, warnings: [`${why}the environment the alias '${pattern}' names`] };
