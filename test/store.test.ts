@@ -40,6 +40,8 @@ function job(o: Partial<Insertable<JobsTable>> = {}): Insertable<JobsTable> {
     lease_owner: null,
     lease_until: null,
     queued_at_ms: T0 + n,
+    environment: null,
+    environment_record: null,
     ...o,
   };
 }
@@ -155,11 +157,11 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         const url = await freshUrl();
         const first = await open(url);
         assert.equal(first.dialect, dialect);
-        for (const t of ['workspaces', 'computes', 'snapshots', 'jobs', 'job_events', 'attempts', 'log_lines', 'artifacts', 'nodes'] as const) {
+        for (const t of ['workspaces', 'computes', 'snapshots', 'jobs', 'job_events', 'attempts', 'log_lines', 'artifacts', 'nodes', 'environments'] as const) {
           assert.equal(await count(first, t), 0, `${t} exists and is empty`);
         }
         const applied = await sql<{ name: string; timestamp: string }>`select name, timestamp from kysely_migration order by name`.execute(first.db);
-        assert.deepEqual(applied.rows.map((r) => r.name), ['0001_core', '0002_tracking', '0003_compute_lifecycle']);
+        assert.deepEqual(applied.rows.map((r) => r.name), ['0001_core', '0002_tracking', '0003_compute_lifecycle', '0004_environments']);
         await first.resources.ensureWorkspace('default', AT);
         await first.jobs.insert(job({ name: 'survivor' }), 'created', AT);
 
