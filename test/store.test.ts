@@ -79,7 +79,7 @@ function node(o: Partial<Insertable<NodesTable>> & { name: string }): Insertable
 const lines = (from: number, n: number, stream = 'stdout'): NewLogLine[] =>
   Array.from({ length: n }, (_, i) => ({ stream, offset: (from + i) * 10, ts: AT, text: `line ${from + i}` }));
 
-async function count(store: Store, table: 'jobs' | 'job_events' | 'attempts' | 'log_lines' | 'nodes' | 'workspaces' | 'computes' | 'snapshots' | 'artifacts'): Promise<number> {
+async function count(store: Store, table: 'jobs' | 'job_events' | 'attempts' | 'log_lines' | 'nodes' | 'workspaces' | 'computes' | 'snapshots' | 'artifacts' | 'environments'): Promise<number> {
   const r = await store.db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
   return Number(r.n);
 }

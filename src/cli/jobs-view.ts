@@ -28,9 +28,10 @@ export function environmentRecordText(j: Job): [string, string][] {
   const r = j.environment_details?.record;
   if (!r) return [];
   const how = r.builder === 'none' ? 'nothing to build' : r.built ? `built with ${r.builder}${r.build_seconds !== undefined ? ` in ${Math.round(r.build_seconds)} s` : ''}` : `reused (${r.builder})`;
+  const python = [r.python, r.interpreter ? `(${r.interpreter})` : ''].filter(Boolean).join(' ');
   return [
-    ['environment_build', `${r.hash.slice(0, 12)} ${how}`],
-    ['python', [r.python, r.interpreter ? `(${r.interpreter})` : ''].filter(Boolean).join(' ')],
+    ['environment_build', `${r.hash.slice(0, 12)} ${how}${r.ready_ms !== undefined ? `, ready in ${r.ready_ms} ms` : ''}`],
+    ...(python ? [['python', python] as [string, string]] : []),
     ['packages', `${r.packages.length}${r.image ? `, image ${r.image}${r.image_id ? ` (${r.image_id.replace(/^sha256:/, '').slice(0, 12)})` : ''}` : ''}`],
   ];
 }
