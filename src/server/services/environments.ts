@@ -136,7 +136,10 @@ export class EnvironmentsService {
     if (!ref.registry) {
       const rows = await this.d.store.environments.versions(workspace, ref.name, true);
       if (rows.length) {
-        const row = await this.row(workspace, ref.name, ref.version, ref.label);
+        const row = await this.row(workspace, ref.name, ref.version, ref.label).catch((err: unknown) => {
+          // On a job, a reference that does not resolve is bad input (400), not a missing page.
+          throw err instanceof CairnError && err.code === 'NotFound' ? new CairnError('UnknownEnvironment', err.message) : err;
+        });
         return { ...fromSpec(JSON.parse(row.spec)), ref: `${row.name}:${row.version}`, ...extra };
       }
     }
