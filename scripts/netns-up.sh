@@ -22,10 +22,9 @@ NET=10.231.0
 BR=br-cairn
 HOSTS="h1 h2"
 
-log() { echo "netns-up: $*" >&2; }
-die() { echo "netns-up: error: $*" >&2; exit 1; }
-now() { date +%s.%N; }
-secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
+SCRIPT=netns-up
+# shellcheck source=lib/common.sh
+. "$(dirname "$0")/lib/common.sh"
 
 [ "$(id -u)" = 0 ] || die "needs root (ip netns, sshd)"
 command -v ip >/dev/null || die "iproute2 (ip) is not installed"

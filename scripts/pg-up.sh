@@ -18,10 +18,9 @@ DBNAME=cairn_test
 SOCK="$D.sock"
 LIB=${CAIRN_PG_LIB:-/usr/lib/postgresql}
 
-log() { echo "pg-up: $*" >&2; }
-die() { echo "pg-up: error: $*" >&2; exit 1; }
-now() { date +%s.%N; }
-secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
+SCRIPT=pg-up
+# shellcheck source=lib/common.sh
+. "$(dirname "$0")/lib/common.sh"
 
 case $PORT in '' | *[!0-9]*) die "CAIRN_PG_PORT must be a port number, got '$PORT'" ;; esac
 case $D in /*) ;; *) die "CAIRN_PG_DIR must be an absolute path, got '$D'" ;; esac
@@ -40,14 +39,7 @@ find_bin() {
 BIN=$(find_bin)
 if [ -z "$BIN" ]; then
   [ "$(id -u)" = 0 ] || die "PostgreSQL is not installed (no initdb under $LIB/*/bin) and installing it needs root"
-  command -v apt-get >/dev/null || die "PostgreSQL is not installed (no initdb under $LIB/*/bin) and apt-get is not available"
-  log "installing Debian's postgresql package"
-  export DEBIAN_FRONTEND=noninteractive
-  if ! apt-get install -y --no-install-recommends postgresql >/dev/null 2>&1; then
-    log "install failed; running apt-get update and retrying"
-    apt-get update >/dev/null 2>&1 || true
-    out=$(apt-get install -y --no-install-recommends postgresql 2>&1) || die "apt-get install postgresql failed: $(printf '%s\n' "$out" | grep -E '^E:' | head -n1)"
-  fi
+  apt_install postgresql
   BIN=$(find_bin)
   [ -n "$BIN" ] || die "installed postgresql but found no initdb/pg_ctl under $LIB/*/bin"
 fi

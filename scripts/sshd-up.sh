@@ -26,10 +26,9 @@ PORT=${CAIRN_SSH_PORT:-2222}
 LISTEN=127.0.0.1
 PWUSER=cairntest
 
-log() { echo "sshd-up: $*" >&2; }
-die() { echo "sshd-up: error: $*" >&2; exit 1; }
-now() { date +%s.%N; }
-secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
+SCRIPT=sshd-up
+# shellcheck source=lib/common.sh
+. "$(dirname "$0")/lib/common.sh"
 
 case $PORT in '' | *[!0-9]*) die "CAIRN_SSH_PORT must be a port number, got '$PORT'" ;; esac
 case $D in /*) ;; *) die "CAIRN_SSH_DIR must be an absolute path, got '$D'" ;; esac
@@ -37,15 +36,7 @@ case $D in /*) ;; *) die "CAIRN_SSH_DIR must be an absolute path, got '$D'" ;; e
 
 t0=$(now)
 if [ ! -x /usr/sbin/sshd ] || ! command -v ssh >/dev/null || ! command -v ssh-keygen >/dev/null; then
-  command -v apt-get >/dev/null || die "OpenSSH is not installed and apt-get is not available"
-  log "installing Debian's openssh-server and openssh-client"
-  export DEBIAN_FRONTEND=noninteractive
-  if ! apt-get install -y --no-install-recommends openssh-server openssh-client >/dev/null 2>&1; then
-    log "install failed; running apt-get update and retrying"
-    apt-get update >/dev/null 2>&1 || true
-    out=$(apt-get install -y --no-install-recommends openssh-server openssh-client 2>&1) ||
-      die "apt-get install openssh-server failed: $(printf '%s\n' "$out" | grep -E '^E:' | head -n1)"
-  fi
+  apt_install openssh-server openssh-client
   [ -x /usr/sbin/sshd ] || die "installed openssh-server but /usr/sbin/sshd is missing"
 fi
 t1=$(now)
