@@ -10,7 +10,7 @@ import { alive, describeExit, launchShim, readExitCode, readPgid, signalGroup } 
 import { uploadOutputs } from './outputs.ts';
 import type { Prepared } from './environments/manager.ts';
 import { runArgs } from './environments/engines.ts';
-import { BuildError } from './environments/run-logged.ts';
+import { BuildError, shellQuote } from './environments/run-logged.ts';
 
 const MAX_PENDING = 20_000;
 const BATCH = 5_000;
@@ -171,7 +171,7 @@ export class AttemptRunner {
       gpus: this.ctx.gpus,
       command: a.command,
     });
-    return `exec ${[p.launch.engine, ...args].map(quote).join(' ')}`;
+    return `exec ${[p.launch.engine, ...args].map(shellQuote).join(' ')}`;
   }
 
   private jobEnv(wd: string, p: Prepared): NodeJS.ProcessEnv {
@@ -398,4 +398,3 @@ export class AttemptRunner {
 }
 
 const now = () => new Date().toISOString();
-const quote = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);

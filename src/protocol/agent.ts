@@ -20,6 +20,12 @@ export const NodeShape = z.object({
 });
 export type NodeShape = z.infer<typeof NodeShape>;
 
+/** Whether a node's stored shape (JSON) says it has docker or podman: image environments need one. */
+export function hasContainerEngine(shapeJson: string): boolean {
+  const s = NodeShape.safeParse(JSON.parse(shapeJson || '{}'));
+  return s.success && (s.data.container_engines?.length ?? 0) > 0;
+}
+
 export const RegisterRequest = z.object({
   node: z.string().min(1),
   agent_version: z.string(),

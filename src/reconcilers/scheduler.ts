@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { NodeShape, type AttemptAssignment } from '../protocol/agent.ts';
+import { hasContainerEngine, type AttemptAssignment } from '../protocol/agent.ts';
 import { needsContainerEngine, PipOptions, type ResolvedEnvironment } from '../protocol/environment.ts';
 import type { CommandJobSpec } from '../protocol/job-spec.ts';
 import type { Store } from '../store/index.ts';
@@ -40,7 +40,7 @@ export class Scheduler {
     let placed = 0;
     for (const jobs of byCompute.values()) {
       const nodes = (await this.store.nodes.forCompute(jobs[0].workspace, jobs[0].compute)).filter((n) => n.state === 'ready');
-      const engines = new Set(nodes.filter((n) => hasEngine(n.shape)).map((n) => n.name));
+      const engines = new Set(nodes.filter((n) => hasContainerEngine(n.shape)).map((n) => n.name));
       const pip = await this.pipOf(jobs[0].workspace, jobs[0].compute);
       const busy = await this.store.jobs.busySlots(nodes.map((n) => n.name));
       for (const job of jobs) {
@@ -110,9 +110,4 @@ export class Scheduler {
       return true;
     });
   }
-}
-
-function hasEngine(shape: string): boolean {
-  const s = NodeShape.safeParse(JSON.parse(shape || '{}'));
-  return s.success && (s.data.container_engines?.length ?? 0) > 0;
 }

@@ -11,10 +11,6 @@ export class EnvironmentsRepo {
     this.db = db;
   }
 
-  with(trx: Db): EnvironmentsRepo {
-    return new EnvironmentsRepo(trx);
-  }
-
   async insert(row: Insertable<EnvironmentsTable>): Promise<void> {
     await this.db.insertInto('environments').values(row).execute();
   }

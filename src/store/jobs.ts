@@ -81,6 +81,11 @@ export class JobsRepo {
     });
   }
 
+  /** What a node reports it prepared for an attempt; only the job's latest attempt speaks for it. */
+  setEnvironmentRecord(id: string, attempt: number, record: string): Promise<unknown> {
+    return this.db.updateTable('jobs').set({ environment_record: record }).where('id', '=', id).where('attempt', '=', attempt).execute();
+  }
+
   update(id: string, set: Updateable<JobsTable>): Promise<unknown> {
     return this.db.updateTable('jobs').set(set).where('id', '=', id).execute();
   }

@@ -1,11 +1,10 @@
 import { createHash } from 'node:crypto';
-import { accessSync, constants } from 'node:fs';
-import { basename, delimiter, join } from 'node:path';
+import { basename } from 'node:path';
 import type { AttemptAssignment } from '../../protocol/agent.ts';
 import type { EnvironmentRecord, ResolvedEnvironment } from '../../protocol/environment.ts';
 import { EnvCache, type ReadyFile } from './env-cache.ts';
 import { type Launch, type NodeFacts, planEnvironment } from './plans.ts';
-import { sitePackagesStamp } from './python-finder.ts';
+import { onPath, sitePackagesStamp } from './python-finder.ts';
 import { capture, type LineSink } from './run-logged.ts';
 
 export interface PrepareHooks {
@@ -36,10 +35,6 @@ export class EnvManager {
     this.cache = cache;
     this.facts = facts;
     this.env = env;
-  }
-
-  get nodeFacts(): NodeFacts {
-    return this.facts;
   }
 
   async prepare(a: AttemptAssignment, h: PrepareHooks): Promise<Prepared> {
@@ -98,15 +93,8 @@ function toRecord(env: ResolvedEnvironment, r: ReadyFile, built: boolean): Envir
   };
 }
 
-export function findOnPath(name: string, pathVar: string | undefined): string | null {
-  if (name.includes('/')) return name;
-  for (const dir of (pathVar ?? '').split(delimiter).filter(Boolean)) {
-    try {
-      accessSync(join(dir, name), constants.X_OK);
-      return join(dir, name);
-    } catch {}
-  }
-  return null;
+function findOnPath(name: string, pathVar: string | undefined): string | null {
+  return name.includes('/') ? name : (onPath(name, pathVar)[0] ?? null);
 }
 
 /** conda, mamba or micromamba, as configured (a path, or `none`) or first found on PATH. */

@@ -40,9 +40,7 @@ export class PythonFinder {
     const seen: PythonInfo[] = [];
     const real = new Set<string>();
     for (const name of names) {
-      for (const dir of this.path.split(delimiter).filter(Boolean)) {
-        const file = join(dir, name);
-        if (!isExecutable(file)) continue;
+      for (const file of onPath(name, this.path)) {
         const info = await this.info(file);
         if (!info) continue;
         const key = `${safeRealpath(file)} ${info.version}`;
@@ -65,6 +63,11 @@ export function sitePackagesStamp(info: PythonInfo): string {
       return '-';
     }
   }).join(',');
+}
+
+/** Every executable file called `name` in the folders of a PATH, in order (`which -a`). */
+export function onPath(name: string, pathVar: string | undefined): string[] {
+  return (pathVar ?? '').split(delimiter).filter(Boolean).map((d) => join(d, name)).filter(isExecutable);
 }
 
 function isExecutable(f: string): boolean {

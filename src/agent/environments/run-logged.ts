@@ -3,6 +3,9 @@ import { spawn, execFile } from 'node:child_process';
 /** Where a build's output goes: every line, as it comes, to each job waiting on the build. */
 export type LineSink = (line: string) => void;
 
+/** A word as bash reads it back unchanged: bare when safe, else in single quotes. */
+export const shellQuote = (s: string): string => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+
 export class BuildError extends Error {
   /** The builder's own last words, for the job's one-line reason. */
   readonly tail: string;
@@ -27,7 +30,7 @@ export interface RunOptions {
  * by line, and fails with its last error line. The command line is echoed first, as CI logs do.
  */
 export function runLogged(cmd: string, args: string[], sink: LineSink, o: RunOptions = {}): Promise<void> {
-  sink(`$ ${[cmd, ...args].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ')}`);
+  sink(`$ ${[cmd, ...args].map(shellQuote).join(' ')}`);
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { cwd: o.cwd, env: o.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     if (child.pid) o.onStart?.(child.pid);

@@ -133,8 +133,8 @@ export class AgentsService {
     const job = await store.jobs.getById(a.job_id);
     const keep_running = !job?.cancel_requested;
     if (r.phase === 'environment') {
-      // Only the job's latest attempt speaks for it; a user-managed record may come after the end.
-      await store.db.updateTable('jobs').set({ environment_record: JSON.stringify(r.environment) }).where('id', '=', a.job_id).where('attempt', '=', a.number).execute();
+      // A user-managed record may come after the end.
+      await store.jobs.setEnvironmentRecord(a.job_id, a.number, JSON.stringify(r.environment));
       return { keep_running: keep_running && a.state !== 'ended' };
     }
     if (a.state === 'ended') return { keep_running: false };

@@ -14,7 +14,7 @@ import { NOT_YET } from '../../compute/registry.ts';
 import { insertJobRun } from './tracking/job-runs.ts';
 import type { EnvironmentsService } from './environments.ts';
 import { needsContainerEngine, type ResolvedEnvironment } from '../../protocol/environment.ts';
-import { NodeShape } from '../../protocol/agent.ts';
+import { hasContainerEngine } from '../../protocol/agent.ts';
 
 export const stripAzurePrefix = (s: string) => s.replace(/^azureml:/, '');
 
@@ -111,9 +111,7 @@ export class JobsService {
     if (!needsContainerEngine(env.kind)) return;
     const nodes = await this.d.store.nodes.forCompute(workspace, compute);
     // A node whose agent never registered has not said what it has: cannot tell yet.
-    if (nodes.length === 0 || nodes.some((n) => n.agent_version === null)) return;
-    const shapes = nodes.map((n) => NodeShape.safeParse(JSON.parse(n.shape || '{}')));
-    if (shapes.some((s) => s.success && (s.data.container_engines?.length ?? 0) > 0)) return;
+    if (nodes.length === 0 || nodes.some((n) => n.agent_version === null) || nodes.some((n) => hasContainerEngine(n.shape))) return;
     throw new CairnError(
       'Unsupported',
       `no node of compute '${compute}' can run this job: its environment is a container image (${env.image ?? 'built from a Dockerfile'}) and none of its nodes (${nodes.map((n) => n.name).join(', ')}) has docker or podman; install one there, or use a conda_file environment`,
