@@ -120,7 +120,7 @@ export const ResolvedEnvironment = z.object({
   image: z.string().optional(),
   conda_file: CondaFile.optional(),
   build: z.object({ snapshot_id: Sha256, dockerfile_path: z.string() }).optional(),
-  /** A user-managed interpreter the job asked for; its folder goes first on PATH. */
+  /** A user-managed interpreter the job asked for; the job finds it first on PATH as `python` and `python3`. */
   python_path: z.string().optional(),
   warnings: z.array(z.string()).optional(),
 });

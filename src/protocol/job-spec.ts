@@ -41,7 +41,7 @@ export const CommandJobSpec = z.strictObject({
   command: z.string().min(1, 'must not be empty'),
   code: z.string().min(1).optional(),
   environment: EnvironmentRef.optional(),
-  /** A user-managed interpreter on the node (Cairn's addition): its folder goes first on PATH. */
+  /** A user-managed interpreter on the node (Cairn's addition): the job finds it first on PATH as `python` and `python3`. */
   python_path: z.string().regex(/^\//, { error: 'must be an absolute path to a python interpreter on the node, like /opt/py311/bin/python' }).optional(),
   environment_variables: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'is not a valid variable name'), Scalar.transform(String)).optional(),
   inputs: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), LiteralInput).optional(),

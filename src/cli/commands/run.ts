@@ -19,7 +19,7 @@ export function runCommand(cli: Cli): Command {
     .option('--code <dir>', 'code folder to snapshot', '.')
     .option('--timeout <seconds>', 'limits.timeout', (v) => Number.parseInt(v, 10))
     .option('--environment <ref>', 'a registered environment (NAME:VERSION, NAME@latest, azureml:...) or a curated Azure ML name; default: the node\'s own Python')
-    .option('--python-path <path>', 'absolute path of a python interpreter on the node to run with (its folder goes first on PATH)')
+    .option('--python-path <path>', 'absolute path of a python interpreter on the node to run with (it is `python` and `python3` first on PATH)')
     .option('-e, --env <KEY=VALUE>', 'environment variable for the job (repeatable)', (v: string, p: string[]) => [...p, v], [])
     .option('--no-stream', 'print the job and return instead of following its output')
     .action(async (argv: string[], o, cmd) => {
