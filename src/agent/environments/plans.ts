@@ -125,11 +125,11 @@ const FREEZE =
   'py=$(command -v python3 || command -v python) || exit 0; $py -c "import sys;print(\\"python=%d.%d.%d\\"%sys.version_info[:3])"; $py -m pip freeze 2>/dev/null || true';
 
 async function imageFacts(engine: EngineName, image: string, env: NodeJS.ProcessEnv, owned: boolean): Promise<Omit<Built, 'launch'>> {
-  const id = (await capture(engine, ['image', 'inspect', '--format', '{{.Id}}', image], { env }))?.trim();
-  const size = owned ? Number((await capture(engine, ['image', 'inspect', '--format', '{{.Size}}', image], { env }))?.trim()) : 0;
+  const [id, bytes] = ((await capture(engine, ['image', 'inspect', '--format', '{{.Id}} {{.Size}}', image], { env })) ?? '').trim().split(' ');
+  const size = owned ? Number(bytes) : 0;
   const out = lines(await capture(engine, ['run', '--rm', '--network', 'host', '--entrypoint', 'sh', image, '-c', FREEZE], { env, timeoutMs: 120_000 }));
   const python = out[0]?.startsWith('python=') ? out.shift()!.slice('python='.length) : undefined;
-  return { image, image_id: id, ...(python ? { python } : {}), packages: out, external_bytes: Number.isFinite(size) ? size : 0 };
+  return { image, ...(id ? { image_id: id } : {}), ...(python ? { python } : {}), packages: out, external_bytes: Number.isFinite(size) ? size : 0 };
 }
 
 /** `image:` as is, pulled once; with a conda_file, an image of our own with the packages on top. */
