@@ -16,6 +16,12 @@ async function runJob(client: CairnClient, spec: CommandJobSpec): Promise<{ job:
   await client.stream(created.name, { onLine: (l) => lines.push(l) });
   return { job: await client.getJob(created.name), lines };
 }
+/** A real server (and its local agent) with the given settings, and an SDK client for it. */
+async function startServer(o: ConstructorParameters<typeof TestServer>[0]): Promise<[TestServer, CairnClient]> {
+  const server = await new TestServer(o).start();
+  await server.waitForAgent();
+  return [server, new CairnClient({ url: server.url })];
+}
 const text = (lines: LogLine[], stream?: string) => lines.filter((l) => !stream || l.stream === stream).map((l) => l.text);
 const envDirs = (server: TestServer) => {
   const d = join(server.dataDir, 'agents', 'local', 'envs');
@@ -34,14 +40,8 @@ describe('environments: conda files built with venv + pip on a node without cond
     buildWheel(work, { name: 'cairn-other-pkg', module: 'cairn_other_pkg', version: '0.1.0', value: 'other' });
     const aliases = join(work, 'aliases.yml');
     writeFileSync(aliases, `"AzureML-demo-*":\n  conda_file:\n    dependencies: [{pip: [cairn-demo-pkg]}]\n"AzureML-*": user_managed\n`);
-    server = new TestServer({
-      args: ['--max-concurrent-jobs', '8'],
-      // Air-gapped: pip may only look at the folder of wheels the test built.
-      env: { CAIRN_PIP_NO_INDEX: '1', CAIRN_PIP_FIND_LINKS: wheels, CAIRN_ENVIRONMENT_ALIASES: aliases },
-    });
-    await server.start();
-    await server.waitForAgent();
-    client = new CairnClient({ url: server.url });
+    // Air-gapped: pip may only look at the folder of wheels the test built.
+    [server, client] = await startServer({ args: ['--max-concurrent-jobs', '8'], env: { CAIRN_PIP_NO_INDEX: '1', CAIRN_PIP_FIND_LINKS: wheels, CAIRN_ENVIRONMENT_ALIASES: aliases } });
   });
   after(() => server?.stop());
 
@@ -148,10 +148,7 @@ describe('environments: the size cap removes the least recently used, never one 
   let client: CairnClient;
   before(async () => {
     const wheels = buildWheel(work, { name: 'cairn-demo-pkg', module: 'cairn_demo_pkg', version: '1.2.3', value: 'v' });
-    server = new TestServer({ env: { CAIRN_PIP_NO_INDEX: '1', CAIRN_PIP_FIND_LINKS: wheels, CAIRN_AGENT_ENV_CACHE_MB: '1' } });
-    await server.start();
-    await server.waitForAgent();
-    client = new CairnClient({ url: server.url });
+    [server, client] = await startServer({ env: { CAIRN_PIP_NO_INDEX: '1', CAIRN_PIP_FIND_LINKS: wheels, CAIRN_AGENT_ENV_CACHE_MB: '1' } });
   });
   after(() => server?.stop());
 
@@ -185,10 +182,7 @@ describe('environments: a conda binary on the node is used instead of venv + pip
       `#!/bin/bash\necho "$* PIP_INDEX_URL=$PIP_INDEX_URL" >> ${calls}\nif [ "$1" = create ]; then p=$4; f=$6; mkdir -p "$p/bin"; ln -s ${SYSTEM_PYTHON} "$p/bin/python"; cp "$f" "$p/conda-meta.json"; echo "created $p"; exit 0; fi\nif [ "$1" = list ]; then echo "python=3.11.2=0"; echo "numpy=1.24.4=0"; exit 0; fi\nexit 2\n`,
     );
     chmodSync(join(bin, 'micromamba'), 0o755);
-    server = new TestServer({ env: { CAIRN_AGENT_CONDA: join(bin, 'micromamba'), CAIRN_PIP_INDEX_URL: 'http://127.0.0.1:9/simple' } });
-    await server.start();
-    await server.waitForAgent();
-    client = new CairnClient({ url: server.url });
+    [server, client] = await startServer({ env: { CAIRN_AGENT_CONDA: join(bin, 'micromamba'), CAIRN_PIP_INDEX_URL: 'http://127.0.0.1:9/simple' } });
   });
   after(() => server?.stop());
 
