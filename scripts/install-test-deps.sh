@@ -7,6 +7,9 @@
 # Container engines are not here: scripts/podman-up.sh and scripts/docker-up.sh install their own.
 # Idempotent.
 set -euo pipefail
+SCRIPT=install-test-deps
+# shellcheck source=lib/common.sh
+. "$(dirname "$0")/lib/common.sh"
 need=()
 command -v git >/dev/null || need+=(git)
 command -v python3 >/dev/null || need+=(python3)
@@ -19,9 +22,7 @@ command -v setsid >/dev/null || need+=(util-linux)
 command -v ssh >/dev/null || need+=(openssh-client)
 command -v ip >/dev/null || need+=(iproute2)
 if [ ${#need[@]} -gt 0 ]; then
-  [ "$(id -u)" = 0 ] || { echo "install-test-deps: need root to install: ${need[*]}" >&2; exit 1; }
-  echo "install-test-deps: installing ${need[*]}" >&2
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get install -y --no-install-recommends "${need[@]}" >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y --no-install-recommends "${need[@]}" >/dev/null; }
+  [ "$(id -u)" = 0 ] || die "need root to install: ${need[*]}"
+  apt_install "${need[@]}"
 fi
-echo "install-test-deps: ok (git, python3, python3-venv, python3-pip, postgresql, openssh-server, openssh-client, iproute2)" >&2
+log "ok (git, python3, python3-venv, python3-pip, postgresql, openssh-server, openssh-client, iproute2)"
