@@ -200,7 +200,9 @@ describe('cairn environment: create, show, list, archive, restore; environments 
     const r = await ok(['job', 'create', '-f', 'job-curated.yml', '--stream', '-n', 'curated-job']);
     assert.match(r.stdout, /curated ok/);
     assert.match(r.stderr, /^warning: 'AzureML-sklearn-1\.0-ubuntu20\.04-py38-cpu:1' is an Azure ML curated environment, which Cairn does not have; it runs as the node's own Python/m);
-    const [job, table] = await Promise.all([out(['job', 'show', '-n', 'curated-job']), ok(['job', 'show', '-n', 'curated-job', '-o', 'table'])]);
+    // The record of a user-managed job may land after it ends: the table, read second, has it if the JSON did.
+    const job = await out(['job', 'show', '-n', 'curated-job']);
+    const table = await ok(['job', 'show', '-n', 'curated-job', '-o', 'table']);
     assert.equal(job.status, 'Completed');
     assert.equal(job.environment, 'AzureML-sklearn-1.0-ubuntu20.04-py38-cpu:1');
     assert.equal(job.environment_details.kind, 'user_managed');

@@ -22,6 +22,7 @@ export const ErrorCode = z.enum([
   'HostKeyMismatch',
   'HostCheckFailed',
   'UnknownEnvironment',
+  'DamagedContent',
   'Internal',
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
@@ -57,6 +58,8 @@ export const httpStatusOf: Record<ErrorCode, number> = {
   HostKeyMismatch: 400,
   HostCheckFailed: 400,
   UnknownEnvironment: 400,
+  // Permanent (retrying cannot repair stored bytes), so not a 5xx that clients would retry.
+  DamagedContent: 410,
   Internal: 500,
 };
 

@@ -73,7 +73,8 @@ export class CairnClient {
     return (await res.json()) as T;
   }
 
-  health(): Promise<{ status: string; version: string; pid: number; db: string; data_dir: string }> {
+  /** Whether the server is up; an admin (or anyone, on a server without tokens) also learns where it runs. */
+  health(): Promise<{ status: string; version?: string; pid?: number; db?: string; data_dir?: string }> {
     return this.json('GET', `${this.url}${API}/health`);
   }
 

@@ -1,8 +1,10 @@
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { CairnError, type ErrorBody } from '../protocol/errors.ts';
-import { AGENT_API, API, AGENT_VERSION } from '../protocol/routes.ts';
-import { bearerOf, matchesUserToken } from './auth.ts';
-import type { JobTokens } from './auth.ts';
+import { API } from '../protocol/routes.ts';
+import { MlflowError } from '../protocol/mlflow/errors.ts';
+import { MLFLOW_PREFIXES, policyOf } from './access.ts';
+import { type Authenticator, bearerOf, permitted } from './auth.ts';
+import { BodyError, DEFAULT_BODY_LIMIT, nulInValues, parseJsonBody } from './body.ts';
 import type { Services } from './services/index.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { snapshotRoutes } from './routes/snapshots.ts';
@@ -10,36 +12,42 @@ import { agentRoutes } from './routes/agent.ts';
 import { computeRoutes } from './routes/computes.ts';
 import { environmentRoutes } from './routes/environments.ts';
 import { jobTrackingRoutes } from './routes/job-tracking.ts';
-import { mlflowRoutes, MLFLOW_PREFIXES } from './routes/mlflow/index.ts';
-import { MlflowError } from '../protocol/mlflow/errors.ts';
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    principal?: string;
-  }
-}
+import { mlflowRoutes } from './routes/mlflow/index.ts';
 
 export interface AppOptions {
   services: Services;
-  authTokens: string[];
-  jobTokens: JobTokens;
+  auth: Authenticator;
   logLevel: string;
+  /** What an admin sees of the server in /health (pid, database, data folder). */
   info: () => Record<string, unknown>;
 }
 
-const BODY_LIMIT = 1024 ** 3;
+const isMlflowUrl = (url: string) => MLFLOW_PREFIXES.some((p) => url.startsWith(`${p}/mlflow`));
 
-/** The HTTP face of the server: one error body everywhere, auth before any route runs. */
+/**
+ * The HTTP face of the server: one error body everywhere; every route has a row in the access
+ * table (or the app refuses to build), and the caller is authenticated against that row in
+ * onRequest, before any body is read.
+ */
 export function buildApp(o: AppOptions): FastifyInstance {
   // Agents long-poll all the time: logging every request would drown what matters.
-  const app = Fastify({ logger: { level: o.logLevel }, bodyLimit: BODY_LIMIT, logController: new LogController({ disableRequestLogging: true }) });
-  app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer', bodyLimit: BODY_LIMIT }, (_req, body, done) => done(null, body));
+  const app = Fastify({ logger: { level: o.logLevel }, bodyLimit: DEFAULT_BODY_LIMIT, logController: new LogController({ disableRequestLogging: true }) });
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      done(null, parseJsonBody(body as string));
+    } catch (err) {
+      done(err instanceof BodyError ? new CairnError('BadRequest', err.message) : (err as Error), undefined);
+    }
+  });
+  // Uploads stream to disk as they arrive: a route that takes bytes reads the stream itself.
+  app.addContentTypeParser('application/octet-stream', (_req, payload, done) => done(null, payload));
 
   app.setErrorHandler((err: any, req, reply) => {
     if (err instanceof MlflowError) return reply.code(err.status).send(err.toBody());
     let e: CairnError;
     if (err instanceof CairnError) e = err;
-    else if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') e = new CairnError('PayloadTooLarge', 'request body is too large');
+    else if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') e = new CairnError('PayloadTooLarge', `request body is over this route's limit of ${req.routeOptions.bodyLimit} bytes`);
     else if (err.statusCode && err.statusCode < 500) e = new CairnError('BadRequest', err.message.replace(/^Body /, 'request body '));
     else {
       req.log.error({ err }, 'request failed');
@@ -52,41 +60,34 @@ export function buildApp(o: AppOptions): FastifyInstance {
     reply.code(404).send(new CairnError('NotFound', `no route ${req.method} ${req.url.split('?')[0]}`).toBody());
   });
 
-  // Agent routes check their own node tokens. User routes need a user token when any is
-  // configured (always off loopback); a job token may read only its own job, and on the MLflow
-  // API it reads everything but writes only to its own runs (checked by the tracking services).
-  app.addHook('onRequest', async (req) => {
-    if (req.url.startsWith(AGENT_API) || req.url === `${API}/health`) return;
-    const mlflow = MLFLOW_PREFIXES.some((p) => req.url.startsWith(p));
-    const bearer = bearerOf(req.headers.authorization);
-    const jobId = bearer ? o.jobTokens.verify(bearer) : null;
-    if (mlflow && jobId) {
-      req.jobScope = jobId;
-      req.principal = `job:${jobId}`;
-      return;
+  app.addHook('onRoute', (r) => {
+    for (const m of [r.method].flat()) {
+      if (!policyOf(m, r.url)) throw new Error(`route ${m} ${r.url} has no row in the access table (src/server/access.ts)`);
     }
-    if (o.authTokens.length === 0) {
-      req.principal = 'local-user';
-      return;
-    }
-    if (bearer && matchesUserToken(bearer, o.authTokens)) {
-      req.principal = 'token-user';
-      return;
-    }
-    if (mlflow) throw new MlflowError('UNAUTHENTICATED', bearer ? 'the token is not valid for this server' : 'this server needs a token: set MLFLOW_TRACKING_TOKEN');
-    if (jobId && req.method === 'GET') {
-      const m = /\/jobs\/([^/?]+)/.exec(req.url);
-      const job = m ? await o.services.store.jobs.getById(jobId) : undefined;
-      if (job && m && decodeURIComponent(m[1]) === job.name) {
-        req.principal = `job:${job.name}`;
-        return;
-      }
-      throw new CairnError('Forbidden', 'a job token can only read its own job');
-    }
-    throw new CairnError('Unauthorized', bearer ? 'the token is not valid for this server' : 'this server needs a token: set CAIRN_TOKEN');
   });
 
-  app.get(`${API}/health`, async () => ({ status: 'ok', version: AGENT_VERSION, ...o.info() }));
+  app.addHook('onRequest', async (req) => {
+    const url = req.routeOptions.url;
+    const bearer = bearerOf(req.headers.authorization);
+    const family = isMlflowUrl(url ?? req.url) ? 'mlflow' : 'cairn';
+    if (!url) {
+      // No route matched: a caller still proves who it is before learning even that.
+      if (!o.auth.open && !bearer) throw new CairnError('Unauthorized', family === 'mlflow' ? 'this server needs a token: set MLFLOW_TRACKING_TOKEN' : 'this server needs a token: set CAIRN_TOKEN');
+      return;
+    }
+    const policy = policyOf(req.method, url)!;
+    const principal = await o.auth.principal(policy, bearer, family);
+    if (principal) {
+      const ok = permitted(policy, principal, req.params as Record<string, string>);
+      if (ok !== true) throw new CairnError('Forbidden', ok);
+    }
+    req.principal = principal;
+    const bad = nulInValues(req.params) ?? nulInValues(req.query);
+    if (bad) throw new CairnError('BadRequest', `'${bad}' in the URL holds a NUL character (%00)`);
+  });
+
+  // Unauthenticated, it says only that the server is up; an admin sees where it runs.
+  app.get(`${API}/health`, async (req) => (req.principal?.kind === 'admin' ? { status: 'ok', ...o.info() } : { status: 'ok' }));
   jobRoutes(app, o.services);
   snapshotRoutes(app, o.services);
   computeRoutes(app, o.services);

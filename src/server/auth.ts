@@ -1,11 +1,24 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { CairnError } from '../protocol/errors.ts';
+import { isTerminal } from '../protocol/job.ts';
+import type { Store } from '../store/index.ts';
+import type { NodeRow } from '../store/nodes.ts';
+import type { FastifyRequest } from 'fastify';
+import type { Policy } from './access.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Who is calling, decided in onRequest from the token and the matched route's policy (null: public, anonymous). */
+    principal?: Principal | null;
+  }
+}
 
 /**
  * Job tokens: the job's own identity, scoped to that job. They are derived (HMAC of the job id
- * with a server secret kept in the data folder), so nothing secret is stored per job and a
- * restarted server still accepts the tokens of running jobs.
+ * with a server secret kept in the data folder, which no job can read), so nothing secret is
+ * stored per job and a restarted server still accepts the tokens of running jobs.
  */
 export class JobTokens {
   private readonly secret: Buffer;
@@ -19,7 +32,7 @@ export class JobTokens {
     return `cjt.${jobId}.${this.mac(jobId)}`;
   }
 
-  /** The job id a token speaks for, or null. */
+  /** The job id a token speaks for, or null. Whether that job still accepts it is the Authenticator's call. */
   verify(token: string): string | null {
     const m = /^cjt\.([0-9a-f-]{36})\.([0-9a-f]{64})$/.exec(token);
     if (!m) return null;
@@ -55,4 +68,127 @@ export function bearerOf(header: string | undefined): string | undefined {
   const decoded = Buffer.from(b[1], 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
   return colon >= 0 && colon < decoded.length - 1 ? decoded.slice(colon + 1) : undefined;
+}
+
+/** What a job token stands for: enough of its job to decide scope without another query. */
+export interface JobIdentity {
+  id: string;
+  name: string;
+  workspace: string;
+  snapshot_id: string | null;
+}
+
+export type Principal =
+  | { kind: 'admin'; name: 'token-user' | 'local-user' }
+  | { kind: 'job'; job: JobIdentity }
+  | { kind: 'node'; node: NodeRow };
+
+export interface AuthenticatorDeps {
+  store: Store;
+  adminTokens: string[];
+  jobTokens: JobTokens;
+  /** How long a job token keeps working after its job ended (its last metrics and uploads land). */
+  jobTokenGraceMs: number;
+  now?: () => number;
+}
+
+interface JobState extends JobIdentity {
+  endedAtMs: number | null;
+  checkedAt: number;
+}
+
+/** A non-terminal job is looked at again after this long: a token stops soon after its job ends. */
+const LIVE_RECHECK_MS = 1_000;
+const CACHE_MAX = 10_000;
+
+/**
+ * Turns the token a request presents into a principal, for the policy of the route that matched.
+ * It runs in onRequest, before any body is read, so an unauthenticated caller costs one lookup.
+ */
+export class Authenticator {
+  private readonly d: AuthenticatorDeps;
+  private readonly jobs = new Map<string, JobState>();
+  constructor(deps: AuthenticatorDeps) {
+    this.d = deps;
+  }
+
+  get open(): boolean {
+    return this.d.adminTokens.length === 0;
+  }
+
+  /**
+   * The caller, or null when it presented nothing usable (the caller decides between 401 and
+   * public). Throws 401 for a token that is wrong or expired, so the caller learns which.
+   */
+  async principal(policy: Policy, bearer: string | undefined, family: 'cairn' | 'mlflow'): Promise<Principal | null> {
+    if (policy === 'node') {
+      if (!bearer) throw new CairnError('Unauthorized', 'agent requests need the node token');
+      const hash = createHash('sha256').update(bearer).digest();
+      const node = await this.d.store.nodes.byTokenHash(hash.toString('hex'));
+      if (!node || !timingSafeEqual(Buffer.from(node.token_hash, 'hex'), hash)) throw new CairnError('Unauthorized', 'unknown node or wrong node token');
+      return { kind: 'node', node };
+    }
+    if (bearer?.startsWith('cjt.')) {
+      const jobId = this.d.jobTokens.verify(bearer);
+      if (!jobId) throw new CairnError('Unauthorized', 'the job token is not valid for this server');
+      return { kind: 'job', job: await this.liveJob(jobId) };
+    }
+    if (bearer && matchesUserToken(bearer, this.d.adminTokens)) return { kind: 'admin', name: 'token-user' };
+    if (bearer && !this.open) throw new CairnError('Unauthorized', 'the token is not valid for this server');
+    if (this.open) return { kind: 'admin', name: 'local-user' };
+    if (policy === 'public') return null;
+    throw new CairnError('Unauthorized', family === 'mlflow' ? 'this server needs a token: set MLFLOW_TRACKING_TOKEN' : 'this server needs a token: set CAIRN_TOKEN');
+  }
+
+  /** The job a verified token names, refused once the job has been over for longer than the grace. */
+  private async liveJob(jobId: string): Promise<JobIdentity> {
+    const now = this.d.now?.() ?? Date.now();
+    let s = this.jobs.get(jobId);
+    if (!s || (s.endedAtMs === null && now - s.checkedAt > LIVE_RECHECK_MS)) {
+      const row = await this.d.store.jobs.getById(jobId);
+      if (!row) throw new CairnError('Unauthorized', 'the job token belongs to a job that no longer exists');
+      const ended = isTerminal(row.status) ? Date.parse(row.end_time ?? row.created_at) : null;
+      s = { id: row.id, name: row.name, workspace: row.workspace, snapshot_id: row.snapshot_id, endedAtMs: Number.isNaN(ended) ? now : ended, checkedAt: now };
+      this.jobs.delete(jobId);
+      this.jobs.set(jobId, s);
+      if (this.jobs.size > CACHE_MAX) this.jobs.delete(this.jobs.keys().next().value!);
+    }
+    if (s.endedAtMs !== null && now > s.endedAtMs + this.d.jobTokenGraceMs) {
+      throw new CairnError(
+        'Unauthorized',
+        `the job token of '${s.name}' has expired: the job ended at ${new Date(s.endedAtMs).toISOString()} and job tokens stop working ${Math.round(this.d.jobTokenGraceMs / 1000)} s after their job ends`,
+      );
+    }
+    return { id: s.id, name: s.name, workspace: s.workspace, snapshot_id: s.snapshot_id };
+  }
+}
+
+/**
+ * Whether a principal may use a route, given the route's parsed parameters. Policies that any
+ * kind can never pass were already settled by `allows`; this adds the per-job checks.
+ */
+export function permitted(policy: Policy, p: Principal, params: Record<string, string | undefined>): true | string {
+  if (p.kind === 'admin') return policy === 'node' ? 'this route is for agents and needs a node token' : true;
+  if (p.kind === 'node') return policy === 'node' ? true : 'a node token can only be used by agents';
+  switch (policy) {
+    case 'tracking':
+    case 'public':
+      return true;
+    case 'own-job':
+      return params.ws === p.job.workspace && params.name === p.job.name ? true : 'a job token can only read its own job';
+    case 'own-snapshot':
+      return p.job.snapshot_id !== null && params.id === p.job.snapshot_id ? true : "a job token can only read its own job's snapshot";
+    case 'admin':
+      return 'a job token cannot do this: it may read its own job and log to its own run';
+    case 'node':
+      return 'this route is for agents and needs a node token';
+  }
+}
+
+/** The name a resource records as its creator. */
+export function createdBy(req: FastifyRequest): string {
+  const p = req.principal;
+  if (!p) return 'anonymous';
+  if (p.kind === 'admin') return p.name;
+  return p.kind === 'job' ? `job:${p.job.name}` : `node:${p.node.name}`;
 }

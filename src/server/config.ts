@@ -24,7 +24,11 @@ export const ServerConfig = z.object({
   host: z.string().default('127.0.0.1'),
   port: z.number().int().min(0).max(65535).default(DEFAULT_PORT),
   dataDir: z.string(),
-  db: z.string(),
+  db: z
+    .string()
+    .refine((v) => /^sqlite:.+/.test(v) || /^postgres(ql)?:\/\/[^/]/.test(v), {
+      error: (i) => `'${i.input}' is not a database this server can open: use sqlite:PATH (a file, made if missing) or postgres://USER[:PASSWORD]@HOST[:PORT]/DB`,
+    }),
   authTokens: z.array(z.string().min(16, 'auth tokens must be at least 16 characters')).default([]),
   workspace: z.string().default('default'),
   local: z.object({
@@ -37,6 +41,12 @@ export const ServerConfig = z.object({
     maxFiles: z.number().int().positive().default(100_000),
   }),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'silent']).default('info'),
+  /** How long a job token keeps working after its job ended: the job's last metrics and uploads land. */
+  jobTokenGraceMs: z.number().int().nonnegative().default(60_000),
+  /** The largest blob one upload may bring (a snapshot file, an output, an MLflow artifact). */
+  maxBlobBytes: z.number().int().positive().default(16 * 1024 ** 3),
+  /** On a server running as root, local jobs run as this unprivileged user (made if missing). */
+  jobUser: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'must be a user name like cairn-job').default('cairn-job'),
   /** Base64 of 32 bytes that seals stored credentials; without it, `<dataDir>/secret.key` is used (made on first start). */
   secretKey: z.string().optional(),
   /** Attached machines: how long an SSH connection may take, and where the agent lives on a host by default. */
@@ -67,6 +77,7 @@ export interface ServerFlags {
   heartbeatIntervalMs?: number;
   cancelGraceMs?: number;
   logLevel?: string;
+  jobUser?: string;
 }
 
 export function defaultHome(env: NodeJS.ProcessEnv): string {
@@ -81,7 +92,7 @@ export function loadServerConfig(flags: ServerFlags, env: NodeJS.ProcessEnv): Se
     host: flags.host ?? env.CAIRN_HOST,
     port: flags.port ?? (env.CAIRN_PORT ? Number(env.CAIRN_PORT) : undefined),
     dataDir,
-    db: flags.db ?? env.CAIRN_DB ?? `sqlite:${join(dataDir, 'cairn.db')}`,
+    db: flags.db ?? (env.CAIRN_DB || `sqlite:${join(dataDir, 'cairn.db')}`),
     authTokens: tokens,
     local: {
       maxConcurrentJobs: flags.maxConcurrentJobs ?? (env.CAIRN_LOCAL_MAX_JOBS ? Number(env.CAIRN_LOCAL_MAX_JOBS) : availableParallelism()),
@@ -93,6 +104,9 @@ export function loadServerConfig(flags: ServerFlags, env: NodeJS.ProcessEnv): Se
       maxFiles: env.CAIRN_SNAPSHOT_MAX_FILES ? Number(env.CAIRN_SNAPSHOT_MAX_FILES) : undefined,
     },
     logLevel: flags.logLevel ?? env.CAIRN_LOG_LEVEL,
+    jobTokenGraceMs: env.CAIRN_JOB_TOKEN_GRACE_S ? Number(env.CAIRN_JOB_TOKEN_GRACE_S) * 1000 : undefined,
+    maxBlobBytes: env.CAIRN_MAX_BLOB_BYTES ? Number(env.CAIRN_MAX_BLOB_BYTES) : undefined,
+    jobUser: flags.jobUser ?? (env.CAIRN_JOB_USER || undefined),
     secretKey: env.CAIRN_SECRET_KEY || undefined,
     ssh: {
       connectTimeoutMs: env.CAIRN_SSH_CONNECT_TIMEOUT_MS ? Number(env.CAIRN_SSH_CONNECT_TIMEOUT_MS) : undefined,
@@ -105,7 +119,8 @@ export function loadServerConfig(flags: ServerFlags, env: NodeJS.ProcessEnv): Se
   });
   if (!parsed.success) {
     const i = parsed.error.issues[0];
-    throw new Error(`server configuration: ${i.path.join('.')}: ${i.message}`);
+    const name = i.path[0] === 'db' ? '--db' : i.path.join('.');
+    throw new Error(`server configuration: ${name}: ${i.message}`);
   }
   return parsed.data;
 }

@@ -12,7 +12,9 @@ import { type ServerConfig, isLoopback } from './config.ts';
 import { buildApp } from './app.ts';
 import { FsBlobs } from './blobs/fs-blobs.ts';
 import { EventHub } from './events.ts';
-import { JobTokens } from './auth.ts';
+import { Authenticator, JobTokens } from './auth.ts';
+import { DataDirLock } from './data-dir-lock.ts';
+import { AGENT_VERSION } from '../protocol/routes.ts';
 import { EnvironmentsService } from './services/environments.ts';
 import { JobsService } from './services/jobs.ts';
 import { SnapshotsService } from './services/snapshots.ts';
@@ -65,7 +67,14 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
     throw new Error(`refusing to listen on ${cfg.host} without auth: set CAIRN_AUTH_TOKENS (or --auth-token) or bind 127.0.0.1`);
   }
   mkdirSync(cfg.dataDir, { recursive: true });
-  const store = await Store.open(cfg.db);
+  const lock = DataDirLock.acquire(cfg.dataDir);
+  let store: Store;
+  try {
+    store = await Store.open(cfg.db);
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
   const now = new Date().toISOString();
   await store.resources.ensureWorkspace(cfg.workspace, now);
   await store.computes.insert({ workspace: cfg.workspace, name: 'local', type: 'local', spec: JSON.stringify({ description: "the server's own machine", max_concurrent_jobs: cfg.local.maxConcurrentJobs, cores: availableParallelism() }), provisioning_state: 'Succeeded', created_at: now });
@@ -97,13 +106,16 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
     snapshots: new SnapshotsService(store, blobs, cfg.snapshot),
     agents: new AgentsService({ store, events, blobs, tokens: jobTokens, heartbeatIntervalMs: cfg.local.heartbeatIntervalMs, cancelGraceMs: cfg.local.cancelGraceMs, onAttemptEnded: () => schedulerLoop.kick() }),
     tracking: { experiments, runs, artifacts: new ArtifactsService(store, blobs, runs) },
+    limits: { maxBlobBytes: cfg.maxBlobBytes, maxSnapshotBytes: cfg.snapshot.maxBytes },
   };
-  app = buildApp({ services, authTokens: cfg.authTokens, jobTokens, logLevel: cfg.logLevel, info: () => ({ pid: process.pid, db: store.where, data_dir: cfg.dataDir }) });
+  const auth = new Authenticator({ store, adminTokens: cfg.authTokens, jobTokens, jobTokenGraceMs: cfg.jobTokenGraceMs });
+  app = buildApp({ services, auth, logLevel: cfg.logLevel, info: () => ({ version: AGENT_VERSION, pid: process.pid, db: store.where, data_dir: cfg.dataDir }) });
 
   try {
     await app.listen({ host: cfg.host, port: cfg.port });
   } catch (err) {
     await store.close();
+    lock.release();
     throw err;
   }
   const addr = app.server.address();
@@ -137,6 +149,7 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
       await app!.close();
       await store.close();
       if (readServerFile(cfg.dataDir)?.pid === process.pid) rmSync(serverFilePath(cfg.dataDir), { force: true });
+      lock.release();
     },
   };
 }

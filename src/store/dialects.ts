@@ -41,7 +41,7 @@ export interface OpenedDatabase {
   sqlite?: DatabaseSync;
 }
 
-/** `sqlite:PATH`, a bare path, or `postgres://...` / `postgresql://...`. */
+/** `sqlite:PATH` or `postgres://...` / `postgresql://...`; anything else is refused, naming the forms. */
 export function openDatabase(url: string): OpenedDatabase {
   if (/^postgres(ql)?:\/\//.test(url)) {
     // int8 and numeric come back as numbers: our counters and millisecond times fit in a double.
@@ -53,7 +53,8 @@ export function openDatabase(url: string): OpenedDatabase {
     const where = url.replace(/\/\/[^@/]*@/, '//***@');
     return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), dialect: 'postgres', where };
   }
-  const path = url.startsWith('sqlite:') ? url.slice('sqlite:'.length) : url;
+  if (!/^sqlite:./.test(url)) throw new Error(`'${url}' is not a database this server can open: use sqlite:PATH or postgres://USER[:PASSWORD]@HOST[:PORT]/DB`);
+  const path = url.slice('sqlite:'.length);
   const { kysely, raw } = nodeSqlite(path);
   return { db: new Kysely<Database>({ dialect: new SqliteDialect({ database: kysely }) }), dialect: 'sqlite', where: `sqlite:${path}`, sqlite: raw };
 }

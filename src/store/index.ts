@@ -51,7 +51,7 @@ export class Store {
       await migrateToLatest(db, dialect);
     } catch (err) {
       await db.destroy().catch(() => {});
-      throw err;
+      throw dialect === 'postgres' ? explainPostgresError(err, where) : err;
     }
     return new Store(db, dialect, where, sqlite);
   }
@@ -69,4 +69,21 @@ export class Store {
 export function isUniqueViolation(err: unknown): boolean {
   const e = err as { code?: string; message?: string; errcode?: number };
   return e?.code === '23505' || /UNIQUE constraint failed/.test(e?.message ?? '');
+}
+
+/** Why PostgreSQL could not be opened, in words: the driver's own errors name a socket call. */
+function explainPostgresError(err: unknown, where: string): Error {
+  const e = err as { code?: string; message?: string };
+  const reasons: Record<string, string> = {
+    ECONNREFUSED: 'nothing listens there (is PostgreSQL running, on that port?)',
+    ENOTFOUND: 'the host name does not resolve',
+    EAI_AGAIN: 'the host name does not resolve',
+    ETIMEDOUT: 'the connection timed out',
+    EHOSTUNREACH: 'the host cannot be reached',
+    '28P01': 'the password was refused',
+    '28000': 'the server refused this user',
+    '3D000': 'the database does not exist (create it with createdb)',
+  };
+  const why = (e?.code && reasons[e.code]) ?? e?.message ?? String(err);
+  return new Error(`cannot open PostgreSQL at ${where}: ${why}`);
 }

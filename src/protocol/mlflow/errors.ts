@@ -12,6 +12,8 @@ export const MLFLOW_STATUS = {
   PERMISSION_DENIED: 403,
   UNAUTHENTICATED: 401,
   RESOURCE_CONFLICT: 409,
+  /** Stored bytes that no longer match their hash: permanent, so not a 5xx the client would retry for minutes. */
+  DATA_LOSS: 410,
   REQUEST_LIMIT_EXCEEDED: 429,
   INTERNAL_ERROR: 500,
   NOT_IMPLEMENTED: 501,

@@ -3,54 +3,52 @@ import { AttemptReport, LogBatch, OutputsReport, RegisterRequest } from '../../p
 import { CairnError } from '../../protocol/errors.ts';
 import { AGENT_API } from '../../protocol/routes.ts';
 import { Sha256, parseMissingBlobs } from '../../protocol/snapshot.ts';
-import { bearerOf } from '../auth.ts';
+import type { NodeRow } from '../../store/nodes.ts';
+import { BODY_LIMITS } from '../body.ts';
 import type { Services } from '../services/index.ts';
+import { putBlob } from './blob-upload.ts';
 import { parse, parseOr400 } from './validate.ts';
 
 type A = { Params: { id: string } };
 
-/** Routes only agents call; every one is authenticated as a node by its token. */
-export function agentRoutes(app: FastifyInstance, s: Services): void {
-  const node = (req: FastifyRequest, name?: string) => s.agents.authenticate(name, bearerOf(req.headers.authorization));
+/** The node the request was authenticated as (onRequest did it, from the access table's `node` policy). */
+function nodeOf(req: FastifyRequest): NodeRow {
+  const p = req.principal;
+  if (p?.kind !== 'node') throw new CairnError('Unauthorized', 'agent requests need the node token');
+  return p.node;
+}
 
-  app.post(`${AGENT_API}/register`, async (req) => {
-    const body = parse(RegisterRequest, req.body);
-    return s.agents.register(await node(req, body.node), body);
-  });
+/** Routes only agents call; every one is authenticated as a node by its token before its body is read. */
+export function agentRoutes(app: FastifyInstance, s: Services): void {
+  app.post(`${AGENT_API}/register`, async (req) => s.agents.register(nodeOf(req), parse(RegisterRequest, req.body)));
 
   app.get<{ Params: { node: string }; Querystring: { wait_ms?: string } }>(`${AGENT_API}/nodes/:node/work`, async (req) => {
-    const n = await node(req, req.params.node);
+    const n = nodeOf(req);
+    if (n.name !== req.params.node) throw new CairnError('Forbidden', `this token belongs to node '${n.name}', not '${req.params.node}'`);
     const abort = new AbortController();
     req.raw.on('close', () => abort.abort());
     return s.agents.work(n, Number(req.query.wait_ms ?? 0) || 0, abort.signal);
   });
 
-  app.post<A>(`${AGENT_API}/attempts/:id/report`, async (req) => s.agents.report(await node(req), req.params.id, parse(AttemptReport, req.body)));
-  app.post<A>(`${AGENT_API}/attempts/:id/logs`, async (req) => s.agents.logs(await node(req), req.params.id, parse(LogBatch, req.body)));
-  app.post<A>(`${AGENT_API}/attempts/:id/outputs`, async (req) => s.agents.outputs(await node(req), req.params.id, parse(OutputsReport, req.body)));
+  app.post<A>(`${AGENT_API}/attempts/:id/report`, async (req) => s.agents.report(nodeOf(req), req.params.id, parse(AttemptReport, req.body)));
+  app.post<A>(`${AGENT_API}/attempts/:id/logs`, { bodyLimit: BODY_LIMITS.logs }, async (req) => s.agents.logs(nodeOf(req), req.params.id, parse(LogBatch, req.body)));
+  app.post<A>(`${AGENT_API}/attempts/:id/outputs`, { bodyLimit: BODY_LIMITS.outputs }, async (req) => s.agents.outputs(nodeOf(req), req.params.id, parse(OutputsReport, req.body)));
 
-  app.get<A>(`${AGENT_API}/snapshots/:id`, async (req) => {
-    await node(req);
-    return s.snapshots.manifest(parse(Sha256, req.params.id, 'snapshot id'));
-  });
+  app.get<A>(`${AGENT_API}/snapshots/:id`, async (req) => s.snapshots.manifest(parse(Sha256, req.params.id, 'snapshot id')));
 
   app.get<{ Params: { sha: string } }>(`${AGENT_API}/blobs/:sha`, async (req, reply) => {
-    await node(req);
     const sha = parse(Sha256, req.params.sha, 'blob name');
     if (!s.blobs.has(sha)) throw new CairnError('NotFound', `blob ${sha} does not exist`);
+    const size = await s.blobs.check(sha);
     reply.header('content-type', 'application/octet-stream');
-    return reply.send(s.blobs.read(sha));
+    reply.header('content-length', size);
+    return reply.send(s.blobs.stream(sha));
   });
 
-  app.post(`${AGENT_API}/blobs/missing`, async (req) => {
-    await node(req);
-    return { missing: s.blobs.missing(parseOr400(parseMissingBlobs, req.body).sha256) };
-  });
+  app.post(`${AGENT_API}/blobs/missing`, { bodyLimit: BODY_LIMITS.missingBlobs }, async (req) => ({ missing: s.blobs.missing(parseOr400(parseMissingBlobs, req.body).sha256) }));
 
   app.put<{ Params: { sha: string } }>(`${AGENT_API}/blobs/:sha`, async (req, reply) => {
-    await node(req);
-    if (!Buffer.isBuffer(req.body)) throw new CairnError('BadRequest', 'blob uploads must be application/octet-stream');
-    s.blobs.put(parse(Sha256, req.params.sha, 'blob name'), req.body);
+    await putBlob(s, parse(Sha256, req.params.sha, 'blob name'), req, s.limits.maxBlobBytes);
     reply.code(204);
   });
 }

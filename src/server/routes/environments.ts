@@ -4,6 +4,8 @@ import { EnvironmentSpec, ListEnvironmentsQuery } from '../../protocol/environme
 import { API } from '../../protocol/routes.ts';
 import type { Services } from '../services/index.ts';
 import { parse } from './validate.ts';
+import { BODY_LIMITS } from '../body.ts';
+import { createdBy } from '../auth.ts';
 
 const WS = `${API}/workspaces/:ws`;
 const ENV = `${WS}/environments/:name`;
@@ -13,8 +15,8 @@ const Which = z.object({ version: z.string().min(1).optional(), label: z.string(
 
 /** `az ml environment` over HTTP: create, show (a version or latest), list, archive and restore. */
 export function environmentRoutes(app: FastifyInstance, s: Services): void {
-  app.post<{ Params: { ws: string } }>(`${WS}/environments`, async (req, reply) => {
-    const env = await s.environments.create(req.params.ws, parse(EnvironmentSpec, req.body, 'environment'), req.principal ?? 'local-user');
+  app.post<{ Params: { ws: string } }>(`${WS}/environments`, { bodyLimit: BODY_LIMITS.job }, async (req, reply) => {
+    const env = await s.environments.create(req.params.ws, parse(EnvironmentSpec, req.body, 'environment'), createdBy(req));
     reply.code(201);
     return env;
   });

@@ -6,16 +6,18 @@ import { CairnError } from '../../protocol/errors.ts';
 import { checkRelativePath } from '../../protocol/paths.ts';
 import type { Services } from '../services/index.ts';
 import { parse } from './validate.ts';
+import { BODY_LIMITS } from '../body.ts';
+import { createdBy } from '../auth.ts';
 import { contentTypeOf, previewKindOf } from '../services/tracking/content-types.ts';
 
 const JOB = `${API}/workspaces/:ws/jobs/:name`;
 type P = { ws: string; name: string };
 
 export function jobRoutes(app: FastifyInstance, s: Services): void {
-  app.post<{ Params: { ws: string } }>(`${API}/workspaces/:ws/jobs`, async (req, reply) => {
+  app.post<{ Params: { ws: string } }>(`${API}/workspaces/:ws/jobs`, { bodyLimit: BODY_LIMITS.job }, async (req, reply) => {
     const body = parse(CreateJobRequest, req.body);
     reply.code(201);
-    return s.jobs.create(req.params.ws, body, req.principal ?? 'local-user');
+    return s.jobs.create(req.params.ws, body, createdBy(req));
   });
 
   app.get<{ Params: { ws: string } }>(`${API}/workspaces/:ws/jobs`, async (req) => s.jobs.list(req.params.ws, parse(ListJobsQuery, req.query)));
@@ -99,11 +101,13 @@ export function jobRoutes(app: FastifyInstance, s: Services): void {
     if (!a) throw new CairnError('NotFound', `job '${row.name}' has no artifact '${path}'`);
     const max = req.query.max_bytes === undefined ? undefined : Number(req.query.max_bytes);
     if (max !== undefined && !(Number.isSafeInteger(max) && max > 0)) throw new CairnError('ValidationError', `max_bytes: expected a positive integer, got '${req.query.max_bytes}'`);
+    await s.blobs.check(a.sha256, { size: Number(a.size), what: `artifact '${a.path}' of job '${row.name}'` });
     reply.header('content-type', contentTypeOf(a.path));
     if (max !== undefined && max < Number(a.size)) {
       reply.header('x-cairn-truncated', 'true');
       return reply.send(s.blobs.streamRange(a.sha256, max));
     }
+    reply.header('content-length', Number(a.size));
     return reply.send(s.blobs.stream(a.sha256));
   });
 }

@@ -1,4 +1,3 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { CairnError } from '../../protocol/errors.ts';
 import type { AttemptAssignment, AttemptReport, LogBatch, OutputsReport, RegisterRequest, RegisterResponse, WorkResponse } from '../../protocol/agent.ts';
 import type { JobStatus } from '../../protocol/job.ts';
@@ -37,14 +36,6 @@ export class AgentsService {
   private readonly d: AgentsDeps;
   constructor(deps: AgentsDeps) {
     this.d = deps;
-  }
-
-  async authenticate(nodeName: string | undefined, bearer: string | undefined): Promise<NodeRow> {
-    if (!bearer) throw new CairnError('Unauthorized', 'agent requests need the node token');
-    const hash = createHash('sha256').update(bearer).digest();
-    const node = nodeName ? await this.d.store.nodes.get(nodeName) : await this.d.store.nodes.byTokenHash(hash.toString('hex'));
-    if (!node || !timingSafeEqual(Buffer.from(node.token_hash, 'hex'), hash)) throw new CairnError('Unauthorized', 'unknown node or wrong node token');
-    return node;
   }
 
   async register(node: NodeRow, req: RegisterRequest): Promise<RegisterResponse> {

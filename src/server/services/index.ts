@@ -21,4 +21,6 @@ export interface Services {
   snapshots: SnapshotsService;
   agents: AgentsService;
   tracking: { experiments: ExperimentsService; runs: RunsService; artifacts: ArtifactsService };
+  /** Sizes from outside, bounded: one uploaded blob (a snapshot file, an output, an artifact). */
+  limits: { maxBlobBytes: number; maxSnapshotBytes: number };
 }

@@ -17,7 +17,7 @@ export function artifactRoutes(app: FastifyInstance, s: Services): void {
   });
   app.put<Wild>('/artifacts/*', async (req) => {
     // Without a Content-Type no parser ran, and the bytes are still in the request stream.
-    await a.put(scopeOf(req), req.params['*'], (req.body as Readable | undefined) ?? req.raw);
+    await a.put(scopeOf(req), req.params['*'], (req.body as Readable | undefined) ?? req.raw, s.limits.maxBlobBytes);
     return {};
   });
   app.get<Wild>('/artifacts/*', async (req, reply) => {

@@ -8,6 +8,7 @@ const FROM_CAIRN: Record<string, MlflowErrorCode> = {
   Unauthorized: 'UNAUTHENTICATED',
   Forbidden: 'PERMISSION_DENIED',
   Conflict: 'RESOURCE_CONFLICT',
+  DamagedContent: 'DATA_LOSS',
 };
 
 /** Any error as MLflow's body: the client reads `error_code` and retries only 5xx, so a caller's mistake is a 4xx. */

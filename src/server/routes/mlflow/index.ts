@@ -6,19 +6,16 @@ import type { Scope } from '../../services/tracking/runs.ts';
 import { mlflowErrorHandling } from './errors.ts';
 import { trackingRoutes } from './tracking.ts';
 import { artifactRoutes } from './artifacts.ts';
+import { BODY_LIMITS, checkJsonText } from '../../body.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** Set when the caller is a job, through its job token. */
-    jobScope?: string;
     rawBody?: string;
   }
 }
 
-/** Where the MLflow client looks: `/api/2.0/...`; MLflow's UI uses `/ajax-api/2.0/...`. */
-export const MLFLOW_PREFIXES = ['/api/2.0/mlflow', '/ajax-api/2.0/mlflow', '/api/2.0/mlflow-artifacts', '/ajax-api/2.0/mlflow-artifacts'];
-
-export const scopeOf = (req: FastifyRequest): Scope => ({ jobId: req.jobScope });
+/** A job writes only to its own runs: the tracking services check the run each call names. */
+export const scopeOf = (req: FastifyRequest): Scope => ({ jobId: req.principal?.kind === 'job' ? req.principal.job.id : undefined });
 
 /** GET fields come as query strings, POST fields as a JSON body. */
 export function fieldsOf(req: FastifyRequest): Fields {
@@ -35,8 +32,13 @@ export function mlflowRoutes(app: FastifyInstance, s: Services): void {
         mlflowErrorHandling(scope);
         scope.removeAllContentTypeParsers();
         // MLflow reads a body that does not parse as `{}` (and then names the missing field).
-        scope.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: 64 * 1024 ** 2 }, (req, body, done) => {
+        scope.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: BODY_LIMITS.mlflow }, (req, body, done) => {
           req.rawBody = body as string;
+          try {
+            checkJsonText(body as string);
+          } catch (err) {
+            return done(invalidParam(`Invalid request body: ${(err as Error).message}`), undefined);
+          }
           try {
             done(null, body ? JSON.parse(body as string) : {});
           } catch {

@@ -68,6 +68,18 @@ export class RunsService {
     return this.row(runId);
   }
 
+  /**
+   * A run whose files a caller may read: anyone's for a user; for a job, only its own runs (it may
+   * compare with other runs' metrics, but their artifacts are theirs).
+   */
+  async artifactsReadable(scope: Scope, runId: string): Promise<RunRow> {
+    const row = await this.row(runId);
+    if (scope.jobId && row.job_id !== scope.jobId && row.created_by_job !== scope.jobId) {
+      throw new MlflowError('PERMISSION_DENIED', `a job token can only read its own runs' artifacts; run ${row.run_id} is not one of them`);
+    }
+    return row;
+  }
+
   /** The run, checked for writing: a job writes only to its own runs, and nobody to a deleted run. */
   async writable(scope: Scope, runId: string): Promise<RunRow> {
     const row = await this.row(runId);

@@ -1,0 +1,145 @@
+/**
+ * Who may call what: one table, keyed by the route that matched (method and URL pattern), never by
+ * the raw URL. Every route the app registers must have a row here, or the server refuses to start.
+ *
+ * Token kinds:
+ * - admin: an API token given with --auth-token / CAIRN_AUTH_TOKENS (on a server with none
+ *   configured, which only listens on loopback, an anonymous caller counts as admin);
+ * - job: the token a job gets (CAIRN_JOB_TOKEN / MLFLOW_TRACKING_TOKEN), valid while its job is
+ *   unfinished and for a short grace after;
+ * - node: the token of a node's agent.
+ */
+export type TokenKind = 'admin' | 'job' | 'node';
+
+/**
+ * What a route allows:
+ * - public: anyone, with or without a token (what it answers may depend on who asks);
+ * - admin: admin tokens only;
+ * - own-job: admin, or the token of the job the route's `:ws`/`:name` parameters name;
+ * - own-snapshot: admin, or the token of a job whose code is the snapshot `:id`;
+ * - tracking: admin or any job token (MLflow's API: a job reads everything and writes only to its
+ *   own runs, which the tracking services check on the run it names);
+ * - node: node tokens only (the agent protocol).
+ */
+export type Policy = 'public' | 'admin' | 'own-job' | 'own-snapshot' | 'tracking' | 'node';
+
+/** Whether a token kind can ever pass a policy (own-job and own-snapshot also check the parameters). */
+export function allows(policy: Policy, kind: TokenKind): boolean {
+  switch (policy) {
+    case 'public':
+      return true;
+    case 'admin':
+      return kind === 'admin';
+    case 'own-job':
+    case 'own-snapshot':
+    case 'tracking':
+      return kind === 'admin' || kind === 'job';
+    case 'node':
+      return kind === 'node';
+  }
+}
+
+const API = '/api/v1';
+const WS = `${API}/workspaces/:ws`;
+const JOB = `${WS}/jobs/:name`;
+const COMPUTE = `${WS}/computes/:name`;
+const ENV = `${WS}/environments/:name`;
+const AGENT = '/api/agent/v1';
+
+const cairn: Record<string, Policy> = {
+  [`GET ${API}/health`]: 'public',
+
+  [`GET ${WS}/jobs`]: 'admin',
+  [`POST ${WS}/jobs`]: 'admin',
+  [`GET ${JOB}`]: 'own-job',
+  [`POST ${JOB}/cancel`]: 'admin',
+  [`GET ${JOB}/logs`]: 'own-job',
+  [`GET ${JOB}/stream`]: 'own-job',
+  [`GET ${JOB}/artifacts`]: 'own-job',
+  [`GET ${JOB}/artifacts/content`]: 'own-job',
+  [`GET ${JOB}/metrics`]: 'own-job',
+  [`GET ${JOB}/metrics/:key`]: 'own-job',
+
+  [`POST ${WS}/blobs/missing`]: 'admin',
+  [`PUT ${WS}/blobs/:sha`]: 'admin',
+  [`POST ${WS}/snapshots`]: 'admin',
+  [`GET ${WS}/snapshots/:id`]: 'own-snapshot',
+
+  [`GET ${WS}/computes`]: 'admin',
+  [`POST ${WS}/computes`]: 'admin',
+  [`GET ${COMPUTE}`]: 'admin',
+  [`PATCH ${COMPUTE}`]: 'admin',
+  [`DELETE ${COMPUTE}`]: 'admin',
+  [`POST ${COMPUTE}/:action`]: 'admin',
+  [`GET ${COMPUTE}/nodes`]: 'admin',
+  [`GET ${WS}/compute-sizes`]: 'admin',
+
+  [`POST ${WS}/environments`]: 'admin',
+  [`GET ${WS}/environments`]: 'admin',
+  [`GET ${ENV}`]: 'admin',
+  [`POST ${ENV}/archive`]: 'admin',
+  [`POST ${ENV}/restore`]: 'admin',
+
+  [`POST ${AGENT}/register`]: 'node',
+  [`GET ${AGENT}/nodes/:node/work`]: 'node',
+  [`POST ${AGENT}/attempts/:id/report`]: 'node',
+  [`POST ${AGENT}/attempts/:id/logs`]: 'node',
+  [`POST ${AGENT}/attempts/:id/outputs`]: 'node',
+  [`GET ${AGENT}/snapshots/:id`]: 'node',
+  [`GET ${AGENT}/blobs/:sha`]: 'node',
+  [`POST ${AGENT}/blobs/missing`]: 'node',
+  [`PUT ${AGENT}/blobs/:sha`]: 'node',
+};
+
+/** MLflow's REST API and artifact proxy, under both prefixes the client and its UI use. */
+const MLFLOW_TRACKING = [
+  'GET /experiments/get-by-name',
+  'GET /experiments/get',
+  'POST /experiments/create',
+  'GET /experiments/search',
+  'POST /experiments/search',
+  'POST /experiments/set-experiment-tag',
+  'POST /experiments/delete',
+  'POST /experiments/restore',
+  'POST /experiments/update',
+  'POST /runs/create',
+  'GET /runs/get',
+  'POST /runs/update',
+  'POST /runs/delete',
+  'POST /runs/restore',
+  'POST /runs/search',
+  'POST /runs/log-metric',
+  'POST /runs/log-parameter',
+  'POST /runs/set-tag',
+  'POST /runs/delete-tag',
+  'POST /runs/log-batch',
+  'GET /metrics/get-history',
+  'POST /logged-models/search',
+  'GET /artifacts/list',
+];
+const MLFLOW_ARTIFACTS = ['GET /artifacts', 'PUT /artifacts/*', 'GET /artifacts/*', 'DELETE /artifacts/*', 'POST /mpu/*', 'GET /presigned/*'];
+
+export const MLFLOW_PREFIXES = ['/api/2.0', '/ajax-api/2.0'];
+
+function mlflowRows(): Record<string, Policy> {
+  const rows: Record<string, Policy> = {};
+  for (const prefix of MLFLOW_PREFIXES) {
+    for (const r of MLFLOW_TRACKING) {
+      const [m, u] = r.split(' ');
+      rows[`${m} ${prefix}/mlflow${u}`] = 'tracking';
+    }
+    for (const r of MLFLOW_ARTIFACTS) {
+      const [m, u] = r.split(' ');
+      rows[`${m} ${prefix}/mlflow-artifacts${u}`] = 'tracking';
+    }
+  }
+  return rows;
+}
+
+/** The whole table: `METHOD /url/:pattern` -> policy. */
+export const ACCESS: Readonly<Record<string, Policy>> = Object.freeze({ ...cairn, ...mlflowRows() });
+
+/** The row of a matched route; HEAD, which Fastify adds for every GET, follows its GET. */
+export function policyOf(method: string, url: string): Policy | undefined {
+  return ACCESS[`${method === 'HEAD' ? 'GET' : method} ${url}`];
+}

@@ -1,0 +1,75 @@
+/**
+ * Request bodies, bounded: a size per route (Fastify's bodyLimit, checked while reading), a
+ * nesting depth, and no NUL in any string (PostgreSQL's text refuses it, so would a file name or
+ * an exec argument; better a 400 now than a 500 later, which MLflow's client retries for minutes).
+ */
+
+const MIB = 1024 ** 2;
+
+/** The default for any JSON route that does not say otherwise. */
+export const DEFAULT_BODY_LIMIT = 1 * MIB;
+
+/** Routes that take more, by what they carry. */
+export const BODY_LIMITS = {
+  /** A job spec with an inline environment (its conda file text). */
+  job: 4 * MIB,
+  /** A manifest of up to MAX_MANIFEST_ENTRIES entries. */
+  snapshot: 48 * MIB,
+  /** Up to MAX_MANIFEST_ENTRIES hashes. */
+  missingBlobs: 16 * MIB,
+  /** A batch of log lines (the agent sends at most LOG_BATCH_BYTES of text). */
+  logs: 16 * MIB,
+  /** The list of a job's output files. */
+  outputs: 16 * MIB,
+  /** MLflow calls: log-batch's 1,000 metrics, 100 params and 100 tags fit many times over. */
+  mlflow: 16 * MIB,
+} as const;
+
+export const MAX_JSON_DEPTH = 64;
+
+export class BodyError extends Error {}
+
+/**
+ * One pass over JSON text: refuses nesting deeper than `maxDepth` and the escape \u0000 inside
+ * strings, before JSON.parse builds anything.
+ */
+export function checkJsonText(text: string, maxDepth = MAX_JSON_DEPTH): void {
+  let depth = 0;
+  let inString = false;
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92 /* \ */) {
+        if (text.charCodeAt(i + 1) === 117 /* u */ && text.startsWith('0000', i + 2)) throw new BodyError('a string in the request body holds a NUL character (\\u0000), which no field may hold');
+        i++;
+      } else if (c === 34 /* " */) inString = false;
+      continue;
+    }
+    if (c === 34) inString = true;
+    else if (c === 91 /* [ */ || c === 123 /* { */) {
+      if (++depth > maxDepth) throw new BodyError(`the request body nests deeper than ${maxDepth} levels`);
+    } else if (c === 93 || c === 125) depth--;
+  }
+}
+
+/** Parses a JSON body after checking it; an empty body is `undefined`. */
+export function parseJsonBody(text: string): unknown {
+  if (text.length === 0) return undefined;
+  checkJsonText(text);
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new BodyError(`the request body is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+/** A parameter or query value from the URL holding NUL: refused like a body string. */
+export function nulInValues(values: unknown): string | null {
+  if (!values || typeof values !== 'object') return null;
+  for (const [k, v] of Object.entries(values)) {
+    const vs = Array.isArray(v) ? v : [v];
+    if (vs.some((x) => typeof x === 'string' && x.includes('\0'))) return k;
+  }
+  return null;
+}
