@@ -147,6 +147,7 @@ export class Agent {
     const res = RegisterResponse.parse(await this.client.request('POST', '/register', body));
     this.heartbeatMs = res.heartbeat_interval_ms;
     this.graceMs = res.cancel_grace_ms;
+    for (const id of res.ended_attempts) this.runners.get(id)?.cancel('the server ended this attempt while this agent was away');
     this.log(`registered with ${this.client.serverUrl}`);
   }
 

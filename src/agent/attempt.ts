@@ -2,7 +2,7 @@ import { watch, type FSWatcher, mkdirSync, writeFileSync, rmSync, existsSync, ap
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { AttemptReportResponse, type AgentLogLine, type AttemptAssignment, type AttemptReport } from '../protocol/agent.ts';
-import { HttpError, isTransient } from './client.ts';
+import { HttpError, PermanentError, isTransient } from './client.ts';
 import type { AgentContext } from './context.ts';
 import { type AttemptState, type EndedReport, loadState, saveState } from './attempt-state.ts';
 import { FileTailer, type TailedLine } from './tailer.ts';
@@ -14,6 +14,8 @@ import { BuildError, shellQuote } from './environments/run-logged.ts';
 
 const MAX_PENDING = 20_000;
 const BATCH = 5_000;
+/** Characters of log text in one batch: even if JSON escaping grows them sixfold it stays under the server's 16 MiB. */
+const BATCH_CHARS = 2 * 1024 * 1024;
 const POLL_MS = 250;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -102,7 +104,10 @@ export class AttemptRunner {
       if (a.snapshot_id) await this.layOut(a.snapshot_id, wd);
       mkdirSync(join(wd, 'outputs'), { recursive: true });
     } catch (err) {
-      return this.end('spawn_failed', null, `preparing the job's code failed: ${(err as Error).message}`);
+      if (this.state.cancel) return this.end('canceled', null, this.state.cancel.reason);
+      const e = err as Error;
+      this.systemLog(`error: ${e.message}`);
+      return this.end('spawn_failed', null, e instanceof PermanentError ? e.message : `preparing the job's code failed: ${e.message}`);
     }
     let prepared: Prepared | 'canceled';
     const asked = performance.now();
@@ -314,14 +319,21 @@ export class AttemptRunner {
   }
 
   private async sendBatch(): Promise<void> {
-    const batch = this.pending.slice(0, BATCH);
+    // At most BATCH lines and BATCH_CHARS of text: every batch fits the server's body limit.
+    let n = 0;
+    for (let chars = 0; n < this.pending.length && n < BATCH && (n === 0 || chars + this.pending[n].line.text.length <= BATCH_CHARS); n++) chars += this.pending[n].line.text.length;
+    const batch = this.pending.slice(0, n);
     const lines: AgentLogLine[] = batch.map((b) => b.line);
     try {
       await this.ctx.client.request('POST', `/attempts/${this.id}/logs`, { lines });
     } catch (err) {
-      if (!isTransient(err)) this.ctx.log(`attempt ${this.id}: logs refused: ${(err as Error).message}`);
-      await sleep(this.ctx.backoff());
-      return;
+      const refused = err instanceof HttpError && err.status >= 400 && err.status < 500 && ![401, 403, 429].includes(err.status);
+      if (!refused) {
+        await sleep(this.ctx.backoff());
+        return;
+      }
+      // The server will never take these lines (its attempt ended, or it finds them invalid): sending them again would stall every later line.
+      this.ctx.log(`attempt ${this.id}: ${batch.length} log lines refused and dropped: ${(err as Error).message}`);
     }
     this.ctx.connected();
     this.pending.splice(0, batch.length);
@@ -375,7 +387,7 @@ export class AttemptRunner {
     );
   }
 
-  /** Retries while the server is unreachable; a refusal (4xx) is final. */
+  /** Retries while the server is unreachable; a refusal (4xx) or a permanent failure is final, and so is a cancel while preparing. */
   private async retrying<T>(fn: () => Promise<T>): Promise<T> {
     for (;;) {
       try {
@@ -384,6 +396,7 @@ export class AttemptRunner {
         return r;
       } catch (err) {
         if (!isTransient(err) || this.stopped) throw err;
+        if (this.state.cancel && this.state.phase === 'preparing') throw new PermanentError(this.state.cancel.reason);
         await sleep(this.ctx.backoff());
       }
     }

@@ -64,8 +64,11 @@ export class ServerClient {
   }
 }
 
-/** Server down or restarting, as opposed to the server refusing the request. */
+/** A failure that trying again cannot fix (content that arrived damaged, a file that cannot be written). */
+export class PermanentError extends Error {}
+
+/** Server down or restarting, as opposed to the server refusing the request or a permanent failure. */
 export function isTransient(err: unknown): boolean {
   if (err instanceof HttpError) return err.status >= 500 || err.status === 429;
-  return true;
+  return !(err instanceof PermanentError);
 }

@@ -85,6 +85,8 @@ export class FileTailer {
   private line(buf: Buffer, start: number, end: number, next: number, ts: string): TailedLine {
     let e = end;
     if (e > start && buf[e - 1] === 13) e--; // CRLF
-    return { line: { stream: this.stream, offset: this.offset + start, ts, text: buf.toString('utf8', start, e) }, end: this.offset + next };
+    // NUL fits no database text column: a job printing binary shows U+FFFD there instead.
+    const text = buf.toString('utf8', start, e);
+    return { line: { stream: this.stream, offset: this.offset + start, ts, text: text.includes('\0') ? text.replace(/\0/g, '\uFFFD') : text }, end: this.offset + next };
   }
 }

@@ -42,6 +42,8 @@ export const RegisterResponse = z.object({
   cancel_grace_ms: z.number().int().nonnegative(),
   /** Attempts the server still expects on this node: unknown ones must be reported lost. */
   expected_attempts: z.array(z.string()),
+  /** Attempts the agent knows that the server has ended meanwhile (a cancel it could not deliver): the agent stops them. */
+  ended_attempts: z.array(z.string()).default([]),
 });
 export type RegisterResponse = z.infer<typeof RegisterResponse>;
 

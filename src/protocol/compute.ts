@@ -368,9 +368,9 @@ export type ComputeView = z.infer<typeof ComputeView>;
 export const computeId = (workspace: string, name: string): string => `/workspaces/${workspace}/computes/${name}`;
 
 /** `spec` is checked by parseComputeSpec, not here, so its message is the one-line kind. */
-export const CreateComputeRequest = z.object({ spec: z.unknown(), attach: z.boolean().default(false), host_key: HostKeyFingerprint.optional() });
+export const CreateComputeRequest = z.strictObject({ spec: z.unknown(), attach: z.boolean().default(false), host_key: HostKeyFingerprint.optional() });
 export type CreateComputeRequest = z.infer<typeof CreateComputeRequest>;
-export const UpdateComputeRequest = z.object({ patch: z.record(z.string(), z.unknown()) });
+export const UpdateComputeRequest = z.strictObject({ patch: z.record(z.string(), z.unknown()) });
 export type UpdateComputeRequest = z.infer<typeof UpdateComputeRequest>;
 
 export const ComputeAction = z.enum(['start', 'stop', 'restart']);

@@ -20,7 +20,21 @@ const DockerfilePath = z
   .min(1)
   .refine((p) => !p.startsWith('/') && !p.split(/[\\/]/).includes('..'), { error: 'must be a path inside the build folder (relative, without ..)' })
   .default('Dockerfile');
-const Image = z.string().trim().min(1, { error: 'must not be empty' }).regex(/^[^\s]+$/, { error: 'must be an image reference without spaces, like python:3.11-slim' });
+/** docker's reference grammar: [registry[:port]/]name[/name...][:tag][@digest]; never something an engine would read as a flag. */
+const IMAGE_REFERENCE = (() => {
+  const domainPart = '[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?';
+  const domain = `(?:${domainPart}(?:\\.${domainPart})*(?::[0-9]+)?/)?`;
+  const component = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
+  const tag = '(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?';
+  const digest = '(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?';
+  return new RegExp(`^${domain}${component}(?:/${component})*${tag}${digest}$`);
+})();
+const Image = z
+  .string()
+  .trim()
+  .min(1, { error: 'must not be empty' })
+  .max(512)
+  .regex(IMAGE_REFERENCE, { error: (i) => `'${String(i.input).slice(0, 80)}' is not an image reference; write it like python:3.11-slim, docker.io/library/python:3.11 or registry.example.com:5000/team/image@sha256:...` });
 /** A conda environment file: its parsed YAML, whose shape conda itself checks (we check what we read). */
 export const CondaFile = z.looseObject({
   name: z.string().optional(),

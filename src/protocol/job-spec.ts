@@ -5,7 +5,16 @@ import { EnvironmentFileSpec, EnvironmentSpec } from './environment.ts';
  * Azure ML v2 command job, as far as Cairn runs it today. Fields Azure ML knows but Cairn does
  * not run yet are listed in UNSUPPORTED_JOB_FIELDS so the error can say so instead of "unknown".
  */
-const Scalar = z.union([z.string(), z.number(), z.boolean()]);
+/** Text that can reach a database, a file name or an exec argument: NUL fits none of them. */
+export const SafeString = z.string().refine((v) => !v.includes('\0'), { error: 'must not contain a NUL character' });
+const Scalar = z.union([SafeString, z.number(), z.boolean()]);
+
+const utf8Bytes = (v: string) => Buffer.byteLength(v);
+/** One shell argument: bash -c gets the whole command, and Linux takes at most 128 KiB in one. */
+export const MAX_COMMAND_BYTES = 100_000;
+/** A job's own variables all together: they share the kernel's argument space (ARG_MAX) with the command. */
+export const MAX_ENVIRONMENT_BYTES = 256 * 1024;
+const MAX_VARIABLES = 1000;
 
 export const LiteralInput = z.union([
   Scalar,
@@ -27,6 +36,14 @@ export const JobOutput = z.union([
   }),
 ]);
 
+export const ExperimentName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$/, 'must be letters, digits, -, _ and . (at most 255)');
+
+/** An experiment name made from a folder's name: the characters a name may not hold become _. */
+export function experimentNameFrom(folder: string): string | undefined {
+  const name = folder.replace(/[^A-Za-z0-9_.-]/g, '_').replace(/^[^A-Za-z0-9]+/, '').slice(0, 255);
+  return name || undefined;
+}
+
 /** A registered environment (`azureml:name:version`, `name@latest`) or one written inline. */
 export const EnvironmentRef = z.union([z.string().min(1), EnvironmentSpec], { error: 'expected an environment reference like azureml:my-env:1 or an inline environment (image, conda_file, build)' });
 
@@ -34,19 +51,30 @@ export const CommandJobSpec = z.strictObject({
   $schema: z.string().optional(),
   type: z.literal('command').default('command'),
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,254}$/, 'must be letters, digits, - and _ (start with a letter or digit, at most 255)').optional(),
-  display_name: z.string().max(256).optional(),
-  description: z.string().max(4096).optional(),
-  tags: z.record(z.string(), Scalar.transform(String)).optional(),
-  experiment_name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$/, 'must be letters, digits, -, _ and . (at most 255)').optional(),
-  command: z.string().min(1, 'must not be empty'),
-  code: z.string().min(1).optional(),
+  display_name: SafeString.max(256).optional(),
+  description: SafeString.max(4096).optional(),
+  tags: z
+    .record(SafeString.max(250), Scalar.transform(String).pipe(z.string().max(5000, 'a tag value may be at most 5000 characters')))
+    .refine((t) => Object.keys(t).length <= 100, 'at most 100 tags')
+    .optional(),
+  experiment_name: ExperimentName.optional(),
+  command: SafeString.min(1, 'must not be empty').refine((v) => utf8Bytes(v) <= MAX_COMMAND_BYTES, {
+    error: (i) => `is ${utf8Bytes(i.input as string)} bytes, over the limit of ${MAX_COMMAND_BYTES}: put a long script in a file of the code folder and run that`,
+  }),
+  code: SafeString.min(1).max(4096).optional(),
   environment: EnvironmentRef.optional(),
   /** A user-managed interpreter on the node (Cairn's addition): the job finds it first on PATH as `python` and `python3`. */
-  python_path: z.string().regex(/^\//, { error: 'must be an absolute path to a python interpreter on the node, like /opt/py311/bin/python' }).optional(),
-  environment_variables: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'is not a valid variable name'), Scalar.transform(String)).optional(),
-  inputs: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), LiteralInput).optional(),
-  outputs: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), JobOutput).optional(),
-  compute: z.string().min(1).optional(),
+  python_path: SafeString.max(4096).regex(/^\//, { error: 'must be an absolute path to a python interpreter on the node, like /opt/py311/bin/python' }).optional(),
+  environment_variables: z
+    .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,255}$/, 'is not a valid variable name'), Scalar.transform(String))
+    .refine((e) => Object.keys(e).length <= MAX_VARIABLES, `at most ${MAX_VARIABLES} variables`)
+    .refine((e) => Object.entries(e).reduce((n, [k, v]) => n + k.length + utf8Bytes(v) + 2, 0) <= MAX_ENVIRONMENT_BYTES, {
+      error: `the variables take more than ${MAX_ENVIRONMENT_BYTES} bytes together (the kernel shares that space with the command); put big values in a file of the code folder`,
+    })
+    .optional(),
+  inputs: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,254}$/), LiteralInput).refine((i) => Object.keys(i).length <= 500, 'at most 500 inputs').optional(),
+  outputs: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,254}$/), JobOutput).refine((o) => Object.keys(o).length <= 100, 'at most 100 outputs').optional(),
+  compute: SafeString.min(1).max(255).optional(),
   limits: z.strictObject({ timeout: z.number().int().positive().max(60 * 60 * 24 * 90) }).optional(),
 });
 export type CommandJobSpec = z.infer<typeof CommandJobSpec>;
@@ -72,13 +100,19 @@ export const UNSUPPORTED_JOB_FIELDS: Record<string, string> = {
   jobs: 'pipeline jobs are not supported yet',
 };
 
-/** What a client sends to create a job: the spec with `code` resolved to an uploaded snapshot. */
-export const CreateJobRequest = z.object({
+/** What a client sends to create a job: the spec with `code` resolved to an uploaded snapshot. Unknown fields are refused by name. */
+export const CreateJobRequest = z.strictObject({
   spec: CommandJobSpec,
   snapshot_id: z.string().regex(/^[0-9a-f]{64}$/).optional(),
-  code_folder_name: z.string().optional(),
+  /** The code folder's own name: the experiment's name when the job names none. */
+  code_folder_name: SafeString.min(1, 'must not be empty').max(255).optional(),
   git: z
-    .object({ repository_url: z.string().optional(), branch: z.string().optional(), commit: z.string().optional(), dirty: z.boolean().optional() })
+    .strictObject({
+      repository_url: SafeString.max(4096).optional(),
+      branch: SafeString.max(1024).optional(),
+      commit: SafeString.max(256).optional(),
+      dirty: z.boolean().optional(),
+    })
     .optional(),
 });
 export type CreateJobRequest = z.infer<typeof CreateJobRequest>;

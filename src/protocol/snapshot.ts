@@ -5,7 +5,8 @@ export const Sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'must be a lowercase he
 /** One entry of a code snapshot. Symlinks carry `link` (their target) and no content blob. */
 export const ManifestEntry = z.object({
   path: z.string().min(1),
-  mode: z.number().int().min(0).max(0o7777),
+  /** Permission bits only: a snapshot never carries setuid, setgid or sticky bits. */
+  mode: z.number().int().min(0).max(0o777, { error: (i) => `mode 0o${Number(i.input).toString(8)} has setuid, setgid or sticky bits; a snapshot entry has permission bits only (at most 0o777)` }),
   size: z.number().int().min(0),
   sha256: Sha256,
   link: z.string().optional(),
@@ -14,12 +15,12 @@ export type ManifestEntry = z.infer<typeof ManifestEntry>;
 
 export const MAX_MANIFEST_ENTRIES = 200_000;
 
-export const Manifest = z.object({
+export const Manifest = z.strictObject({
   entries: z.array(ManifestEntry).max(MAX_MANIFEST_ENTRIES),
 });
 export type Manifest = z.infer<typeof Manifest>;
 
-export const MissingBlobsRequest = z.object({ sha256: z.array(Sha256).max(MAX_MANIFEST_ENTRIES) });
+export const MissingBlobsRequest = z.strictObject({ sha256: z.array(Sha256).max(MAX_MANIFEST_ENTRIES) });
 export type MissingBlobsRequest = z.infer<typeof MissingBlobsRequest>;
 export const MissingBlobsResponse = z.object({ missing: z.array(Sha256) });
 export type MissingBlobsResponse = z.infer<typeof MissingBlobsResponse>;
@@ -51,7 +52,7 @@ function entryLooksValid(e: any): boolean {
     e.path.length > 0 &&
     Number.isInteger(e.mode) &&
     e.mode >= 0 &&
-    e.mode <= 0o7777 &&
+    e.mode <= 0o777 &&
     Number.isInteger(e.size) &&
     e.size >= 0 &&
     typeof e.sha256 === 'string' &&
@@ -86,7 +87,7 @@ export function parseMissingBlobs(data: unknown): MissingBlobsRequest {
  * A snapshot described as changes to one the server already has: a re-submit after editing one
  * file of a 10,000-file tree sends one entry instead of ten thousand.
  */
-export const SnapshotDelta = z.object({
+export const SnapshotDelta = z.strictObject({
   base: Sha256,
   upsert: z.array(ManifestEntry).max(MAX_MANIFEST_ENTRIES),
   remove: z.array(z.string().min(1)).max(MAX_MANIFEST_ENTRIES),

@@ -29,10 +29,7 @@ export const MAX_JSON_DEPTH = 64;
 
 export class BodyError extends Error {}
 
-/**
- * One pass over JSON text: refuses nesting deeper than `maxDepth` and the escape \u0000 inside
- * strings, before JSON.parse builds anything.
- */
+/** One pass over JSON text: refuses nesting deeper than `maxDepth` before JSON.parse builds anything. */
 export function checkJsonText(text: string, maxDepth = MAX_JSON_DEPTH): void {
   let depth = 0;
   let inString = false;
@@ -40,10 +37,8 @@ export function checkJsonText(text: string, maxDepth = MAX_JSON_DEPTH): void {
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 92 /* \ */) {
-        if (text.charCodeAt(i + 1) === 117 /* u */ && text.startsWith('0000', i + 2)) throw new BodyError('a string in the request body holds a NUL character (\\u0000), which no field may hold');
-        i++;
-      } else if (c === 34 /* " */) inString = false;
+      if (c === 92 /* \ */) i++;
+      else if (c === 34 /* " */) inString = false;
       continue;
     }
     if (c === 34) inString = true;
@@ -57,11 +52,32 @@ export function checkJsonText(text: string, maxDepth = MAX_JSON_DEPTH): void {
 export function parseJsonBody(text: string): unknown {
   if (text.length === 0) return undefined;
   checkJsonText(text);
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch (err) {
     throw new BodyError(`the request body is not valid JSON: ${(err as Error).message}`);
   }
+  refuseNul(text, value);
+  return value;
+}
+
+/** NUL in any key or string of a parsed body: refused, naming where (looked for only when the text has the escape). */
+export function refuseNul(text: string, value: unknown): void {
+  if (!text.includes('\\u0000')) return;
+  const where = nulPath(value, []);
+  if (where) throw new BodyError(`${where.length ? where.join('.') : 'request body'}: must not contain a NUL character`);
+}
+
+function nulPath(v: unknown, path: string[]): string[] | null {
+  if (typeof v === 'string') return v.includes('\0') ? path : null;
+  if (!v || typeof v !== 'object') return null;
+  for (const [k, x] of Object.entries(v)) {
+    if (k.includes('\0')) return [...path, k.replace(/\0/g, '\\0')];
+    const found = nulPath(x, [...path, k]);
+    if (found) return found;
+  }
+  return null;
 }
 
 /** A parameter or query value from the URL holding NUL: refused like a body string. */

@@ -125,7 +125,7 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
   const file: ServerFile = { url, pid: process.pid, data_dir: cfg.dataDir, db: store.where, started_at: new Date().toISOString() };
   writeServerFile(cfg.dataDir, file);
 
-  const health = new NodeHealth(store, events, backends, cfg.local.heartbeatIntervalMs, (m) => app!.log.warn(m));
+  const health = new NodeHealth(store, events, backends, { heartbeatIntervalMs: cfg.local.heartbeatIntervalMs, cancelGraceMs: cfg.local.cancelGraceMs }, (m) => app!.log.warn(m));
   const healthLoop = loop(1_000, async () => {
     await health.tick(cfg.workspace);
     schedulerLoop.kick();

@@ -122,6 +122,20 @@ export class JobsRepo {
     return this.db.updateTable('jobs').set({ lease_owner: null, lease_until: null }).where('id', '=', id).where('lease_owner', '=', owner).execute();
   }
 
+  /** Unfinished jobs whose cancel was asked for before `cutoff` (ISO time) and that no agent has ended since. */
+  async cancelRequestedBefore(cutoff: string): Promise<{ id: string; node: string | null; asked: string }[]> {
+    const rows = await this.db
+      .selectFrom('jobs')
+      .innerJoin('job_events', 'job_events.job_id', 'jobs.id')
+      .select(['jobs.id', 'jobs.node', (eb) => eb.fn.max('job_events.at').as('asked')])
+      .where('jobs.cancel_requested', '=', 1)
+      .where('jobs.status', 'not in', [...TERMINAL, 'Queued'])
+      .where('job_events.status', '=', 'CancelRequested')
+      .groupBy(['jobs.id', 'jobs.node'])
+      .execute();
+    return rows.filter((r) => String(r.asked) < cutoff).map((r) => ({ id: r.id, node: r.node, asked: String(r.asked) }));
+  }
+
   // Attempts ---------------------------------------------------------------------------------
 
   insertAttempt(row: Insertable<AttemptsTable>): Promise<unknown> {
@@ -130,6 +144,10 @@ export class JobsRepo {
 
   getAttempt(id: string): Promise<AttemptRow | undefined> {
     return this.db.selectFrom('attempts').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  attemptsOf(jobId: string): Promise<AttemptRow[]> {
+    return this.db.selectFrom('attempts').selectAll().where('job_id', '=', jobId).orderBy('number').execute();
   }
 
   attemptsOnNode(node: string, states: string[]): Promise<AttemptRow[]> {

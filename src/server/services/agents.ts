@@ -50,13 +50,15 @@ export class AgentsService {
     });
     const known = new Set(req.known_attempts);
     const expected = await this.nodeIsBack(node.name, known);
-    await this.nodeIsBack(node.name, known);
+    const ended: string[] = [];
+    for (const id of known) if ((await store.jobs.getAttempt(id))?.state === 'ended') ended.push(id);
     events.wake(node.name);
     return {
       node: node.name,
       heartbeat_interval_ms: this.d.heartbeatIntervalMs,
       cancel_grace_ms: this.d.cancelGraceMs,
       expected_attempts: expected.filter((a) => known.has(a.id)).map((a) => a.id),
+      ended_attempts: ended,
     };
   }
 
@@ -167,7 +169,21 @@ export class AgentsService {
       checkRelativePath(f.path, 'output path');
       if (!this.d.blobs.has(f.sha256)) throw new CairnError('MissingBlobs', `output '${f.path}' was not uploaded`);
     }
-    await this.d.store.resources.putArtifacts(a.job_id, report.artifacts.map((f) => ({ path: `outputs/${f.path}`, size: f.size, sha256: f.sha256 })));
-    return { stored: report.artifacts.length };
+    const files = report.artifacts.map((f) => ({ path: `outputs/${f.path}`, size: f.size, sha256: f.sha256 }));
+    // The tree must download as a tree: a file logged through MLflow where the job's outputs/ has a
+    // folder (or the other way round) gives way to what the job wrote into outputs/.
+    const paths = new Set(files.map((f) => f.path));
+    const folders = new Set(files.flatMap((f) => ancestors(f.path)));
+    for (const old of await this.d.store.resources.artifacts(a.job_id)) {
+      if (folders.has(old.path) || ancestors(old.path).some((p) => paths.has(p))) await this.d.store.resources.deleteArtifacts(a.job_id, old.path);
+    }
+    await this.d.store.resources.putArtifacts(a.job_id, files);
+    return { stored: files.length };
   }
+}
+
+/** The folders a path lies in: `a/b/c` -> `a`, `a/b`. */
+function ancestors(path: string): string[] {
+  const parts = path.split('/');
+  return parts.slice(0, -1).map((_, i) => parts.slice(0, i + 1).join('/'));
 }

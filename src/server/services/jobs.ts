@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { CairnError } from '../../protocol/errors.ts';
-import type { CreateJobRequest } from '../../protocol/job-spec.ts';
+import { type CreateJobRequest, experimentNameFrom, MAX_COMMAND_BYTES } from '../../protocol/job-spec.ts';
 import { isTerminal, type Job, type ListJobsQuery } from '../../protocol/job.ts';
 import { isUniqueViolation, type Store } from '../../store/index.ts';
 import type { JobRow } from '../../store/jobs.ts';
@@ -50,6 +50,9 @@ export class JobsService {
     const backend = this.d.backends.get(compute.type);
     if (!backend) throw new CairnError('UnknownCompute', `compute '${computeName}' is of type ${compute.type}: ${NOT_YET[compute.type] ?? 'no backend runs it'}`);
     const command = interpolateCommand(spec);
+    if (Buffer.byteLength(command) > MAX_COMMAND_BYTES) {
+      throw new CairnError('ValidationError', `command: with its inputs filled in it is ${Buffer.byteLength(command)} bytes, over the limit of ${MAX_COMMAND_BYTES}`);
+    }
     const refused = backend.refuseJob?.(compute, { command });
     if (refused) throw new CairnError('ValidationError', `compute '${computeName}' cannot run this job: ${refused}`);
     const environment = await this.d.environments.resolve(workspace, spec.environment, spec.python_path);
@@ -67,7 +70,7 @@ export class JobsService {
       workspace,
       name,
       display_name: spec.display_name ?? generated.display_name,
-      experiment_name: spec.experiment_name ?? req.code_folder_name?.replace(/[^A-Za-z0-9_.-]/g, '_') ?? 'Default',
+      experiment_name: spec.experiment_name ?? (req.code_folder_name && experimentNameFrom(req.code_folder_name)) ?? 'Default',
       compute: computeName,
       status: 'Queued',
       status_reason: needsContainerEngine(environment.kind)

@@ -57,6 +57,12 @@ export class SnapshotsService {
     }
     const lacking = this.blobs.missing(fresh.filter((e) => e.link === undefined).map((e) => e.sha256));
     if (lacking.length) throw new CairnError('MissingBlobs', `${lacking.length} file contents of this snapshot were not uploaded (first: ${lacking[0]})`, { missing: lacking.slice(0, 1000) });
+    // Sizes are what the limits count: they must be the contents' own (the base's were checked when it was made).
+    for (const e of fresh) {
+      if (e.link !== undefined) continue;
+      const actual = this.blobs.sizeOf(e.sha256);
+      if (actual !== e.size) throw new CairnError('ValidationError', `snapshot lists '${e.path}' as ${e.size} bytes, but its content (${e.sha256.slice(0, 12)}) is ${actual} bytes`);
+    }
     // The canonical bytes: the id is the client's manifestId() of the same entries.
     const id = this.blobs.putContent(Buffer.from(JSON.stringify({ entries })));
     this.remember(id, entries);

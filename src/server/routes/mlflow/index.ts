@@ -6,7 +6,7 @@ import type { Scope } from '../../services/tracking/runs.ts';
 import { mlflowErrorHandling } from './errors.ts';
 import { trackingRoutes } from './tracking.ts';
 import { artifactRoutes } from './artifacts.ts';
-import { BODY_LIMITS, checkJsonText } from '../../body.ts';
+import { BODY_LIMITS, BodyError, checkJsonText, refuseNul } from '../../body.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -34,16 +34,20 @@ export function mlflowRoutes(app: FastifyInstance, s: Services): void {
         // MLflow reads a body that does not parse as `{}` (and then names the missing field).
         scope.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: BODY_LIMITS.mlflow }, (req, body, done) => {
           req.rawBody = body as string;
+          let value: unknown;
           try {
             checkJsonText(body as string);
+            value = body ? JSON.parse(body as string) : {};
           } catch (err) {
-            return done(invalidParam(`Invalid request body: ${(err as Error).message}`), undefined);
+            if (err instanceof BodyError) return done(invalidParam(`Invalid request body: ${err.message}`), undefined);
+            return done(null, {});
           }
           try {
-            done(null, body ? JSON.parse(body as string) : {});
-          } catch {
-            done(null, {});
+            refuseNul(body as string, value);
+          } catch (err) {
+            return done(invalidParam(`Invalid value: ${(err as Error).message}`), undefined);
           }
+          done(null, value);
         });
         scope.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
         trackingRoutes(scope, s);
