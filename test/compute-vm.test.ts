@@ -3,7 +3,7 @@
 // can only reach the server through the reverse tunnel. The real CLI runs as a subprocess.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { runCli, TestServer, tempDir, waitFor, json } from './helpers/cairn.ts';
@@ -135,6 +135,7 @@ describe('attached machines (virtualmachine) over real SSH', { skip }, () => {
     // A barrier instead of timings: each job marks that it started and waits for the other two, so
     // the three can only complete if they run at the same time (the host shares this filesystem).
     const barrier = tempDir('vm-barrier');
+    chmodSync(barrier, 0o777); // jobs of a root agent run as an unprivileged user
     const code = `import os,sys,time\nopen(os.path.join(sys.argv[1], sys.argv[2]), 'w').close()\nend = time.time() + 60\nwhile len(os.listdir(sys.argv[1])) < 3:\n    if time.time() > end: sys.exit('the other jobs never started')\n    time.sleep(0.1)\nprint('together')`;
     const names = ['par-a', 'par-b', 'par-c'];
     for (const n of names) assert.equal((await cli(['run', '--compute', 'vm-one', '-n', n, '--no-stream', '--', 'python3', '-c', code, barrier, n])).code, 0);

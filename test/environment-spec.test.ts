@@ -73,7 +73,12 @@ describe('environment schemas', () => {
     assert.match(issue(EnvironmentFileSpec.safeParse({ image: 'x', os_type: 'windows' }))!, /only linux/);
     assert.equal(EnvironmentFileSpec.safeParse({ image: 'x', os_type: 'Linux' }).success, true);
     assert.match(issue(EnvironmentSpec.safeParse({ name: 'a:b', image: 'x' }))!, /must be letters, digits/);
-    assert.match(issue(EnvironmentSpec.safeParse({ image: 'python 3' }))!, /without spaces/);
+    assert.match(issue(EnvironmentSpec.safeParse({ image: 'python 3' }))!, /'python 3' is not an image reference; write it like python:3\.11-slim/);
+    // An engine would read these as its own flags.
+    for (const image of ['--privileged', '-v/:/host', '--network=host']) assert.match(issue(EnvironmentSpec.safeParse({ image }))!, /is not an image reference/);
+    for (const image of ['python:3.11-slim', 'localhost/cairn-test-busybox:1', 'registry.example.com:5000/team/img@sha256:' + 'a'.repeat(64), 'pytorch/pytorch']) {
+      assert.equal(EnvironmentSpec.safeParse({ image }).success, true, image);
+    }
   });
 
   it('keeps the file form apart from the wire form', () => {

@@ -3,7 +3,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
-import { writeFileSync } from 'node:fs';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TestServer, tempDir, waitFor } from './helpers/cairn.ts';
 
@@ -540,7 +540,9 @@ describe("a job's run", () => {
 
   it('is an MLflow run that follows the job, resolvable by id and by name, and its metrics show in Cairn', async () => {
     // The job waits for a file, so what the run says while it runs does not depend on timing.
-    const gate = join(tempDir('gate'), 'go');
+    const gateDir = tempDir('gate');
+    chmodSync(gateDir, 0o777); // jobs of a root server run as an unprivileged user
+    const gate = join(gateDir, 'go');
     const spec = { type: 'command', command: `while [ ! -e '${gate}' ]; do sleep 0.05; done`, experiment_name: 'exp-a' };
     const created = await jobApi('/jobs', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ spec }) });
     assert.equal(created.status, 201);

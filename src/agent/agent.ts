@@ -15,6 +15,8 @@ import { detectConda, EnvManager } from './environments/manager.ts';
 import { PythonFinder } from './environments/python-finder.ts';
 import type { NodeFacts } from './environments/plans.ts';
 import { arch, platform } from 'node:os';
+import { copyPythonModule } from './python-module.ts';
+import { canRun, probeIsolation } from './sandbox.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -42,21 +44,23 @@ export class Agent {
     const attemptsDir = join(cfg.dir, 'attempts');
     mkdirSync(attemptsDir, { recursive: true });
     this.pidFile = join(cfg.dir, 'agent.pid');
+    const isolation = probeIsolation({ wanted: cfg.isolation, hide: [cfg.dir, ...cfg.hide], jobUser: cfg.jobUser });
     const facts: NodeFacts = {
       os: platform(),
       arch: arch(),
       engines: detectEngines(env, cfg.containerEngine),
       conda: detectConda(cfg.conda, env.PATH),
-      pythons: new PythonFinder(env.PATH),
+      pythons: new PythonFinder(env.PATH, (p) => canRun(isolation.user, p)),
     };
-    this.shape = detectShape({ container_engines: facts.engines, ...(facts.conda ? { conda: facts.conda.tool } : {}) });
+    this.shape = detectShape({ container_engines: facts.engines, ...(facts.conda ? { conda: facts.conda.tool } : {}), isolation: { mode: isolation.mode, note: isolation.note } });
     this.ctx = {
       node: cfg.node,
       attemptsDir,
       client: this.client,
       blobs: new BlobCache(join(cfg.dir, 'blobs'), this.client),
       baseEnv: env,
-      pythonDir: cfg.pythonDir,
+      // A copy in the agent's folder: readable by a job user wherever the agent itself was installed.
+      pythonDir: copyPythonModule(cfg.pythonDir, join(cfg.dir, 'python')),
       log: (m) => this.log(m),
       backoff: () => Math.min(2_000, 50 * 2 ** Math.min(this.failures++, 6)),
       connected: () => {
@@ -65,7 +69,14 @@ export class Agent {
       cancelGraceMs: () => this.graceMs,
       envs: new EnvManager(new EnvCache(join(cfg.dir, 'envs'), cfg.envCacheMaxMb * 2 ** 20), facts, env),
       gpus: this.shape.gpus,
+      isolation,
+      jobEnvExtra: cfg.jobEnv,
     };
+  }
+
+  /** Says once, at start, how jobs are kept apart here. */
+  describeIsolation(): void {
+    this.log(`isolation: ${this.ctx.isolation.mode}: ${this.ctx.isolation.note}`);
   }
 
   log(msg: string): void {

@@ -11,6 +11,8 @@ import { uploadOutputs } from './outputs.ts';
 import type { Prepared } from './environments/manager.ts';
 import { runArgs } from './environments/engines.ts';
 import { BuildError, shellQuote } from './environments/run-logged.ts';
+import { giveTo, launchScript } from './sandbox.ts';
+import { engineEnv, inheritedEnv } from '../protocol/job-env.ts';
 
 const MAX_PENDING = 20_000;
 const BATCH = 5_000;
@@ -133,6 +135,7 @@ export class AttemptRunner {
     try {
       const env = this.jobEnv(wd, prepared);
       writeFileSync(join(this.dir, 'command'), this.commandFor(prepared, wd, env));
+      this.sandbox(prepared, wd);
       const launched = launchShim(this.dir, wd, env);
       launched.exited.then(() => {
         this.shimExited = true;
@@ -179,16 +182,43 @@ export class AttemptRunner {
     return `exec ${[p.launch.engine, ...args].map(shellQuote).join(' ')}`;
   }
 
+  /** What a job's processes see: the node's allow-listed variables, its environment's, and its own; never the agent's or the server's. */
   private jobEnv(wd: string, p: Prepared): NodeJS.ProcessEnv {
-    const base = this.ctx.baseEnv;
+    const base = inheritedEnv(this.ctx.baseEnv, this.ctx.jobEnvExtra);
     const path = [...(p.pythonPath ? [this.pythonBin(p.pythonPath)] : []), ...(p.launch?.type === 'host' ? p.launch.path : []), base.PATH].filter(Boolean).join(':');
-    return { ...base, ...(p.launch?.type === 'host' ? p.launch.env : {}), PATH: path, ...this.jobVars(wd) };
+    const iso = this.ctx.isolation;
+    const sandboxed = p.launch?.type !== 'container' && iso.mode !== 'none';
+    const own = sandboxed ? { TMPDIR: join(this.dir, 'tmp'), ...(iso.user ? { HOME: join(this.dir, 'home'), USER: iso.user.name, LOGNAME: iso.user.name } : {}) } : {};
+    // A container job's launcher is the engine's client: it needs to reach its engine.
+    const engine = p.launch?.type === 'container' ? engineEnv(this.ctx.baseEnv) : {};
+    return { ...base, ...engine, ...(p.launch?.type === 'host' ? p.launch.env : {}), PATH: path, ...own, ...this.jobVars(wd) };
+  }
+
+  /**
+   * Host jobs run in the node's sandbox (see sandbox.ts): the folders a job writes in are handed
+   * to the job user, and the launch script binds back only the job's own paths.
+   */
+  private sandbox(p: Prepared, wd: string): void {
+    const iso = this.ctx.isolation;
+    const launch = join(this.dir, 'launch');
+    rmSync(launch, { force: true });
+    if (p.launch?.type === 'container') return;
+    if (iso.mode === 'none') return this.systemLog(`warning: this job is not isolated on node '${this.ctx.node}' (${iso.note}): it can read whatever the agent's user can`);
+    const own = [join(this.dir, 'tmp'), ...(iso.user ? [join(this.dir, 'home')] : [])];
+    for (const d of own) mkdirSync(d, { recursive: true, mode: 0o700 });
+    for (const d of [wd, ...own]) giveTo(iso.user, d);
+    const binds = [
+      ...own.map((path) => ({ path })),
+      { path: this.ctx.pythonDir, ro: true },
+      { path: this.ctx.envs.cache.dir, ro: true },
+      ...(p.pythonPath ? [{ path: join(this.dir, 'bin'), ro: true }] : []),
+    ];
+    writeFileSync(launch, launchScript(iso, { attemptDir: this.dir, wd, binds }));
   }
 
   /** The variables that are the job's own (a container gets these and nothing of the host). */
   private jobVars(wd: string): Record<string, string> {
     const a = this.state.assignment;
-    const base = this.ctx.baseEnv;
     return {
       PYTHONUNBUFFERED: '1',
       // The job is an MLflow run: unmodified mlflow calls log into it. The job's own variables may
@@ -199,7 +229,7 @@ export class AttemptRunner {
       MLFLOW_TRACKING_TOKEN: a.job_token,
       ...a.environment_variables,
       // Appended, so a `cairn` package the job brings itself wins.
-      PYTHONPATH: [a.environment_variables.PYTHONPATH ?? base.PYTHONPATH, this.ctx.pythonDir].filter(Boolean).join(':'),
+      PYTHONPATH: [a.environment_variables.PYTHONPATH, this.ctx.pythonDir].filter(Boolean).join(':'),
       CAIRN_JOB_NAME: a.job_name,
       CAIRN_JOB_ID: a.job_id,
       CAIRN_ATTEMPT: String(a.attempt),

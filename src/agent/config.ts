@@ -3,6 +3,7 @@ import { cpus, totalmem, platform, arch } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import type { NodeShape } from '../protocol/agent.ts';
+import { parseJobEnvExtra } from '../protocol/job-env.ts';
 
 /** Everything the agent needs, read once from its environment at start and passed in. */
 export const AgentConfig = z.object({
@@ -22,6 +23,14 @@ export const AgentConfig = z.object({
   containerEngine: z.enum(['podman', 'docker', 'none']).optional(),
   /** A conda, mamba or micromamba binary, or `none`; unset: the first of them on PATH. */
   conda: z.string().optional(),
+  /** `auto`: jobs run sandboxed where the kernel allows it (see sandbox.ts); `none`: not at all. */
+  isolation: z.enum(['auto', 'none']).default('auto'),
+  /** Folders jobs must not see besides the agent's own (the local agent: the server's data folder). */
+  hide: z.array(z.string()).default([]),
+  /** Whom jobs of a root agent run as (made if missing); `root` keeps them root. */
+  jobUser: z.string().default('cairn-job'),
+  /** Variables of the agent's environment that jobs inherit beyond the built-in allow-list (names, or prefixes ending in *). */
+  jobEnv: z.array(z.string()).default([]),
 });
 export type AgentConfig = z.infer<typeof AgentConfig>;
 
@@ -37,6 +46,10 @@ export function agentConfigFromEnv(env: NodeJS.ProcessEnv): AgentConfig {
     envCacheMaxMb: env.CAIRN_AGENT_ENV_CACHE_MB ? Number(env.CAIRN_AGENT_ENV_CACHE_MB) : undefined,
     containerEngine: env.CAIRN_AGENT_CONTAINER_ENGINE || undefined,
     conda: env.CAIRN_AGENT_CONDA || undefined,
+    isolation: env.CAIRN_AGENT_ISOLATION || undefined,
+    hide: env.CAIRN_AGENT_HIDE ? env.CAIRN_AGENT_HIDE.split(':').filter(Boolean) : undefined,
+    jobUser: env.CAIRN_AGENT_JOB_USER || undefined,
+    jobEnv: parseJobEnvExtra(env.CAIRN_AGENT_JOB_ENV),
   });
   if (!parsed.success) {
     const first = parsed.error.issues[0];
@@ -46,7 +59,7 @@ export function agentConfigFromEnv(env: NodeJS.ProcessEnv): AgentConfig {
 }
 
 /** The node's size as jobs see it; GPUs come from `nvidia-smi` when the host has one. */
-export function detectShape(extra: Pick<NodeShape, 'container_engines' | 'conda'> = {}): NodeShape {
+export function detectShape(extra: Pick<NodeShape, 'container_engines' | 'conda' | 'isolation'> = {}): NodeShape {
   const gpuNames = probe('nvidia-smi', ['--query-gpu=name', '--format=csv,noheader']);
   const python = probe('python3', ['-c', 'import sys;print("%d.%d.%d" % sys.version_info[:3])'])[0];
   return {

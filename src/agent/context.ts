@@ -1,6 +1,7 @@
 import type { BlobCache } from './blob-cache.ts';
 import type { ServerClient } from './client.ts';
 import type { EnvManager } from './environments/manager.ts';
+import type { Isolation } from './sandbox.ts';
 
 /** What an attempt runner may use of its agent. */
 export interface AgentContext {
@@ -21,4 +22,8 @@ export interface AgentContext {
   envs: EnvManager;
   /** GPUs of the node, passed through to container jobs. */
   gpus: number;
+  /** How host jobs are sandboxed on this node. */
+  isolation: Isolation;
+  /** Variables of baseEnv jobs inherit beyond the allow-list. */
+  jobEnvExtra: string[];
 }

@@ -11,6 +11,7 @@ if (!agent.lock()) {
   agent.log('another agent already runs in this folder; leaving');
   process.exit(0);
 }
+agent.describeIsolation();
 for (const sig of ['SIGTERM', 'SIGINT'] as const) {
   process.on(sig, () => {
     agent.log(`${sig}: stopping; running jobs carry on and are picked up by the next agent`);

@@ -4,14 +4,18 @@ import { join } from 'node:path';
 
 /**
  * The job's supervisor: a few lines of bash that outlive the agent. It runs the command under
- * `bash -c` in a session of its own (so a cancel can signal the whole process group), sends its
+ * `bash -c` (inside its sandbox, when the attempt has a `launch` script) in a session of its own (so a cancel can signal the whole process group), sends its
  * output to files (so nothing is lost while no agent reads them) and records the exit status.
  * A new agent finds all of it on disk and carries on.
  */
 const SHIM = `
 d="$1"
-cmd=$(<"$d/command")
-setsid bash -c "$cmd" >>"$d/stdout.log" 2>>"$d/stderr.log" </dev/null &
+if [ -f "$d/launch" ]; then
+  setsid bash "$d/launch" "$d" >>"$d/stdout.log" 2>>"$d/stderr.log" </dev/null &
+else
+  cmd=$(<"$d/command")
+  setsid bash -c "$cmd" >>"$d/stdout.log" 2>>"$d/stderr.log" </dev/null &
+fi
 child=$!
 echo "$child" >"$d/pgid.tmp" && mv "$d/pgid.tmp" "$d/pgid"
 trap 'kill -TERM -- -"$child" 2>/dev/null' TERM INT HUP

@@ -63,7 +63,9 @@ export interface BackendDeps {
   dataDir: string;
   serverUrl: () => string;
   log: (msg: string, extra?: Record<string, unknown>) => void;
-  local: { maxConcurrentJobs: number };
+  local: { maxConcurrentJobs: number; agentEnv: Record<string, string> };
+  /** The local agent's sandbox: the folder its jobs must not see, and whom they run as on a root server. */
+  isolation: { hide: string[]; jobUser: string };
   ssh: { connectTimeoutMs: number; defaultWorkDir: string };
   /** Opens a compute's sealed credentials (the provisioner and node health reconnect with them). */
   unseal: (row: ComputeRow) => ComputeContext;

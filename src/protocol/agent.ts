@@ -17,6 +17,8 @@ export const NodeShape = z.object({
   container_engines: z.array(z.enum(['podman', 'docker'])).optional(),
   /** conda, mamba or micromamba on the node: conda files are built with it instead of venv + pip. */
   conda: z.string().optional(),
+  /** How the node keeps jobs from what is not theirs: `root` (an unprivileged job user and namespaces), `user` (namespaces), `none`. */
+  isolation: z.object({ mode: z.enum(['root', 'user', 'none']), note: z.string() }).optional(),
 });
 export type NodeShape = z.infer<typeof NodeShape>;
 

@@ -5,6 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { DEFAULT_PORT } from '../protocol/routes.ts';
 import { EnvironmentSpec, PipOptions } from '../protocol/environment.ts';
+import { localAgentEnv } from '../protocol/job-env.ts';
 
 /**
  * What a curated Azure ML environment name stands for here: `user_managed` (the node's own Python),
@@ -35,6 +36,8 @@ export const ServerConfig = z.object({
     maxConcurrentJobs: z.number().int().positive(),
     heartbeatIntervalMs: z.number().int().positive().default(5_000),
     cancelGraceMs: z.number().int().nonnegative().default(10_000),
+    /** The environment the local agent starts with (see localAgentEnv): never the server's own. */
+    agentEnv: z.record(z.string(), z.string()).default({}),
   }),
   snapshot: z.object({
     maxBytes: z.number().int().positive().default(2 * 1024 ** 3),
@@ -98,6 +101,7 @@ export function loadServerConfig(flags: ServerFlags, env: NodeJS.ProcessEnv): Se
       maxConcurrentJobs: flags.maxConcurrentJobs ?? (env.CAIRN_LOCAL_MAX_JOBS ? Number(env.CAIRN_LOCAL_MAX_JOBS) : availableParallelism()),
       heartbeatIntervalMs: flags.heartbeatIntervalMs ?? (env.CAIRN_HEARTBEAT_MS ? Number(env.CAIRN_HEARTBEAT_MS) : undefined),
       cancelGraceMs: flags.cancelGraceMs ?? (env.CAIRN_CANCEL_GRACE_MS ? Number(env.CAIRN_CANCEL_GRACE_MS) : undefined),
+      agentEnv: localAgentEnv(env),
     },
     snapshot: {
       maxBytes: env.CAIRN_SNAPSHOT_MAX_BYTES ? Number(env.CAIRN_SNAPSHOT_MAX_BYTES) : undefined,

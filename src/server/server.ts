@@ -87,7 +87,7 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
   let url = '';
   let app: FastifyInstance | null = null;
   const log = (msg: string, extra?: Record<string, unknown>) => app?.log.info(extra ?? {}, msg);
-  const backends = createBackends({ store, dataDir: cfg.dataDir, serverUrl: () => url, log, local: cfg.local, ssh: cfg.ssh, unseal });
+  const backends = createBackends({ store, dataDir: cfg.dataDir, serverUrl: () => url, log, local: cfg.local, ssh: cfg.ssh, unseal, isolation: { hide: [cfg.dataDir], jobUser: cfg.jobUser } });
   const scheduler = new Scheduler(store, events, `scheduler@${hostname()}:${cfg.dataDir}`, cfg.environments.pip);
   const schedulerLoop = loop(500, () => scheduler.tick(), (e) => app?.log.error({ err: e }, 'scheduler'));
   const experiments = new ExperimentsService(store, cfg.workspace);

@@ -59,10 +59,15 @@ export class EnvManager {
    * until its site-packages change, so a node running many jobs freezes once.
    */
   async userManagedRecord(pythonPath: string | undefined): Promise<EnvironmentRecord | null> {
-    const path = pythonPath ?? findOnPath('python3', this.env.PATH);
-    if (!path) return null;
-    const info = await this.facts.pythons.info(path);
-    if (!info) return null;
+    // The interpreter the job finds: the first on PATH that it can run.
+    let path: string | undefined;
+    let info = null;
+    for (const p of pythonPath ? [pythonPath] : onPath('python3', this.env.PATH)) {
+      info = await this.facts.pythons.info(p);
+      path = p;
+      if (info) break;
+    }
+    if (!path || !info) return null;
     const stamp = sitePackagesStamp(info);
     let f = this.freezes.get(path);
     if (!f || f.stamp !== stamp) {

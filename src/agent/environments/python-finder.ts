@@ -10,23 +10,29 @@ export interface PythonInfo {
   sitePackages: string[];
 }
 
-const PROBE = 'import sys,sysconfig;p=sysconfig.get_paths();print("%d.%d.%d"%sys.version_info[:3]);print(p["purelib"]);print(p["platlib"])';
+const PROBE = 'import sys,sysconfig;p=sysconfig.get_paths();print("%d.%d.%d"%sys.version_info[:3]);print(p["purelib"]);print(p["platlib"]);print(sys.executable)';
 
 /** Finds interpreters on a PATH and remembers what each is, so a cache hit never runs Python. */
 export class PythonFinder {
   private readonly path: string;
+  private readonly usable: (realPath: string) => boolean;
   private readonly known = new Map<string, Promise<PythonInfo | null>>();
 
-  constructor(pathVar: string | undefined) {
+  /** `usable`: whether jobs can run an interpreter (a root agent's jobs run as another user, who may not reach a pyenv in /root). */
+  constructor(pathVar: string | undefined, usable: (realPath: string) => boolean = () => true) {
     this.path = pathVar ?? '/usr/local/bin:/usr/bin:/bin';
+    this.usable = usable;
   }
 
   info(path: string): Promise<PythonInfo | null> {
     let p = this.known.get(path);
     if (!p) {
       p = capture(path, ['-c', PROBE], { timeoutMs: 15_000 }).then((out) => {
-        const [version, pure, plat] = (out ?? '').trim().split('\n');
-        return version && /^\d+\.\d+\.\d+$/.test(version) ? { path, version, sitePackages: [...new Set([pure!, plat!])].filter(Boolean) } : null;
+        const [version, pure, plat, exe] = (out ?? '').trim().split('\n');
+        if (!version || !/^\d+\.\d+\.\d+$/.test(version)) return null;
+        // What a venv made from it would run: a pyenv shim's real interpreter, say.
+        if (exe && !this.usable(safeRealpath(exe))) return null;
+        return { path, version, sitePackages: [...new Set([pure!, plat!])].filter(Boolean) };
       });
       this.known.set(path, p);
     }

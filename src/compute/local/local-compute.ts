@@ -86,7 +86,9 @@ export class LocalCompute implements ComputeWithManagedNodes {
       detached: true,
       stdio: ['ignore', logFd, logFd],
       env: {
-        ...process.env,
+        ...this.deps.local.agentEnv,
+        CAIRN_AGENT_HIDE: this.deps.isolation.hide.join(':'),
+        CAIRN_AGENT_JOB_USER: this.deps.isolation.jobUser,
         CAIRN_AGENT_SERVER_URL: this.deps.serverUrl(),
         CAIRN_AGENT_SERVER_FILE: join(this.deps.dataDir, 'server.json'),
         CAIRN_AGENT_TOKEN: token,

@@ -51,7 +51,14 @@ export async function installAgent(session: SshSession, l: RemoteLayout, facts: 
   const agentFile = posix.join(l.root, `agent-${bundle.sha256.slice(0, 12)}.mjs`);
   const runtime = facts.node ? null : await artifacts.nodeRuntime();
   const nodeFile = runtime ? posix.join(l.runtimeDir, `node-${runtime.version}`, 'node') : facts.node!.path;
-  await must(session, `umask 077 && mkdir -p ${q(l.agentDir)} ${q(posix.join(l.pythonDir, 'cairn'))}${runtime ? ` ${q(posix.dirname(nodeFile))}` : ''}`, 'creating the agent folder');
+  // `.cairn-made` records the highest folder this made (or `existing`), so detaching removes exactly that much.
+  const made = q(posix.join(l.root, '.cairn-made'));
+  const mark = `p=${q(l.root)}; top=existing; while [ ! -e "$p" ]; do top=$p; p=$(dirname "$p"); done`;
+  await must(
+    session,
+    `${mark}; umask 077 && mkdir -p ${q(l.agentDir)} ${q(posix.join(l.pythonDir, 'cairn'))}${runtime ? ` ${q(posix.dirname(nodeFile))}` : ''} && { [ -e ${made} ] || printf '%s' "$top" > ${made}; }`,
+    'creating the agent folder',
+  );
   // One round trip says what the host already has; only files whose sha256 differs are copied.
   const python = bundle.python.map((f) => ({ ...f, remote: posix.join(l.pythonDir, f.path) }));
   const files = [agentFile, ...(runtime ? [nodeFile] : []), ...python.map((f) => f.remote)];
@@ -73,6 +80,8 @@ export async function writeAgentConfig(session: SshSession, l: RemoteLayout, o: 
     CAIRN_AGENT_NODE: o.node,
     CAIRN_AGENT_DIR: l.agentDir,
     CAIRN_AGENT_PYTHON_DIR: l.pythonDir,
+    // Jobs must not see the agent's settings (its token) beside its folder either.
+    CAIRN_AGENT_HIDE: l.root,
   };
   await session.upload(Buffer.from(Object.entries(env).map(([k, v]) => `${k}=${q(v)}\n`).join('')), l.envFile, 0o600);
   const launcher = `#!/bin/sh\nset -a\n. ${q(l.envFile)}\nset +a\nexec ${q(o.nodeBin)} ${q(o.agentFile)}\n`;
@@ -111,8 +120,11 @@ export async function agentLogTail(session: SshSession, l: RemoteLayout): Promis
  */
 export async function removeAgent(session: SshSession, l: RemoteLayout, custom: boolean): Promise<void> {
   const shims = `for f in ${q(l.agentDir)}/attempts/*/pgid; do [ -f "$f" ] && kill -KILL -- -"$(cat "$f")" 2>/dev/null; done`;
-  const tidyBase = custom
-    ? ''
-    : ` && if [ -z "$(ls -A ${q(l.base)} | grep -v '^runtime$')" ]; then rm -rf ${q(l.base)}; fi`;
-  await must(session, `${shims}; rm -rf ${q(l.root)}${tidyBase}`, 'removing the agent');
+  // A folder that was there before (a custom work_dir) keeps everything that is not Cairn's.
+  const ours = ['agent', 'python', 'agent.env', 'server.json', 'agent.log', 'run-agent.sh', 'runtime', '.cairn-made'].map(q).join(' ');
+  const remove = `made=$(cat ${q(posix.join(l.root, '.cairn-made'))} 2>/dev/null || echo unknown); if [ "$made" = existing ]; then (cd ${q(l.root)} && rm -rf ${ours} agent-*.mjs); else rm -rf ${q(l.root)}; fi`;
+  const tidyBase = custom ? '' : `; if [ -d ${q(l.base)} ] && [ -z "$(ls -A ${q(l.base)} | grep -v '^runtime$')" ]; then rm -rf ${q(l.base)}; fi`;
+  // Then the parents made for it, up to the highest one made, while they are empty.
+  const parents = `; case "$made" in existing|unknown) ;; *) d=$(dirname ${q(l.root)}); while [ "$d" != / ]; do case "$d/" in "$made"/*) rmdir "$d" 2>/dev/null || break; d=$(dirname "$d");; *) break;; esac; done;; esac`;
+  await must(session, `${shims}; ${remove}${tidyBase}${parents}`, 'removing the agent');
 }
