@@ -8,8 +8,9 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const only = process.argv.slice(2);
-const files = readdirSync(join(root, 'test'))
-  .filter((f) => f.endsWith('.test.ts'))
+// test/ and its sub-folders (test/hostile/: attacks and crashes, a suite of its own).
+const files = readdirSync(join(root, 'test'), { recursive: true, encoding: 'utf8' })
+  .filter((f) => f.endsWith('.test.ts') && !f.startsWith('helpers'))
   .filter((f) => only.length === 0 || only.some((o) => f.includes(o)))
   .sort()
   .map((f) => join('test', f));

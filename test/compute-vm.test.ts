@@ -3,7 +3,7 @@
 // can only reach the server through the reverse tunnel. The real CLI runs as a subprocess.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { runCli, TestServer, tempDir, waitFor, json } from './helpers/cairn.ts';
@@ -190,6 +190,26 @@ describe('attached machines (virtualmachine) over real SSH', { skip }, () => {
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /refused the password/);
     assert.equal((await cli(['compute', 'detach', '-n', 'vm-pw', '--yes'])).code, 0);
+  });
+
+  it('detach removes exactly what attach made: the parent folders it made for work_dir, and nothing that was there before', async () => {
+    const base = tempDir('vm-workdir');
+    const made = join(base, 'made', 'by', 'cairn');
+    const attach = (name: string, workDir: string) =>
+      cli(['compute', 'attach', '--name', name, '--type', 'virtualmachine', '--address', '127.0.0.1', '--ssh-port', String(t.port), '--admin-username', 'root', '--ssh-private-key-file', t.rootKeyPath, '--set', `work_dir=${workDir}`]);
+    const a = await attach('vm-wd-new', made);
+    assert.equal(a.code, 0, a.stderr);
+    assert.ok(existsSync(join(made, 'agent')));
+    assert.equal((await cli(['compute', 'detach', '-n', 'vm-wd-new', '--yes'])).code, 0);
+    assert.deepEqual(readdirSync(base), [], 'made/by/cairn and its parents are gone');
+
+    const existing = join(base, 'mine');
+    mkdirSync(existing);
+    writeFileSync(join(existing, 'notes.txt'), 'keep me');
+    const b = await attach('vm-wd-old', existing);
+    assert.equal(b.code, 0, b.stderr);
+    assert.equal((await cli(['compute', 'detach', '-n', 'vm-wd-old', '--yes'])).code, 0);
+    assert.deepEqual(readdirSync(existing), ['notes.txt'], 'a folder that was there keeps what was in it, and only that');
   });
 
   it('a host with no route to the server: the agent comes through the reverse tunnel; stop queues jobs, start runs them', { skip: t.hosts.length ? false : t.netnsSkip }, async () => {

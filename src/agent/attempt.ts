@@ -9,7 +9,7 @@ import { FileTailer, type TailedLine } from './tailer.ts';
 import { alive, describeExit, launchShim, readExitCode, readPgid, signalGroup } from './shim.ts';
 import { uploadOutputs } from './outputs.ts';
 import type { Prepared } from './environments/manager.ts';
-import { runArgs } from './environments/engines.ts';
+import { removeContainer, runArgs } from './environments/engines.ts';
 import { BuildError, shellQuote } from './environments/run-logged.ts';
 import { giveTo, launchScript } from './sandbox.ts';
 import { engineEnv, inheritedEnv } from '../protocol/job-env.ts';
@@ -317,7 +317,7 @@ export class AttemptRunner {
     this.cleanupWatchers();
     const c = this.state.container;
     // Gone already with --rm, unless it was stopped or killed: either way none is left once the job has ended.
-    if (c) await new Promise((r) => execFile(c.engine, ['rm', '-f', c.name], r));
+    if (c) await removeContainer(c.engine, c.name, this.ctx.baseEnv);
     await this.reports; // earlier phases first, so the history reads in order
     try {
       await this.retrying(() => this.ctx.client.request('POST', `/attempts/${this.id}/report`, this.state.ended));

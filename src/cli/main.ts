@@ -15,6 +15,14 @@ if (process.argv[2] === '--version') {
   process.exit(0);
 }
 
+// A reader that went away (`cairn job stream -n X | head`) ends the command quietly, as it would end `cat`.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
+}
+
 const cli = makeCli(process.env);
 const program = new Command('cairn')
   .description('Cairn: run training jobs on your own compute, the Azure ML way')

@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 
 export type EngineName = 'podman' | 'docker';
 export const ENGINES: readonly EngineName[] = ['podman', 'docker'];
@@ -71,4 +71,17 @@ export function runArgs(r: ContainerRun): string[] {
     '-c',
     r.command,
   ];
+}
+
+/**
+ * Removes a job's container and waits until the engine no longer lists it: `rm -f` can answer
+ * while a --rm removal is still under way (docker: "removal already in progress").
+ */
+export async function removeContainer(engine: EngineName, name: string, env: NodeJS.ProcessEnv): Promise<void> {
+  const run = (args: string[]) => new Promise<boolean>((r) => execFile(engine, args, { env, timeout: 30_000 }, (err) => r(!err)));
+  for (let i = 0; i < 40; i++) {
+    await run(['rm', '-f', name]);
+    if (!(await run(['container', 'inspect', name]))) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
 }
