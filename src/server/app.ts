@@ -4,7 +4,7 @@ import { API } from '../protocol/routes.ts';
 import { MlflowError } from '../protocol/mlflow/errors.ts';
 import { MLFLOW_PREFIXES, policyOf } from './access.ts';
 import { type Authenticator, bearerOf, permitted } from './auth.ts';
-import { BodyError, DEFAULT_BODY_LIMIT, nulInValues, parseJsonBody } from './body.ts';
+import { BodyError, DEFAULT_BODY_LIMIT, lingerAfterRefusal, nulInValues, parseJsonBody } from './body.ts';
 import type { Services } from './services/index.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { snapshotRoutes } from './routes/snapshots.ts';
@@ -54,6 +54,7 @@ export function buildApp(o: AppOptions): FastifyInstance {
       e = new CairnError('Internal', `internal error: ${err.message}`);
     }
     const body: ErrorBody = e.toBody();
+    if (e.status === 413) lingerAfterRefusal(req.raw, reply);
     reply.code(e.status).send(body);
   });
   app.setNotFoundHandler((req, reply) => {

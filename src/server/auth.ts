@@ -121,6 +121,12 @@ export class Authenticator {
    * public). Throws 401 for a token that is wrong or expired, so the caller learns which.
    */
   async principal(policy: Policy, bearer: string | undefined, family: 'cairn' | 'mlflow'): Promise<Principal | null> {
+    // A public route answers anyone; a token it cannot use makes the caller anonymous, not refused.
+    if (policy === 'public') return this.identify('admin', bearer, family).catch(() => null);
+    return this.identify(policy, bearer, family);
+  }
+
+  private async identify(policy: Policy, bearer: string | undefined, family: 'cairn' | 'mlflow'): Promise<Principal | null> {
     if (policy === 'node') {
       if (!bearer) throw new CairnError('Unauthorized', 'agent requests need the node token');
       const hash = createHash('sha256').update(bearer).digest();
@@ -136,7 +142,6 @@ export class Authenticator {
     if (bearer && matchesUserToken(bearer, this.d.adminTokens)) return { kind: 'admin', name: 'token-user' };
     if (bearer && !this.open) throw new CairnError('Unauthorized', 'the token is not valid for this server');
     if (this.open) return { kind: 'admin', name: 'local-user' };
-    if (policy === 'public') return null;
     throw new CairnError('Unauthorized', family === 'mlflow' ? 'this server needs a token: set MLFLOW_TRACKING_TOKEN' : 'this server needs a token: set CAIRN_TOKEN');
   }
 

@@ -89,3 +89,26 @@ export function nulInValues(values: unknown): string | null {
   }
   return null;
 }
+
+/**
+ * After refusing a body that is too large, keep reading (and dropping) what the client is still
+ * sending while it gets the answer: closing with unread bytes (Fastify's way) makes the kernel
+ * reset the connection, and the client loses the 413. Bounded: past `maxBytes` or `maxMs` it is cut.
+ */
+export function lingerAfterRefusal(raw: import('node:http').IncomingMessage, reply: { removeHeader(name: string): unknown }, o = { maxBytes: 256 * MIB, maxMs: 10_000 }): void {
+  if (raw.complete) return;
+  reply.removeHeader('connection');
+  let seen = 0;
+  const cut = () => {
+    clearTimeout(timer);
+    raw.socket?.destroy();
+  };
+  const timer = setTimeout(cut, o.maxMs);
+  timer.unref();
+  raw.on('data', (d: Buffer) => {
+    seen += d.length;
+    if (seen > o.maxBytes) cut();
+  });
+  raw.once('end', () => clearTimeout(timer));
+  raw.resume();
+}

@@ -45,16 +45,19 @@ export class TestServer {
   log = '';
   private readonly extraArgs: string[];
   private readonly env: NodeJS.ProcessEnv;
+  /** An admin token the server is started with (--auth-token), used by the helpers and the CLI env. */
+  readonly token?: string;
 
-  constructor(o: { dataDir?: string; args?: string[]; env?: NodeJS.ProcessEnv } = {}) {
+  constructor(o: { dataDir?: string; args?: string[]; env?: NodeJS.ProcessEnv; token?: string } = {}) {
     this.dataDir = o.dataDir ?? tempDir('data');
-    this.extraArgs = o.args ?? [];
+    this.token = o.token;
+    this.extraArgs = [...(o.args ?? []), ...(o.token ? ['--auth-token', o.token] : [])];
     this.env = { CAIRN_HEARTBEAT_MS: '500', CAIRN_CANCEL_GRACE_MS: '2000', CAIRN_LOG_LEVEL: 'warn', ...o.env };
   }
 
   /** Env for CLI calls against this server. */
   get cliEnv(): NodeJS.ProcessEnv {
-    return { CAIRN_SERVER: this.url, CAIRN_HOME: this.dataDir };
+    return { CAIRN_SERVER: this.url, CAIRN_HOME: this.dataDir, ...(this.token ? { CAIRN_TOKEN: this.token } : {}) };
   }
 
   async start(): Promise<this> {
@@ -86,7 +89,8 @@ export class TestServer {
   async waitForAgent(): Promise<void> {
     const deadline = Date.now() + 20_000;
     while (Date.now() < deadline) {
-      const r = await fetch(`${this.url}/api/v1/workspaces/default/computes/local`).then((x) => x.json()).catch(() => null);
+      const headers: Record<string, string> = this.token ? { authorization: `Bearer ${this.token}` } : {};
+      const r = await fetch(`${this.url}/api/v1/workspaces/default/computes/local`, { headers }).then((x) => x.json()).catch(() => null);
       if (r?.nodes?.some((n: { state: string }) => n.state === 'ready')) return;
       await sleep(50);
     }

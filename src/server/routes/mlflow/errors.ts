@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { CairnError } from '../../../protocol/errors.ts';
 import { MlflowError, type MlflowErrorCode } from '../../../protocol/mlflow/errors.ts';
+import { lingerAfterRefusal } from '../../body.ts';
 
 const FROM_CAIRN: Record<string, MlflowErrorCode> = {
   NotFound: 'RESOURCE_DOES_NOT_EXIST',
@@ -22,6 +23,7 @@ export function asMlflowError(err: any): MlflowError {
 export function mlflowErrorHandling(scope: FastifyInstance): void {
   scope.setErrorHandler((err: any, req, reply) => {
     const e = asMlflowError(err);
+    if (err?.statusCode === 413 || err?.status === 413) lingerAfterRefusal(req.raw, reply);
     if (e.status >= 500) req.log.error({ err }, 'mlflow request failed');
     reply.code(e.status).send(e.toBody());
   });
