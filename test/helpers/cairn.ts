@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
@@ -48,9 +48,13 @@ export class TestServer {
   /** An admin token the server is started with (--auth-token), used by the helpers and the CLI env. */
   readonly token?: string;
 
-  constructor(o: { dataDir?: string; args?: string[]; env?: NodeJS.ProcessEnv; token?: string } = {}) {
+  /** A user to run the server as (the laptop case: a server that is not root); the test itself is root. */
+  private readonly runAs?: string;
+
+  constructor(o: { dataDir?: string; args?: string[]; env?: NodeJS.ProcessEnv; token?: string; runAs?: string } = {}) {
     this.dataDir = o.dataDir ?? tempDir('data');
     this.token = o.token;
+    this.runAs = o.runAs;
     this.extraArgs = [...(o.args ?? []), ...(o.token ? ['--auth-token', o.token] : [])];
     this.env = { CAIRN_HEARTBEAT_MS: '500', CAIRN_CANCEL_GRACE_MS: '2000', CAIRN_LOG_LEVEL: 'warn', ...o.env };
   }
@@ -64,7 +68,7 @@ export class TestServer {
     const serverFile = join(this.dataDir, 'server.json');
     rmSync(serverFile, { force: true });
     const args = [CLI, 'server', '--port', String(this.port), '--data-dir', this.dataDir, ...this.extraArgs];
-    this.proc = spawn(process.execPath, args, { env: { ...process.env, ...this.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.proc = this.runAs ? spawnAs(this.runAs, args, { ...process.env, ...this.env }) : spawn(process.execPath, args, { env: { ...process.env, ...this.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     this.proc.stdout!.on('data', (d) => (this.log += d));
     this.proc.stderr!.on('data', (d) => (this.log += d));
     let exited = false;
@@ -130,6 +134,21 @@ export class TestServer {
     }
     if (!o.keepData) rmSync(this.dataDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The server as another user. The checkout may sit where that user cannot read (under /root), so
+ * it is bound at a readable path in a mount namespace of the server's own; the pid is the server's
+ * (unshare and setpriv exec into it).
+ */
+function spawnAs(user: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess {
+  const mnt = join(tmpdir(), `cairn-checkout-${process.pid}`);
+  mkdirSync(mnt, { recursive: true, mode: 0o755 });
+  const inCheckout = (p: string) => (p.startsWith(ROOT) ? join(mnt, p.slice(ROOT.length)) : p);
+  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  const script = `mount --bind ${q(ROOT)} ${q(mnt)} && exec setpriv --reuid=${user} --regid=$(id -g ${user}) --clear-groups -- ${[process.execPath, ...args].map(inCheckout).map(q).join(' ')}`;
+  const path = (env.PATH ?? '').split(':').map(inCheckout).join(':');
+  return spawn('unshare', ['--mount', '--propagation', 'private', '--', 'bash', '-c', script], { env: { ...env, PATH: path }, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 function readJson(path: string): any {
