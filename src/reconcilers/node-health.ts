@@ -24,7 +24,7 @@ export class NodeHealth {
     this.deadlineMs = o.heartbeatIntervalMs * 3;
     // An agent that hears of a cancel stops the job within the grace period (SIGKILL after it); past
     // that and a few missed polls, nobody is going to confirm it.
-    this.cancelDeadlineMs = o.cancelGraceMs + Math.max(30_000, o.heartbeatIntervalMs * 6);
+    this.cancelDeadlineMs = o.cancelGraceMs + Math.max(10_000, o.heartbeatIntervalMs * 6);
     this.log = log;
   }
 
