@@ -73,7 +73,8 @@ export function isUniqueViolation(err: unknown): boolean {
 
 /** Why PostgreSQL could not be opened, in words: the driver's own errors name a socket call. */
 function explainPostgresError(err: unknown, where: string): Error {
-  const e = err as { code?: string; message?: string };
+  let e = err as { code?: string; message?: string; cause?: unknown };
+  while (!e.code && e.cause) e = e.cause as typeof e;
   const reasons: Record<string, string> = {
     ECONNREFUSED: 'nothing listens there (is PostgreSQL running, on that port?)',
     ENOTFOUND: 'the host name does not resolve',
