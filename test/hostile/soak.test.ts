@@ -100,8 +100,8 @@ describe('soak: jobs and metrics through server and agent crashes', () => {
     const submitter = async () => {
       for (let n = 0; Date.now() < deadline; n++) {
         const name = `soak-${n}`;
-        // The marker names the shell's pid: two markers with one pid are a log stored twice, two pids a job run twice.
-        const spec = { command: `echo ran ${name} pid $$; sleep 0.$RANDOM`, name };
+        // The marker ends in a nonce drawn by the job: one nonce twice is a log stored twice, two nonces a job run twice.
+        const spec = { command: `echo ran ${name} nonce $RANDOM$RANDOM; sleep 0.$RANDOM`, name };
         try {
           if (!url) throw new Error('down');
           const r = await fetch(`${url}/api/v1/workspaces/default/jobs`, { ...JSON_POST, body: JSON.stringify({ spec }) });
@@ -210,7 +210,7 @@ describe('soak: jobs and metrics through server and agent crashes', () => {
       const logs = await json(`${api}/${name}/logs?after=0&limit=50000`);
       assert.equal(logs.status, 200, `logs of ${name}: ${JSON.stringify(logs.body)}`);
       const lines: { text: string; attempt: number; stream: string }[] = logs.body.lines;
-      const markers = lines.filter((l) => l.text.startsWith(`ran ${name} pid `));
+      const markers = lines.filter((l) => l.text.startsWith(`ran ${name} nonce `));
       assert.equal(markers.length, 1, `job ${name}'s marker is stored ${markers.length} times (${attemptDirs(server, name)} attempt folders on disk; chaos: ${actions.join(', ')}); log: ${JSON.stringify(lines)}`);
       const attempts = [...new Set(lines.map((l) => l.attempt))];
       assert.deepEqual(attempts, [1], `job ${name} has log lines from attempts ${attempts.join(', ')}`);

@@ -14,13 +14,14 @@ export function serverCommand(cli: Cli): Command {
     .description('run the Cairn server in the foreground (SQLite and local compute by default)')
     .option('--host <host>', 'address to listen on (anything but loopback needs --auth-token)', '127.0.0.1')
     .option('--port <port>', 'port to listen on (0 picks a free one)', (v) => Number.parseInt(v, 10))
-    .option('--data-dir <dir>', 'where the database, blobs and agent folders live (default $CAIRN_HOME or ~/.cairn)')
-    .option('--db <url>', 'sqlite:PATH or postgres://user@host:port/db (default sqlite in the data dir)')
+    .option('--data-dir <dir>', 'where the database, blobs and agent folders live (default $CAIRN_HOME or ~/.cairn); one server per folder')
+    .option('--db <url>', 'sqlite:PATH or postgres://USER[:PASSWORD]@HOST[:PORT]/DB, nothing else (default sqlite in the data dir)')
     .option('--auth-token <token>', 'accept this API token (repeatable; also CAIRN_AUTH_TOKENS, comma-separated)', collect, [])
     .option('--max-concurrent-jobs <n>', 'jobs the local compute runs at once (default: number of cores)', (v) => Number.parseInt(v, 10))
+    .option('--job-user <name>', 'on a server run as root, the unprivileged user local jobs run as, made if missing (default $CAIRN_JOB_USER or cairn-job)')
     .action(async (o) => {
       const cfg = loadServerConfig(
-        { host: o.host, port: o.port, dataDir: o.dataDir, db: o.db, authTokens: o.authToken, maxConcurrentJobs: o.maxConcurrentJobs },
+        { host: o.host, port: o.port, dataDir: o.dataDir, db: o.db, authTokens: o.authToken, maxConcurrentJobs: o.maxConcurrentJobs, jobUser: o.jobUser },
         cli.env,
       );
       // Loaded only here: the other commands stay quick to start without the server's dependencies.
