@@ -6,7 +6,7 @@ import { HttpError, PermanentError, isTransient } from './client.ts';
 import type { AgentContext } from './context.ts';
 import { type AttemptState, type EndedReport, loadState, saveState } from './attempt-state.ts';
 import { FileTailer, type TailedLine } from './tailer.ts';
-import { alive, describeExit, launchShim, readExitCode, readPgid, signalGroup } from './shim.ts';
+import { alive, describeExit, earlierLaunch, launchShim, readExitCode, readPgid, signalGroup } from './shim.ts';
 import { uploadOutputs } from './outputs.ts';
 import type { Prepared } from './environments/manager.ts';
 import { removeContainer, runArgs } from './environments/engines.ts';
@@ -98,6 +98,13 @@ export class AttemptRunner {
   // --- phases ------------------------------------------------------------------------------------
 
   private async prepareAndLaunch(): Promise<void> {
+    // An agent that died right after starting the command left its supervisor running: watch that one.
+    const earlier = await earlierLaunch(this.dir);
+    if (earlier) {
+      this.state = { ...this.state, phase: 'running', started_at_ms: earlier.atMs, ...(earlier.shimPid ? { shim_pid: earlier.shimPid } : {}) };
+      saveState(this.dir, this.state);
+      return this.report({ phase: 'running', at: now(), pid: earlier.shimPid ?? undefined });
+    }
     const a = this.state.assignment;
     this.report({ phase: 'preparing', at: now(), detail: a.snapshot_id ? `fetching snapshot ${a.snapshot_id.slice(0, 12)}` : undefined });
     const wd = join(this.dir, 'wd');

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
@@ -10,6 +10,10 @@ import { join } from 'node:path';
  */
 const SHIM = `
 d="$1"
+# Once per attempt: an agent killed between starting this and recording it must not start the
+# command again (the next agent finds this folder and watches the first supervisor instead).
+mkdir "$d/launched" 2>/dev/null || exit 0
+echo $$ >"$d/launched/pid.tmp" && mv "$d/launched/pid.tmp" "$d/launched/pid"
 if [ -f "$d/launch" ]; then
   setsid bash "$d/launch" "$d" >>"$d/stdout.log" 2>>"$d/stderr.log" </dev/null &
 else
@@ -41,6 +45,28 @@ export function launchShim(attemptDir: string, cwd: string, env: NodeJS.ProcessE
   child.unref();
   if (child.pid === undefined) throw new Error('could not start bash to run the job');
   return { shimPid: child.pid, exited };
+}
+
+/**
+ * The supervisor an earlier agent started for this attempt, if one was started: its pid and when.
+ * Its pid is written right after the marker, so a marker without it is given a moment.
+ */
+export async function earlierLaunch(attemptDir: string): Promise<{ shimPid: number | null; atMs: number } | null> {
+  const marker = join(attemptDir, 'launched');
+  let atMs: number;
+  try {
+    atMs = statSync(marker).mtimeMs;
+  } catch {
+    return null;
+  }
+  for (let i = 0; i < 40; i++) {
+    try {
+      const pid = Number.parseInt(readFileSync(join(marker, 'pid'), 'utf8').trim(), 10);
+      if (pid > 0) return { shimPid: pid, atMs };
+    } catch {}
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { shimPid: null, atMs };
 }
 
 export function readExitCode(attemptDir: string): number | null {
