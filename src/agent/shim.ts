@@ -91,9 +91,19 @@ export function alive(pid: number | null, group = false): boolean {
   if (!pid) return false;
   try {
     process.kill(group ? -pid : pid, 0);
-    return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  // A zombie (dead, not yet reaped by a parent that was itself killed) answers signals but runs nothing.
+  return group || !isZombie(pid);
+}
+
+function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
+  } catch {
+    return false;
   }
 }
 

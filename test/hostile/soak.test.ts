@@ -2,7 +2,8 @@
 // SIGTERMs the server (restarting it on the same data folder) and SIGKILLs the local agent.
 // Afterwards every acknowledged job has run exactly once (one marker line, attempt 1) and
 // Completed, every acknowledged metric point is stored exactly once, and the server is healthy.
-// Reproduce a failure with SOAK_SEED=<the seed printed> node --test test/hostile/soak.test.ts
+// SOAK_SEED=<the seed printed> replays a failing run's chaos schedule (the timing around it varies);
+// SOAK_KEEP=1 keeps the data folder for a post-mortem.
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -28,25 +29,20 @@ function prng(seed: number): () => number {
   };
 }
 
-function alive(pid: number): boolean {
+/** Whether pid is (still) the local agent of this data folder: never a reused pid, never a zombie. */
+function isAgentOf(server: TestServer, pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
+    const env = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+    return env.includes(`CAIRN_AGENT_DIR=${join(server.dataDir, 'agents', 'local')}`);
   } catch {
     return false;
   }
 }
 
-/** The local agent's pid, only while that pid is still this data folder's agent (never a reused pid). */
+/** The local agent's pid, while that process is still running. */
 function agentOf(server: TestServer): number | null {
   const pid = server.agentPid();
-  if (!pid || !alive(pid)) return null;
-  try {
-    const env = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
-    return env.includes(`CAIRN_AGENT_DIR=${join(server.dataDir, 'agents', 'local')}`) ? pid : null;
-  } catch {
-    return null;
-  }
+  return pid && isAgentOf(server, pid) ? pid : null;
 }
 
 /** How many attempt folders the local agent keeps for a job (one per time it was started). */
@@ -143,10 +139,15 @@ describe('soak: jobs and metrics through server and agent crashes', () => {
 
     const restart = async (signal: 'SIGKILL' | 'SIGTERM') => {
       url = '';
-      await server.kill(signal);
-      if (signal === 'SIGTERM') {
+      const agent = agentOf(server);
+      const stopped = await Promise.race([server.kill(signal).then(() => true), sleep(20_000).then(() => false)]);
+      if (!stopped) {
+        await server.kill('SIGKILL');
+        assert.fail(`the server did not exit within 20 s of ${signal}`);
+      }
+      if (signal === 'SIGTERM' && agent) {
         // An orderly stop takes the agent with it; the next server starts a new one.
-        await waitFor('the old agent to leave', async () => !agentOf(server), 20_000);
+        await waitFor('the old agent to leave after SIGTERM', async () => !isAgentOf(server, agent), 20_000);
       }
       await sleep(rand() * 1000);
       server = new TestServer({ dataDir: server.dataDir, args: ARGS });
@@ -180,7 +181,7 @@ describe('soak: jobs and metrics through server and agent crashes', () => {
     assert.ok(ackedJobs.length > 0 && points > 0, 'the soak acknowledged some work');
 
     // The server is up (the chaos loop always leaves it started); every acknowledged job ends.
-    assert.ok(alive(server.proc!.pid!), 'the server is running after the soak');
+    assert.equal(server.proc?.exitCode, null, 'the server is running after the soak');
     const api = `${url}/api/v1/workspaces/default/jobs`;
     const jobs = new Map<string, any>();
     await waitFor(
