@@ -6,20 +6,12 @@ import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { runCli, TestServer, tempDir, waitFor, json } from './helpers/cairn.ts';
+import { runCli, TestServer, tempDir, waitFor, json, pidAlive } from './helpers/cairn.ts';
 import { sshTestbed, type Testbed } from './helpers/ssh.ts';
 
 const bed = await sshTestbed({ netns: true });
 const skip = 'skip' in bed ? bed.skip : false;
 const agentRoot = (compute: string) => join(homedir(), '.cairn-agent', compute);
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 /** Local ports of `pid`'s TCP connections to `remotePort` (from /proc), so a test cuts only its own server's SSH link. */
 function clientPorts(pid: number, remotePort: number): number[] {
@@ -152,7 +144,7 @@ describe('attached machines (virtualmachine) over real SSH', { skip }, () => {
     assert.deepEqual((await logs('agent-kill')).filter((l: string) => l.startsWith('tick')), Array.from({ length: 10 }, (_, i) => `tick ${i}`));
     await waitFor('a new agent', async () => {
       const p = Number(readFileSync(join(agentRoot('vm-one'), 'agent', 'agent.pid'), 'utf8'));
-      return p !== pid && alive(p);
+      return p !== pid && pidAlive(p);
     });
   });
 
@@ -242,7 +234,7 @@ describe('attached machines (virtualmachine) over real SSH', { skip }, () => {
     assert.equal((await jobJson('long')).status, 'Canceled');
     assert.equal((await cli(['compute', 'show', '-n', 'vm-one'])).code, 1);
     assert.ok(!existsSync(agentRoot('vm-one')), 'the agent folder is gone');
-    await waitFor('the agent to leave', async () => !alive(pid), 10_000);
+    await waitFor('the agent to leave', async () => !pidAlive(pid), 10_000);
     const later = await cli(['run', '--compute', 'vm-one', '--no-stream', '--', 'true']);
     assert.equal(later.code, 1);
     assert.match(later.stderr, /compute 'vm-one' does not exist/);

@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runCli, TestServer, tempDir, waitFor } from './helpers/cairn.ts';
+import { runCli, TestServer, tempDir, waitFor, pidAlive } from './helpers/cairn.ts';
 
 /** A job that prints numbered lines for a while, so a crash lands in the middle of it. */
 const COUNTER = (n: number, sleep: number) => `command: for i in $(seq 0 ${n - 1}); do echo "line $i"; sleep ${sleep}; done\n`;
@@ -18,15 +18,6 @@ async function stdoutLines(server: TestServer, name: string): Promise<string[]> 
 }
 
 const expected = (n: number) => Array.from({ length: n }, (_, i) => `line ${i}`);
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('nothing lost on a crash', () => {
   const server = new TestServer();

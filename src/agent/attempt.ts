@@ -12,7 +12,7 @@ import type { Prepared } from './environments/manager.ts';
 import { removeContainer, runArgs } from './environments/engines.ts';
 import { BuildError, shellQuote } from './environments/run-logged.ts';
 import { giveTo, launchScript } from './sandbox.ts';
-import { engineEnv, inheritedEnv } from '../protocol/job-env.ts';
+import { engineClientEnv, inheritedEnv } from '../protocol/job-env.ts';
 
 const MAX_PENDING = 20_000;
 const BATCH = 5_000;
@@ -197,7 +197,7 @@ export class AttemptRunner {
     const sandboxed = p.launch?.type !== 'container' && iso.mode !== 'none';
     const own = sandboxed ? { TMPDIR: join(this.dir, 'tmp'), ...(iso.user ? { HOME: join(this.dir, 'home'), USER: iso.user.name, LOGNAME: iso.user.name } : {}) } : {};
     // A container job's launcher is the engine's client: it needs to reach its engine.
-    const engine = p.launch?.type === 'container' ? engineEnv(this.ctx.baseEnv) : {};
+    const engine = p.launch?.type === 'container' ? engineClientEnv(this.ctx.baseEnv) : {};
     return { ...base, ...engine, ...(p.launch?.type === 'host' ? p.launch.env : {}), PATH: path, ...own, ...this.jobVars(wd) };
   }
 

@@ -58,7 +58,7 @@ export function inheritedEnv(env: Record<string, string | undefined>, extra: str
 /** What a container engine's client needs to reach its engine: the agent's, and a container job's launcher's. */
 const ENGINE_NAMES = ['DOCKER_HOST', 'DOCKER_CONFIG', 'DOCKER_CERT_PATH', 'DOCKER_TLS_VERIFY', 'DOCKER_CONTEXT', 'CONTAINER_HOST', 'CONTAINERS_CONF', 'CONTAINERS_STORAGE_CONF', 'CONTAINERS_REGISTRIES_CONF', 'XDG_RUNTIME_DIR'];
 
-export function engineEnv(env: Record<string, string | undefined>): Record<string, string> {
+export function engineClientEnv(env: Record<string, string | undefined>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const k of ENGINE_NAMES) if (env[k] !== undefined) out[k] = env[k]!;
   return out;
@@ -69,7 +69,7 @@ export function engineEnv(env: Record<string, string | undefined>): Record<strin
  * container engines need, and the agent's own settings (CAIRN_AGENT_*); never the server's tokens or keys.
  */
 export function localAgentEnv(env: Record<string, string | undefined>): Record<string, string> {
-  const out = { ...inheritedEnv(env, parseJobEnvExtra(env.CAIRN_AGENT_JOB_ENV)), ...engineEnv(env) };
+  const out = { ...inheritedEnv(env, parseJobEnvExtra(env.CAIRN_AGENT_JOB_ENV)), ...engineClientEnv(env) };
   for (const [k, v] of Object.entries(env)) if (k.startsWith('CAIRN_AGENT_') && v !== undefined) out[k] = v;
   return out;
 }

@@ -50,6 +50,8 @@ export class TestServer {
 
   /** A user to run the server as (the laptop case: a server that is not root); the test itself is root. */
   private readonly runAs?: string;
+  /** Where the checkout is bound for a server run as another user (an empty folder outside its namespace). */
+  private readonly checkoutMount = join(tmpdir(), `cairn-checkout-${process.pid}-${Math.random().toString(36).slice(2, 8)}`);
 
   constructor(o: { dataDir?: string; args?: string[]; env?: NodeJS.ProcessEnv; token?: string; runAs?: string } = {}) {
     this.dataDir = o.dataDir ?? tempDir('data');
@@ -68,7 +70,7 @@ export class TestServer {
     const serverFile = join(this.dataDir, 'server.json');
     rmSync(serverFile, { force: true });
     const args = [CLI, 'server', '--port', String(this.port), '--data-dir', this.dataDir, ...this.extraArgs];
-    this.proc = this.runAs ? spawnAs(this.runAs, args, { ...process.env, ...this.env }) : spawn(process.execPath, args, { env: { ...process.env, ...this.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.proc = this.runAs ? spawnAs(this.runAs, args, { ...process.env, ...this.env }, this.checkoutMount) : spawn(process.execPath, args, { env: { ...process.env, ...this.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     this.proc.stdout!.on('data', (d) => (this.log += d));
     this.proc.stderr!.on('data', (d) => (this.log += d));
     let exited = false;
@@ -133,6 +135,7 @@ export class TestServer {
       }
     }
     if (!o.keepData) rmSync(this.dataDir, { recursive: true, force: true });
+    if (this.runAs) rmSync(this.checkoutMount, { recursive: true, force: true });
   }
 }
 
@@ -141,8 +144,7 @@ export class TestServer {
  * it is bound at a readable path in a mount namespace of the server's own; the pid is the server's
  * (unshare and setpriv exec into it).
  */
-function spawnAs(user: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess {
-  const mnt = join(tmpdir(), `cairn-checkout-${process.pid}`);
+function spawnAs(user: string, args: string[], env: NodeJS.ProcessEnv, mnt: string): ChildProcess {
   mkdirSync(mnt, { recursive: true, mode: 0o755 });
   const inCheckout = (p: string) => (p.startsWith(ROOT) ? join(mnt, p.slice(ROOT.length)) : p);
   const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
@@ -185,4 +187,14 @@ export function freePort(): Promise<number> {
       s.close(() => resolve(port));
     });
   });
+}
+
+/** Whether a process lives (signal 0 reaches it). */
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }

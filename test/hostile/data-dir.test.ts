@@ -5,16 +5,7 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort, runCli, TestServer, tempDir } from '../helpers/cairn.ts';
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+import { freePort, runCli, TestServer, tempDir, pidAlive } from '../helpers/cairn.ts';
 
 describe('the data folder', () => {
   const servers: TestServer[] = [];
@@ -33,7 +24,7 @@ describe('the data folder', () => {
     assert.equal(second.code, 1);
     assert.equal(second.stderr, `error: server configuration: another Cairn server already runs on ${first.dataDir}: pid ${first.proc!.pid}, listening on ${first.url}; stop it first (cairn server stop), or give this one its own --data-dir\n`.replace('server configuration: ', ''));
     assert.equal(readFileSync(join(first.dataDir, 'server.json'), 'utf8'), before, "the first server's server.json is untouched");
-    assert.ok(alive(agent), "the first server's agent still runs");
+    assert.ok(pidAlive(agent), "the first server's agent still runs");
     assert.equal((await fetch(`${first.url}/api/v1/health`)).status, 200);
   });
 
