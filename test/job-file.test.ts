@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseJobYaml, loadJobFile } from '../src/sdk/job-file.ts';
-import { interpolateCommand } from '../src/server/services/interpolate.ts';
+import { interpolateCommand } from '../src/domain/interpolate.ts';
 import { CairnError } from '../src/protocol/errors.ts';
 import type { CommandJobSpec } from '../src/protocol/job-spec.ts';
 import { tempDir } from './helpers/cairn.ts';

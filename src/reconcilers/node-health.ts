@@ -1,8 +1,8 @@
 import type { ComputeBackend } from '../compute/types.ts';
 import { hasManagedNodes } from '../compute/types.ts';
 import type { Store } from '../store/index.ts';
-import type { EventHub } from '../server/events.ts';
-import { moveJob } from '../server/services/transitions.ts';
+import type { EventHub } from '../domain/events.ts';
+import { moveJob } from '../domain/transitions.ts';
 
 /**
  * Marks nodes whose agent went silent, so their jobs show NotResponding instead of a stale

@@ -4,9 +4,9 @@ import { needsContainerEngine, PipOptions, type ResolvedEnvironment } from '../p
 import type { CommandJobSpec } from '../protocol/job-spec.ts';
 import type { Store } from '../store/index.ts';
 import type { JobRow } from '../store/jobs.ts';
-import type { EventHub } from '../server/events.ts';
-import { interpolateCommand } from '../server/services/interpolate.ts';
-import { moveJob } from '../server/services/transitions.ts';
+import type { EventHub } from '../domain/events.ts';
+import { interpolateCommand } from '../domain/interpolate.ts';
+import { moveJob } from '../domain/transitions.ts';
 
 const LEASE_MS = 30_000;
 const BATCH = 200;

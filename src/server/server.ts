@@ -11,7 +11,7 @@ import { NodeHealth } from '../reconcilers/node-health.ts';
 import { type ServerConfig, isLoopback } from './config.ts';
 import { buildApp } from './app.ts';
 import { FsBlobs } from './blobs/fs-blobs.ts';
-import { EventHub } from './events.ts';
+import { EventHub } from '../domain/events.ts';
 import { Authenticator, JobTokens } from './auth.ts';
 import { DataDirLock } from './data-dir-lock.ts';
 import { AGENT_VERSION } from '../protocol/routes.ts';

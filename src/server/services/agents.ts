@@ -6,9 +6,9 @@ import type { Store } from '../../store/index.ts';
 import type { AttemptRow } from '../../store/jobs.ts';
 import type { NodeRow } from '../../store/nodes.ts';
 import type { FsBlobs } from '../blobs/fs-blobs.ts';
-import type { EventHub } from '../events.ts';
+import type { EventHub } from '../../domain/events.ts';
 import type { JobTokens } from '../auth.ts';
-import { moveJob } from './transitions.ts';
+import { moveJob } from '../../domain/transitions.ts';
 
 const ACTIVE = ['assigned', 'preparing', 'running', 'finalizing'];
 const OUTCOME_STATUS: Record<string, JobStatus> = {

@@ -1,6 +1,6 @@
 import type { Store } from '../../store/index.ts';
 import type { FsBlobs } from '../blobs/fs-blobs.ts';
-import type { EventHub } from '../events.ts';
+import type { EventHub } from '../../domain/events.ts';
 import type { AgentsService } from './agents.ts';
 import type { JobsService } from './jobs.ts';
 import type { EnvironmentsService } from './environments.ts';

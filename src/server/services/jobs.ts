@@ -4,11 +4,11 @@ import { type CreateJobRequest, experimentNameFrom, MAX_COMMAND_BYTES } from '..
 import { isTerminal, type Job, type ListJobsQuery } from '../../protocol/job.ts';
 import { isUniqueViolation, type Store } from '../../store/index.ts';
 import type { JobRow } from '../../store/jobs.ts';
-import type { EventHub } from '../events.ts';
+import type { EventHub } from '../../domain/events.ts';
 import { generateNames } from './names.ts';
-import { interpolateCommand } from './interpolate.ts';
+import { interpolateCommand } from '../../domain/interpolate.ts';
 import { toJob } from './job-view.ts';
-import { moveJob } from './transitions.ts';
+import { moveJob } from '../../domain/transitions.ts';
 import type { ComputeBackend } from '../../compute/types.ts';
 import { NOT_YET } from '../../compute/registry.ts';
 import { insertJobRun } from './tracking/job-runs.ts';

@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { MlflowError, missingParam } from '../../../protocol/mlflow/errors.ts';
 import type { Services } from '../../services/index.ts';
 import { contentTypeOf } from '../../services/tracking/content-types.ts';
-import { scopeOf } from './index.ts';
+import { scopeOf } from './request.ts';
 
 /** MLflow's artifact proxy (`mlflow-artifacts:` URIs resolve here). */
 export function artifactRoutes(app: FastifyInstance, s: Services): void {

@@ -14,7 +14,7 @@ import { checkMaxResults, LIMITS, readLogBatch, readMetric, readParam, readTag }
 import type { Services } from '../../services/index.ts';
 import { wireDouble } from '../../../protocol/mlflow/entities.ts';
 import { createPageToken, parsePageToken } from '../../../tracking/search/index.ts';
-import { fieldsOf, scopeOf } from './index.ts';
+import { fieldsOf, scopeOf } from './request.ts';
 
 const EMPTY = {};
 

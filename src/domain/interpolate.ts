@@ -1,5 +1,5 @@
-import { CairnError } from '../../protocol/errors.ts';
-import type { CommandJobSpec } from '../../protocol/job-spec.ts';
+import { CairnError } from '../protocol/errors.ts';
+import type { CommandJobSpec } from '../protocol/job-spec.ts';
 
 const REF = /\$\{\{\s*([A-Za-z_]+)\.([A-Za-z0-9_]+)\s*\}\}/g;
 

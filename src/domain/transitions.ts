@@ -1,9 +1,9 @@
 import type { Updateable } from 'kysely';
-import { isTerminal, type JobStatus } from '../../protocol/job.ts';
-import type { Db } from '../../store/index.ts';
-import { JobsRepo } from '../../store/jobs.ts';
-import type { JobsTable } from '../../store/schema.ts';
-import type { EventHub } from '../events.ts';
+import { isTerminal, type JobStatus } from '../protocol/job.ts';
+import type { Db } from '../store/index.ts';
+import { JobsRepo } from '../store/jobs.ts';
+import type { JobsTable } from '../store/schema.ts';
+import type { EventHub } from './events.ts';
 
 export interface MoveOptions {
   from?: string[];
