@@ -42,6 +42,10 @@ function job(o: Partial<Insertable<JobsTable>> = {}): Insertable<JobsTable> {
     queued_at_ms: T0 + n,
     environment: null,
     environment_record: null,
+    priority: 2,
+    instance_count: 1,
+    max_retries: 3,
+    wait_code: null,
     ...o,
   };
 }
@@ -56,6 +60,8 @@ function attempt(o: Partial<Insertable<AttemptsTable>> & { job_id: string; numbe
     outcome: null,
     exit_code: null,
     reason: null,
+    rank: 0,
+    world_size: 1,
     ...o,
   };
 }
@@ -72,6 +78,14 @@ function node(o: Partial<Insertable<NodesTable>> & { name: string }): Insertable
     pid: null,
     last_heartbeat_ms: null,
     registered_at: AT,
+    label: o.name,
+    size: null,
+    tier: null,
+    idle_since_ms: null,
+    provider: null,
+    provider_ref: null,
+    ssh: null,
+    created_at: null,
     ...o,
   };
 }
@@ -157,11 +171,11 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         const url = await freshUrl();
         const first = await open(url);
         assert.equal(first.dialect, dialect);
-        for (const t of ['workspaces', 'computes', 'snapshots', 'jobs', 'job_events', 'attempts', 'log_lines', 'artifacts', 'nodes', 'environments'] as const) {
+        for (const t of ['workspaces', 'computes', 'snapshots', 'jobs', 'job_events', 'attempts', 'log_lines', 'artifacts', 'nodes', 'environments', 'compute_events'] as const) {
           assert.equal(await count(first, t), 0, `${t} exists and is empty`);
         }
         const applied = await sql<{ name: string; timestamp: string }>`select name, timestamp from kysely_migration order by name`.execute(first.db);
-        assert.deepEqual(applied.rows.map((r) => r.name), ['0001_core', '0002_tracking', '0003_compute_lifecycle', '0004_environments']);
+        assert.deepEqual(applied.rows.map((r) => r.name), ['0001_core', '0002_tracking', '0003_compute_lifecycle', '0004_environments', '0005_pools']);
         await first.resources.ensureWorkspace('default', AT);
         await first.jobs.insert(job({ name: 'survivor' }), 'created', AT);
 
@@ -653,6 +667,8 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
           lease_owner: null,
           lease_until: null,
           updated_at: null,
+          scaler_owner: null,
+          scaler_until: null,
         });
         assert.equal(await store.computes.get('default', 'nope'), undefined);
         assert.deepEqual((await store.computes.list('default')).map((c) => c.name), ['gpu', 'local']);

@@ -1,6 +1,7 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
 import type { Dialect } from './dialects.ts';
 import { trackingMigration } from './tracking-migration.ts';
+import { poolsMigration } from './pools-migration.ts';
 
 /** Migrations are code, keyed by name; each takes the dialect for the few types that differ. */
 function migrations(dialect: Dialect): Record<string, Migration> {
@@ -161,6 +162,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.alterTable('jobs').addColumn('environment_record', 'text').execute();
       },
     },
+    '0005_pools': poolsMigration(dialect),
   };
 }
 

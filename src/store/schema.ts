@@ -1,4 +1,7 @@
-import type { Generated } from 'kysely';
+import type { ColumnType, Generated } from 'kysely';
+
+/** A column the database fills with its default when an insert leaves it out. */
+type Defaulted<T> = ColumnType<T, T | undefined, T>;
 
 /** Row types of every table; JSON columns hold text so both dialects store them the same way. */
 export interface WorkspacesTable {
@@ -27,6 +30,9 @@ export interface ComputesTable {
   lease_owner: string | null;
   lease_until: number | null;
   updated_at: string | null;
+  /** The autoscaler's own lease on a pool compute (apart from the provisioner's). */
+  scaler_owner: string | null;
+  scaler_until: number | null;
 }
 
 export interface SnapshotsTable {
@@ -64,6 +70,14 @@ export interface JobsTable {
   environment: string | null;
   /** JSON of the EnvironmentRecord the node reported for the latest attempt. */
   environment_record: string | null;
+  /** queue_settings.priority: 1 low, 2 medium, 3 high; the queue of a compute is ordered by it, then by submission. */
+  priority: Defaulted<number>;
+  /** resources.instance_count: whole nodes the job takes at once (gang). */
+  instance_count: Defaulted<number>;
+  /** Attempts a preempted job may still get. */
+  max_retries: Defaulted<number>;
+  /** Why a Queued job waits, from a fixed set (see WaitCode); the words are in status_reason. */
+  wait_code: string | null;
 }
 
 export interface EnvironmentsTable {
@@ -101,6 +115,9 @@ export interface AttemptsTable {
   outcome: string | null;
   exit_code: number | null;
   reason: string | null;
+  /** The process of a distributed attempt (one row each); 0 of 1 for a single process. */
+  rank: Defaulted<number>;
+  world_size: Defaulted<number>;
 }
 
 export interface LogLinesTable {
@@ -111,6 +128,8 @@ export interface LogLinesTable {
   offset: number;
   ts: string;
   text: string;
+  /** The process that printed it, in a distributed attempt. */
+  rank: Defaulted<number>;
 }
 
 export interface ArtifactsTable {
@@ -132,6 +151,18 @@ export interface NodesTable {
   pid: number | null;
   last_heartbeat_ms: number | null;
   registered_at: string;
+  /** The node's name within its compute (`name` is unique across the server). */
+  label: string | null;
+  size: string | null;
+  tier: string | null;
+  /** Since when no unfinished attempt has been on it (null: busy, or not known yet). */
+  idle_since_ms: number | null;
+  /** The node provider that made it (pool nodes), and its handle for the node (JSON). */
+  provider: string | null;
+  provider_ref: string | null;
+  /** How a user reaches it over SSH (JSON {host, port, user}), when the compute allows that. */
+  ssh: string | null;
+  created_at: string | null;
 }
 
 export interface ExperimentsTable {
@@ -184,12 +215,24 @@ export interface MetricChunksTable {
   min_step: number;
   max_step: number;
   data: Uint8Array;
+  /** The attempt of the job that logged these points (null: not a job's run, or logged before attempts were recorded). */
+  attempt: number | null;
 }
 
 export interface MetricBatchesTable {
   run_id: string;
   digest: string;
   created_ms: number;
+}
+
+/** What the autoscaler and the node lifecycle decided for a compute, and why. */
+export interface ComputeEventsTable {
+  id: Generated<number>;
+  workspace: string;
+  compute: string;
+  at: string;
+  kind: string;
+  message: string;
 }
 
 export interface Database {
@@ -211,4 +254,5 @@ export interface Database {
   metric_series: MetricSeriesTable;
   metric_chunks: MetricChunksTable;
   metric_batches: MetricBatchesTable;
+  compute_events: ComputeEventsTable;
 }
