@@ -93,9 +93,26 @@ function dayClock(zone: string, day: number): (minute: number) => number | null 
   const midnight = day * DAY_MS;
   // The local day lies within [midnight - 14h, midnight + 36h]; the same offset on both sides of
   // that stretch means no clock change inside it.
-  const before = offsetAt(zone, midnight - DAY_MS);
-  if (before === offsetAt(zone, midnight + 2 * DAY_MS)) return (m) => midnight + m * MINUTE_MS - before;
-  return (m) => instantsOf(zone, midnight + m * MINUTE_MS)[0] ?? null;
+  let lo = midnight - DAY_MS;
+  let hi = midnight + 2 * DAY_MS;
+  const before = offsetAt(zone, lo);
+  const after = offsetAt(zone, hi);
+  if (before === after) return (m) => midnight + m * MINUTE_MS - before;
+  // One change: find its instant (to the millisecond), then each wall time is read with the
+  // offset of the side of the change it falls on; neither side in a skipped hour, both in a repeated one.
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (offsetAt(zone, mid) === before) lo = mid;
+    else hi = mid;
+  }
+  const change = hi;
+  return (m) => {
+    const wall = midnight + m * MINUTE_MS;
+    const early = wall - before;
+    if (early < change) return early;
+    const late = wall - after;
+    return late >= change ? late : null;
+  };
 }
 
 // ---- plans: which minutes of which local days fire ------------------------------------------

@@ -275,6 +275,12 @@ const intIn = (min: number, max?: number) => {
 const listOf = <T extends z.ZodType>(item: T) =>
   z.preprocess((v) => (v === null ? undefined : v !== undefined && !Array.isArray(v) ? [v] : v), z.array(item).optional()).transform((v) => (v && v.length > 0 ? v : undefined)).optional();
 
+/** A list given as null or [] leaves no key behind, so a parsed pattern compares equal to one never given it. */
+const withoutEmpty = <T extends object>(o: T): T => {
+  for (const k of Object.keys(o) as (keyof T)[]) if (o[k] === undefined) delete o[k];
+  return o;
+};
+
 export const WEEK_DAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'] as const;
 export type WeekDay = (typeof WEEK_DAYS)[number];
 export const RECURRENCE_FREQUENCIES = ['minute', 'hour', 'day', 'week', 'month'] as const;
@@ -301,7 +307,7 @@ export const RecurrencePattern = z.strictObject({
   minutes: listOf(intIn(0, 59)),
   week_days: listOf(word(WEEK_DAYS)),
   month_days: listOf(intIn(1, 31)),
-});
+}).transform(withoutEmpty);
 export type RecurrencePattern = z.infer<typeof RecurrencePattern>;
 
 export const RecurrenceTrigger = z.strictObject({
