@@ -163,7 +163,7 @@ describe('cairn job show / metrics / download with tracking data', () => {
 });
 
 describe('job download, without a server', () => {
-  const line = (seq: number, attempt: number, stream: 'stdout' | 'stderr', text: string) => ({ seq, attempt, stream, ts: '2026-01-01T00:00:00Z', text });
+  const line = (seq: number, attempt: number, stream: 'stdout' | 'stderr', text: string) => ({ seq, attempt, rank: 0, stream, ts: '2026-01-01T00:00:00Z', text });
   const sha = (s: string) => createHash('sha256').update(s).digest('hex');
   const fake = (files: Record<string, { body: string; sha256?: string }>, lines: ReturnType<typeof line>[]) =>
     ({

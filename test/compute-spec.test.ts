@@ -114,10 +114,11 @@ describe('amlcompute', () => {
       size: 'Standard_DS3_v2',
       tier: 'dedicated',
       min_instances: 0,
-      max_instances: 1,
+      max_instances: 4,
       idle_time_before_scale_down: 120,
       ssh_public_access_enabled: false,
       enable_node_public_ip: true,
+      provider: 'local',
     });
   });
   it('accepts a full Azure example and stores the canonical size spelling', () => {
@@ -165,7 +166,8 @@ describe('amlcompute', () => {
   });
   it('applies the cross-field rules', () => {
     rejects(aml({ min_instances: 3, max_instances: 2 }), 'min_instances (3) must not be greater than max_instances (2)');
-    rejects(aml({ min_instances: 2 }), 'min_instances (2) must not be greater than max_instances (1)');
+    rejects(aml({ min_instances: 5 }), 'min_instances (5) must not be greater than max_instances (4)');
+    rejects(aml({ provider: 'aws' }), "provider: provider must be 'local' (agent processes on the server's machine)");
     rejects(aml({ size: 'Standard_X' }), "size 'Standard_X' does not exist; `cairn compute list-sizes` lists the sizes");
     rejects(aml({ size: 'standard_nc24ads_a100_v4', tier: 'low_priority' }), "tier: low_priority is not available for size 'Standard_NC24ads_A100_v4'; use tier: dedicated or another size");
     assert.equal(parseComputeSpec(aml({ size: 'Standard_NC24ads_A100_v4' })).type, 'amlcompute');
@@ -176,13 +178,13 @@ describe('amlcompute', () => {
 
 describe('computeinstance', () => {
   it('accepts the defaults and a full example', () => {
-    assert.deepEqual(parseComputeSpec(ci()), { name: 'my-ci', type: 'computeinstance', size: 'Standard_DS3_v2', ssh_public_access_enabled: false, enable_node_public_ip: true });
+    assert.deepEqual(parseComputeSpec(ci()), { name: 'my-ci', type: 'computeinstance', size: 'Standard_DS3_v2', ssh_public_access_enabled: false, enable_node_public_ip: true, provider: 'local' });
     const spec = parseComputeSpec(ci({ size: 'STANDARD_D4S_V3', ssh_public_access_enabled: true, ssh_settings: { ssh_key_value: PUBLIC_KEY }, idle_time_before_shutdown_minutes: 30 }));
     assert.equal(spec.type === 'computeinstance' && spec.size, 'Standard_D4s_v3');
   });
   it('names the field and the problem', () => {
-    rejects(ci({ idle_time_before_shutdown_minutes: 10 }), 'idle_time_before_shutdown_minutes: expected an integer from 15 to 43200 (minutes)');
-    rejects(ci({ idle_time_before_shutdown_minutes: 43201 }), 'idle_time_before_shutdown_minutes: expected an integer from 15 to 43200 (minutes)');
+    rejects(ci({ idle_time_before_shutdown_minutes: 10 }), 'idle_time_before_shutdown_minutes: expected an integer from 15 to 4320 (minutes)');
+    rejects(ci({ idle_time_before_shutdown_minutes: 4321 }), 'idle_time_before_shutdown_minutes: expected an integer from 15 to 4320 (minutes)');
     rejects(ci({ create_on_behalf_of: { user_tenant_id: 't', user_object_id: 'o' } }), 'create_on_behalf_of: creating a compute instance for another user is not supported; remove create_on_behalf_of');
     rejects(ci({ location: 'x' }), 'location: Cairn has no Azure resources, so no region to choose; remove location');
     rejects(ci({ ssh_settings: { admin_username: 'u' } }), "unknown field 'ssh_settings.admin_username' for a computeinstance compute");
@@ -323,7 +325,7 @@ describe('updates', () => {
     assert.deepEqual(next.tags, { b: '2', c: '3' });
     assert.equal(next.type === 'amlcompute' && next.max_instances, 3);
     throwsWith(() => mergeComputeUpdate(current, { size: 'Standard_D4s_v3', tier: 'low_priority' }), 'cannot change size, tier after the compute is created; delete it and create it again');
-    throwsWith(() => mergeComputeUpdate(current, { min_instances: 5 }), 'min_instances (5) must not be greater than max_instances (1)');
+    throwsWith(() => mergeComputeUpdate(current, { min_instances: 5 }), 'min_instances (5) must not be greater than max_instances (4)');
   });
 });
 

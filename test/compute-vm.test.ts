@@ -92,7 +92,7 @@ describe('attached machines (virtualmachine) over real SSH', { skip }, () => {
       [['compute', 'attach', '--name', '1vm', '--type', 'virtualmachine', '--address', '127.0.0.1', '--admin-username', 'root', '--ssh-private-key-file', t.rootKeyPath], /compute name '1vm' must start with a letter/],
       [['compute', 'attach', '--name', 'vm-2', '--type', 'virtualmachine', '--address', '127.0.0.1', '--admin-username', 'root', '--ssh-private-key-file', t.rootKeyPath], /every '-' must be followed later by at least one letter/],
       [['compute', 'create', '--name', 'pool', '--type', 'amlcompute', '--min-instances', '3', '--max-instances', '2'], /min_instances \(3\) must not be greater than max_instances \(2\)/],
-      [['compute', 'create', '--name', 'pool', '--type', 'amlcompute', '--max-instances', '2'], /compute clusters \(amlcompute\) are not supported yet/],
+      [['compute', 'create', '--name', 'pool', '--type', 'amlcompute', '--size', 'Standard_NC6s_v3'], /size 'Standard_NC6s_v3' has 1 GPU and this machine has none: the local provider cannot make such a node/],
       [['compute', 'create', '--name', 'pool', '--type', 'gpu-farm'], /unknown compute type 'gpu-farm'/],
       [['compute', 'attach', '-f', 'vm.yml', '--name', 'vm-bad', '--set', 'color=blue'], /unknown field 'color'/],
       [['compute', 'attach', '-f', 'vm.yml', '--name', 'vmwrongkey', '--ssh-private-key-file', t.wrongKeyPath], /refused the key/],

@@ -44,7 +44,8 @@ describe('job YAML (Azure ML v2 command job)', () => {
 
   it('names unknown fields with their line', () => fails('command: x\nfoo: 1\n', /line 2: unknown field 'foo'/));
   it('names nested unknown fields', () => fails('command: x\nlimits:\n  timeout: 5\n  max_trials: 2\n', /line 4: unknown field 'limits.max_trials'/));
-  it('says which Azure fields are not supported yet', () => fails('command: x\nresources:\n  instance_count: 2\n', /line 2: field 'resources' is not supported yet: multi-node/));
+  it('says which Azure fields are not supported yet', () => fails('command: x\nservices:\n  ssh: {type: ssh}\n', /line 2: field 'services' is not supported yet: interactive job services/));
+  it('refuses the resources Azure keeps for its own fleet, by name', () => fails('command: x\nresources:\n  instance_count: 2\n  docker_args: --privileged\n', /docker_args are not supported/));
   it('rejects other job types', () => fails('type: sweep\ncommand: x\n', /line 1: sweep jobs are not supported yet/));
   it('rejects wrong types with the field and line', () => fails('command: x\nlimits:\n  timeout: soon\n', /line 3: field 'limits.timeout'/));
   it('needs a command', () => fails('type: command\n', /command/));

@@ -14,6 +14,8 @@ import { freshDatabase, postgresUrl, type FreshDatabase } from './helpers/pg.ts'
 const AT = '2025-01-01T00:00:00.000Z';
 const T0 = 1_735_689_600_000; // 2025-01-01 in ms: beyond 32 bits, like every time column we store
 
+type JobRowLike = Parameters<Store['jobs']['ahead']>[0];
+
 let seq = 0;
 function job(o: Partial<Insertable<JobsTable>> = {}): Insertable<JobsTable> {
   const n = ++seq;
@@ -62,6 +64,7 @@ function attempt(o: Partial<Insertable<AttemptsTable>> & { job_id: string; numbe
     reason: null,
     rank: 0,
     world_size: 1,
+    stop: null,
     ...o,
   };
 }
@@ -93,7 +96,7 @@ function node(o: Partial<Insertable<NodesTable>> & { name: string }): Insertable
 const lines = (from: number, n: number, stream = 'stdout'): NewLogLine[] =>
   Array.from({ length: n }, (_, i) => ({ stream, offset: (from + i) * 10, ts: AT, text: `line ${from + i}` }));
 
-async function count(store: Store, table: 'jobs' | 'job_events' | 'attempts' | 'log_lines' | 'nodes' | 'workspaces' | 'computes' | 'snapshots' | 'artifacts' | 'environments'): Promise<number> {
+async function count(store: Store, table: 'jobs' | 'job_events' | 'attempts' | 'log_lines' | 'nodes' | 'workspaces' | 'computes' | 'snapshots' | 'artifacts' | 'environments' | 'compute_events'): Promise<number> {
   const r = await store.db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
   return Number(r.n);
 }
@@ -361,80 +364,80 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       });
     });
 
-    describe('claimQueued', () => {
-      it('two owners racing get disjoint sets that cover every queued job', async () => {
+    describe('queues and scheduling leases', () => {
+      it('a compute\'s queue is in priority order, then submission order; other computes and statuses stay out', async () => {
         const store = await freshStore();
-        // Two connections on both dialects: claiming takes no transaction, so SQLite's may interleave.
-        const other = await open(store.dialect === 'sqlite' ? store.where : await reopenUrl(store));
-        for (let round = 0; round < 5; round++) {
-          const queued = Array.from({ length: 30 }, () => job());
-          for (const r of queued) await store.jobs.insert(r, 'submitted', AT);
-          const now = T0 + 1_000_000 * (round + 1);
-          const [a, b] = await Promise.all([store.jobs.claimQueued(`a${round}`, now, now + 30_000, 100), other.jobs.claimQueued(`b${round}`, now, now + 30_000, 100)]);
-          const aIds = new Set(a.map((r) => r.id));
-          for (const r of b) assert.equal(aIds.has(r.id), false, `${r.id} claimed by both owners`);
-          assert.deepEqual([...ids(a), ...ids(b)].sort(), ids(queued), 'every queued job claimed by exactly one owner');
-          for (const r of a) assert.equal(r.lease_owner, `a${round}`);
-          for (const r of b) assert.equal(r.lease_owner, `b${round}`);
-          const stored = await store.db.selectFrom('jobs').select(['id', 'lease_owner', 'lease_until']).where('id', 'in', ids(queued)).execute();
-          for (const s of stored) {
-            assert.equal(s.lease_owner, aIds.has(s.id) ? `a${round}` : `b${round}`);
-            assert.equal(s.lease_until, now + 30_000);
-          }
-          // Done with them: move them on so the next round starts from a clean queue.
-          for (const r of queued) await store.jobs.transition(r.id, 'Provisioning', null, AT, { from: ['Queued'] });
-        }
-      });
-
-      it('claims in queue order up to the limit', async () => {
-        const store = await freshStore();
-        const rows = [job({ queued_at_ms: T0 + 30 }), job({ queued_at_ms: T0 + 10 }), job({ queued_at_ms: T0 + 20 })];
+        const rows = [
+          job({ compute: 'pool', queued_at_ms: T0 + 30, priority: 2 }),
+          job({ compute: 'pool', queued_at_ms: T0 + 10, priority: 1 }),
+          job({ compute: 'pool', queued_at_ms: T0 + 20, priority: 3 }),
+          job({ compute: 'pool', queued_at_ms: T0 + 5, priority: 2 }),
+          job({ compute: 'other', queued_at_ms: T0 + 1, priority: 3 }),
+          job({ compute: 'pool', queued_at_ms: T0 + 1, priority: 3, status: 'Running' }),
+        ];
         for (const r of rows) await store.jobs.insert(r, 'submitted', AT);
-        const got = await store.jobs.claimQueued('o', T0, T0 + 1000, 2);
-        assert.deepEqual(got.map((r) => r.id), [rows[1].id, rows[2].id]);
-        assert.deepEqual(await store.jobs.claimQueued('p', T0, T0 + 1000, 10).then((r) => r.map((x) => x.id)), [rows[0].id]);
+        const inOrder = (rs: { id: string }[]) => rs.map((r) => r.id);
+        assert.deepEqual(inOrder(await store.jobs.queueOf('default', 'pool', 10)), [rows[2].id, rows[3].id, rows[0].id, rows[1].id]);
+        assert.deepEqual(inOrder(await store.jobs.queueOf('default', 'pool', 2)), [rows[2].id, rows[3].id]);
+        assert.equal(await store.jobs.ahead(rows[0] as JobRowLike), 2);
+        assert.equal(await store.jobs.ahead(rows[2] as JobRowLike), 0);
+        assert.deepEqual((await store.jobs.queuedComputes()).map((c) => c.compute).sort(), ['other', 'pool']);
+        assert.deepEqual(await store.jobs.queuedDemand('default', 'pool'), { jobs: 4, nodes: 4 });
       });
 
-      it('an expired lease is claimable by another owner; a live one is not', async () => {
+      it('one server at a time holds a compute\'s scheduling lease; it renews it, and an expired one changes hands', async () => {
         const store = await freshStore();
-        const row = job();
-        await store.jobs.insert(row, 'submitted', AT);
-        const now = T0 + 5_000_000;
-        assert.deepEqual(ids(await store.jobs.claimQueued('a', now, now + 10_000, 10)), [row.id]);
-        assert.deepEqual(await store.jobs.claimQueued('b', now + 1, now + 20_000, 10), [], 'live lease of a');
-        assert.deepEqual(await store.jobs.claimQueued('b', now + 10_000, now + 20_000, 10), [], 'a lease is live up to its expiry');
-        const taken = await store.jobs.claimQueued('b', now + 10_001, now + 40_000, 10);
-        assert.deepEqual(ids(taken), [row.id], 'expired lease taken over');
-        assert.equal(taken[0].lease_owner, 'b');
-        assert.equal(taken[0].lease_until, now + 40_000);
-        assert.deepEqual(await store.jobs.claimQueued('a', now + 10_002, now + 50_000, 10), [], 'the old owner lost it');
-        // The owner renews its own live lease.
-        const renewed = await store.jobs.claimQueued('b', now + 10_003, now + 60_000, 10);
-        assert.deepEqual(ids(renewed), [row.id]);
-        assert.equal(renewed[0].lease_until, now + 60_000);
-        // After releasing, anyone may claim.
-        await store.jobs.releaseLease(row.id, 'a'); // not a's: nothing happens
-        assert.deepEqual(await store.jobs.claimQueued('c', now + 10_004, now + 70_000, 10), []);
-        await store.jobs.releaseLease(row.id, 'b');
-        assert.deepEqual(ids(await store.jobs.claimQueued('c', now + 10_005, now + 70_000, 10)), [row.id]);
+        await store.computes.insert({ workspace: 'default', name: 'pool', type: 'amlcompute', spec: '{}', provisioning_state: 'Succeeded', created_at: AT });
+        const other = await open(store.dialect === 'sqlite' ? store.where : await reopenUrl(store));
+        const now = T0 + 1_000_000;
+        const [a, b] = await Promise.all([store.computes.claimScheduling('default', 'pool', 'a', now, now + 10_000), other.computes.claimScheduling('default', 'pool', 'b', now, now + 10_000)]);
+        assert.equal(Number(a) + Number(b), 1, 'exactly one of two racing servers holds it');
+        const holder = a ? 'a' : 'b';
+        const loser = a ? 'b' : 'a';
+        assert.equal(await store.computes.claimScheduling('default', 'pool', loser, now + 5_000, now + 15_000), false);
+        assert.equal(await store.computes.claimScheduling('default', 'pool', holder, now + 5_000, now + 15_000), true, 'renewed');
+        assert.equal(await store.computes.claimScheduling('default', 'pool', loser, now + 15_001, now + 25_000), true, 'expired: taken over');
+        assert.equal(await store.computes.claimScheduling('default', 'pool', holder, now + 15_002, now + 25_000), false);
       });
 
-      it('never claims a job that is not Queued', async () => {
+      it('a node is taken only while ready, and removed only while idle since before the cutoff: never both', async () => {
         const store = await freshStore();
-        const statuses = ['Provisioning', 'Preparing', 'Running', 'Finalizing', 'Completed', 'Failed', 'Canceled', 'CancelRequested', 'NotResponding', 'Preempted'];
-        for (const status of statuses) await store.jobs.insert(job({ status }), 'submitted', AT);
-        const expired = job({ status: 'Running', lease_owner: 'dead', lease_until: T0 });
-        await store.jobs.insert(expired, 'submitted', AT);
-        const queued = job();
-        await store.jobs.insert(queued, 'submitted', AT);
-        assert.deepEqual(ids(await store.jobs.claimQueued('o', T0 + 1_000_000, T0 + 2_000_000, 100)), [queued.id]);
-        // A job that leaves Queued while leased is not claimed again, by anyone.
-        await store.jobs.transition(queued.id, 'Canceled', 'user', AT);
-        assert.deepEqual(await store.jobs.claimQueued('o', T0 + 1_000_001, T0 + 2_000_000, 100), []);
-        assert.deepEqual(await store.jobs.claimQueued('p', T0 + 9_000_000, T0 + 9_100_000, 100), []);
+        await store.nodes.upsert(node({ name: 'p:n1', idle_since_ms: T0 }));
+        await store.nodes.upsert(node({ name: 'p:n2', idle_since_ms: T0 }));
+        assert.equal(await store.nodes.claimIdleForRemoval('p:n1', T0 - 1), false, 'not idle long enough');
+        assert.equal(await store.nodes.take(['p:n1']), true);
+        assert.equal(await store.nodes.claimIdleForRemoval('p:n1', T0 + 1), false, 'taken: busy, not idle');
+        assert.equal(await store.nodes.claimIdleForRemoval('p:n2', T0 + 1), true);
+        assert.equal((await store.nodes.get('p:n2'))?.state, 'deleting');
+        assert.equal(await store.nodes.take(['p:n1', 'p:n2']), false, 'a node being removed cannot be taken');
+        // Idle again only once no unfinished attempt is left on it.
+        const j = job();
+        await store.jobs.insert(j, 'submitted', AT);
+        await store.jobs.insertAttempt(attempt({ job_id: j.id, number: 1, node: 'p:n1', state: 'running' }));
+        await store.nodes.markIdleIfFree('p:n1', T0 + 5);
+        assert.equal((await store.nodes.get('p:n1'))?.idle_since_ms, null);
+        await store.jobs.updateAttempt(`${j.id}.1`, { state: 'ended' });
+        await store.nodes.markIdleIfFree('p:n1', T0 + 6);
+        assert.equal((await store.nodes.get('p:n1'))?.idle_since_ms, T0 + 6);
+      });
+
+      it('busy slots count jobs, not the ranks of one job on a node', async () => {
+        const store = await freshStore();
+        const j = job();
+        await store.jobs.insert(j, 'submitted', AT);
+        for (const rank of [0, 1]) await store.jobs.insertAttempt(attempt({ id: `${j.id}.r${rank}`, job_id: j.id, number: 1, rank, world_size: 4, node: 'n1', state: 'running' }));
+        for (const rank of [2, 3]) await store.jobs.insertAttempt(attempt({ id: `${j.id}.r${rank}`, job_id: j.id, number: 1, rank, world_size: 4, node: 'n2', state: 'running' }));
+        const busy = await store.jobs.busySlots(['n1', 'n2', 'n3']);
+        assert.deepEqual([...busy.entries()], [['n1', 1], ['n2', 1], ['n3', 0]]);
+      });
+
+      it('records compute events in order and reads the latest, oldest first', async () => {
+        const store = await freshStore();
+        for (let i = 0; i < 5; i++) await store.computes.addEvent('default', 'pool', 'scale', `event ${i}`, AT);
+        await store.computes.addEvent('default', 'other', 'scale', 'not mine', AT);
+        assert.deepEqual((await store.computes.events('default', 'pool', 3)).map((e) => e.message), ['event 2', 'event 3', 'event 4']);
       });
     });
-
     describe('attempts', () => {
       it('insert, get, attemptsOnNode, busySlots and a guarded updateAttempt', async () => {
         const store = await freshStore();

@@ -52,7 +52,7 @@ export class Agent {
       conda: detectConda(cfg.conda, env.PATH),
       pythons: new PythonFinder(env.PATH, (p) => canRun(isolation.user, p)),
     };
-    this.shape = detectShape({ container_engines: facts.engines, ...(facts.conda ? { conda: facts.conda.tool } : {}), isolation: { mode: isolation.mode, note: isolation.note } });
+    this.shape = detectShape({ container_engines: facts.engines, ...(facts.conda ? { conda: facts.conda.tool } : {}), isolation: { mode: isolation.mode, note: isolation.note } }, cfg.shape, cfg.gpus);
     this.ctx = {
       node: cfg.node,
       attemptsDir,
@@ -68,7 +68,7 @@ export class Agent {
       },
       cancelGraceMs: () => this.graceMs,
       envs: new EnvManager(new EnvCache(join(cfg.dir, 'envs'), cfg.envCacheMaxMb * 2 ** 20), facts, env),
-      gpus: this.shape.gpus,
+      gpus: cfg.gpus ?? (this.shape.gpus > 0 ? 'all' : []),
       isolation,
       jobEnvExtra: cfg.jobEnv,
     };
@@ -116,7 +116,7 @@ export class Agent {
         this.lastContact = Date.now();
         const work = WorkResponse.parse(res);
         for (const a of work.assignments) if (!this.runners.has(a.attempt_id)) this.start(AttemptRunner.create(this.ctx, a));
-        for (const c of work.cancels) this.runners.get(c.attempt_id)?.cancel(c.reason);
+        for (const c of work.cancels) this.runners.get(c.attempt_id)?.cancel(c.reason, c.preempted);
       } catch (err) {
         if (this.stopping) break;
         registered = false;

@@ -16,7 +16,8 @@ export interface AttemptState {
   env_key?: string | null;
   /** The container a job runs in, so cancel and cleanup reach it. */
   container?: { engine: 'podman' | 'docker'; name: string };
-  cancel?: { reason: string; at_ms: number };
+  /** `preempted`: the node is being taken back; the attempt ends as preempted (its job is requeued). */
+  cancel?: { reason: string; at_ms: number; preempted?: boolean };
   timed_out?: boolean;
   ended?: EndedReport;
 }

@@ -12,6 +12,7 @@ import type { Prepared } from './environments/manager.ts';
 import { removeContainer, runArgs } from './environments/engines.ts';
 import { BuildError, shellQuote } from './environments/run-logged.ts';
 import { giveTo, launchScript } from './sandbox.ts';
+import { rankVariables } from './ranks.ts';
 import { engineClientEnv, inheritedEnv } from '../protocol/job-env.ts';
 
 const MAX_PENDING = 20_000;
@@ -87,9 +88,9 @@ export class AttemptRunner {
     this.cleanupWatchers();
   }
 
-  cancel(reason: string): void {
+  cancel(reason: string, preempted = false): void {
     if (this.state.cancel || this.state.phase === 'ending' || this.state.phase === 'done') return;
-    this.state.cancel = { reason, at_ms: Date.now() };
+    this.state.cancel = { reason, at_ms: Date.now(), ...(preempted ? { preempted } : {}) };
     saveState(this.dir, this.state);
     this.onCancel();
     if (this.state.phase === 'running') this.terminate();
@@ -113,7 +114,7 @@ export class AttemptRunner {
       if (a.snapshot_id) await this.layOut(a.snapshot_id, wd);
       mkdirSync(join(wd, 'outputs'), { recursive: true });
     } catch (err) {
-      if (this.state.cancel) return this.end('canceled', null, this.state.cancel.reason);
+      if (this.state.cancel) return this.endCanceled();
       const e = err as Error;
       this.systemLog(`error: ${e.message}`);
       return this.end('spawn_failed', null, e instanceof PermanentError ? e.message : `preparing the job's code failed: ${e.message}`);
@@ -135,10 +136,10 @@ export class AttemptRunner {
       if (!(e instanceof BuildError) || !e.tail) this.systemLog(`error: ${e.message}`);
       return this.end('failed', null, `preparing the environment failed: ${e.message}`.slice(0, 2_000));
     }
-    if (prepared === 'canceled') return this.end('canceled', null, this.state.cancel!.reason);
+    if (prepared === 'canceled') return this.endCanceled();
     this.state.env_key = prepared.key;
     saveState(this.dir, this.state);
-    if (this.state.cancel) return this.end('canceled', null, this.state.cancel.reason);
+    if (this.state.cancel) return this.endCanceled();
     try {
       const env = this.jobEnv(wd, prepared);
       writeFileSync(join(this.dir, 'command'), this.commandFor(prepared, wd, env));
@@ -196,9 +197,11 @@ export class AttemptRunner {
     const iso = this.ctx.isolation;
     const sandboxed = p.launch?.type !== 'container' && iso.mode !== 'none';
     const own = sandboxed ? { TMPDIR: join(this.dir, 'tmp'), ...(iso.user ? { HOME: join(this.dir, 'home'), USER: iso.user.name, LOGNAME: iso.user.name } : {}) } : {};
+    // A node that is a slice of a machine: its jobs see only its GPUs (none, for a CPU node).
+    const gpus = this.ctx.gpus === 'all' ? {} : { CUDA_VISIBLE_DEVICES: this.ctx.gpus.join(','), NVIDIA_VISIBLE_DEVICES: this.ctx.gpus.length ? this.ctx.gpus.join(',') : 'void' };
     // A container job's launcher is the engine's client: it needs to reach its engine.
     const engine = p.launch?.type === 'container' ? engineClientEnv(this.ctx.baseEnv) : {};
-    return { ...base, ...engine, ...(p.launch?.type === 'host' ? p.launch.env : {}), PATH: path, ...own, ...this.jobVars(wd) };
+    return { ...base, ...engine, ...(p.launch?.type === 'host' ? p.launch.env : {}), PATH: path, ...own, ...gpus, ...this.jobVars(wd) };
   }
 
   /**
@@ -246,6 +249,7 @@ export class AttemptRunner {
       CAIRN_SERVER_URL: this.ctx.client.serverUrl,
       CAIRN_JOB_TOKEN: a.job_token,
       CAIRN_NODE: this.ctx.node,
+      ...(a.rank ? rankVariables(a.rank, wd) : {}),
     };
   }
 
@@ -291,7 +295,7 @@ export class AttemptRunner {
     await this.drainLogs();
     const s = this.state;
     let ended: [EndedReport['outcome'], number | null, string];
-    if (s.cancel) ended = ['canceled', rc, s.cancel.reason];
+    if (s.cancel) ended = [s.cancel.preempted ? 'preempted' : 'canceled', rc, s.cancel.reason];
     else if (s.timed_out) ended = ['timed_out', rc, `exceeded limits.timeout of ${s.assignment.timeout_s} s and was stopped`];
     else if (rc === null) ended = ['lost', null, "the job's processes ended while no agent was watching them; the exit status is unknown"];
     else if (rc === 0) ended = ['succeeded', 0, 'command exited with code 0'];
@@ -312,6 +316,12 @@ export class AttemptRunner {
     }
     this.state.phase = 'ending';
     saveState(this.dir, this.state);
+  }
+
+  /** Stopped before it ran: canceled, or preempted (its node was taken back). */
+  private endCanceled(): Promise<void> {
+    const c = this.state.cancel!;
+    return this.end(c.preempted ? 'preempted' : 'canceled', null, c.reason);
   }
 
   private async end(outcome: EndedReport['outcome'], rc: number | null, reason: string): Promise<void> {

@@ -31,6 +31,10 @@ export const AgentConfig = z.object({
   jobUser: z.string().default('cairn-job'),
   /** Variables of the agent's environment that jobs inherit beyond the built-in allow-list (names, or prefixes ending in *). */
   jobEnv: z.array(z.string()).default([]),
+  /** A node that is a slice of a machine declares its shape (cpus, memory_mb, gpus) instead of the machine's. */
+  shape: z.object({ cpus: z.number().int().positive(), memory_mb: z.number().int().positive(), gpus: z.number().int().nonnegative() }).optional(),
+  /** The machine's GPUs that are this node's (indices); unset: all of them. */
+  gpus: z.array(z.number().int().nonnegative()).optional(),
 });
 export type AgentConfig = z.infer<typeof AgentConfig>;
 
@@ -50,6 +54,8 @@ export function agentConfigFromEnv(env: NodeJS.ProcessEnv): AgentConfig {
     hide: env.CAIRN_AGENT_HIDE ? env.CAIRN_AGENT_HIDE.split(':').filter(Boolean) : undefined,
     jobUser: env.CAIRN_AGENT_JOB_USER || undefined,
     jobEnv: parseJobEnvExtra(env.CAIRN_AGENT_JOB_ENV),
+    shape: env.CAIRN_AGENT_SHAPE ? JSON.parse(env.CAIRN_AGENT_SHAPE) : undefined,
+    gpus: env.CAIRN_AGENT_GPUS === undefined ? undefined : env.CAIRN_AGENT_GPUS.split(',').filter(Boolean).map(Number),
   });
   if (!parsed.success) {
     const first = parsed.error.issues[0];
@@ -59,13 +65,14 @@ export function agentConfigFromEnv(env: NodeJS.ProcessEnv): AgentConfig {
 }
 
 /** The node's size as jobs see it; GPUs come from `nvidia-smi` when the host has one. */
-export function detectShape(extra: Pick<NodeShape, 'container_engines' | 'conda' | 'isolation'> = {}): NodeShape {
-  const gpuNames = probe('nvidia-smi', ['--query-gpu=name', '--format=csv,noheader']);
+export function detectShape(extra: Pick<NodeShape, 'container_engines' | 'conda' | 'isolation'> = {}, declared?: AgentConfig['shape'], gpus?: number[]): NodeShape {
+  const all = probe('nvidia-smi', ['--query-gpu=name', '--format=csv,noheader']);
+  const gpuNames = gpus ? gpus.map((i) => all[i]).filter((n): n is string => n !== undefined) : all;
   const python = probe('python3', ['-c', 'import sys;print("%d.%d.%d" % sys.version_info[:3])'])[0];
   return {
-    cpus: cpus().length,
-    memory_mb: Math.floor(totalmem() / 2 ** 20),
-    gpus: gpuNames.length,
+    cpus: declared?.cpus ?? cpus().length,
+    memory_mb: declared?.memory_mb ?? Math.floor(totalmem() / 2 ** 20),
+    gpus: gpus ? gpus.length : gpuNames.length,
     ...(gpuNames.length ? { gpu_names: gpuNames } : {}),
     os: platform(),
     arch: arch(),

@@ -20,8 +20,8 @@ export interface AgentContext {
   cancelGraceMs(): number;
   /** Environments of this node: built once per cache key, reused after. */
   envs: EnvManager;
-  /** GPUs of the node, passed through to container jobs. */
-  gpus: number;
+  /** The GPUs jobs on this node may use: all of the machine's (a whole machine), or these indices (a node that is a slice of one; none for a CPU node). */
+  gpus: 'all' | number[];
   /** How host jobs are sandboxed on this node. */
   isolation: Isolation;
   /** Variables of baseEnv jobs inherit beyond the allow-list. */

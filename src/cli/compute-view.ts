@@ -54,6 +54,21 @@ export const NODE_COLUMNS: Column<ComputeNodeView>[] = [
   { header: 'Last heartbeat', get: (n) => n.last_heartbeat?.replace('T', ' ').slice(0, 19) },
 ];
 
+const since = (iso: string | null | undefined, now = Date.now()) => (iso ? `${Math.max(0, Math.round((now - Date.parse(iso)) / 1000))} s` : '');
+
+/** Nodes of clusters and instances: where they are in their life, what runs on them, how to log in. */
+export const POOL_NODE_COLUMNS: Column<ComputeNodeView>[] = [
+  { header: 'Node', get: (n) => n.label ?? n.name },
+  { header: 'State', get: (n) => n.state },
+  { header: 'Size', get: (n) => n.size },
+  { header: 'Tier', get: (n) => n.tier },
+  { header: 'Job', get: (n) => n.current_job ?? '' },
+  { header: 'Idle', get: (n) => since(n.idle_since) },
+  { header: 'Connection', get: (n) => n.connection ?? '' },
+];
+
+export const nodeColumns = (nodes: ComputeNodeView[]) => (nodes.some((n) => n.label !== undefined) ? POOL_NODE_COLUMNS : NODE_COLUMNS);
+
 /** `cairn compute show -o table`: the facts that matter for the type, its problems, then its nodes. */
 export function computeDetail(view: ComputeView): string {
   const c = view as ComputeView & Record<string, any>;
@@ -66,7 +81,7 @@ export function computeDetail(view: ComputeView): string {
     ['address', address],
     ['ssh key file', ssh?.ssh_private_key_file],
     ['size', c.size],
-    ['instances', c.min_instances !== undefined || c.max_instances !== undefined ? `${c.min_instances ?? 0} to ${c.max_instances ?? '?'}` : ''],
+    ['instances', c.min_instances !== undefined || c.max_instances !== undefined ? `${c.current_node_count ?? '?'} now (min ${c.min_instances ?? 0}, max ${c.max_instances ?? '?'})` : ''],
     ['idle time before scale down', c.idle_time_before_scale_down !== undefined ? `${c.idle_time_before_scale_down} s` : ''],
     ['tier', c.tier],
     ['max concurrent jobs', c.max_concurrent_jobs],
@@ -84,6 +99,7 @@ export function computeDetail(view: ComputeView): string {
   if (c.provisioning_errors?.length) out += `\n\nerrors:\n${c.provisioning_errors.map((e) => `  ${e.code}: ${e.message}`).join('\n')}`;
   const unsupported = Object.entries(c.unsupported ?? {});
   if (unsupported.length) out += `\n\nnot supported:\n${unsupported.map(([a, why]) => `  ${a}: ${why}`).join('\n')}`;
-  out += `\n\nnodes:\n${c.nodes?.length ? table(c.nodes, NODE_COLUMNS) : '(none)'}`;
+  out += `\n\nnodes:\n${c.nodes?.length ? table(c.nodes, nodeColumns(c.nodes)) : '(none)'}`;
+  if (c.scaling_history?.length) out += `\n\nscaling history:\n${c.scaling_history.map((e) => `  ${e.at.replace('T', ' ').slice(0, 19)}  ${e.message}`).join('\n')}`;
   return out;
 }

@@ -36,10 +36,13 @@ export function environmentRecordText(j: Job): [string, string][] {
   ];
 }
 
+/** A waiting job says why in the list too (short: the whole reason is in `job show`). */
+const listStatus = (j: Job) => (j.status === 'Queued' && j.status_reason ? `Queued: ${j.status_reason.length > 70 ? `${j.status_reason.slice(0, 67)}...` : j.status_reason}` : statusText(j));
+
 export const JOB_COLUMNS: Column<Job>[] = [
   { header: 'Name', get: (j) => j.name },
   { header: 'Display name', get: (j) => j.display_name },
-  { header: 'Status', get: (j) => statusText(j) },
+  { header: 'Status', get: (j) => listStatus(j) },
   { header: 'Compute', get: (j) => j.compute },
   { header: 'Experiment', get: (j) => j.experiment_name },
   { header: 'Created', get: (j) => j.creation_context.created_at.replace('T', ' ').slice(0, 19) },
@@ -75,6 +78,16 @@ export function jobDetail(j: Job): string {
       { header: 'Status', get: (h) => h.status },
       { header: 'Attempt', get: (h) => h.attempt ?? '' },
       { header: 'Reason', get: (h) => h.reason ?? '' },
+    ])}`;
+  }
+  if (j.attempts && (j.attempts.length > 1 || (j.attempts[0] && j.attempts[0].rank !== 0))) {
+    out += `\n\nattempts:\n${table(j.attempts, [
+      { header: 'Attempt', get: (a) => a.number },
+      { header: 'Rank', get: (a) => a.rank },
+      { header: 'Node', get: (a) => a.node },
+      { header: 'State', get: (a) => (a.outcome ? `${a.state} (${a.outcome})` : a.state) },
+      { header: 'Exit', get: (a) => a.exit_code ?? '' },
+      { header: 'Reason', get: (a) => a.reason ?? '' },
     ])}`;
   }
   const warnings = j.environment_details?.warnings ?? [];

@@ -12,11 +12,17 @@ export function parseSince(s: string | undefined): number | undefined {
 }
 
 /** Prints a job's output as it comes (stdout lines to stdout, stderr lines to stderr) until it ends. */
-export async function streamToTerminal(client: CairnClient, name: string, o: { since?: number; out?: NodeJS.WritableStream; err?: NodeJS.WritableStream } = {}): Promise<Job> {
+export async function streamToTerminal(
+  client: CairnClient,
+  name: string,
+  o: { since?: number; out?: NodeJS.WritableStream; err?: NodeJS.WritableStream; ranks?: (rank: number) => boolean; labelRanks?: boolean } = {},
+): Promise<Job> {
   const out = o.out ?? process.stdout;
   const err = o.err ?? process.stderr;
   const onLine = (l: LogLine) => {
     if (o.since !== undefined && Date.parse(l.ts) < o.since) return;
+    if (o.ranks && !o.ranks(l.rank)) return;
+    if (o.labelRanks) return void (l.stream === 'stdout' ? out : err).write(`[rank ${l.rank}] ${l.text}\n`);
     // Only the job's own stdout goes to stdout; its stderr and the environment's build output (system) to stderr.
     (l.stream === 'stdout' ? out : err).write(`${l.text}\n`);
   };

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { CairnError } from '../protocol/errors.ts';
 import type { CairnClient } from '../sdk/client.ts';
 import type { LoadedJob } from '../sdk/job-file.ts';
 import { submitJob } from '../sdk/submit.ts';
@@ -9,8 +10,19 @@ import { progressBar } from './progress.ts';
 import { streamToTerminal, summary } from './stream-output.ts';
 
 /** Follows a job to its end on the terminal; the exit status says whether it completed. */
-export async function follow(cli: Cli, client: CairnClient, name: string, since?: number): Promise<void> {
-  const final = await streamToTerminal(client, name, { since });
+export async function follow(cli: Cli, client: CairnClient, name: string, since?: number, only?: { node?: string; rank?: number }): Promise<void> {
+  let ranks: ((r: number) => boolean) | undefined;
+  const job = await client.getJob(name);
+  // A distributed job's lines say which process printed them, unless only one is shown.
+  const distributed = (job.attempts ?? []).some((a) => a.rank > 0);
+  if (only?.rank !== undefined) ranks = (r) => r === only.rank;
+  if (only?.node !== undefined) {
+    // A node's lines are those of the ranks that ran on it (in any attempt).
+    const on = new Set((job.attempts ?? []).filter((a) => a.node === only.node || a.node.endsWith(`:${only.node}`)).map((a) => a.rank));
+    if (on.size === 0) throw new CairnError('NotFound', `job '${name}' has run on no node '${only.node}'; its nodes: ${[...new Set((job.attempts ?? []).map((a) => a.node))].join(', ') || 'none yet'}`);
+    ranks = (r) => on.has(r) && (only.rank === undefined || r === only.rank);
+  }
+  const final = await streamToTerminal(client, name, { since, ranks, labelRanks: distributed && only?.rank === undefined });
   cli.err(summary(final));
   if (final.status !== 'Completed') process.exitCode = 1;
 }

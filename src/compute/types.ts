@@ -1,12 +1,20 @@
 import type { ComputeAction, ComputeSecrets, ComputeSpec } from '../protocol/compute.ts';
 import type { Store } from '../store/index.ts';
+import type { NodeProvider } from '../providers/types.ts';
 import type { ComputeRow } from '../store/computes.ts';
+
+/** What a job asks of a compute, as far as a backend can judge at submit. */
+export interface JobDemand {
+  command: string;
+  /** Whole nodes at once (resources.instance_count). */
+  instanceCount: number;
+}
 
 /** What every compute backend can do: say what it is and check a job before it is queued. */
 export interface ComputeBackend {
   readonly type: string;
   /** Why a job cannot ever run on this compute, or null. Called at submit. */
-  refuseJob?(compute: ComputeRow, job: { command: string }): string | null;
+  refuseJob?(compute: ComputeRow, job: JobDemand): string | null;
   /** Actions this type cannot do, with the reason a user reads (SkyPilot's unsupported-feature reasons). */
   readonly unsupported?: Partial<Record<ComputeAction | 'delete' | 'detach' | 'update', string>>;
 }
@@ -69,4 +77,6 @@ export interface BackendDeps {
   ssh: { connectTimeoutMs: number; defaultWorkDir: string };
   /** Opens a compute's sealed credentials (the provisioner and node health reconnect with them). */
   unseal: (row: ComputeRow) => ComputeContext;
+  /** Where the nodes of clusters and instances come from, by name. */
+  providers: Map<string, NodeProvider>;
 }

@@ -49,6 +49,25 @@ export const RegisterResponse = z.object({
 });
 export type RegisterResponse = z.infer<typeof RegisterResponse>;
 
+/**
+ * Where a process stands in a distributed attempt: its ranks, the nodes of the gang (rank 0's node
+ * first) and the distribution it runs under. The agent turns it into the variables PyTorch, Open MPI
+ * or TensorFlow expect.
+ */
+export const RankInfo = z.object({
+  rank: z.number().int().nonnegative(),
+  world_size: z.number().int().positive(),
+  local_rank: z.number().int().nonnegative(),
+  local_world_size: z.number().int().positive(),
+  node_rank: z.number().int().nonnegative(),
+  /** The gang's nodes' addresses, node rank order. */
+  hosts: z.array(z.string()).min(1),
+  master_port: z.number().int().min(1024).max(65535),
+  distribution: z.enum(['pytorch', 'mpi', 'tensorflow', 'none']),
+  parameter_server_count: z.number().int().nonnegative().default(0),
+});
+export type RankInfo = z.infer<typeof RankInfo>;
+
 /** Everything an agent needs to run one attempt; no second round-trip to the job. */
 export const AttemptAssignment = z.object({
   attempt_id: z.string(),
@@ -68,12 +87,15 @@ export const AttemptAssignment = z.object({
   environment: ResolvedEnvironment.optional(),
   /** pip settings of the job's compute (or the server's). */
   pip: PipOptions.optional(),
+  /** One process of a distributed attempt: who it is and how it finds the others (absent: a single process). */
+  rank: RankInfo.optional(),
 });
 export type AttemptAssignment = z.infer<typeof AttemptAssignment>;
 
 export const WorkResponse = z.object({
   assignments: z.array(AttemptAssignment),
-  cancels: z.array(z.object({ attempt_id: z.string(), reason: z.string() })),
+  /** `preempted`: the node is being taken back; the attempt ends as preempted (its job is requeued), not canceled. */
+  cancels: z.array(z.object({ attempt_id: z.string(), reason: z.string(), preempted: z.boolean().optional() })),
 });
 export type WorkResponse = z.infer<typeof WorkResponse>;
 
@@ -89,7 +111,7 @@ export const LogBatch = z.object({ lines: z.array(AgentLogLine).max(10_000) });
 export type LogBatch = z.infer<typeof LogBatch>;
 
 /** What happened to an attempt, as the agent saw it. */
-export const AttemptOutcome = z.enum(['succeeded', 'failed', 'canceled', 'timed_out', 'lost', 'spawn_failed']);
+export const AttemptOutcome = z.enum(['succeeded', 'failed', 'canceled', 'timed_out', 'lost', 'spawn_failed', 'preempted']);
 export type AttemptOutcome = z.infer<typeof AttemptOutcome>;
 
 export const AttemptReport = z.discriminatedUnion('phase', [

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { CairnError } from './errors.ts';
 import { findSize, sizesFor } from './compute-sizes.ts';
 import { PipOptions } from './environment.ts';
+import { ComputeSchedules } from './compute-schedule.ts';
 
 /**
  * Compute resources in Azure ML v2 YAML shape. One module for the CLI (checking a file before it
@@ -114,17 +115,25 @@ const HostSshSettings = z
 
 // ---- the five types --------------------------------------------------------------------------
 
+/**
+ * Cairn's: where the nodes of a cluster or an instance come from (see src/providers). `local`: agent
+ * processes on the server's machine, each the shape of its size.
+ */
+export const ProviderSpec = z.union([z.literal('local'), z.strictObject({ type: z.literal('local') })], { error: "provider must be 'local' (agent processes on the server's machine)" });
+export type ProviderSpec = z.infer<typeof ProviderSpec>;
+
 export const AmlComputeSpec = z.strictObject({
   ...common,
   type: z.literal('amlcompute'),
   size: z.string().default('Standard_DS3_v2'),
   tier: z.enum(['dedicated', 'low_priority']).default('dedicated'),
   min_instances: intIn(0).default(0),
-  max_instances: intIn(1).default(1),
+  max_instances: intIn(1).default(4),
   idle_time_before_scale_down: intIn(0, undefined, 'seconds').default(120),
   ssh_public_access_enabled: z.boolean().default(false),
   ssh_settings: z.strictObject({ admin_username: UserName.optional(), admin_password: Password.optional(), ssh_key_value: PublicKey.optional() }).optional(),
   enable_node_public_ip: z.boolean().default(true),
+  provider: ProviderSpec.default('local'),
   location: noLocation,
   identity: noIdentity,
 });
@@ -135,8 +144,10 @@ export const ComputeInstanceSpec = z.strictObject({
   size: z.string().default('Standard_DS3_v2'),
   ssh_public_access_enabled: z.boolean().default(false),
   ssh_settings: z.strictObject({ ssh_key_value: PublicKey.optional() }).optional(),
-  idle_time_before_shutdown_minutes: intIn(15, 43200, 'minutes').optional(),
+  idle_time_before_shutdown_minutes: intIn(15, 4320, 'minutes').optional(),
+  schedules: ComputeSchedules.optional(),
   enable_node_public_ip: z.boolean().default(true),
+  provider: ProviderSpec.default('local'),
   location: noLocation,
   identity: noIdentity,
   create_on_behalf_of: azureOnly('creating a compute instance for another user is not supported; remove create_on_behalf_of'),
@@ -340,8 +351,19 @@ export const ComputeNodeView = z.looseObject({
   arch: z.string().optional(),
   agent_version: z.string().nullable(),
   last_heartbeat: z.string().nullable(),
+  /** Pool nodes: their name within the compute, size, tier, the job on them, and since when they are idle. */
+  label: z.string().optional(),
+  size: z.string().nullable().optional(),
+  tier: z.string().nullable().optional(),
+  current_job: z.string().nullable().optional(),
+  idle_since: z.string().nullable().optional(),
+  /** How a user logs in to it, when the compute allows SSH: `ssh -p PORT user@host`. */
+  connection: z.string().nullable().optional(),
 });
 export type ComputeNodeView = z.infer<typeof ComputeNodeView>;
+
+export const ComputeEvent = z.object({ at: z.string(), kind: z.string(), message: z.string() });
+export type ComputeEvent = z.infer<typeof ComputeEvent>;
 
 export const ProvisioningState = z.enum(['Creating', 'Succeeded', 'Failed', 'Updating', 'Deleting', 'Canceled']);
 export type ProvisioningState = z.infer<typeof ProvisioningState>;
@@ -362,6 +384,9 @@ export const ComputeView = z.looseObject({
   nodes: z.array(ComputeNodeView),
   agent: z.object({ version: z.string(), health: z.string() }).optional(),
   unsupported: z.record(z.string(), z.string()).optional(),
+  /** Pool computes: nodes now (current / min / max), and the autoscaler's decisions with their reasons. */
+  current_node_count: z.number().int().optional(),
+  scaling_history: z.array(ComputeEvent).optional(),
 });
 export type ComputeView = z.infer<typeof ComputeView>;
 

@@ -44,6 +44,43 @@ export function experimentNameFrom(folder: string): string | undefined {
   return name || undefined;
 }
 
+/**
+ * Azure ML's job resources: whole nodes of the compute's size (instance_count), or, with no compute,
+ * a size for a cluster of the job's own (serverless). Fields Azure has for its own fleet are refused by name.
+ */
+export const Resources = z.strictObject({
+  instance_count: z.number().int().min(1).max(1000).default(1),
+  instance_type: SafeString.min(1).max(128).optional(),
+  shm_size: z.string().regex(/^\d+[bkmg]?$/i, 'expected a size like 2g or 512m').optional(),
+  docker_args: z.never({ error: 'docker_args are not supported: Cairn builds the engine command itself' }).optional(),
+  properties: z.never({ error: 'resources.properties are Azure-specific and not supported' }).optional(),
+  locations: z.never({ error: 'Cairn has no regions; remove resources.locations' }).optional(),
+});
+export type Resources = z.infer<typeof Resources>;
+
+/** How the processes of a distributed job find each other (Azure ML's PyTorch, MPI and TensorFlow shapes). */
+export const Distribution = z.discriminatedUnion(
+  'type',
+  [
+    z.strictObject({ type: z.literal('pytorch'), process_count_per_instance: z.number().int().min(1).max(64).default(1) }),
+    z.strictObject({ type: z.literal('mpi'), process_count_per_instance: z.number().int().min(1).max(64).default(1) }),
+    z.strictObject({
+      type: z.literal('tensorflow'),
+      worker_count: z.number().int().min(1).max(1000).optional(),
+      parameter_server_count: z.number().int().min(0).max(1000).default(0),
+    }),
+  ],
+  { error: 'distribution.type must be pytorch, mpi or tensorflow' },
+);
+export type Distribution = z.infer<typeof Distribution>;
+
+/** Azure ML's queue settings: a job's priority in its compute's queue. */
+export const QueueSettings = z.strictObject({
+  priority: z.enum(['low', 'medium', 'high'], { error: 'queue_settings.priority must be low, medium or high' }).default('medium'),
+  job_tier: z.never({ error: 'job tiers are Azure-specific; use queue_settings.priority' }).optional(),
+});
+export const PRIORITY = { low: 1, medium: 2, high: 3 } as const;
+
 /** A registered environment (`azureml:name:version`, `name@latest`) or one written inline. */
 export const EnvironmentRef = z.union([z.string().min(1), EnvironmentSpec], { error: 'expected an environment reference like azureml:my-env:1 or an inline environment (image, conda_file, build)' });
 
@@ -76,6 +113,11 @@ export const CommandJobSpec = z.strictObject({
   outputs: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,254}$/), JobOutput).refine((o) => Object.keys(o).length <= 100, 'at most 100 outputs').optional(),
   compute: SafeString.min(1).max(255).optional(),
   limits: z.strictObject({ timeout: z.number().int().positive().max(60 * 60 * 24 * 90) }).optional(),
+  resources: Resources.optional(),
+  distribution: Distribution.optional(),
+  queue_settings: QueueSettings.optional(),
+  /** Attempts a preempted job may still get (Cairn's; Azure retries low-priority preemptions itself). */
+  max_retries: z.number().int().min(0).max(100).optional(),
 });
 export type CommandJobSpec = z.infer<typeof CommandJobSpec>;
 
@@ -87,11 +129,8 @@ export type CommandJobFileSpec = z.infer<typeof CommandJobFileSpec>;
 
 /** Azure ML v2 fields that parse there but that Cairn does not run yet: each names why. */
 export const UNSUPPORTED_JOB_FIELDS: Record<string, string> = {
-  resources: 'multi-node and instance-type resources arrive with compute clusters',
-  distribution: 'distributed training (PyTorch, MPI, TensorFlow) arrives with compute clusters',
   identity: 'identities are not supported: every job runs with its own job token',
   services: 'interactive job services (ssh, jupyter, tensorboard) are not supported yet',
-  queue_settings: 'queue settings are not supported yet',
   parent_job_name: 'pipeline jobs are not supported yet',
   is_deterministic: 'pipeline components are not supported yet',
   properties: 'user properties are not supported yet; use tags',

@@ -49,6 +49,24 @@ export const Job = CommandJobSpec.extend({
   node: z.string().nullable(),
   history: z.array(JobEvent).optional(),
   outputs_collected: z.array(z.object({ path: z.string(), size: z.number() })).optional(),
+  /** Why a Queued job waits, from a fixed set (capacity, nodes_starting, max_instances, compute_stopped, no_engine, reserved, too_big). */
+  wait_code: z.string().nullable().optional(),
+  /** Every try at running the job, each rank of it on its node (several per try for a distributed job). */
+  attempts: z
+    .array(
+      z.object({
+        number: z.number().int(),
+        rank: z.number().int(),
+        node: z.string(),
+        state: z.string(),
+        outcome: z.string().nullable(),
+        exit_code: z.number().int().nullable(),
+        reason: z.string().nullable(),
+        assigned_at: z.string(),
+        ended_at: z.string().nullable(),
+      }),
+    )
+    .optional(),
   /** The environment as resolved at submit, and what the node built or reused for it (`record`). */
   environment_details: ResolvedEnvironment.extend({ record: EnvironmentRecord.nullable() }).nullable().optional(),
 });
@@ -60,6 +78,8 @@ export type LogStream = z.infer<typeof LogStream>;
 export const LogLine = z.object({
   seq: z.number().int(),
   attempt: z.number().int(),
+  /** The process of a distributed job that printed it (0 for a single process). */
+  rank: z.number().int().default(0),
   stream: LogStream,
   ts: z.string(),
   text: z.string(),

@@ -1,79 +1,129 @@
 import { randomUUID } from 'node:crypto';
-import { hasContainerEngine, type AttemptAssignment } from '../protocol/agent.ts';
-import { needsContainerEngine, PipOptions, type ResolvedEnvironment } from '../protocol/environment.ts';
-import type { CommandJobSpec } from '../protocol/job-spec.ts';
+import { hasContainerEngine, type AttemptAssignment, type RankInfo } from '../protocol/agent.ts';
+import { needsContainerEngine, PipOptions, ResolvedEnvironment } from '../protocol/environment.ts';
+import { CommandJobSpec, type Distribution } from '../protocol/job-spec.ts';
 import type { Store } from '../store/index.ts';
 import type { JobRow } from '../store/jobs.ts';
+import type { NodeRow } from '../store/nodes.ts';
 import type { EventHub } from '../domain/events.ts';
 import { interpolateCommand } from '../domain/interpolate.ts';
 import { moveJob } from '../domain/transitions.ts';
+import { plan, type FreeNode, type PoolState, type QueuedJob } from '../domain/placement.ts';
+import { poolOf } from '../domain/pools.ts';
 
 const LEASE_MS = 30_000;
-const BATCH = 200;
+/** Jobs read per compute and pass beyond what can be placed, for their wait reasons. */
+const READ_AHEAD = 80;
 
 /**
- * Queue -> placement. Claims queued jobs with a lease (so two servers on one PostgreSQL never
- * place the same job), picks a ready node of the job's compute with a free slot, and records the
- * attempt. Placement touches only the store; agents learn of it by polling.
+ * Queue -> placement, per compute. A pass takes the compute's scheduling lease (so two servers on
+ * one PostgreSQL never place on the same compute), reads its queue in order and its nodes, plans
+ * with domain/placement.ts, and writes every placement of the pass in one transaction. Placement
+ * touches only the store; agents learn of it by polling.
  */
 export class Scheduler {
   private readonly store: Store;
   private readonly events: EventHub;
   private readonly owner: string;
   private readonly pip: PipOptions;
+  private readonly now: () => number;
 
-  /** `owner` should survive a restart of the same server, so it can reclaim its own leases at once. */
-  constructor(store: Store, events: EventHub, owner: string, pip: PipOptions = {}) {
-    this.store = store;
-    this.events = events;
-    this.owner = owner;
-    this.pip = pip;
+  /** `owner` should survive a restart of the same server, so it can take its own leases back at once. */
+  constructor(o: { store: Store; events: EventHub; owner: string; pip?: PipOptions; now?: () => number }) {
+    this.store = o.store;
+    this.events = o.events;
+    this.owner = o.owner;
+    this.pip = o.pip ?? {};
+    this.now = o.now ?? Date.now;
   }
 
-  /** One pass; returns how many jobs were placed. */
+  /** One pass over every compute with queued jobs; returns how many jobs were placed. */
   async tick(): Promise<number> {
-    const now = Date.now();
-    const claimed = await this.store.jobs.claimQueued(this.owner, now, now + LEASE_MS, BATCH);
-    if (claimed.length === 0) return 0;
-    const byCompute = new Map<string, JobRow[]>();
-    for (const j of claimed) byCompute.set(`${j.workspace}/${j.compute}`, [...(byCompute.get(`${j.workspace}/${j.compute}`) ?? []), j]);
     let placed = 0;
-    for (const jobs of byCompute.values()) {
-      const nodes = (await this.store.nodes.forCompute(jobs[0].workspace, jobs[0].compute)).filter((n) => n.state === 'ready');
-      const engines = new Set(nodes.filter((n) => hasContainerEngine(n.shape)).map((n) => n.name));
-      const pip = await this.pipOf(jobs[0].workspace, jobs[0].compute);
-      const busy = await this.store.jobs.busySlots(nodes.map((n) => n.name));
-      for (const job of jobs) {
-        const env = job.environment ? (JSON.parse(job.environment) as ResolvedEnvironment) : undefined;
-        const needsEngine = env !== undefined && needsContainerEngine(env.kind);
-        const node = nodes.find((n) => (busy.get(n.name) ?? 0) < n.slots && (!needsEngine || engines.has(n.name)));
-        if (!node) {
-          await this.store.jobs.releaseLease(job.id, this.owner);
-          continue;
-        }
-        if (await this.place(job, node.name, env, pip)) {
-          busy.set(node.name, (busy.get(node.name) ?? 0) + 1);
-          placed++;
-          this.events.wake(node.name);
-        }
-      }
+    for (const c of await this.store.jobs.queuedComputes()) {
+      const now = this.now();
+      if (!(await this.store.computes.claimScheduling(c.workspace, c.compute, this.owner, now, now + LEASE_MS))) continue;
+      placed += await this.placeOn(c.workspace, c.compute);
     }
     return placed;
   }
 
-  /** A compute's own `pip:` settings win over the server's. */
-  private async pipOf(workspace: string, compute: string): Promise<PipOptions> {
+  private async placeOn(workspace: string, compute: string): Promise<number> {
     const row = await this.store.computes.get(workspace, compute);
-    const own = PipOptions.safeParse(row ? JSON.parse(row.spec).pip : undefined);
+    if (!row) return 0;
+    const all = await this.store.nodes.forCompute(workspace, compute);
+    const ready = all.filter((n) => n.state === 'ready');
+    const busy = await this.store.jobs.busySlots(ready.map((n) => n.name));
+    const nodes: FreeNode[] = ready.map((n) => ({ name: n.name, free: n.slots - (busy.get(n.name) ?? 0), engine: hasContainerEngine(n.shape) }));
+    const pool = poolOf(row);
+    const state: PoolState = pool
+      ? { pool: { live: all.filter((n) => n.state !== 'deleting').length, starting: all.filter((n) => n.state === 'creating' || n.state === 'starting').map((n) => n.label ?? n.name), max: pool.max }, stopped: pool.stopped }
+      : {};
+    const capacity = nodes.reduce((n, x) => n + Math.max(0, x.free), 0);
+    const rows = await this.store.jobs.queueOf(workspace, compute, capacity + READ_AHEAD);
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    const queue: QueuedJob[] = rows.map((r) => ({ id: r.id, name: r.name, instanceCount: r.instance_count, needsEngine: needsEngine(r) }));
+    const p = plan(compute, queue, nodes, state);
+
+    for (const [id, w] of p.waits) {
+      const r = byId.get(id)!;
+      if (r.wait_code !== w.code || r.status_reason !== w.detail) await this.store.jobs.setWait(id, w.code, w.detail);
+    }
+    if (p.placements.length === 0) return 0;
+    const nodeRows = new Map(ready.map((n) => [n.name, n]));
+    const pip = this.pipOf(row.spec);
+    // Reads first: SQLite has one connection, which the transaction below holds.
+    const prepared: { pl: (typeof p.placements)[number]; assignments: Awaited<ReturnType<Scheduler['assignments']>> }[] = [];
+    for (const pl of p.placements) prepared.push({ pl, assignments: await this.assignments(byId.get(pl.job.id)!, pl.nodes.map((x) => nodeRows.get(x)!), pip) });
+    const placed = await this.store.transaction(async (trx) => {
+      const jobs = this.store.jobs.with(trx);
+      let n = 0;
+      for (const { pl, assignments } of prepared) {
+        const job = byId.get(pl.job.id)!;
+        // Only nodes still ready: a node the autoscaler has begun removing is not placed on.
+        if (!(await this.store.nodes.with(trx).take(pl.nodes))) continue;
+        const number = job.attempt + 1;
+        const reason = pl.nodes.length === 1 ? `placed on node '${pl.nodes[0]}'` : `placed on nodes ${pl.nodes.map((x) => `'${x}'`).join(', ')}`;
+        const moved = await moveJob(trx, this.events, job.id, 'Preparing', reason, {
+          from: ['Queued'],
+          attempt: number,
+          set: { node: pl.nodes[0], attempt: number, lease_owner: null, lease_until: null, wait_code: null },
+        });
+        if (!moved) continue; // canceled meanwhile
+        for (const a of assignments) {
+          await jobs.insertAttempt({
+            id: a.attempt_id,
+            job_id: job.id,
+            number,
+            node: a.node,
+            state: 'assigned',
+            assignment: JSON.stringify(a.assignment),
+            assigned_at: new Date(this.now()).toISOString(),
+            rank: a.assignment.rank?.rank ?? 0,
+            world_size: a.assignment.rank?.world_size ?? 1,
+          });
+        }
+        n++;
+      }
+      return n;
+    });
+    for (const pl of p.placements) for (const node of pl.nodes) this.events.wake(node);
+    return placed;
+  }
+
+  /** A compute's own `pip:` settings win over the server's. */
+  private pipOf(specJson: string): PipOptions {
+    const own = PipOptions.safeParse(JSON.parse(specJson).pip);
     return own.success && own.data ? own.data : this.pip;
   }
 
-  private async place(job: JobRow, node: string, environment: ResolvedEnvironment | undefined, pip: PipOptions): Promise<boolean> {
-    const spec = JSON.parse(job.spec) as CommandJobSpec;
-    const number = job.attempt + 1;
+  /** One assignment per process: a single one, or the ranks of a distributed job over its nodes. */
+  private async assignments(job: JobRow, nodes: NodeRow[], pip: PipOptions): Promise<{ node: string; attempt_id: string; assignment: Omit<AttemptAssignment, 'job_token'> }[]> {
+    const spec = CommandJobSpec.parse(JSON.parse(job.spec));
+    const environment = job.environment ? ResolvedEnvironment.parse(JSON.parse(job.environment)) : undefined;
     const run = await this.store.runs.run(job.id);
-    const assignment: Omit<AttemptAssignment, 'job_token'> = {
-      attempt_id: randomUUID(),
+    const number = job.attempt + 1;
+    const base = {
       job_id: job.id,
       job_name: job.name,
       attempt: number,
@@ -87,27 +137,60 @@ export class Scheduler {
       ...(environment ? { environment } : {}),
       ...(Object.keys(pip).length ? { pip } : {}),
     };
-    return this.store.transaction(async (trx) => {
-      const moved = await moveJob(trx, this.events, job.id, 'Preparing', `placed on node '${node}'`, {
-        from: ['Queued'],
-        attempt: number,
-        set: { node, attempt: number, lease_owner: null, lease_until: null },
-      });
-      if (!moved) return false; // canceled meanwhile
-      await this.store.jobs.with(trx).insertAttempt({
-        id: assignment.attempt_id,
-        job_id: job.id,
-        number,
-        node,
-        state: 'assigned',
-        assignment: JSON.stringify(assignment),
-        assigned_at: new Date().toISOString(),
-        ended_at: null,
-        outcome: null,
-        exit_code: null,
-        reason: null,
-      });
-      return true;
+    const ranks = rankLayout(spec.distribution, nodes, job.id, number);
+    return ranks.map((r) => {
+      const attempt_id = randomUUID();
+      return { node: r.node, attempt_id, assignment: { ...base, attempt_id, ...(r.info ? { rank: r.info } : {}) } };
     });
   }
+}
+
+function needsEngine(r: JobRow): boolean {
+  if (!r.environment) return false;
+  const env = ResolvedEnvironment.safeParse(JSON.parse(r.environment));
+  return env.success && needsContainerEngine(env.data.kind);
+}
+
+/** The address other ranks reach a node at: the provider's, or loopback for nodes on the server's machine. */
+function addressOf(n: NodeRow): string {
+  try {
+    const ref = n.provider_ref ? (JSON.parse(n.provider_ref) as { address?: unknown }) : {};
+    return typeof ref.address === 'string' ? ref.address : '127.0.0.1';
+  } catch {
+    return '127.0.0.1';
+  }
+}
+
+/**
+ * Where each process of a job runs. A single node and no distribution: one process, no rank
+ * variables. PyTorch and MPI: process_count_per_instance on each node. TensorFlow: workers, then
+ * parameter servers, spread over the nodes in turn.
+ */
+export function rankLayout(d: Distribution | undefined, nodes: NodeRow[], jobId: string, attempt: number): { node: string; info?: RankInfo }[] {
+  const hosts = nodes.map(addressOf);
+  // One port per attempt, spread so concurrent jobs on the same machine rarely meet.
+  let h = 0;
+  for (const ch of `${jobId}:${attempt}`) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
+  const master_port = 20_000 + (h % 20_000);
+  if (!d && nodes.length === 1) return [{ node: nodes[0].name }];
+  const kind = d?.type ?? 'none';
+  if (d?.type === 'tensorflow') {
+    const workers = d.worker_count ?? nodes.length;
+    const total = workers + d.parameter_server_count;
+    return Array.from({ length: total }, (_, rank) => {
+      const nodeRank = rank % nodes.length;
+      return {
+        node: nodes[nodeRank].name,
+        info: { rank, world_size: total, local_rank: Math.floor(rank / nodes.length), local_world_size: Math.ceil(total / nodes.length), node_rank: nodeRank, hosts, master_port, distribution: 'tensorflow', parameter_server_count: d.parameter_server_count },
+      };
+    });
+  }
+  const ppn = d ? d.process_count_per_instance : 1;
+  const out: { node: string; info: RankInfo }[] = [];
+  nodes.forEach((n, nodeRank) => {
+    for (let local = 0; local < ppn; local++) {
+      out.push({ node: n.name, info: { rank: nodeRank * ppn + local, world_size: nodes.length * ppn, local_rank: local, local_world_size: ppn, node_rank: nodeRank, hosts, master_port, distribution: kind, parameter_server_count: 0 } });
+    }
+  });
+  return out;
 }

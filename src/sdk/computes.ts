@@ -100,6 +100,11 @@ export class ComputeOperations {
     return this.client.json('POST', this.one(name, `/${action}${o.force ? '?force=true' : ''}`));
   }
 
+  /** Takes a node of a low-priority cluster back, as its provider may (drills, tests); its jobs are requeued. */
+  preemptNode(name: string, node: string): Promise<ComputeNodeView> {
+    return this.client.json('POST', this.one(name, `/nodes/${encodeURIComponent(node)}/preempt`));
+  }
+
   listNodes(name: string): Promise<ComputeNodeView[]> {
     return this.client.json('GET', this.one(name, '/nodes'));
   }

@@ -72,6 +72,7 @@ const cairn: Record<string, Policy> = {
   [`DELETE ${COMPUTE}`]: 'admin',
   [`POST ${COMPUTE}/:action`]: 'admin',
   [`GET ${COMPUTE}/nodes`]: 'admin',
+  [`POST ${COMPUTE}/nodes/:node/preempt`]: 'admin',
   [`GET ${WS}/compute-sizes`]: 'admin',
 
   [`POST ${WS}/environments`]: 'admin',

@@ -24,6 +24,8 @@ import { RunsService } from './services/tracking/runs.ts';
 import { ArtifactsService } from './services/tracking/artifacts.ts';
 import { MetricCompactor } from '../reconcilers/metric-compactor.ts';
 import { ComputeProvisioner } from '../reconcilers/compute-provisioner.ts';
+import { Autoscaler } from '../reconcilers/autoscaler.ts';
+import { createProviders } from '../providers/registry.ts';
 import { ComputesService, unsealCompute } from './services/computes.ts';
 import { SecretBox } from './secrets/secret-box.ts';
 import type { ComputeRow } from '../store/computes.ts';
@@ -87,13 +89,22 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
   let url = '';
   let app: FastifyInstance | null = null;
   const log = (msg: string, extra?: Record<string, unknown>) => app?.log.info(extra ?? {}, msg);
-  const backends = createBackends({ store, dataDir: cfg.dataDir, serverUrl: () => url, log, local: cfg.local, ssh: cfg.ssh, unseal, isolation: { hide: [cfg.dataDir], jobUser: cfg.jobUser } });
-  const scheduler = new Scheduler(store, events, `scheduler@${hostname()}:${cfg.dataDir}`, cfg.environments.pip);
-  const schedulerLoop = loop(500, () => scheduler.tick(), (e) => app?.log.error({ err: e }, 'scheduler'));
+  const isolation = { hide: [cfg.dataDir], jobUser: cfg.jobUser };
+  const providers = createProviders({ store, dataDir: cfg.dataDir, serverUrl: () => url, agentEnv: cfg.local.agentEnv, isolation, log: (m) => app?.log.warn(m) });
+  const backends = createBackends({ store, dataDir: cfg.dataDir, serverUrl: () => url, log, local: cfg.local, ssh: cfg.ssh, unseal, isolation, providers });
+  const owner = `${hostname()}:${cfg.dataDir}`;
+  const scheduler = new Scheduler({ store, events, owner: `scheduler@${owner}`, pip: cfg.environments.pip });
+  // A pass that placed jobs goes again at once: a long queue drains at the store's pace, not the tick's.
+  const schedulerLoop = loop(500, async () => {
+    while ((await scheduler.tick()) > 0);
+    autoscalerLoop.kick();
+  }, (e) => app?.log.error({ err: e }, 'scheduler'));
   const experiments = new ExperimentsService(store, cfg.workspace);
   const runs = new RunsService(store, experiments);
   const provisioner = new ComputeProvisioner({ store, backends, owner: `provisioner@${hostname()}:${cfg.dataDir}`, unseal, log: (m) => app?.log.warn(m) });
   const provisionerLoop = loop(1_000, () => provisioner.tick(), (e) => app?.log.error({ err: e }, 'compute provisioner'));
+  const autoscaler = new Autoscaler({ store, providers, owner: `scheduler@${owner}`, log: (m) => app?.log.warn(m), kickScheduler: () => schedulerLoop.kick(), kickProvisioner: () => provisionerLoop.kick() });
+  const autoscalerLoop = loop(1_000, () => autoscaler.tick(), (e) => app?.log.error({ err: e }, 'autoscaler'));
   const environments = new EnvironmentsService({ store, aliases: cfg.environments.aliases });
   const jobs = new JobsService({ store, events, backends, environments, kickScheduler: () => schedulerLoop.kick() });
   const services = {
@@ -102,7 +113,7 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
     events,
     jobs,
     environments,
-    computes: new ComputesService({ store, backends, secrets: secretBox, jobs, kickProvisioner: () => provisionerLoop.kick() }),
+    computes: new ComputesService({ store, backends, providers, secrets: secretBox, jobs, kickProvisioner: () => provisionerLoop.kick(), wakeNode: (n) => events.wake(n) }),
     snapshots: new SnapshotsService(store, blobs, cfg.snapshot),
     agents: new AgentsService({ store, events, blobs, tokens: jobTokens, heartbeatIntervalMs: cfg.local.heartbeatIntervalMs, cancelGraceMs: cfg.local.cancelGraceMs, onAttemptEnded: () => schedulerLoop.kick() }),
     tracking: { experiments, runs, artifacts: new ArtifactsService(store, blobs, runs) },
@@ -135,6 +146,7 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
   healthLoop.kick();
   schedulerLoop.kick();
   provisionerLoop.kick();
+  autoscalerLoop.kick();
 
   return {
     url,
@@ -143,6 +155,7 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
     async stop(opts = {}) {
       healthLoop.stop();
       schedulerLoop.stop();
+      autoscalerLoop.stop();
       compactorLoop.stop();
       provisionerLoop.stop(); // work under way keeps its lease; this server's next start resumes it
       if (opts.stopAgents !== false) for (const b of backends.values()) if (hasManagedNodes(b)) await b.shutdown?.();

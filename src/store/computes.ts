@@ -79,6 +79,39 @@ export class ComputesRepo {
     return claimed;
   }
 
+  /**
+   * The scheduling lease of one compute (its queue and, for a pool, its scaling): one server at a
+   * time places its jobs and sizes its pool. Compare-and-set, renewed by the holder on every pass.
+   */
+  async claimScheduling(workspace: string, name: string, owner: string, now: number, until: number): Promise<boolean> {
+    const r = await this.db
+      .updateTable('computes')
+      .set({ scaler_owner: owner, scaler_until: until })
+      .where('workspace', '=', workspace)
+      .where('name', '=', name)
+      .where((eb) => eb.or([eb('scaler_owner', 'is', null), eb('scaler_owner', '=', owner), eb('scaler_until', '<', now)]))
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+
+  /** What the autoscaler decided for a compute, and why: its scaling history. */
+  async addEvent(workspace: string, compute: string, kind: string, message: string, at = new Date().toISOString()): Promise<void> {
+    await this.db.insertInto('compute_events').values({ workspace, compute, kind, message, at }).execute();
+  }
+
+  /** The latest events of a compute, oldest first. */
+  async events(workspace: string, compute: string, limit = 50): Promise<{ at: string; kind: string; message: string }[]> {
+    const rows = await this.db
+      .selectFrom('compute_events')
+      .select(['id', 'at', 'kind', 'message'])
+      .where('workspace', '=', workspace)
+      .where('compute', '=', compute)
+      .orderBy('id', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.reverse().map(({ at, kind, message }) => ({ at, kind, message }));
+  }
+
   release(workspace: string, name: string, owner: string): Promise<boolean> {
     return this.update(workspace, name, { lease_owner: null, lease_until: null }, { leaseOwner: owner });
   }

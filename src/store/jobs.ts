@@ -94,32 +94,59 @@ export class JobsRepo {
     return this.db.selectFrom('job_events').select(['status', 'reason', 'at', 'attempt']).where('job_id', '=', jobId).orderBy('id').execute();
   }
 
-  /**
-   * Claims up to `limit` queued jobs for `owner` until `until` (ms). A claim whose lease ran out
-   * (its owner died) is claimable again; the claim is an UPDATE guarded by the old lease.
-   */
-  async claimQueued(owner: string, now: number, until: number, limit: number): Promise<JobRow[]> {
-    const candidates = await this.db
-      .selectFrom('jobs')
-      .select(['id', 'lease_owner', 'lease_until'])
-      .where('status', '=', 'Queued')
-      .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now), eb('lease_owner', '=', owner)]))
-      .orderBy('queued_at_ms')
-      .limit(limit)
-      .execute();
-    const claimed: string[] = [];
-    for (const c of candidates) {
-      let q = this.db.updateTable('jobs').set({ lease_owner: owner, lease_until: until }).where('id', '=', c.id).where('status', '=', 'Queued');
-      q = c.lease_until === null ? q.where('lease_until', 'is', null) : q.where('lease_until', '=', c.lease_until);
-      const r = await q.executeTakeFirst();
-      if (Number(r.numUpdatedRows) === 1) claimed.push(c.id);
-    }
-    if (claimed.length === 0) return [];
-    return this.db.selectFrom('jobs').selectAll().where('id', 'in', claimed).orderBy('queued_at_ms').execute();
+  /** Computes that have queued jobs: the scheduler looks at each one's own queue. */
+  queuedComputes(): Promise<{ workspace: string; compute: string }[]> {
+    return this.db.selectFrom('jobs').select(['workspace', 'compute']).distinct().where('status', '=', 'Queued').execute();
   }
 
-  releaseLease(id: string, owner: string): Promise<unknown> {
-    return this.db.updateTable('jobs').set({ lease_owner: null, lease_until: null }).where('id', '=', id).where('lease_owner', '=', owner).execute();
+  /** A compute's queue in order: priority first, then submission. */
+  queueOf(workspace: string, compute: string, limit: number): Promise<JobRow[]> {
+    return this.db
+      .selectFrom('jobs')
+      .selectAll()
+      .where('workspace', '=', workspace)
+      .where('compute', '=', compute)
+      .where('status', '=', 'Queued')
+      .orderBy('priority', 'desc')
+      .orderBy('queued_at_ms')
+      .orderBy('id')
+      .limit(limit)
+      .execute();
+  }
+
+  /** How many jobs wait ahead of this one in its compute's queue. */
+  async ahead(job: Pick<JobRow, 'workspace' | 'compute' | 'priority' | 'queued_at_ms' | 'id'>): Promise<number> {
+    const r = await this.db
+      .selectFrom('jobs')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('workspace', '=', job.workspace)
+      .where('compute', '=', job.compute)
+      .where('status', '=', 'Queued')
+      .where((eb) =>
+        eb.or([
+          eb('priority', '>', job.priority),
+          eb.and([eb('priority', '=', job.priority), eb.or([eb('queued_at_ms', '<', job.queued_at_ms), eb.and([eb('queued_at_ms', '=', job.queued_at_ms), eb('id', '<', job.id)])])]),
+        ]),
+      )
+      .executeTakeFirst();
+    return Number(r?.n ?? 0);
+  }
+
+  /** Queued jobs of a compute and the nodes they need together: what the autoscaler scales for. */
+  async queuedDemand(workspace: string, compute: string): Promise<{ jobs: number; nodes: number }> {
+    const r = await this.db
+      .selectFrom('jobs')
+      .select((eb) => [eb.fn.countAll<number>().as('jobs'), eb.fn.sum<number>('instance_count').as('nodes')])
+      .where('workspace', '=', workspace)
+      .where('compute', '=', compute)
+      .where('status', '=', 'Queued')
+      .executeTakeFirst();
+    return { jobs: Number(r?.jobs ?? 0), nodes: Number(r?.nodes ?? 0) };
+  }
+
+  /** Why a queued job waits, written only when it changed. */
+  setWait(id: string, code: string, detail: string): Promise<unknown> {
+    return this.db.updateTable('jobs').set({ wait_code: code, status_reason: detail }).where('id', '=', id).where('status', '=', 'Queued').execute();
   }
 
   /** Unfinished jobs whose cancel was asked for before `cutoff` (ISO time) and that no agent has ended since. */
@@ -146,6 +173,26 @@ export class JobsRepo {
     return this.db.selectFrom('attempts').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
+  /** The job each node runs now (pool nodes take one job at a time). */
+  async currentJobs(nodes: string[]): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    if (nodes.length === 0) return out;
+    const rows = await this.db
+      .selectFrom('attempts')
+      .innerJoin('jobs', 'jobs.id', 'attempts.job_id')
+      .select(['attempts.node', 'jobs.name'])
+      .where('attempts.node', 'in', nodes)
+      .where('attempts.state', '!=', 'ended')
+      .execute();
+    for (const r of rows) out.set(r.node, r.name);
+    return out;
+  }
+
+  /** The ranks of one attempt of a job. */
+  attemptsOfNumber(jobId: string, number: number): Promise<AttemptRow[]> {
+    return this.db.selectFrom('attempts').selectAll().where('job_id', '=', jobId).where('number', '=', number).orderBy('rank').execute();
+  }
+
   attemptsOf(jobId: string): Promise<AttemptRow[]> {
     return this.db.selectFrom('attempts').selectAll().where('job_id', '=', jobId).orderBy('number').execute();
   }
@@ -154,13 +201,13 @@ export class JobsRepo {
     return this.db.selectFrom('attempts').selectAll().where('node', '=', node).where('state', 'in', states).orderBy('assigned_at').execute();
   }
 
-  /** Number of unfinished attempts per node, for placement. */
+  /** Jobs with an unfinished attempt on each node (a distributed job's ranks on one node count once), for placement. */
   async busySlots(nodes: string[]): Promise<Map<string, number>> {
     const out = new Map<string, number>(nodes.map((n) => [n, 0]));
     if (nodes.length === 0) return out;
     const rows = await this.db
       .selectFrom('attempts')
-      .select(['node', (eb) => eb.fn.countAll<number>().as('n')])
+      .select(['node', (eb) => eb.fn.count<number>('job_id').distinct().as('n')])
       .where('node', 'in', nodes)
       .where('state', '!=', 'ended')
       .groupBy('node')

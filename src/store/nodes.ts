@@ -9,6 +9,9 @@ export class NodesRepo {
   constructor(db: Db) {
     this.db = db;
   }
+  with(trx: Db): NodesRepo {
+    return new NodesRepo(trx);
+  }
 
   get(name: string): Promise<NodeRow | undefined> {
     return this.db.selectFrom('nodes').selectAll().where('name', '=', name).executeTakeFirst();
@@ -42,6 +45,45 @@ export class NodesRepo {
   /** A poll from the node's agent; a node stopped on purpose stays stopped while the poll of its departing agent runs out. */
   async heartbeat(name: string, at: number): Promise<void> {
     await this.db.updateTable('nodes').set({ last_heartbeat_ms: at, state: 'ready' }).where('name', '=', name).where('state', '!=', 'stopped').execute();
+  }
+
+  /**
+   * Marks a node taken: only a ready node, in the placing transaction. Clearing idle_since_ms is
+   * what a scale-down checks (on the row itself, so PostgreSQL re-checks it under the row lock):
+   * a node cannot be placed on and removed at once.
+   */
+  async take(names: string[]): Promise<boolean> {
+    if (names.length === 0) return true;
+    const r = await this.db.updateTable('nodes').set({ idle_since_ms: null }).where('name', 'in', names).where('state', '=', 'ready').executeTakeFirst();
+    return Number(r.numUpdatedRows) === names.length;
+  }
+
+  /** A node whose last unfinished attempt ended (or that just came up empty) is idle from now. */
+  async markIdleIfFree(name: string, now: number): Promise<void> {
+    await this.db
+      .updateTable('nodes')
+      .set({ idle_since_ms: now })
+      .where('name', '=', name)
+      .where('idle_since_ms', 'is', null)
+      .where(({ not, exists, selectFrom }) => not(exists(selectFrom('attempts').select('id').where('node', '=', name).where('state', '!=', 'ended'))))
+      .execute();
+  }
+
+  /** Starts removing a node only if it is ready and idle since before `cutoff`: never one a job was just placed on. */
+  async claimIdleForRemoval(name: string, cutoff: number): Promise<boolean> {
+    const r = await this.db
+      .updateTable('nodes')
+      .set({ state: 'deleting' })
+      .where('name', '=', name)
+      .where('state', '=', 'ready')
+      .where('idle_since_ms', 'is not', null)
+      .where('idle_since_ms', '<=', cutoff)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+
+  async remove(name: string): Promise<void> {
+    await this.db.deleteFrom('nodes').where('name', '=', name).execute();
   }
 
   /** Ready nodes whose agent has been silent since before `deadline` (ms). */

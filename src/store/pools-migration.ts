@@ -4,7 +4,8 @@ import type { Dialect } from './dialects.ts';
 /**
  * Node pools, multi-node attempts and scaling history, in one migration:
  * - nodes belong to a compute and carry their state, size, tier, idle time and the provider's handle;
- * - an attempt runs as one row per rank (process), each on a node; log lines are kept per rank;
+ * - an attempt runs as one row per rank (process), each on a node, with why it must stop (a rank of
+ *   its gang failed, its node is preempted); log lines are kept per rank;
  * - jobs carry their queue priority, node count, retry budget and why they wait;
  * - computes are claimed by the autoscaler with a lease of their own; every scaling decision is an event;
  * - metric chunks record the attempt that logged them.
@@ -50,6 +51,7 @@ export function poolsMigration(dialect: Dialect): Migration {
         await sql`alter table attempts drop constraint attempts_job_number`.execute(db);
         await add('attempts', 'rank', 'integer', 0);
         await add('attempts', 'world_size', 'integer', 1);
+        await add('attempts', 'stop', 'text');
         await sql`alter table attempts add constraint attempts_job_number_rank unique (job_id, number, rank)`.execute(db);
         await sql`alter table log_lines drop constraint log_lines_identity`.execute(db);
         await add('log_lines', 'rank', 'integer', 0);
@@ -78,6 +80,7 @@ async function rebuildSqlite(db: Kysely<any>): Promise<void> {
         .addColumn('reason', 'text')
         .addColumn('rank', 'integer', (c) => c.notNull().defaultTo(0))
         .addColumn('world_size', 'integer', (c) => c.notNull().defaultTo(1))
+        .addColumn('stop', 'text')
         .addUniqueConstraint('attempts_job_number_rank', ['job_id', 'number', 'rank'])
         .execute();
       await sql`insert into attempts_v5 (id, job_id, number, node, state, assignment, assigned_at, ended_at, outcome, exit_code, reason)

@@ -118,6 +118,8 @@ export interface AttemptsTable {
   /** The process of a distributed attempt (one row each); 0 of 1 for a single process. */
   rank: Defaulted<number>;
   world_size: Defaulted<number>;
+  /** JSON {reason, preempted?}: the server wants this rank stopped (a rank of its gang failed, its node is taken back). */
+  stop: string | null;
 }
 
 export interface LogLinesTable {

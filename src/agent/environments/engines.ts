@@ -44,13 +44,19 @@ export interface ContainerRun {
   mounts: { path: string; ro?: boolean }[];
   /** Variables passed by name: their values come from the environment the engine CLI runs with. */
   envNames: string[];
-  gpus: number;
+  /** The GPUs a job may use: all of the machine's, those indices, or none. */
+  gpus: 'all' | number[];
   command: string;
 }
 
 /** The `podman run`/`docker run` argv a job runs with: same paths inside, host network, GPUs passed through. */
 export function runArgs(r: ContainerRun): string[] {
-  const gpu = r.gpus > 0 ? (r.engine === 'docker' ? ['--gpus', 'all'] : ['--device', 'nvidia.com/gpu=all']) : [];
+  const gpu =
+    r.gpus === 'all'
+      ? r.engine === 'docker' ? ['--gpus', 'all'] : ['--device', 'nvidia.com/gpu=all']
+      : r.engine === 'docker'
+        ? r.gpus.length ? ['--gpus', `"device=${r.gpus.join(',')}"`] : []
+        : r.gpus.flatMap((g) => ['--device', `nvidia.com/gpu=${g}`]);
   const uid = process.getuid?.() ?? 0;
   const user = uid === 0 ? [] : ['--user', `${uid}:${process.getgid?.() ?? 0}`];
   return [

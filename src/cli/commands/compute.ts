@@ -6,7 +6,7 @@ import { computePatch, computeSpecFromFlags, loadComputeFile } from '../../sdk/c
 import type { CairnClient } from '../../sdk/client.ts';
 import { TRANSITIONAL_STATES, isChanging, type ComputeAnswer } from '../../sdk/computes.ts';
 import type { Cli } from '../context.ts';
-import { COMPUTE_COLUMNS, NODE_COLUMNS, SIZE_COLUMNS, computeDetail, redact } from '../compute-view.ts';
+import { COMPUTE_COLUMNS, SIZE_COLUMNS, computeDetail, nodeColumns, redact } from '../compute-view.ts';
 import { render, type Format } from '../output.ts';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -244,11 +244,23 @@ export function computeCommand(cli: Cli): Command {
 
   compute
     .command('list-nodes')
-    .description("list a compute's nodes (az ml compute list-nodes): state, job slots, cores, memory, GPUs, last heartbeat (default -o table)")
+    .description("list a compute's nodes (az ml compute list-nodes): for clusters and instances each node's state, size, tier, current job, idle time and SSH connection; for the local machine and attached hosts their job slots, cores, memory, GPUs and last heartbeat (default -o table)")
     .addOption(nameOpt())
     .action(async (o, cmd) => {
       const client = await cli.client(cmd);
-      cli.out(render(redact(await client.computes.listNodes(o.name)), cli.format(cmd, 'table'), NODE_COLUMNS));
+      const nodes = redact(await client.computes.listNodes(o.name));
+      cli.out(render(nodes, cli.format(cmd, 'table'), nodeColumns(nodes)));
+    });
+
+  compute
+    .command('preempt-node')
+    .description('take a node of a low-priority cluster back, as its provider may at any time (drills, tests): its jobs get SIGTERM and the grace period, then are requeued')
+    .addOption(nameOpt())
+    .requiredOption('--node <node>', 'the node, as list-nodes names it')
+    .action(async (o, cmd) => {
+      const client = await cli.client(cmd);
+      const n = await client.computes.preemptNode(o.name, o.node);
+      cli.out(render(n, cli.format(cmd, 'table'), nodeColumns([n])));
     });
 
   compute

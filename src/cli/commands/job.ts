@@ -112,9 +112,11 @@ export function jobCommand(cli: Cli): Command {
     .description("print a job's output from the start and follow it until the job ends")
     .addOption(nameOpt())
     .option('--since <time>', 'only lines from this time (ISO time, or 30s, 10m, 2h, 1d ago)')
+    .option('--node <node>', 'a distributed job: only the lines of the processes on this node')
+    .option('--rank <n>', 'a distributed job: only the lines of this process (its global rank)', (v) => Number.parseInt(v, 10))
     .action(async (o, cmd) => {
       const since = parseSince(o.since);
-      await follow(cli, await cli.client(cmd), o.name, since);
+      await follow(cli, await cli.client(cmd), o.name, since, { node: o.node, rank: o.rank });
     });
 
   job

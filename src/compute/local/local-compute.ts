@@ -1,29 +1,11 @@
-import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, openSync, closeSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { isAgentProcess, startAgentProcess } from '../../providers/local/agent-process.ts';
 import { availableParallelism, totalmem, platform, arch } from 'node:os';
 import type { ComputeRow } from '../../store/computes.ts';
-import type { BackendDeps, ComputeWithManagedNodes } from '../types.ts';
+import type { BackendDeps, ComputeWithManagedNodes, JobDemand } from '../types.ts';
 
-const AGENT_MAIN = resolve(fileURLToPath(new URL('../../agent/main.ts', import.meta.url)));
 export const LOCAL_NODE = 'local';
-
-/** True when `pid` is a live Cairn agent (a recycled pid belongs to something else). */
-function isAgentProcess(pid: number | null): boolean {
-  if (!pid) return false;
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('agent/main.ts');
-  } catch {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  }
-}
 
 /**
  * The server's own machine. Its one node is an agent process started by the server, detached, so
@@ -41,6 +23,10 @@ export class LocalCompute implements ComputeWithManagedNodes {
   };
   private readonly deps: BackendDeps;
   private starting: Promise<void> | null = null;
+
+  refuseJob(_compute: ComputeRow, job: JobDemand): string | null {
+    return job.instanceCount > 1 ? `compute 'local' is one machine: a job on ${job.instanceCount} nodes needs a compute cluster (type: amlcompute)` : null;
+  }
 
   constructor(deps: BackendDeps) {
     this.deps = deps;
@@ -65,8 +51,6 @@ export class LocalCompute implements ComputeWithManagedNodes {
       return;
     }
     const token = randomBytes(24).toString('hex');
-    mkdirSync(this.agentDir, { recursive: true });
-    const logFd = openSync(join(this.agentDir, 'agent.log'), 'a');
     // The row goes in first: an agent that registers before we return must find its token.
     const row = {
       name: LOCAL_NODE,
@@ -82,24 +66,17 @@ export class LocalCompute implements ComputeWithManagedNodes {
       registered_at: new Date().toISOString(),
     };
     await store.nodes.upsert(row);
-    const child = spawn(process.execPath, [AGENT_MAIN], {
-      detached: true,
-      stdio: ['ignore', logFd, logFd],
-      env: {
-        ...this.deps.local.agentEnv,
-        CAIRN_AGENT_HIDE: this.deps.isolation.hide.join(':'),
-        CAIRN_AGENT_JOB_USER: this.deps.isolation.jobUser,
-        CAIRN_AGENT_SERVER_URL: this.deps.serverUrl(),
-        CAIRN_AGENT_SERVER_FILE: join(this.deps.dataDir, 'server.json'),
-        CAIRN_AGENT_TOKEN: token,
-        CAIRN_AGENT_NODE: LOCAL_NODE,
-        CAIRN_AGENT_DIR: this.agentDir,
-      },
+    const pid = startAgentProcess(this.agentDir, {
+      ...this.deps.local.agentEnv,
+      CAIRN_AGENT_HIDE: this.deps.isolation.hide.join(':'),
+      CAIRN_AGENT_JOB_USER: this.deps.isolation.jobUser,
+      CAIRN_AGENT_SERVER_URL: this.deps.serverUrl(),
+      CAIRN_AGENT_SERVER_FILE: join(this.deps.dataDir, 'server.json'),
+      CAIRN_AGENT_TOKEN: token,
+      CAIRN_AGENT_NODE: LOCAL_NODE,
     });
-    closeSync(logFd);
-    child.unref();
-    await store.nodes.update(LOCAL_NODE, { pid: child.pid ?? null });
-    this.deps.log('started the local agent', { pid: child.pid });
+    await store.nodes.update(LOCAL_NODE, { pid });
+    this.deps.log('started the local agent', { pid });
   }
 
   async shutdown(): Promise<void> {

@@ -3,7 +3,7 @@ import { CairnError } from '../../protocol/errors.ts';
 import type { ComputeAction, ComputeSpec } from '../../protocol/compute.ts';
 import type { ComputeRow } from '../../store/computes.ts';
 import { connectSsh, SshPool, type SshSession, type SshTarget } from '../../transports/ssh/index.ts';
-import type { BackendDeps, ComputeContext, ComputeSecrets, ComputeWithManagedNodes, ComputeWithPower, ComputeWithProvisioning, PreflightResult } from '../types.ts';
+import type { BackendDeps, ComputeContext, ComputeSecrets, ComputeWithManagedNodes, ComputeWithPower, ComputeWithProvisioning, PreflightResult, JobDemand } from '../types.ts';
 import { AgentArtifacts } from './agent-bundle.ts';
 import { checkHost, hostCheckError, refuseHost, type HostFacts } from './host-check.ts';
 import { agentLogTail, agentRunning, installAgent, remoteLayout, removeAgent, startAgent, stopAgent, writeAgentConfig, writeServerFile, type RemoteLayout } from './remote-agent.ts';
@@ -28,6 +28,10 @@ interface Link {
  * route to the server; the agent runs detached, so jobs outlive the connection and the server.
  */
 export class VirtualMachineCompute implements ComputeWithProvisioning, ComputeWithManagedNodes, ComputeWithPower {
+  refuseJob(compute: ComputeRow, job: JobDemand): string | null {
+    return job.instanceCount > 1 ? `compute '${compute.name}' is one attached machine: a job on ${job.instanceCount} nodes needs a compute cluster (type: amlcompute)` : null;
+  }
+
   readonly type = 'virtualmachine';
   private readonly deps: BackendDeps;
   private readonly pool = new SshPool();

@@ -43,5 +43,11 @@ export function computeRoutes(app: FastifyInstance, s: Services): void {
 
   app.get<{ Params: P }>(`${COMPUTE}/nodes`, async (req) => s.computes.nodes(req.params.ws, req.params.name));
 
+  app.post<{ Params: P & { node: string } }>(`${COMPUTE}/nodes/:node/preempt`, async (req, reply) => {
+    const view = await s.computes.preemptNode(req.params.ws, req.params.name, req.params.node);
+    reply.code(202);
+    return view;
+  });
+
   app.get<{ Params: { ws: string }; Querystring: { type?: string } }>(`${WS}/compute-sizes`, async (req) => s.computes.sizes(req.query.type));
 }

@@ -56,7 +56,7 @@ export function jobRoutes(app: FastifyInstance, s: Services): void {
         // The store is the source of truth: events only say "look again now".
         for (;;) {
           const lines = await s.store.logs.read(row.id, last, 5_000);
-          for (const l of lines) send({ type: 'log', line: { seq: l.seq, attempt: l.attempt, stream: l.stream as 'stdout', ts: l.ts, text: l.text } });
+          for (const l of lines) send({ type: 'log', line: { seq: l.seq, attempt: l.attempt, rank: l.rank, stream: l.stream as 'stdout', ts: l.ts, text: l.text } });
           if (lines.length) last = lines[lines.length - 1].seq;
           if (lines.length < 5_000) break;
         }

@@ -1,6 +1,6 @@
 import { CairnError } from '../../protocol/errors.ts';
 import type { AttemptAssignment, AttemptReport, LogBatch, OutputsReport, RegisterRequest, RegisterResponse, WorkResponse } from '../../protocol/agent.ts';
-import type { JobStatus } from '../../protocol/job.ts';
+import { AttemptAssignment as AssignmentSchema } from '../../protocol/agent.ts';
 import { checkRelativePath } from '../../protocol/paths.ts';
 import type { Store } from '../../store/index.ts';
 import type { AttemptRow } from '../../store/jobs.ts';
@@ -9,16 +9,9 @@ import type { FsBlobs } from '../blobs/fs-blobs.ts';
 import type { EventHub } from '../../domain/events.ts';
 import type { JobTokens } from '../auth.ts';
 import { moveJob } from '../../domain/transitions.ts';
+import { attemptOutcome, StopMark, type EndedRank } from '../../domain/gangs.ts';
 
 const ACTIVE = ['assigned', 'preparing', 'running', 'finalizing'];
-const OUTCOME_STATUS: Record<string, JobStatus> = {
-  succeeded: 'Completed',
-  canceled: 'Canceled',
-  failed: 'Failed',
-  timed_out: 'Failed',
-  lost: 'Failed',
-  spawn_failed: 'Failed',
-};
 
 export interface AgentsDeps {
   store: Store;
@@ -31,7 +24,12 @@ export interface AgentsDeps {
   onAttemptEnded: () => void;
 }
 
-/** The server's side of the agent protocol: every call is authenticated as one node. */
+/**
+ * The server's side of the agent protocol: every call is authenticated as one node. A job's
+ * attempt is a gang of ranks (one row each, on one node or several): the job runs when its first
+ * rank runs, and ends when its last rank has ended; a rank that fails or is preempted stops the
+ * others, and a preempted gang is requeued as a new attempt while retries remain.
+ */
 export class AgentsService {
   private readonly d: AgentsDeps;
   constructor(deps: AgentsDeps) {
@@ -41,13 +39,16 @@ export class AgentsService {
   async register(node: NodeRow, req: RegisterRequest): Promise<RegisterResponse> {
     if (req.node !== node.name) throw new CairnError('Forbidden', `this token belongs to node '${node.name}', not '${req.node}'`);
     const { store, events } = this.d;
+    const now = Date.now();
     await store.nodes.update(node.name, {
-      state: 'ready',
+      // A node being taken back or removed stays so; anything else is ready now.
+      ...(node.state === 'preempting' || node.state === 'deleting' ? {} : { state: 'ready' }),
       agent_version: req.agent_version,
       shape: JSON.stringify(req.shape),
       pid: req.pid ?? node.pid,
-      last_heartbeat_ms: Date.now(),
+      last_heartbeat_ms: now,
     });
+    await store.nodes.markIdleIfFree(node.name, now);
     const known = new Set(req.known_attempts);
     const expected = await this.nodeIsBack(node.name, known);
     const ended: string[] = [];
@@ -94,21 +95,24 @@ export class AgentsService {
     }
   }
 
-  private async pendingWork(node: string): Promise<WorkResponse> {
+  private async pendingWork(nodeName: string): Promise<WorkResponse> {
     const { store, tokens } = this.d;
-    const attempts = await store.jobs.attemptsOnNode(node, ACTIVE);
+    const attempts = await store.jobs.attemptsOnNode(nodeName, ACTIVE);
     const assignments: AttemptAssignment[] = [];
     const cancels: WorkResponse['cancels'] = [];
     for (const a of attempts) {
-      if (a.state === 'assigned') {
-        const assignment = JSON.parse(a.assignment) as AttemptAssignment;
-        assignments.push({ ...assignment, job_token: tokens.issue(a.job_id) });
-      }
+      if (a.state === 'assigned') assignments.push({ ...AssignmentSchema.omit({ job_token: true }).parse(JSON.parse(a.assignment)), job_token: tokens.issue(a.job_id) });
     }
     if (attempts.length) {
+      const node = await store.nodes.get(nodeName);
       const jobs = await store.db.selectFrom('jobs').select(['id', 'cancel_requested']).where('id', 'in', [...new Set(attempts.map((a) => a.job_id))]).execute();
       const cancelled = new Set(jobs.filter((j) => j.cancel_requested).map((j) => j.id));
-      for (const a of attempts) if (cancelled.has(a.job_id)) cancels.push({ attempt_id: a.id, reason: 'canceled by the user' });
+      for (const a of attempts) {
+        const stop = a.stop ? StopMark.parse(JSON.parse(a.stop)) : null;
+        if (node?.state === 'preempting') cancels.push({ attempt_id: a.id, reason: `node '${nodeName}' is being taken back (preempted)`, preempted: true });
+        else if (stop) cancels.push({ attempt_id: a.id, reason: stop.reason, ...(stop.preempted ? { preempted: true } : {}) });
+        else if (cancelled.has(a.job_id)) cancels.push({ attempt_id: a.id, reason: 'canceled by the user' });
+      }
     }
     return { assignments, cancels };
   }
@@ -124,42 +128,78 @@ export class AgentsService {
     const a = await this.attemptOf(node, attemptId);
     const { store, events } = this.d;
     const job = await store.jobs.getById(a.job_id);
-    const keep_running = !job?.cancel_requested;
+    const keep_running = !job?.cancel_requested && !a.stop && node.state !== 'preempting';
     if (r.phase === 'environment') {
-      // A user-managed record may come after the end.
-      await store.jobs.setEnvironmentRecord(a.job_id, a.number, JSON.stringify(r.environment));
+      // A user-managed record may come after the end; rank 0 speaks for the job.
+      if (a.rank === 0) await store.jobs.setEnvironmentRecord(a.job_id, a.number, JSON.stringify(r.environment));
       return { keep_running: keep_running && a.state !== 'ended' };
     }
     if (a.state === 'ended') return { keep_running: false };
     if (r.phase === 'preparing') {
       await store.jobs.updateAttempt(a.id, { state: 'preparing' }, ['assigned']);
-      if (r.detail) await moveJob(store.db, events, a.job_id, 'Preparing', r.detail, { from: ['Preparing'], attempt: a.number });
+      if (r.detail && a.rank === 0) await moveJob(store.db, events, a.job_id, 'Preparing', r.detail, { from: ['Preparing'], attempt: a.number });
     } else if (r.phase === 'running') {
       await store.jobs.updateAttempt(a.id, { state: 'running' }, ['assigned', 'preparing']);
       await moveJob(store.db, events, a.job_id, 'Running', null, { from: ['Preparing', 'NotResponding'], attempt: a.number, set: { start_time: r.at } });
     } else if (r.phase === 'finalizing') {
       await store.jobs.updateAttempt(a.id, { state: 'finalizing' }, ['assigned', 'preparing', 'running']);
-      await moveJob(store.db, events, a.job_id, 'Finalizing', 'uploading outputs', { from: ['Running', 'NotResponding'], attempt: a.number });
+      // The job finalizes once none of its ranks still runs.
+      const ranks = await store.jobs.attemptsOfNumber(a.job_id, a.number);
+      if (!ranks.some((x) => ['assigned', 'preparing', 'running'].includes(x.state))) {
+        await moveJob(store.db, events, a.job_id, 'Finalizing', 'uploading outputs', { from: ['Running', 'NotResponding'], attempt: a.number });
+      }
     } else {
       await this.endAttempt(a, r);
     }
     return { keep_running };
   }
 
-  private async endAttempt(a: AttemptRow, r: Extract<AttemptReport, { phase: 'ended' }>): Promise<void> {
+  /** Ends one rank; the last rank of a gang ends the attempt, and with it the job (or requeues it). */
+  async endAttempt(a: AttemptRow, r: Extract<AttemptReport, { phase: 'ended' }>): Promise<void> {
     const { store, events } = this.d;
-    const ended = await store.jobs.updateAttempt(a.id, { state: 'ended', ended_at: r.at, outcome: r.outcome, exit_code: r.exit_code, reason: r.reason }, ACTIVE);
+    // A rank told to stop because its node was taken back ended by preemption, whatever it reported.
+    const stop = a.stop ? StopMark.parse(JSON.parse(a.stop)) : null;
+    const outcome = stop?.preempted && r.outcome === 'canceled' ? 'preempted' : r.outcome;
+    const ended = await store.jobs.updateAttempt(a.id, { state: 'ended', ended_at: r.at, outcome, exit_code: r.exit_code, reason: r.reason }, ACTIVE);
     if (!ended) return;
-    const status = OUTCOME_STATUS[r.outcome];
-    await moveJob(store.db, events, a.job_id, status, r.reason, { attempt: a.number, set: { exit_code: r.exit_code, end_time: r.at } });
+    await store.nodes.markIdleIfFree(a.node, Date.now());
     events.wake(a.node);
+    const ranks = await store.jobs.attemptsOfNumber(a.job_id, a.number);
+    const open = ranks.filter((x) => x.state !== 'ended');
+    if (open.length) {
+      // A rank that did not succeed stops the rest of its gang.
+      if (outcome !== 'succeeded') {
+        const mark: StopMark = outcome === 'preempted' ? { reason: `rank ${a.rank}'s node '${a.node}' was preempted; the whole gang is requeued`, preempted: true } : { reason: `rank ${a.rank} on node '${a.node}' ended: ${r.reason}` };
+        for (const x of open) if (!x.stop) await store.jobs.updateAttempt(x.id, { stop: JSON.stringify(mark) });
+        for (const x of open) events.wake(x.node);
+      }
+      return;
+    }
+    const job = await store.jobs.getById(a.job_id);
+    if (!job) return;
+    const result = attemptOutcome(ranks as EndedRank[]);
+    if (result.status === 'Preempted') {
+      await moveJob(store.db, events, job.id, 'Preempted', result.reason, { attempt: a.number, set: { exit_code: null } });
+      const attemptsLeft = job.max_retries - (a.number - 1);
+      if (attemptsLeft > 0 && !job.cancel_requested) {
+        await moveJob(store.db, events, job.id, 'Queued', `requeued after preemption as attempt ${a.number + 1} (${attemptsLeft} of max_retries ${job.max_retries} left)`, {
+          from: ['Preempted'],
+          set: { node: null, wait_code: 'capacity' },
+        });
+      } else {
+        const why = job.cancel_requested ? 'canceled by the user while its node was taken back' : `preempted on attempt ${a.number} with no retries left (max_retries ${job.max_retries})`;
+        await moveJob(store.db, events, job.id, job.cancel_requested ? 'Canceled' : 'Failed', why, { from: ['Preempted'], attempt: a.number });
+      }
+    } else {
+      await moveJob(store.db, events, job.id, result.status, result.reason, { attempt: a.number, set: { exit_code: result.exitCode, end_time: r.at } });
+    }
     this.d.onAttemptEnded();
   }
 
   async logs(node: NodeRow, attemptId: string, batch: LogBatch): Promise<{ stored: number }> {
     const a = await this.attemptOf(node, attemptId);
-    const stored = await this.d.store.logs.append(a.job_id, a.number, batch.lines);
-    for (const l of stored) this.d.events.publish(a.job_id, { type: 'log', line: { seq: l.seq, attempt: l.attempt, stream: l.stream as 'stdout', ts: l.ts, text: l.text } });
+    const stored = await this.d.store.logs.append(a.job_id, a.number, batch.lines, a.rank);
+    for (const l of stored) this.d.events.publish(a.job_id, { type: 'log', line: { seq: l.seq, attempt: l.attempt, rank: l.rank, stream: l.stream as 'stdout', ts: l.ts, text: l.text } });
     return { stored: stored.length };
   }
 

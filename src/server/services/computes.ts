@@ -20,13 +20,26 @@ import type { Store } from '../../store/index.ts';
 import { BUSY_STATES, type ComputeRow } from '../../store/computes.ts';
 import type { SecretBox } from '../secrets/secret-box.ts';
 import type { JobsService } from './jobs.ts';
+import { poolOf } from '../../domain/pools.ts';
+import { NodeShape } from '../../protocol/agent.ts';
+import { hasPreemption, type NodeProvider } from '../../providers/types.ts';
 
 export interface ComputesDeps {
   store: Store;
   backends: Map<string, ComputeBackend>;
+  providers: Map<string, NodeProvider>;
   secrets: SecretBox;
   jobs: JobsService;
   kickProvisioner: () => void;
+  /** A node has work to hear of (it is being preempted). */
+  wakeNode: (node: string) => void;
+}
+
+/** `ssh -p PORT user@host`, from a node's stored endpoint. */
+function sshConnection(json: string | null): string | null {
+  if (!json) return null;
+  const e = JSON.parse(json) as { host: string; port: number; user: string };
+  return `ssh -p ${e.port} ${e.user}@${e.host}`;
 }
 
 export function unsealCompute(box: SecretBox, row: ComputeRow): ComputeContext {
@@ -190,15 +203,48 @@ export class ComputesService {
   private async nodeViews(c: ComputeRow): Promise<ComputeNodeView[]> {
     const nodes = await this.d.store.nodes.forCompute(c.workspace, c.name);
     const busy = await this.d.store.jobs.busySlots(nodes.map((n) => n.name));
+    const pool = poolOf(c) !== null;
+    const current = pool ? await this.d.store.jobs.currentJobs(nodes.map((n) => n.name)) : new Map<string, string>();
     return nodes.map((n) => ({
-      ...JSON.parse(n.shape),
+      ...NodeShape.partial().parse(JSON.parse(n.shape)),
       name: n.name,
       state: n.state,
       slots: n.slots,
       busy_slots: busy.get(n.name) ?? 0,
       agent_version: n.agent_version,
       last_heartbeat: n.last_heartbeat_ms ? new Date(n.last_heartbeat_ms).toISOString() : null,
+      ...(pool
+        ? {
+            label: n.label ?? n.name,
+            size: n.size,
+            tier: n.tier,
+            current_job: current.get(n.name) ?? null,
+            idle_since: n.idle_since_ms !== null && n.state === 'ready' ? new Date(n.idle_since_ms).toISOString() : null,
+            connection: sshConnection(n.ssh),
+          }
+        : {}),
     }));
+  }
+
+  /**
+   * Takes a node of a low-priority cluster back, as its provider may at any time (for tests and
+   * drills): its jobs get SIGTERM and the grace period, then go back to the queue as new attempts.
+   */
+  async preemptNode(workspace: string, name: string, node: string): Promise<ComputeNodeView> {
+    const row = await this.row(workspace, name);
+    const pool = poolOf(row);
+    if (!pool || row.type !== 'amlcompute') throw new CairnError('Unsupported', `compute '${name}' is a ${row.type}: only nodes of a low-priority compute cluster can be preempted`);
+    if (pool.tier !== 'low_priority') throw new CairnError('Unsupported', `compute '${name}' is dedicated (tier: dedicated): its nodes are never taken back; only a tier: low_priority cluster's are`);
+    const provider = this.d.providers.get(pool.provider);
+    if (!provider || !hasPreemption(provider)) throw new CairnError('Unsupported', `the ${pool.provider} provider cannot take nodes back`);
+    const nodes = await this.d.store.nodes.forCompute(workspace, row.name);
+    const n = nodes.find((x) => x.label === node || x.name === node);
+    if (!n) throw new CairnError('NotFound', `compute '${name}' has no node '${node}'; its nodes: ${nodes.map((x) => x.label ?? x.name).join(', ') || 'none'}`);
+    if (!['ready', 'starting', 'unreachable'].includes(n.state)) throw new CairnError('Conflict', `node '${node}' is ${n.state}; it cannot be preempted now`);
+    await this.d.store.nodes.update(n.name, { state: 'preempting' });
+    await this.d.store.computes.addEvent(workspace, row.name, 'preempted', `node ${n.label} is being taken back (preempted on request); its jobs are stopped and requeued`);
+    this.d.wakeNode(n.name);
+    return (await this.nodeViews(row)).find((x) => x.name === n.name)!;
   }
 
   async view(c: ComputeRow): Promise<ComputeView> {
@@ -220,6 +266,9 @@ export class ComputesService {
       nodes,
       ...(agentNode ? { agent: { version: agentNode.agent_version, health: nodes.every(fresh) ? 'healthy' : nodes.map((n) => n.state).join(', ') } } : {}),
       ...(backend?.unsupported && Object.keys(backend.unsupported).length ? { unsupported: backend.unsupported } : {}),
+      ...(poolOf(c)
+        ? { current_node_count: nodes.filter((n) => n.state !== 'deleting').length, scaling_history: await this.d.store.computes.events(c.workspace, c.name, 50) }
+        : {}),
     };
   }
 }

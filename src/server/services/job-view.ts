@@ -25,6 +25,7 @@ export function toJob(row: JobRow, extra: Partial<Job> = {}): Job {
     snapshot_id: row.snapshot_id,
     git: row.git ? JSON.parse(row.git) : null,
     node: row.node,
+    wait_code: row.status === 'Queued' ? row.wait_code : null,
     environment_details: row.environment ? { ...JSON.parse(row.environment), record: row.environment_record ? JSON.parse(row.environment_record) : null } : null,
     ...extra,
   };

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { CairnError } from '../../protocol/errors.ts';
-import { type CreateJobRequest, experimentNameFrom, MAX_COMMAND_BYTES } from '../../protocol/job-spec.ts';
+import { type CreateJobRequest, experimentNameFrom, MAX_COMMAND_BYTES, PRIORITY } from '../../protocol/job-spec.ts';
+import { findSize } from '../../protocol/compute-sizes.ts';
+import { parseComputeSpec } from '../../protocol/compute.ts';
 import { isTerminal, type Job, type ListJobsQuery } from '../../protocol/job.ts';
 import { isUniqueViolation, type Store } from '../../store/index.ts';
 import type { JobRow } from '../../store/jobs.ts';
@@ -9,7 +11,7 @@ import { generateNames } from './names.ts';
 import { interpolateCommand } from '../../domain/interpolate.ts';
 import { toJob } from './job-view.ts';
 import { moveJob } from '../../domain/transitions.ts';
-import type { ComputeBackend } from '../../compute/types.ts';
+import { hasProvisioning, type ComputeBackend } from '../../compute/types.ts';
 import { NOT_YET } from '../../compute/registry.ts';
 import { insertJobRun } from './tracking/job-runs.ts';
 import type { EnvironmentsService } from './environments.ts';
@@ -36,7 +38,25 @@ export class JobsService {
   async create(workspace: string, req: CreateJobRequest, createdBy: string): Promise<Job> {
     const { store } = this.d;
     const spec = { ...req.spec };
-    const computeName = stripAzurePrefix(spec.compute ?? 'local');
+    const generated = generateNames();
+    const name = spec.name ?? generated.name;
+    if (await store.jobs.getByName(workspace, name)) throw duplicate(name, workspace);
+    // Serverless (Azure's run-based compute): no compute, a size: a cluster of the job's own.
+    const serverless = !spec.compute && spec.resources?.instance_type ? await this.serverlessCompute(workspace, name, spec.resources.instance_type, spec.resources.instance_count) : null;
+    try {
+      return await this.submit(workspace, req, spec, name, generated.display_name, serverless ?? stripAzurePrefix(spec.compute ?? 'local'), createdBy);
+    } catch (err) {
+      // Nothing half-made: a serverless cluster made for a job that was refused goes again.
+      if (serverless) {
+        await store.db.deleteFrom('compute_events').where('workspace', '=', workspace).where('compute', '=', serverless).execute();
+        await store.computes.remove(workspace, serverless);
+      }
+      throw err;
+    }
+  }
+
+  private async submit(workspace: string, req: CreateJobRequest, spec: CreateJobRequest['spec'], name: string, displayName: string, computeName: string, createdBy: string): Promise<Job> {
+    const { store } = this.d;
     const compute = await store.computes.get(workspace, computeName);
     if (!compute) {
       const names = (await store.computes.list(workspace)).map((c) => c.name);
@@ -53,30 +73,28 @@ export class JobsService {
     if (Buffer.byteLength(command) > MAX_COMMAND_BYTES) {
       throw new CairnError('ValidationError', `command: with its inputs filled in it is ${Buffer.byteLength(command)} bytes, over the limit of ${MAX_COMMAND_BYTES}`);
     }
-    const refused = backend.refuseJob?.(compute, { command });
+    const instanceCount = spec.resources?.instance_count ?? 1;
+    const refused = backend.refuseJob?.(compute, { command, instanceCount });
     if (refused) throw new CairnError('ValidationError', `compute '${computeName}' cannot run this job: ${refused}`);
     const environment = await this.d.environments.resolve(workspace, spec.environment, spec.python_path);
     await this.checkRunnable(workspace, computeName, environment);
     if (req.snapshot_id && !(await store.resources.getSnapshot(req.snapshot_id))) {
       throw new CairnError('NotFound', `snapshot ${req.snapshot_id} does not exist; upload the code first`);
     }
-    const generated = generateNames();
-    const name = spec.name ?? generated.name;
-    if (await store.jobs.getByName(workspace, name)) throw duplicate(name, workspace);
     const now = new Date();
     const id = randomUUID();
     const row = {
       id,
       workspace,
       name,
-      display_name: spec.display_name ?? generated.display_name,
+      display_name: spec.display_name ?? displayName,
       experiment_name: spec.experiment_name ?? (req.code_folder_name && experimentNameFrom(req.code_folder_name)) ?? 'Default',
       compute: computeName,
       status: 'Queued',
       status_reason: needsContainerEngine(environment.kind)
         ? `waiting for a free slot on a node of compute '${computeName}' with docker or podman`
         : `waiting for a free slot on compute '${computeName}'`,
-      spec: JSON.stringify({ ...spec, compute: computeName }),
+      spec: JSON.stringify({ ...spec, name, compute: computeName }),
       snapshot_id: req.snapshot_id ?? null,
       git: req.git ? JSON.stringify(req.git) : null,
       created_at: now.toISOString(),
@@ -92,6 +110,10 @@ export class JobsService {
       queued_at_ms: now.getTime(),
       environment: JSON.stringify(environment),
       environment_record: null,
+      priority: PRIORITY[spec.queue_settings?.priority ?? 'medium'],
+      instance_count: instanceCount,
+      max_retries: spec.max_retries ?? 3,
+      wait_code: 'capacity',
     };
     try {
       await store.transaction(async (trx) => {
@@ -104,6 +126,23 @@ export class JobsService {
     }
     this.d.kickScheduler();
     return toJob(row as JobRow);
+  }
+
+  /**
+   * A cluster for one serverless job: of its instance_type, from the default provider, scaling from
+   * 0 to the job's node count; the autoscaler deletes it when the job has ended.
+   */
+  private async serverlessCompute(workspace: string, job: string, instanceType: string, nodes: number): Promise<string> {
+    const size = findSize(instanceType);
+    if (!size) throw new CairnError('ValidationError', `resources.instance_type: size '${instanceType}' does not exist; \`cairn compute list-sizes\` lists the sizes`);
+    const name = `serverless-${randomUUID().replace(/-/g, '').slice(0, 10)}`;
+    const spec = { name, type: 'amlcompute', size: size.name, tier: 'dedicated', min_instances: 0, max_instances: nodes, idle_time_before_scale_down: 0, provider: 'local', tags: { 'cairn.serverless_job': job }, description: `serverless compute of job ${job}` };
+    const backend = this.d.backends.get('amlcompute');
+    if (backend && hasProvisioning(backend)) await backend.preflight(parseComputeSpec(spec), {}, null);
+    const now = new Date().toISOString();
+    await this.d.store.computes.insert({ workspace, name, type: 'amlcompute', spec: JSON.stringify(parseComputeSpec(spec)), provisioning_state: 'Succeeded', created_at: now, updated_at: now, power_state: 'Running' });
+    await this.d.store.computes.addEvent(workspace, name, 'created', `created for serverless job ${job} (${size.name}, up to ${nodes} node${nodes > 1 ? 's' : ''}); deleted when the job ends`);
+    return name;
   }
 
   /**
@@ -129,10 +168,14 @@ export class JobsService {
 
   async get(workspace: string, name: string): Promise<Job> {
     const row = await this.row(workspace, name);
-    const [history, artifacts] = await Promise.all([this.d.store.jobs.events(row.id), this.d.store.resources.artifacts(row.id)]);
+    const [history, artifacts, attempts] = await Promise.all([this.d.store.jobs.events(row.id), this.d.store.resources.artifacts(row.id), this.d.store.jobs.attemptsOf(row.id)]);
+    // A job waiting its turn says how many wait ahead of it (counted now, not stored: it changes with every placement).
+    const ahead = row.status === 'Queued' && row.wait_code && ['capacity', 'max_instances', 'reserved'].includes(row.wait_code) ? await this.d.store.jobs.ahead(row) : 0;
     return toJob(row, {
+      ...(ahead ? { status_reason: `${row.status_reason} (${ahead} job${ahead > 1 ? 's' : ''} ahead)` } : {}),
       history: history.map((h) => ({ ...h, status: h.status as Job['status'] })),
       outputs_collected: artifacts.map((a) => ({ path: a.path, size: Number(a.size) })),
+      attempts: attempts.map((a) => ({ number: a.number, rank: a.rank, node: a.node, state: a.state, outcome: a.outcome, exit_code: a.exit_code, reason: a.reason, assigned_at: a.assigned_at, ended_at: a.ended_at })),
     });
   }
 
@@ -143,6 +186,7 @@ export class JobsService {
   }
 
   async cancel(workspace: string, name: string, reason = 'canceled by the user'): Promise<Job> {
+    const attempts = (await this.d.store.jobs.attemptsOf((await this.row(workspace, name)).id)).filter((a) => a.state !== 'ended');
     const { store } = this.d;
     const row = await this.row(workspace, name);
     if (isTerminal(row.status)) throw new CairnError('JobAlreadyFinished', `job '${name}' already ended (${row.status}); there is nothing to cancel`);
@@ -153,7 +197,7 @@ export class JobsService {
     });
     if (!endedQueued) {
       await moveJob(store.db, this.d.events, row.id, 'CancelRequested', reason === 'canceled by the user' ? 'cancel requested by the user' : reason, { set: { cancel_requested: 1 } });
-      if (row.node) this.d.events.wake(row.node);
+      for (const a of attempts) this.d.events.wake(a.node);
     }
     return toJob(await this.row(workspace, name));
   }
