@@ -44,7 +44,9 @@ export class NodesRepo {
 
   /** A poll from the node's agent; a node stopped on purpose stays stopped while the poll of its departing agent runs out. */
   async heartbeat(name: string, at: number): Promise<void> {
-    await this.db.updateTable('nodes').set({ last_heartbeat_ms: at, state: 'ready' }).where('name', '=', name).where('state', '!=', 'stopped').execute();
+    // Only a node coming up or back turns ready: one stopped, being taken back or being removed stays so.
+    await this.db.updateTable('nodes').set({ last_heartbeat_ms: at, state: 'ready' }).where('name', '=', name).where('state', 'in', ['ready', 'starting', 'unreachable']).execute();
+    await this.db.updateTable('nodes').set({ last_heartbeat_ms: at }).where('name', '=', name).where('state', 'not in', ['ready', 'starting', 'unreachable']).execute();
   }
 
   /**

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { CairnError } from '../../protocol/errors.ts';
 import { type CreateJobRequest, experimentNameFrom, MAX_COMMAND_BYTES, PRIORITY } from '../../protocol/job-spec.ts';
 import { findSize } from '../../protocol/compute-sizes.ts';
+import { poolOf } from '../../domain/pools.ts';
 import { parseComputeSpec } from '../../protocol/compute.ts';
 import { isTerminal, type Job, type ListJobsQuery } from '../../protocol/job.ts';
 import { isUniqueViolation, type Store } from '../../store/index.ts';
@@ -93,7 +94,9 @@ export class JobsService {
       status: 'Queued',
       status_reason: needsContainerEngine(environment.kind)
         ? `waiting for a free slot on a node of compute '${computeName}' with docker or podman`
-        : `waiting for a free slot on compute '${computeName}'`,
+        : poolOf(compute)
+          ? `waiting for a free node of compute '${computeName}'`
+          : `waiting for a free slot on compute '${computeName}'`,
       spec: JSON.stringify({ ...spec, name, compute: computeName }),
       snapshot_id: req.snapshot_id ?? null,
       git: req.git ? JSON.stringify(req.git) : null,
