@@ -7,7 +7,8 @@
 #   into the python test image); PostgreSQL 15 (the store's suite); OpenSSH server and client (the
 #   SSH transport's suite); iproute2 (test hosts as network namespaces); util-linux and passwd
 #   (unshare, setpriv and useradd sandbox every job); podman, runc, busybox-static and docker.io
-#   (the container tests; scripts/podman-up.sh and docker-up.sh configure and start them).
+#   (the container tests; scripts/podman-up.sh and docker-up.sh configure and start them);
+#   python3-torch (a real two-node PyTorch job on a compute cluster).
 # Idempotent.
 set -euo pipefail
 SCRIPT=install-test-deps
@@ -29,8 +30,10 @@ command -v podman >/dev/null || need+=(podman)
 command -v runc >/dev/null || need+=(runc)
 { [ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1; } || need+=(busybox-static)
 [ -x /usr/sbin/dockerd ] || need+=(docker.io)
+# PyTorch (CPU) from Debian: the two-node all-reduce test (gloo).
+/usr/bin/python3 -c 'import torch' 2>/dev/null || need+=(python3-torch)
 if [ ${#need[@]} -gt 0 ]; then
   [ "$(id -u)" = 0 ] || die "need root to install: ${need[*]}"
   apt_install "${need[@]}"
 fi
-log "ok (git, python3, python3-venv, python3-pip, postgresql, openssh-server, openssh-client, iproute2, util-linux, passwd, podman, runc, busybox-static, docker.io)"
+log "ok (git, python3, python3-venv, python3-pip, postgresql, openssh-server, openssh-client, iproute2, util-linux, passwd, podman, runc, busybox-static, docker.io, python3-torch)"

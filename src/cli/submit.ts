@@ -14,7 +14,7 @@ export async function follow(cli: Cli, client: CairnClient, name: string, since?
   let ranks: ((r: number) => boolean) | undefined;
   const job = await client.getJob(name);
   // A distributed job's lines say which process printed them, unless only one is shown.
-  const distributed = (job.attempts ?? []).some((a) => a.rank > 0);
+  const distributed = (job.resources?.instance_count ?? 1) > 1 || job.distribution !== undefined || (job.attempts ?? []).some((a) => a.rank > 0);
   if (only?.rank !== undefined) ranks = (r) => r === only.rank;
   if (only?.node !== undefined) {
     // A node's lines are those of the ranks that ran on it (in any attempt).
