@@ -74,8 +74,14 @@ export class Autoscaler {
     const now = this.now();
     let nodes = await this.d.store.nodes.forCompute(workspace, name);
 
-    // What was under way when a server stopped: finish it.
+    // What was under way when a server stopped: finish it. (This pass awaits its own creates, so a
+    // node still `creating` now was left by a server that died mid-create: made again, by the same
+    // name, with a new token; the provider gives back the node it made, never a second one.)
     for (const n of nodes.filter((x) => x.state === 'deleting')) await this.remove(row, provider, n, null);
+    for (const n of nodes.filter((x) => x.state === 'creating')) {
+      if (n.provider_ref) await provider.delete(JSON.parse(n.provider_ref) as NodeHandle).catch(() => {});
+      await this.create(row, pool, provider, n);
+    }
     for (const n of nodes.filter((x) => x.state === 'preempting')) await this.finishPreemption(row, provider, n);
     for (const n of nodes.filter((x) => x.state === 'unreachable' && now - (x.last_heartbeat_ms ?? 0) > UNKNOWN_NODE_GRACE_MS)) {
       await this.d.store.nodes.update(n.name, { state: 'deleting' });

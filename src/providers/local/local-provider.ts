@@ -65,8 +65,9 @@ export class LocalProvider implements ProviderWithPreemption, ProviderWithSuspen
 
   private async make(req: NodeRequest): Promise<LocalHandle> {
     const dir = join(this.d.dataDir, 'pools', req.workspace, req.compute, req.label);
+    // Made before a server died mid-create: the same node (same folder), now answering to this request's token.
     const known = this.handleIn(dir);
-    if (known && agentOf(dir)) return known; // made before a restart: the same node, not a second one
+    if (known) await this.suspend(known);
     const { freeMb, freeGpus } = await this.free(req.name);
     const memoryMb = Math.round(req.size.memory_gb * 1024);
     if (fits(req.size, freeMb, freeGpus.length) < 1) {
