@@ -127,7 +127,7 @@ describe('compute clusters (amlcompute) on the local provider', () => {
 
   it('preempts a low-priority node: SIGTERM, then the job goes back to the queue as a new attempt and completes', async () => {
     await cluster('lowpri', ['--tier', 'low_priority', '--max-instances', '2', '--idle-time-before-scale-down', '30']);
-    writeFileSync(join(work, 'resumable.sh'), 'trap "echo got SIGTERM; exit 143" TERM\necho attempt $CAIRN_ATTEMPT\nif [ "$CAIRN_ATTEMPT" = 1 ]; then sleep 60 & wait; fi\necho finished\n');
+    writeFileSync(join(work, 'resumable.sh'), 'trap "echo got SIGTERM; exit 143" TERM\npython3 -c "import cairn; cairn.log_metric(\'attempt\', $CAIRN_ATTEMPT, step=0)"\necho attempt $CAIRN_ATTEMPT\nif [ "$CAIRN_ATTEMPT" = 1 ]; then sleep 60 & wait; fi\necho finished\n');
     await ok(['run', '--compute', 'lowpri', '-n', 'preempt-me', '--no-stream', '--', 'bash', 'resumable.sh']);
     await waitStatus('preempt-me', 'Running');
     await waitFor('its first line', async () => (await client.logs('preempt-me')).some((l) => l.text === 'attempt 1'));
@@ -142,6 +142,10 @@ describe('compute clusters (amlcompute) on the local provider', () => {
     assert.match(final.history!.find((h) => h.status === 'Queued' && h.attempt === null && /requeued/.test(h.reason ?? ''))?.reason ?? '', /requeued after preemption as attempt 2 \(3 of max_retries 3 left\)/);
     const text = (await client.logs('preempt-me')).map((l) => `${l.attempt} ${l.text}`);
     assert.deepEqual(text, ['1 attempt 1', '1 got SIGTERM', '2 attempt 2', '2 finished']);
+    // Each attempt's metric points stay apart: the attempt is recorded with them.
+    const series = (await (await fetch(`${server.url}/api/v1/workspaces/default/jobs/preempt-me/metrics/attempt`)).json()) as { values: number[]; attempts: unknown[] };
+    assert.deepEqual(series.values, [1, 2]);
+    assert.deepEqual(series.attempts, [{ attempt: 1, start: 0, count: 1 }, { attempt: 2, start: 1, count: 1 }]);
     assert.ok((await history('lowpri')).some((m) => /node node-[0-9a-f]{6} was preempted/.test(m)));
 
     // With no retries left the job fails, saying so.

@@ -835,6 +835,24 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         assert.equal((await history(store, 'm', 2150, 10)).points.length, 0);
       });
 
+      it("records the job attempt that logged each point, only on that job's run, and compaction never mixes attempts", async () => {
+        const store = await freshStore();
+        await store.runs.insertRun(
+          { run_id: 'jobrun', experiment_id: 0, name: 'r', user_id: 'u', status: 'RUNNING', start_time: T0, end_time: null, lifecycle_stage: 'active', deleted_time: null, job_id: 'job-a', created_by_job: null },
+          [],
+        );
+        for (let i = 0; i < 3; i++) await store.metrics.writeBatch({ runId: 'jobrun', params: [], tags: [], metrics: pts('m', i, 1), attempt: { jobId: 'job-a', number: 1 } });
+        for (let i = 3; i < 5; i++) await store.metrics.writeBatch({ runId: 'jobrun', params: [], tags: [], metrics: pts('m', i, 1), attempt: { jobId: 'job-a', number: 2 } });
+        await store.metrics.writeBatch({ runId: 'jobrun', params: [], tags: [], metrics: pts('m', 5, 1), attempt: { jobId: 'another-job', number: 7 } });
+        while ((await store.metrics.compact(1)) > 0);
+        assert.deepEqual(await store.metrics.attemptRanges('jobrun', 'm'), [
+          { attempt: 1, start: 0, count: 3 },
+          { attempt: 2, start: 3, count: 2 },
+          { attempt: null, start: 5, count: 1 },
+        ]);
+        assert.equal((await store.metrics.history('jobrun', 'm', 0, 100)).total, 6);
+      });
+
       it('compaction works in short steps: at most 512 chunks a transaction, until nothing small is left', async () => {
         const store = await freshStore();
         await withRun(store);

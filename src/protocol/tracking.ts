@@ -29,6 +29,8 @@ export const MetricSeries = z.object({
   start: z.number(),
   steps: z.array(z.number()),
   timestamps: z.array(z.number()),
+  /** Which points each attempt of the job logged (index ranges into the whole series, in logging order). */
+  attempts: z.array(z.object({ attempt: z.number().int().nullable(), start: z.number().int(), count: z.number().int() })).optional(),
   values: z.array(WireDouble),
   next_start: z.number().optional(),
 });

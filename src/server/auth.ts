@@ -28,20 +28,22 @@ export class JobTokens {
     this.secret = Buffer.from(readFileSync(f, 'utf8').trim(), 'hex');
   }
 
-  issue(jobId: string): string {
-    return `cjt.${jobId}.${this.mac(jobId)}`;
+  /** A token for one attempt of a job: what it logs is recorded as that attempt's. */
+  issue(jobId: string, attempt?: number): string {
+    return attempt === undefined ? `cjt.${jobId}.${this.mac(`job:${jobId}`)}` : `cjt.${jobId}.${attempt}.${this.mac(`job:${jobId}:${attempt}`)}`;
   }
 
-  /** The job id a token speaks for, or null. Whether that job still accepts it is the Authenticator's call. */
-  verify(token: string): string | null {
-    const m = /^cjt\.([0-9a-f-]{36})\.([0-9a-f]{64})$/.exec(token);
+  /** The job (and attempt) a token speaks for, or null. Whether that job still accepts it is the Authenticator's call. */
+  verify(token: string): { jobId: string; attempt: number | null } | null {
+    const m = /^cjt\.([0-9a-f-]{36})\.(?:(\d{1,6})\.)?([0-9a-f]{64})$/.exec(token);
     if (!m) return null;
-    const good = Buffer.from(this.mac(m[1]), 'hex');
-    return timingSafeEqual(good, Buffer.from(m[2], 'hex')) ? m[1] : null;
+    const attempt = m[2] === undefined ? null : Number(m[2]);
+    const good = Buffer.from(this.mac(attempt === null ? `job:${m[1]}` : `job:${m[1]}:${attempt}`), 'hex');
+    return timingSafeEqual(good, Buffer.from(m[3], 'hex')) ? { jobId: m[1], attempt } : null;
   }
 
-  private mac(jobId: string): string {
-    return createHmac('sha256', this.secret).update(`job:${jobId}`).digest('hex');
+  private mac(subject: string): string {
+    return createHmac('sha256', this.secret).update(subject).digest('hex');
   }
 }
 
@@ -76,6 +78,8 @@ export interface JobIdentity {
   name: string;
   workspace: string;
   snapshot_id: string | null;
+  /** The attempt the token was issued for (null: a token from before attempts were named). */
+  attempt: number | null;
 }
 
 export type Principal =
@@ -92,7 +96,7 @@ export interface AuthenticatorDeps {
   now?: () => number;
 }
 
-interface JobState extends JobIdentity {
+interface JobState extends Omit<JobIdentity, 'attempt'> {
   endedAtMs: number | null;
   checkedAt: number;
 }
@@ -135,9 +139,9 @@ export class Authenticator {
       return { kind: 'node', node };
     }
     if (bearer?.startsWith('cjt.')) {
-      const jobId = this.d.jobTokens.verify(bearer);
-      if (!jobId) throw new CairnError('Unauthorized', 'the job token is not valid for this server');
-      return { kind: 'job', job: await this.liveJob(jobId) };
+      const t = this.d.jobTokens.verify(bearer);
+      if (!t) throw new CairnError('Unauthorized', 'the job token is not valid for this server');
+      return { kind: 'job', job: { ...(await this.liveJob(t.jobId)), attempt: t.attempt } };
     }
     if (bearer && matchesUserToken(bearer, this.d.adminTokens)) return { kind: 'admin', name: 'token-user' };
     if (bearer && !this.open) throw new CairnError('Unauthorized', 'the token is not valid for this server');
@@ -146,7 +150,7 @@ export class Authenticator {
   }
 
   /** The job a verified token names, refused once the job has been over for longer than the grace. */
-  private async liveJob(jobId: string): Promise<JobIdentity> {
+  private async liveJob(jobId: string): Promise<Omit<JobIdentity, 'attempt'>> {
     const now = this.d.now?.() ?? Date.now();
     let s = this.jobs.get(jobId);
     if (!s || (s.endedAtMs === null && now - s.checkedAt > LIVE_RECHECK_MS)) {

@@ -17,6 +17,8 @@ export interface RunBatch {
   digest?: string;
   /** Checked against the run inside the transaction (throw to refuse), so no write lands on a run deleted meanwhile. */
   guard?: (run: RunGuardRow) => void;
+  /** The job attempt whose token logged these points: recorded with them when the run is that job's, so each attempt's points stay apart. */
+  attempt?: { jobId: string; number: number };
 }
 
 export interface RunGuardRow {
@@ -105,10 +107,12 @@ export class MetricsRepo {
   async writeBatch(b: RunBatch): Promise<BatchResult> {
     const written: [string, Float64Array][] = [];
     const result = await this.raw.transaction(async (q): Promise<BatchResult> => {
-      if (b.guard) {
+      let attempt: number | null = null;
+      if (b.guard || b.attempt) {
         const [run] = await q.all<RunGuardRow>('SELECT run_id, lifecycle_stage, job_id, created_by_job FROM runs WHERE run_id = ?', [b.runId]);
         if (!run) return { ok: false, noSuchRun: true };
-        b.guard(run);
+        b.guard?.(run);
+        if (b.attempt && run.job_id === b.attempt.jobId) attempt = b.attempt.number;
       }
       // Params never change: refuse the whole batch before writing any of it, as MLflow does.
       for (const p of b.params) {
@@ -123,7 +127,7 @@ export class MetricsRepo {
       for (const t of b.tags) {
         await q.run('INSERT INTO run_tags (run_id, key, value) VALUES (?, ?, ?) ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value', [b.runId, t.key, t.value]);
       }
-      if (b.metrics.length) await appendMetrics(q, b.runId, b.metrics, written);
+      if (b.metrics.length) await appendMetrics(q, b.runId, b.metrics, written, attempt);
       return { ok: true, duplicate: false };
     });
     // Charts read what was just written: keep it decoded, once it is committed.
@@ -150,6 +154,22 @@ export class MetricsRepo {
           if (!m) out.set(r.run_id, (m = []));
           m.push({ key: r.key, value: r.last_value ?? NaN, timestamp: Number(r.last_ts), step: Number(r.last_step) });
         }
+      }
+      return out;
+    });
+  }
+
+  /** Which points of a series each attempt logged: index ranges in logging order (adjacent chunks of one attempt joined). */
+  attemptRanges(runId: string, key: string): Promise<{ attempt: number | null; start: number; count: number }[]> {
+    return this.raw.read(async (q) => {
+      const [s] = await q.all<{ id: number }>('SELECT id FROM metric_series WHERE run_id = ? AND key = ?', [runId, key]);
+      if (!s) return [];
+      const rows = await q.all<{ start_index: number; count: number; attempt: number | null }>('SELECT start_index, count, attempt FROM metric_chunks WHERE series_id = ? ORDER BY start_index', [s.id]);
+      const out: { attempt: number | null; start: number; count: number }[] = [];
+      for (const r of rows) {
+        const last = out[out.length - 1];
+        if (last && last.attempt === r.attempt && last.start + last.count === Number(r.start_index)) last.count += r.count;
+        else out.push({ attempt: r.attempt, start: Number(r.start_index), count: r.count });
       }
       return out;
     });
@@ -246,22 +266,23 @@ export class MetricsRepo {
    */
   compact(seriesId: number): Promise<number> {
     return this.raw.transaction(async (q) => {
-      const heads = await q.all<{ start_index: number; count: number }>(
-        'SELECT start_index, count FROM metric_chunks WHERE series_id = ? AND count < ? ORDER BY start_index LIMIT ?',
+      const heads = await q.all<{ start_index: number; count: number; attempt: number | null }>(
+        'SELECT start_index, count, attempt FROM metric_chunks WHERE series_id = ? AND count < ? ORDER BY start_index LIMIT ?',
         [seriesId, SMALL_CHUNK * 4, MERGE_AT_ONCE],
       );
-      let group: { start: number; count: number }[] = [];
+      // Points of different attempts never share a chunk: each chunk says which attempt logged it.
+      let group: { start: number; count: number; attempt: number | null }[] = [];
       let points = 0;
       for (const h of heads) {
         const start = Number(h.start_index);
         const prev = group[group.length - 1];
-        const adjacent = prev && prev.start + prev.count === start;
+        const adjacent = prev && prev.start + prev.count === start && prev.attempt === h.attempt;
         if (!adjacent || points + h.count > MERGED_CHUNK) {
           if (group.length > 1) break;
           group = [];
           points = 0;
         }
-        group.push({ start, count: h.count });
+        group.push({ start, count: h.count, attempt: h.attempt });
         points += h.count;
       }
       if (group.length < 2) {
@@ -273,7 +294,7 @@ export class MetricsRepo {
       const rows = await q.all<{ data: Uint8Array }>('SELECT data FROM metric_chunks WHERE series_id = ? AND start_index >= ? AND start_index <= ? ORDER BY start_index', [seriesId, first, last]);
       if (rows.length !== group.length) throw new Error(`series ${seriesId} changed while it was compacted`);
       await q.run('DELETE FROM metric_chunks WHERE series_id = ? AND start_index >= ? AND start_index <= ?', [seriesId, first, last]);
-      await insertChunk(q, seriesId, first, concatChunks(rows.map((r) => r.data)));
+      await insertChunk(q, seriesId, first, concatChunks(rows.map((r) => r.data)), group[0].attempt);
       await q.run('UPDATE metric_series SET small_chunks = CASE WHEN small_chunks > ? THEN small_chunks - ? ELSE 0 END WHERE id = ?', [group.length, group.length, seriesId]);
       return group.length;
     });
@@ -284,19 +305,20 @@ export class MetricsRepo {
   }
 }
 
-async function insertChunk(q: RawSql, seriesId: number, startIndex: number, c: PackedChunk): Promise<void> {
-  await q.run('INSERT INTO metric_chunks (series_id, start_index, count, min_step, max_step, data) VALUES (?, ?, ?, ?, ?, ?)', [
+async function insertChunk(q: RawSql, seriesId: number, startIndex: number, c: PackedChunk, attempt: number | null): Promise<void> {
+  await q.run('INSERT INTO metric_chunks (series_id, start_index, count, min_step, max_step, data, attempt) VALUES (?, ?, ?, ?, ?, ?, ?)', [
     seriesId,
     startIndex,
     c.count,
     c.minStep,
     c.maxStep,
     c.data,
+    attempt,
   ]);
 }
 
 /** One chunk per key of the batch, appended after the series' last point; the series keeps MLflow's "latest". */
-async function appendMetrics(q: RawSql, runId: string, metrics: MetricPoint[], written: [string, Float64Array][]): Promise<void> {
+async function appendMetrics(q: RawSql, runId: string, metrics: MetricPoint[], written: [string, Float64Array][], attempt: number | null): Promise<void> {
   const byKey = new Map<string, MetricPoint[]>();
   for (const m of metrics) {
     const list = byKey.get(m.key);
@@ -323,7 +345,7 @@ async function appendMetrics(q: RawSql, runId: string, metrics: MetricPoint[], w
     const count = Number(s.count);
     // The same point sent again by itself (a client that retried with another body) is not a new point.
     if (count > 0 && c.count === 1 && c.last.step === Number(s.last_step) && c.last.ts === Number(s.last_ts) && Object.is(nanToNull(c.last.value), s.last_value)) continue;
-    await insertChunk(q, s.id, count, c);
+    await insertChunk(q, s.id, count, c, attempt);
     written.push([ChunkCache.key(Number(s.id), count, c.count), unpackChunk(c.data)]);
     const newer = count === 0 || isLater(c.last.step, c.last.ts, c.last.value, Number(s.last_step), Number(s.last_ts), s.last_value ?? NaN);
     const small = c.count < SMALL_CHUNK ? 1 : 0;

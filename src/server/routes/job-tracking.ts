@@ -46,6 +46,7 @@ export function jobTrackingRoutes(app: FastifyInstance, s: Services): void {
       values[i] = wireDouble(points[i * 3 + 2]);
     }
     const next = start + n;
-    return { key, total, start, steps, timestamps, values, ...(next < total ? { next_start: next } : {}) };
+    const attempts = await s.store.metrics.attemptRanges(job.id, key);
+    return { key, total, start, steps, timestamps, values, attempts, ...(next < total ? { next_start: next } : {}) };
   });
 }

@@ -101,7 +101,7 @@ export class AgentsService {
     const assignments: AttemptAssignment[] = [];
     const cancels: WorkResponse['cancels'] = [];
     for (const a of attempts) {
-      if (a.state === 'assigned') assignments.push({ ...AssignmentSchema.omit({ job_token: true }).parse(JSON.parse(a.assignment)), job_token: tokens.issue(a.job_id) });
+      if (a.state === 'assigned') assignments.push({ ...AssignmentSchema.omit({ job_token: true }).parse(JSON.parse(a.assignment)), job_token: tokens.issue(a.job_id, a.number) });
     }
     if (attempts.length) {
       const node = await store.nodes.get(nodeName);

@@ -10,7 +10,8 @@ declare module 'fastify' {
 }
 
 /** A job writes only to its own runs: the tracking services check the run each call names. */
-export const scopeOf = (req: FastifyRequest): Scope => ({ jobId: req.principal?.kind === 'job' ? req.principal.job.id : undefined });
+export const scopeOf = (req: FastifyRequest): Scope =>
+  req.principal?.kind === 'job' ? { jobId: req.principal.job.id, attempt: req.principal.job.attempt ?? undefined } : {};
 
 /** GET fields come as query strings, POST fields as a JSON body. */
 export function fieldsOf(req: FastifyRequest): Fields {

@@ -14,6 +14,8 @@ import { artifactUriOf, toRun, toRunInfo } from './views.ts';
 /** Who is asking: a user, or a job through its job token (which may write only to its own runs). */
 export interface Scope {
   jobId?: string;
+  /** The attempt of that job the token was issued for: its points are recorded as that attempt's. */
+  attempt?: number;
 }
 
 const RUN_STATUSES = ['RUNNING', 'SCHEDULED', 'FINISHED', 'FAILED', 'KILLED'];
@@ -129,8 +131,9 @@ export class RunsService {
   async logBatch(scope: Scope, b: LogBatchIn, rawBody?: string): Promise<void> {
     // A client that lost the answer sends the same bytes again; their digest makes the retry a no-op.
     const digest = rawBody && b.metrics.length ? createHash('sha1').update(rawBody).digest('base64') : undefined;
+    const attempt = scope.jobId && scope.attempt !== undefined ? { jobId: scope.jobId, number: scope.attempt } : undefined;
     const write = (runId: string) =>
-      this.store.metrics.writeBatch({ runId, metrics: b.metrics, params: b.params, tags: b.tags, digest, guard: (run) => checkWrite(scope, run) });
+      this.store.metrics.writeBatch({ runId, metrics: b.metrics, params: b.params, tags: b.tags, digest, attempt, guard: (run) => checkWrite(scope, run) });
     let r = await write(b.runId);
     // Not a run id: perhaps a job's name, which Azure ML users know as the run id.
     if (!r.ok && 'noSuchRun' in r) r = await write((await this.row(b.runId)).run_id);
