@@ -3,7 +3,8 @@
 // and retries, the head-of-line case across computes, and bad input.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { CairnClient } from '../src/sdk/client.ts';
 import { runCli, TestServer, tempDir, waitFor } from './helpers/cairn.ts';
@@ -155,6 +156,32 @@ describe('compute clusters (amlcompute) on the local provider', () => {
     const failed = await client.waitForCompletion('no-retries');
     assert.equal(failed.status, 'Failed');
     assert.match(failed.status_reason!, /preempted on attempt 1 with no retries left \(max_retries 0\)/);
+  });
+
+  it('SSH into a node with the real ssh client and the user\'s key: it lands in the node\'s work folder, which its jobs share', async () => {
+    const keyDir = tempDir('node-key');
+    spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(keyDir, 'id')]);
+    const pub = readFileSync(join(keyDir, 'id.pub'), 'utf8').trim();
+    writeFileSync(join(work, 'ssh-cluster.yml'), `name: sshable\ntype: amlcompute\nsize: ${SIZE}\nmin_instances: 1\nmax_instances: 1\nssh_public_access_enabled: true\nssh_settings:\n  admin_username: cairnnode\n  ssh_key_value: ${pub}\n`);
+    await ok(['compute', 'create', '-f', 'ssh-cluster.yml']);
+    const r = await ok(['run', '--compute', 'sshable', '-n', 'leaves-a-file', '--', 'bash', '-c', 'echo from-job > $CAIRN_NODE_WORK_DIR/marker']);
+    assert.equal(r.code, 0);
+    const nodes = await client.computes.listNodes('sshable');
+    const connection = nodes[0]!.connection!;
+    assert.match(connection, /^ssh -p \d+ cairnnode@127\.0\.0\.1$/);
+    const listed = (await ok(['compute', 'list-nodes', '-n', 'sshable'])).stdout;
+    assert.ok(listed.includes(connection), listed);
+    const port = /-p (\d+)/.exec(connection)![1]!;
+    const ssh = spawnSync('ssh', ['-i', join(keyDir, 'id'), '-p', port, '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'BatchMode=yes', 'cairnnode@127.0.0.1', 'whoami; pwd; cat marker'], { encoding: 'utf8', timeout: 30_000 });
+    assert.equal(ssh.status, 0, ssh.stderr);
+    const [who, where, marker] = ssh.stdout.trim().split('\n');
+    assert.equal(who, 'cairnnode');
+    assert.match(where!, /\/default\/sshable\/node-[0-9a-f]{6}$/);
+    assert.equal(marker, 'from-job');
+    const wrong = spawnSync('ssh', ['-p', port, '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'BatchMode=yes', '-o', 'IdentitiesOnly=yes', '-i', '/dev/null', 'cairnnode@127.0.0.1', 'true'], { encoding: 'utf8', timeout: 30_000 });
+    assert.notEqual(wrong.status, 0, 'no other key gets in');
+    await ok(['compute', 'delete', '-n', 'sshable', '--yes', '--force']);
+    assert.ok(!existsSync(where!), 'the node work folder goes with the node');
   });
 
   it('refuses what can never run, in one line: too many nodes, sizes the provider has not, a dedicated node to preempt', async () => {

@@ -71,6 +71,7 @@ export class Agent {
       gpus: cfg.gpus ?? (this.shape.gpus > 0 ? 'all' : []),
       isolation,
       jobEnvExtra: cfg.jobEnv,
+      nodeWorkDir: cfg.nodeWorkDir,
     };
   }
 

@@ -221,6 +221,7 @@ export class AttemptRunner {
       ...own.map((path) => ({ path })),
       { path: this.ctx.pythonDir, ro: true },
       { path: this.ctx.envs.cache.dir, ro: true },
+      ...(this.ctx.nodeWorkDir ? [{ path: this.ctx.nodeWorkDir }] : []),
       ...(p.pythonPath ? [{ path: join(this.dir, 'bin'), ro: true }] : []),
     ];
     writeFileSync(launch, launchScript(iso, { attemptDir: this.dir, wd, binds }));
@@ -249,6 +250,7 @@ export class AttemptRunner {
       CAIRN_SERVER_URL: this.ctx.client.serverUrl,
       CAIRN_JOB_TOKEN: a.job_token,
       CAIRN_NODE: this.ctx.node,
+      ...(this.ctx.nodeWorkDir ? { CAIRN_NODE_WORK_DIR: this.ctx.nodeWorkDir } : {}),
       ...(a.rank ? rankVariables(a.rank, wd) : {}),
     };
   }

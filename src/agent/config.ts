@@ -33,6 +33,8 @@ export const AgentConfig = z.object({
   jobEnv: z.array(z.string()).default([]),
   /** A node that is a slice of a machine declares its shape (cpus, memory_mb, gpus) instead of the machine's. */
   shape: z.object({ cpus: z.number().int().positive(), memory_mb: z.number().int().positive(), gpus: z.number().int().nonnegative() }).optional(),
+  /** The node's shared work folder (where SSH logins land), given to jobs as CAIRN_NODE_WORK_DIR. */
+  nodeWorkDir: z.string().optional(),
   /** The machine's GPUs that are this node's (indices); unset: all of them. */
   gpus: z.array(z.number().int().nonnegative()).optional(),
 });
@@ -55,6 +57,7 @@ export function agentConfigFromEnv(env: NodeJS.ProcessEnv): AgentConfig {
     jobUser: env.CAIRN_AGENT_JOB_USER || undefined,
     jobEnv: parseJobEnvExtra(env.CAIRN_AGENT_JOB_ENV),
     shape: env.CAIRN_AGENT_SHAPE ? JSON.parse(env.CAIRN_AGENT_SHAPE) : undefined,
+    nodeWorkDir: env.CAIRN_AGENT_NODE_WORK_DIR || undefined,
     gpus: env.CAIRN_AGENT_GPUS === undefined ? undefined : env.CAIRN_AGENT_GPUS.split(',').filter(Boolean).map(Number),
   });
   if (!parsed.success) {

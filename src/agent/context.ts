@@ -24,6 +24,8 @@ export interface AgentContext {
   gpus: 'all' | number[];
   /** How host jobs are sandboxed on this node. */
   isolation: Isolation;
+  /** The node's shared work folder (SSH logins land there), if it has one. */
+  nodeWorkDir?: string;
   /** Variables of baseEnv jobs inherit beyond the allow-list. */
   jobEnvExtra: string[];
 }

@@ -82,5 +82,7 @@ export interface ProviderDeps {
   agentEnv: Record<string, string>;
   /** The sandbox of agents on the server's machine. */
   isolation: { hide: string[]; jobUser: string };
+  /** Where the local provider keeps nodes' work folders (SSH logins land there): outside the data folder. */
+  nodeHomes: string;
   log: (msg: string) => void;
 }

@@ -7,7 +7,7 @@ import type { NodeRow } from '../store/nodes.ts';
 import { poolOf, type Pool } from '../domain/pools.ts';
 import { dueActions } from '../domain/schedule.ts';
 import { nodeName } from '../domain/nodes.ts';
-import { hasSuspend, type NodeHandle, type NodeProvider } from '../providers/types.ts';
+import { hasSsh, hasSuspend, type NodeHandle, type NodeProvider } from '../providers/types.ts';
 
 const LEASE_MS = 30_000;
 /** A node nobody hears from counts as busy this long, then it is replaced. */
@@ -150,8 +150,10 @@ export class Autoscaler {
       idle_since_ms: null,
     });
     try {
-      const handle = await provider.create({ workspace: row.workspace, compute: row.name, name, label, size: pool.size, tier: pool.tier, agent: { token } });
-      await this.d.store.nodes.update(name, { provider_ref: JSON.stringify(handle), state: 'starting' });
+      const ssh = sshRequest(row);
+      const handle = await provider.create({ workspace: row.workspace, compute: row.name, name, label, size: pool.size, tier: pool.tier, agent: { token }, ...(ssh ? { ssh } : {}) });
+      const endpoint = hasSsh(provider) ? provider.sshEndpoint(handle) : null;
+      await this.d.store.nodes.update(name, { provider_ref: JSON.stringify(handle), state: 'starting', ssh: endpoint ? JSON.stringify(endpoint) : null });
       return true;
     } catch (err) {
       const why = (err as Error).message.trim().split('\n').slice(-3).join(' | ');
@@ -226,4 +228,11 @@ export class Autoscaler {
       this.d.kickProvisioner();
     }
   }
+}
+
+/** Azure's SSH settings of a cluster or an instance: the user's public key goes on each node. */
+function sshRequest(row: ComputeRow): { user: string; publicKey: string } | null {
+  const spec = JSON.parse(row.spec) as { ssh_public_access_enabled?: boolean; ssh_settings?: { admin_username?: string; ssh_key_value?: string } };
+  if (!spec.ssh_public_access_enabled || !spec.ssh_settings?.ssh_key_value) return null;
+  return { user: spec.ssh_settings.admin_username ?? 'azureuser', publicKey: spec.ssh_settings.ssh_key_value };
 }

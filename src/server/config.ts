@@ -1,4 +1,5 @@
 import { availableParallelism, homedir } from 'node:os';
+import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
@@ -50,6 +51,8 @@ export const ServerConfig = z.object({
   maxBlobBytes: z.number().int().positive().default(16 * 1024 ** 3),
   /** On a server running as root, local jobs run as this unprivileged user (made if missing). */
   jobUser: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'must be a user name like cairn-job').default('cairn-job'),
+  /** Work folders of local-provider nodes (where SSH logins land): outside the data folder, which stays closed. */
+  nodeHomes: z.string(),
   /** Base64 of 32 bytes that seals stored credentials; without it, `<dataDir>/secret.key` is used (made on first start). */
   secretKey: z.string().optional(),
   /** Attached machines: how long an SSH connection may take, and where the agent lives on a host by default. */
@@ -111,6 +114,7 @@ export function loadServerConfig(flags: ServerFlags, env: NodeJS.ProcessEnv): Se
     jobTokenGraceMs: env.CAIRN_JOB_TOKEN_GRACE_S ? Number(env.CAIRN_JOB_TOKEN_GRACE_S) * 1000 : undefined,
     maxBlobBytes: env.CAIRN_MAX_BLOB_BYTES ? Number(env.CAIRN_MAX_BLOB_BYTES) : undefined,
     jobUser: flags.jobUser ?? (env.CAIRN_JOB_USER || undefined),
+    nodeHomes: env.CAIRN_NODE_HOMES || defaultNodeHomes(dataDir),
     secretKey: env.CAIRN_SECRET_KEY || undefined,
     ssh: {
       connectTimeoutMs: env.CAIRN_SSH_CONNECT_TIMEOUT_MS ? Number(env.CAIRN_SSH_CONNECT_TIMEOUT_MS) : undefined,
@@ -148,6 +152,12 @@ function pipFromEnv(env: NodeJS.ProcessEnv): PipOptions {
     no_index: env.CAIRN_PIP_NO_INDEX ? ['1', 'true', 'yes'].includes(env.CAIRN_PIP_NO_INDEX.toLowerCase()) : undefined,
     trusted_hosts: list(env.CAIRN_PIP_TRUSTED_HOST),
   };
+}
+
+/** A root server keeps node homes under /var/lib (reachable by their login users); others beside the data folder. */
+function defaultNodeHomes(dataDir: string): string {
+  if (process.getuid?.() === 0) return join('/var/lib/cairn-nodes', createHash('sha256').update(dataDir).digest('hex').slice(0, 12));
+  return `${dataDir}-nodes`;
 }
 
 export function isLoopback(host: string): boolean {

@@ -3,7 +3,7 @@ import { findSize } from '../../protocol/compute-sizes.ts';
 import type { ComputeAction, ComputeSpec } from '../../protocol/compute.ts';
 import { poolOf } from '../../domain/pools.ts';
 import type { ComputeRow } from '../../store/computes.ts';
-import { hasSuspend, type NodeHandle, type NodeProvider } from '../../providers/types.ts';
+import { hasSsh, hasSuspend, type NodeHandle, type NodeProvider } from '../../providers/types.ts';
 import type { BackendDeps, ComputeContext, ComputeWithPower, ComputeWithProvisioning, JobDemand, PreflightResult } from '../types.ts';
 
 type PoolType = 'amlcompute' | 'computeinstance';
@@ -56,6 +56,10 @@ export class PoolCompute implements ComputeWithProvisioning, ComputeWithPower {
     const tier = spec.type === 'amlcompute' ? spec.tier : 'dedicated';
     const refused = await provider.refuse({ size, tier, minInstances: min, maxInstances: max });
     if (refused) throw new CairnError('ValidationError', refused);
+    if (spec.ssh_public_access_enabled) {
+      if (!hasSsh(provider)) throw new CairnError('Unsupported', `the ${provider.name} provider gives no SSH access to its nodes; set ssh_public_access_enabled: false`);
+      if (!spec.ssh_settings?.ssh_key_value) throw new CairnError('ValidationError', `ssh_settings.ssh_key_value is needed: the ${provider.name} provider installs your public key on each node (password logins are not offered)`);
+    }
     return { warnings: [] };
   }
 

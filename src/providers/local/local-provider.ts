@@ -4,9 +4,10 @@ import { totalmem } from 'node:os';
 import { join } from 'node:path';
 import { VM_SIZES, type VmSize } from '../../protocol/compute-sizes.ts';
 import type { NodeShape } from '../../protocol/agent.ts';
-import { type NodeHandle, type NodeRequest, type ProviderDeps, ProviderError, type ProviderSize, type ProviderWithPreemption, type ProviderWithSuspend } from '../types.ts';
+import { type NodeHandle, type NodeRequest, type ProviderDeps, ProviderError, type ProviderSize, type ProviderWithPreemption, type ProviderWithSsh, type ProviderWithSuspend } from '../types.ts';
 import { agentOf, startAgentProcess, stopProcess } from './agent-process.ts';
 import { cgroupPids, createNodeCgroup, joinCgroup, removeCgroup, type NodeCgroup } from './cgroups.ts';
+import { removeNodeWorkDir, startNodeSshd, stopNodeSshd, type NodeSsh } from './node-sshd.ts';
 
 /** Memory the server's machine keeps for itself and the server: never given to nodes. */
 const RESERVED_MB = 1024;
@@ -20,6 +21,10 @@ export interface LocalHandle extends NodeHandle {
   cgroup: NodeCgroup | null;
   /** Whether the node's size is enforced (cgroups) or advisory, in words. */
   limits: string;
+  /** Where other ranks of a job reach it. */
+  address: string;
+  /** Its SSH endpoint and work folder, when its compute allows SSH. */
+  ssh: NodeSsh | null;
 }
 
 /**
@@ -28,7 +33,7 @@ export interface LocalHandle extends NodeHandle {
  * machine's GPUs split among GPU sizes (a node's jobs see only its own). This is how one big box
  * is shared as several nodes, and how everything is tested.
  */
-export class LocalProvider implements ProviderWithPreemption, ProviderWithSuspend {
+export class LocalProvider implements ProviderWithPreemption, ProviderWithSuspend, ProviderWithSsh {
   readonly name = 'local';
   private readonly d: ProviderDeps;
   private readonly machineGpus: number;
@@ -76,6 +81,16 @@ export class LocalProvider implements ProviderWithPreemption, ProviderWithSuspen
     const gpus = freeGpus.slice(0, req.size.gpus);
     const { group, note } = createNodeCgroup(req.name, { cpus: req.size.vcpus, memoryMb });
     const shape: NodeShape = { cpus: req.size.vcpus, memory_mb: memoryMb, gpus: gpus.length };
+    const where = this.nodePaths(req.workspace, req.compute, req.label);
+    let ssh: NodeSsh | null = null;
+    if (req.ssh) {
+      try {
+        ssh = await startNodeSshd(where.sshDir, where.workDir, { user: req.ssh.user, publicKey: req.ssh.publicKey, previous: known?.ssh });
+      } catch (err) {
+        if (group) removeCgroup(group);
+        throw new ProviderError(`the node's SSH endpoint could not start: ${(err as Error).message}`);
+      }
+    }
     const pid = startAgentProcess(dir, {
       ...this.d.agentEnv,
       CAIRN_AGENT_HIDE: this.d.isolation.hide.join(':'),
@@ -86,16 +101,33 @@ export class LocalProvider implements ProviderWithPreemption, ProviderWithSuspen
       CAIRN_AGENT_NODE: req.name,
       CAIRN_AGENT_SHAPE: JSON.stringify(shape),
       CAIRN_AGENT_GPUS: gpus.join(','),
+      ...(ssh ? { CAIRN_AGENT_NODE_WORK_DIR: ssh.workDir } : {}),
     });
     if (group) joinCgroup(group, pid);
-    const handle: LocalHandle = { provider: 'local', name: req.name, dir, pid, gpus, memory_mb: memoryMb, cgroup: group, limits: note };
+    const handle: LocalHandle = { provider: 'local', name: req.name, dir, pid, gpus, memory_mb: memoryMb, cgroup: group, limits: note, address: '127.0.0.1', ssh };
     writeFileSync(join(dir, 'handle.json'), JSON.stringify(handle));
     return handle;
   }
 
   async delete(h: NodeHandle): Promise<void> {
+    const handle = h as LocalHandle;
     await this.suspend(h);
-    rmSync((h as LocalHandle).dir, { recursive: true, force: true });
+    rmSync(handle.dir, { recursive: true, force: true });
+    if (handle.ssh) {
+      const where = this.nodePaths(...(handleParts(handle)));
+      removeNodeWorkDir(handle.ssh.workDir);
+      rmSync(where.sshDir, { recursive: true, force: true });
+    }
+  }
+
+  sshEndpoint(h: NodeHandle): { host: string; port: number; user: string } | null {
+    const s = (h as LocalHandle).ssh;
+    return s ? { host: '127.0.0.1', port: s.port, user: s.user } : null;
+  }
+
+  /** A node's work folder (where an SSH login lands) and its sshd's files: beside the data folder, never in it. */
+  private nodePaths(workspace: string, compute: string, label: string): { workDir: string; sshDir: string } {
+    return { workDir: join(this.d.nodeHomes, workspace, compute, label), sshDir: join(this.d.nodeHomes, '.sshd', workspace, compute, label) };
   }
 
   /** Stops the node's agent and jobs and gives back its cgroup; its folder (disk, environments) stays. */
@@ -105,6 +137,7 @@ export class LocalProvider implements ProviderWithPreemption, ProviderWithSuspen
     await stopProcess(pid, 2_000);
     // The node goes away with everything on it: its jobs' process groups, then whatever is left in its cgroup.
     for (const pg of jobGroups(handle.dir)) signal(-pg, 'SIGKILL');
+    if (handle.ssh) await stopNodeSshd(this.nodePaths(...handleParts(handle)).sshDir, handle.ssh);
     if (handle.cgroup) for (const p of cgroupPids(handle.cgroup)) signal(p, 'SIGKILL');
     if (handle.cgroup) {
       for (let i = 0; i < 40 && cgroupPids(handle.cgroup).length; i++) await new Promise((r) => setTimeout(r, 50));
@@ -178,4 +211,10 @@ function signal(pid: number, sig: NodeJS.Signals): void {
   try {
     process.kill(pid, sig);
   } catch {}
+}
+
+/** The workspace, compute and label a handle's folder was made for (pools/<ws>/<compute>/<label>). */
+function handleParts(h: LocalHandle): [string, string, string] {
+  const parts = h.dir.split('/');
+  return [parts.at(-3)!, parts.at(-2)!, parts.at(-1)!];
 }
