@@ -45,7 +45,9 @@ export interface Plan {
 const LOOK_AHEAD = 64;
 
 export function plan(compute: string, queue: QueuedJob[], nodes: FreeNode[], state: PoolState = {}): Plan {
-  const free = new Map(nodes.filter((n) => n.free > 0).map((n) => [n.name, { ...n }]));
+  // Free nodes in order; exhausted or held ones are skipped (and dropped from the front), so a pass
+  // over a long queue costs about jobs + nodes, not jobs x nodes.
+  let free = nodes.filter((n) => n.free > 0).map((n) => ({ ...n, held: false }));
   const placements: Placement[] = [];
   const waits = new Map<string, { code: WaitCode; detail: string }>();
   let reservedFor: QueuedJob | null = null;
@@ -56,13 +58,15 @@ export function plan(compute: string, queue: QueuedJob[], nodes: FreeNode[], sta
       if (++looked > LOOK_AHEAD) break;
       continue;
     }
-    const usable = [...free.values()].filter((n) => !job.needsEngine || n.engine);
-    if (usable.length >= job.instanceCount) {
-      const chosen = usable.slice(0, job.instanceCount);
-      for (const n of chosen) {
-        n.free -= 1;
-        if (n.free === 0) free.delete(n.name);
-      }
+    while (free.length && (free[0].free === 0 || free[0].held)) free.shift();
+    const fits = (n: (typeof free)[number]) => n.free > 0 && !n.held && (!job.needsEngine || n.engine);
+    const chosen: typeof free = [];
+    for (const n of free) {
+      if (fits(n)) chosen.push(n);
+      if (chosen.length === job.instanceCount) break;
+    }
+    if (chosen.length === job.instanceCount) {
+      for (const n of chosen) n.free -= 1;
       placements.push({ job, nodes: chosen.map((n) => n.name) });
       looked = 0;
       continue;
@@ -70,15 +74,16 @@ export function plan(compute: string, queue: QueuedJob[], nodes: FreeNode[], sta
     if (reservedFor === null) {
       // The head of what waits: it keeps the nodes it can use until it has enough.
       reservedFor = job;
-      for (const n of usable) free.delete(n.name);
-      waits.set(job.id, why(compute, job, usable.length, nodes, state));
+      for (const n of chosen) n.held = true;
+      waits.set(job.id, why(compute, job, chosen.length, nodes, state));
     } else {
       waits.set(job.id, {
         code: 'reserved',
         detail: `waiting behind job '${reservedFor.name}' (${reservedFor.instanceCount} node${reservedFor.instanceCount > 1 ? 's' : ''}, ahead in the queue), which holds the free nodes it can use`,
       });
     }
-    if (free.size === 0 && ++looked > LOOK_AHEAD) break;
+    free = free.filter((n) => n.free > 0 && !n.held);
+    if (free.length === 0 && ++looked > LOOK_AHEAD) break;
   }
   return { placements, waits };
 }

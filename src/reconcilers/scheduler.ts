@@ -73,8 +73,8 @@ export class Scheduler {
     const nodeRows = new Map(ready.map((n) => [n.name, n]));
     const pip = this.pipOf(row.spec);
     // Reads first: SQLite has one connection, which the transaction below holds.
-    const prepared: { pl: (typeof p.placements)[number]; assignments: Awaited<ReturnType<Scheduler['assignments']>> }[] = [];
-    for (const pl of p.placements) prepared.push({ pl, assignments: await this.assignments(byId.get(pl.job.id)!, pl.nodes.map((x) => nodeRows.get(x)!), pip) });
+    const experiments = await this.store.runs.experimentsOfJobs(p.placements.map((pl) => pl.job.id));
+    const prepared = p.placements.map((pl) => ({ pl, assignments: this.assignments(byId.get(pl.job.id)!, pl.nodes.map((x) => nodeRows.get(x)!), pip, experiments.get(pl.job.id)) }));
     const placed = await this.store.transaction(async (trx) => {
       const jobs = this.store.jobs.with(trx);
       let n = 0;
@@ -118,10 +118,9 @@ export class Scheduler {
   }
 
   /** One assignment per process: a single one, or the ranks of a distributed job over its nodes. */
-  private async assignments(job: JobRow, nodes: NodeRow[], pip: PipOptions): Promise<{ node: string; attempt_id: string; assignment: Omit<AttemptAssignment, 'job_token'> }[]> {
+  private assignments(job: JobRow, nodes: NodeRow[], pip: PipOptions, experimentId: number | undefined): { node: string; attempt_id: string; assignment: Omit<AttemptAssignment, 'job_token'> }[] {
     const spec = CommandJobSpec.parse(JSON.parse(job.spec));
     const environment = job.environment ? ResolvedEnvironment.parse(JSON.parse(job.environment)) : undefined;
-    const run = await this.store.runs.run(job.id);
     const number = job.attempt + 1;
     const base = {
       job_id: job.id,
@@ -132,7 +131,7 @@ export class Scheduler {
       snapshot_id: job.snapshot_id,
       timeout_s: spec.limits?.timeout ?? null,
       experiment_name: job.experiment_name,
-      ...(run ? { experiment_id: String(run.experiment_id) } : {}),
+      ...(experimentId !== undefined ? { experiment_id: String(experimentId) } : {}),
       display_name: job.display_name,
       ...(environment ? { environment } : {}),
       ...(Object.keys(pip).length ? { pip } : {}),

@@ -33,6 +33,8 @@ export function poolsMigration(dialect: Dialect): Migration {
       await add('computes', 'scaler_owner', 'text');
       await add('computes', 'scaler_until', int64);
       await add('metric_chunks', 'attempt', 'integer');
+      // Every status change of a job updates its run: by job id, which had no index.
+      await db.schema.createIndex('runs_job').on('runs').column('job_id').execute();
 
       await db.schema
         .createTable('compute_events')

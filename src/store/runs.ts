@@ -85,6 +85,16 @@ export class RunsRepo {
     if (tags.length) await this.db.insertInto('run_tags').values(tags.map((t) => ({ run_id: row.run_id, ...t }))).execute();
   }
 
+  /** The experiment of each job's run, for many jobs at once (placement builds assignments in bulk). */
+  async experimentsOfJobs(jobIds: string[]): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    for (let i = 0; i < jobIds.length; i += 500) {
+      const rows = await this.db.selectFrom('runs').select(['job_id', 'experiment_id']).where('job_id', 'in', jobIds.slice(i, i + 500)).execute();
+      for (const r of rows) if (r.job_id) out.set(r.job_id, Number(r.experiment_id));
+    }
+    return out;
+  }
+
   run(runId: string): Promise<RunRow | undefined> {
     return this.db.selectFrom('runs').selectAll().where('run_id', '=', runId).executeTakeFirst();
   }
