@@ -115,12 +115,72 @@ const HostSshSettings = z
 
 // ---- the five types --------------------------------------------------------------------------
 
+/** A provider logs in to its hosts itself: ssh_key_value is the PRIVATE key (a secret), as for attached hosts. */
+const providerSshSettings = (user: z.ZodType<string | undefined>) =>
+  z
+    .strictObject({ admin_username: user, admin_password: Password.optional(), ssh_private_key_file: LocalPath.optional(), ssh_key_value: PrivateKey.optional() })
+    .refine((s) => s.admin_password !== undefined || s.ssh_private_key_file !== undefined || s.ssh_key_value !== undefined, {
+      error: 'give one of admin_password, ssh_private_key_file or ssh_key_value (the private key text) so Cairn can log in',
+    });
+const FleetHost = z.strictObject({ address: Address, ssh_port: intIn(1, 65535).default(22) });
+/** A user's script: run by the server with /bin/sh; the CLI resolves a leading ./ or ../ against the compute file's folder. */
+const Script = custom(z.string(), (c) =>
+  c.trim() === '' || /[\u0000-\u0008\u000a-\u001f]/.test(c)
+    ? 'must be a command line (one line), like /opt/cairn/make-node.sh'
+    : /^\.\.?\//.test(c.trim())
+      ? `a relative path ('${show(c.trim().split(/\s/)[0]!)}') means nothing on the server: give an absolute path (the CLI resolves ./ against the compute file's folder)`
+      : null,
+);
+
 /**
  * Cairn's: where the nodes of a cluster or an instance come from (see src/providers). `local`: agent
- * processes on the server's machine, each the shape of its size.
+ * processes on the server's machine, each the shape of its size; `ssh`: a fleet of existing hosts,
+ * one node per host; `command`: user scripts make and delete a node (any cloud's CLI), reached over
+ * SSH; `fake`: a stand-in cloud for tests (its settings are given in code).
  */
-export const ProviderSpec = z.union([z.literal('local'), z.strictObject({ type: z.literal('local') })], { error: "provider must be 'local' (agent processes on the server's machine)" });
+const ProviderObject = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('local') }),
+  z.strictObject({
+    type: z.literal('ssh'),
+    hosts: z.array(FleetHost).min(1, { error: 'give at least one host: [{address: 10.0.0.5, ssh_port: 22}]' }),
+    ssh_settings: providerSshSettings(UserName),
+    host_keys: z.record(z.string(), HostKeyFingerprint).optional(),
+  }),
+  z.strictObject({
+    type: z.literal('command'),
+    create: Script,
+    delete: Script,
+    timeout: intIn(1, 86_400, 'seconds').default(300),
+    ssh_settings: providerSshSettings(UserName.optional()),
+  }),
+  z.strictObject({ type: z.literal('fake') }),
+]);
+type ProviderObject = z.output<typeof ProviderObject>;
+const PROVIDER_TYPES = "'local', 'ssh' or 'command'";
+
+/** `local` (the string) or an object by `type`; every problem is reported at its own field (provider.hosts.0.address: ...). */
+export const ProviderSpec = z.unknown().transform((v, ctx): 'local' | ProviderObject => {
+  if (v === 'local') return 'local';
+  if (typeof v === 'string' && (v === 'ssh' || v === 'command')) {
+    ctx.addIssue({ code: 'custom', message: `provider '${v}' needs its settings: write provider: {type: ${v}, ...} (see the README)` });
+    return z.NEVER;
+  }
+  if (!isObject(v)) {
+    ctx.addIssue({ code: 'custom', message: "provider must be 'local' (agent processes on the server's machine)" });
+    return z.NEVER;
+  }
+  if (!['local', 'ssh', 'command', 'fake'].includes(v.type as string)) {
+    ctx.addIssue({ code: 'custom', path: ['type'], message: `expected ${PROVIDER_TYPES} (found ${describe(v.type)})` });
+    return z.NEVER;
+  }
+  const r = ProviderObject.safeParse(v, { error: genericMessage, reportInput: true });
+  if (r.success) return r.data;
+  for (const issue of r.error.issues) ctx.addIssue(issue as never);
+  return z.NEVER;
+});
 export type ProviderSpec = z.infer<typeof ProviderSpec>;
+export type SshProviderSpec = Extract<ProviderObject, { type: 'ssh' }>;
+export type CommandProviderSpec = Extract<ProviderObject, { type: 'command' }>;
 
 export const AmlComputeSpec = z.strictObject({
   ...common,
@@ -200,6 +260,11 @@ const REQUIRED_HINTS: Record<string, string> = {
   address: 'the host name or IP address of the machine',
   ssh_settings: 'admin_username and a credential Cairn logs in with',
   'ssh_settings.admin_username': 'the user Cairn logs in as',
+  'provider.hosts': 'the machines of the fleet, like [{address: 10.0.0.5, ssh_port: 22}]',
+  'provider.ssh_settings': 'admin_username and a credential Cairn logs in to the nodes with',
+  'provider.ssh_settings.admin_username': 'the user Cairn logs in as',
+  'provider.create': 'the script that makes a node and prints its address as JSON',
+  'provider.delete': 'the script that deletes a node',
 };
 
 /** Wording for issues the schemas leave to zod; schema-level messages take precedence over this. */
@@ -265,8 +330,9 @@ export function parseComputeSpec(input: unknown): ComputeSpec {
 
 /** Fields a compute keeps for life; a change means a new compute. The VM family comes with `size`. */
 export const IMMUTABLE_FIELDS: Record<ComputeType, readonly string[]> = {
-  amlcompute: ['name', 'type', 'size', 'tier', 'ssh_public_access_enabled', 'ssh_settings', 'enable_node_public_ip'],
-  computeinstance: ['name', 'type', 'size', 'ssh_public_access_enabled', 'ssh_settings', 'enable_node_public_ip'],
+  // The provider's type too: its nodes are its own (hosts and credentials stay changeable).
+  amlcompute: ['name', 'type', 'size', 'tier', 'ssh_public_access_enabled', 'ssh_settings', 'enable_node_public_ip', 'provider.type'],
+  computeinstance: ['name', 'type', 'size', 'ssh_public_access_enabled', 'ssh_settings', 'enable_node_public_ip', 'provider.type'],
   // Credentials and host_key stay changeable: rotating a key or a host's key is routine.
   virtualmachine: ['name', 'type', 'address', 'ssh_settings.ssh_port', 'work_dir'],
   slurm: ['name', 'type', 'address'],
@@ -278,7 +344,9 @@ const canonical = (v: unknown): string =>
   JSON.stringify(v, (_k, x: unknown) => (isObject(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : x)) ?? 'undefined';
 
 export function checkComputeUpdate(current: ComputeSpec, next: ComputeSpec): void {
-  const changed = IMMUTABLE_FIELDS[current.type].filter((f) => canonical(at(current, f)) !== canonical(at(next, f)));
+  // `provider: local` and `provider: {type: local}` are the same provider.
+  const norm = (s: ComputeSpec) => ('provider' in s && typeof s.provider === 'string' ? { ...s, provider: { type: s.provider } } : s);
+  const changed = IMMUTABLE_FIELDS[current.type].filter((f) => canonical(at(norm(current), f)) !== canonical(at(norm(next), f)));
   if (changed.length === 0) return;
   const again = isAttachedType(current.type) ? 'attached; detach it and attach it again' : 'created; delete it and create it again';
   throw invalid(`cannot change ${changed.join(', ')} after the compute is ${again}`);
@@ -308,12 +376,22 @@ export function mergeComputeUpdate(current: ComputeSpec, patch: Record<string, u
 /** ssh_key_value is a secret only where it is a private key (virtualmachine, slurm); elsewhere it is public. */
 export const COMPUTE_SECRET_FIELDS = ['ssh_settings.admin_password', 'ssh_settings.ssh_key_value'] as const;
 const holdsPrivateKey = (type: ComputeType): boolean => type === 'virtualmachine' || type === 'slurm';
-export type ComputeSecrets = { admin_password?: string; ssh_private_key?: string };
-type SshBag = { ssh_settings?: Record<string, unknown> };
+/** `provider`: the credentials an ssh or command provider logs in to its nodes with (its ssh_key_value is a private key). */
+export type ComputeSecrets = { admin_password?: string; ssh_private_key?: string; provider?: { admin_password?: string; ssh_private_key?: string } };
+type SshBag = { ssh_settings?: Record<string, unknown>; provider?: unknown };
 
 export function splitSecrets(spec: ComputeSpec): { spec: ComputeSpec; secrets: ComputeSecrets } {
   const out = structuredClone(spec) as ComputeSpec & SshBag;
   const secrets: ComputeSecrets = {};
+  const pssh = isObject(out.provider) && isObject(out.provider.ssh_settings) ? out.provider.ssh_settings : null;
+  if (pssh) {
+    const p: NonNullable<ComputeSecrets['provider']> = {};
+    if (typeof pssh.admin_password === 'string') p.admin_password = pssh.admin_password;
+    if (typeof pssh.ssh_key_value === 'string') p.ssh_private_key = pssh.ssh_key_value;
+    delete pssh.admin_password;
+    delete pssh.ssh_key_value;
+    if (Object.keys(p).length) secrets.provider = p;
+  }
   const ssh = out.ssh_settings;
   if (!ssh) return { spec: out, secrets };
   if (typeof ssh.admin_password === 'string') secrets.admin_password = ssh.admin_password;
@@ -327,6 +405,11 @@ export function splitSecrets(spec: ComputeSpec): { spec: ComputeSpec; secrets: C
 
 export function joinSecrets(spec: ComputeSpec, secrets: ComputeSecrets): ComputeSpec {
   const out = structuredClone(spec) as ComputeSpec & SshBag;
+  if (secrets.provider && isObject(out.provider) && isObject(out.provider.ssh_settings)) {
+    const pssh = out.provider.ssh_settings;
+    if (secrets.provider.admin_password !== undefined) pssh.admin_password = secrets.provider.admin_password;
+    if (secrets.provider.ssh_private_key !== undefined) pssh.ssh_key_value = secrets.provider.ssh_private_key;
+  }
   if (out.type === 'kubernetes' || out.type === 'computeinstance') return out;
   const ssh: Record<string, unknown> = { ...out.ssh_settings };
   if (secrets.admin_password !== undefined) ssh.admin_password = secrets.admin_password;

@@ -1,4 +1,6 @@
 import type { VmSize } from '../protocol/compute-sizes.ts';
+import type { ComputeSecrets, ComputeSpec } from '../protocol/compute.ts';
+import type { ComputeRow } from '../store/computes.ts';
 import type { Store } from '../store/index.ts';
 
 /**
@@ -10,8 +12,12 @@ export interface NodeProvider {
   readonly name: string;
   /** The sizes it can offer now and how many more nodes of each would fit. */
   catalog(): Promise<ProviderSize[]>;
-  /** Why a cluster of this size, tier and minimum cannot be had from this provider, or null. Called at create. */
-  refuse(req: { size: VmSize; tier: 'dedicated' | 'low_priority'; minInstances: number; maxInstances: number }): Promise<string | null>;
+  /**
+   * Why a cluster of this size, tier and minimum cannot be had from this provider, or null. Called at
+   * create (and when credentials change), before anything is stored: `spec` and `secrets` are the
+   * compute's (its provider's hosts, scripts and credentials).
+   */
+  refuse(req: RefuseRequest): Promise<string | null>;
   /**
    * Brings a node up with its agent configured to reach the server. Idempotent by `node.name`: a
    * server that died mid-create calls it again and gets the same node, never a second one.
@@ -43,6 +49,15 @@ export interface ProviderWithSuspend extends NodeProvider {
 export const hasPreemption = (p: NodeProvider): p is ProviderWithPreemption => typeof (p as ProviderWithPreemption).preemptible === 'function';
 export const hasSuspend = (p: NodeProvider): p is ProviderWithSuspend => typeof (p as ProviderWithSuspend).suspend === 'function';
 export const hasSsh = (p: NodeProvider): p is ProviderWithSsh => typeof (p as ProviderWithSsh).sshEndpoint === 'function';
+
+export interface RefuseRequest {
+  size: VmSize;
+  tier: 'dedicated' | 'low_priority';
+  minInstances: number;
+  maxInstances: number;
+  spec?: ComputeSpec;
+  secrets?: ComputeSecrets;
+}
 
 export interface ProviderSize extends VmSize {
   /** More nodes of this size the provider can make now. */
@@ -85,4 +100,9 @@ export interface ProviderDeps {
   /** Where the local provider keeps nodes' work folders (SSH logins land there): outside the data folder. */
   nodeHomes: string;
   log: (msg: string) => void;
+  /**
+   * A compute's spec and credentials (sealed in the store): providers whose settings are per compute
+   * (ssh hosts, command scripts) read them by the `workspace` and `compute` of a request or handle.
+   */
+  unseal: (row: ComputeRow) => { spec: ComputeSpec; secrets: ComputeSecrets };
 }

@@ -75,17 +75,30 @@ function checkComputeSpec(raw: Record<string, unknown>, o: { baseDir: string; wh
   }
 }
 
-/** Puts the text of `ssh_settings.ssh_private_key_file` into `ssh_settings.ssh_key_value`, keeping the path. */
+/**
+ * Puts the text of `ssh_settings.ssh_private_key_file` into `ssh_settings.ssh_key_value`, keeping
+ * the path; the same for a provider's `provider.ssh_settings`, and a provider's scripts written as
+ * ./path or ../path become absolute (the server runs them; the path is the same where both share a machine).
+ */
 function readKeyFile(raw: Record<string, unknown>, baseDir: string): void {
-  const ssh = raw.ssh_settings as Record<string, unknown> | undefined;
-  const file = ssh?.ssh_private_key_file;
-  if (!ssh || typeof file !== 'string' || !file) return;
-  const path = file === '~' || file.startsWith('~/') ? resolve(homedir(), file.slice(2)) : isAbsolute(file) ? file : resolve(baseDir, file);
-  try {
-    ssh.ssh_key_value = readFileSync(path, 'utf8');
-  } catch (err) {
-    const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as NodeJS.ErrnoException).code === 'EACCES' ? 'permission denied' : (err as Error).message;
-    throw new CairnError('ValidationError', `cannot read ssh_private_key_file ${path}: ${why}`);
+  const provider = raw.provider as Record<string, unknown> | undefined;
+  const bags = [raw.ssh_settings, typeof provider === 'object' && provider !== null ? provider.ssh_settings : undefined];
+  for (const ssh of bags as (Record<string, unknown> | undefined)[]) {
+    const file = ssh?.ssh_private_key_file;
+    if (!ssh || typeof ssh !== 'object' || typeof file !== 'string' || !file) continue;
+    const path = file === '~' || file.startsWith('~/') ? resolve(homedir(), file.slice(2)) : isAbsolute(file) ? file : resolve(baseDir, file);
+    try {
+      ssh.ssh_key_value = readFileSync(path, 'utf8');
+    } catch (err) {
+      const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as NodeJS.ErrnoException).code === 'EACCES' ? 'permission denied' : (err as Error).message;
+      throw new CairnError('ValidationError', `cannot read ssh_private_key_file ${path}: ${why}`);
+    }
+  }
+  if (typeof provider !== 'object' || provider === null || provider.type !== 'command') return;
+  for (const k of ['create', 'delete']) {
+    const cmd = provider[k];
+    const m = typeof cmd === 'string' ? /^\s*(\.\.?\/\S*)(.*)$/s.exec(cmd) : null;
+    if (m) provider[k] = `'${resolve(baseDir, m[1]!).replace(/'/g, `'\\''`)}'${m[2]}`;
   }
 }
 

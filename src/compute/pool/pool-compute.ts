@@ -4,7 +4,7 @@ import type { ComputeAction, ComputeSpec } from '../../protocol/compute.ts';
 import { poolOf } from '../../domain/pools.ts';
 import type { ComputeRow } from '../../store/computes.ts';
 import { hasSsh, hasSuspend, type NodeHandle, type NodeProvider } from '../../providers/types.ts';
-import type { BackendDeps, ComputeContext, ComputeWithPower, ComputeWithProvisioning, JobDemand, PreflightResult } from '../types.ts';
+import type { BackendDeps, ComputeContext, ComputeSecrets, ComputeWithPower, ComputeWithProvisioning, JobDemand, PreflightResult } from '../types.ts';
 
 type PoolType = 'amlcompute' | 'computeinstance';
 
@@ -47,14 +47,14 @@ export class PoolCompute implements ComputeWithProvisioning, ComputeWithPower {
     return null;
   }
 
-  async preflight(spec: ComputeSpec): Promise<PreflightResult> {
+  async preflight(spec: ComputeSpec, secrets: ComputeSecrets): Promise<PreflightResult> {
     if (spec.type !== 'amlcompute' && spec.type !== 'computeinstance') throw new CairnError('Unsupported', `not a pool compute: ${spec.type}`);
     const size = findSize(spec.size)!;
     const provider = this.provider(spec);
     const min = spec.type === 'amlcompute' ? spec.min_instances : 1;
     const max = spec.type === 'amlcompute' ? spec.max_instances : 1;
     const tier = spec.type === 'amlcompute' ? spec.tier : 'dedicated';
-    const refused = await provider.refuse({ size, tier, minInstances: min, maxInstances: max });
+    const refused = await provider.refuse({ size, tier, minInstances: min, maxInstances: max, spec, secrets });
     if (refused) throw new CairnError('ValidationError', refused);
     if (spec.ssh_public_access_enabled) {
       if (!hasSsh(provider)) throw new CairnError('Unsupported', `the ${provider.name} provider gives no SSH access to its nodes; set ssh_public_access_enabled: false`);
