@@ -116,7 +116,7 @@ const HostSshSettings = z
 // ---- the five types --------------------------------------------------------------------------
 
 /** A provider logs in to its hosts itself: ssh_key_value is the PRIVATE key (a secret), as for attached hosts. */
-const providerSshSettings = (user: z.ZodType<string | undefined>) =>
+const providerSshSettings = <U extends z.ZodType>(user: U) =>
   z
     .strictObject({ admin_username: user, admin_password: Password.optional(), ssh_private_key_file: LocalPath.optional(), ssh_key_value: PrivateKey.optional() })
     .refine((s) => s.admin_password !== undefined || s.ssh_private_key_file !== undefined || s.ssh_key_value !== undefined, {

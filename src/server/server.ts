@@ -90,7 +90,7 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
   let app: FastifyInstance | null = null;
   const log = (msg: string, extra?: Record<string, unknown>) => app?.log.info(extra ?? {}, msg);
   const isolation = { hide: [cfg.dataDir], jobUser: cfg.jobUser };
-  const providers = createProviders({ store, dataDir: cfg.dataDir, serverUrl: () => url, agentEnv: cfg.local.agentEnv, isolation, nodeHomes: cfg.nodeHomes, log: (m) => app?.log.warn(m) });
+  const providers = createProviders({ store, dataDir: cfg.dataDir, serverUrl: () => url, agentEnv: cfg.local.agentEnv, isolation, nodeHomes: cfg.nodeHomes, log: (m) => app?.log.warn(m), unseal });
   const backends = createBackends({ store, dataDir: cfg.dataDir, serverUrl: () => url, log, local: cfg.local, ssh: cfg.ssh, unseal, isolation, providers });
   const owner = `${hostname()}:${cfg.dataDir}`;
   const scheduler = new Scheduler({ store, events, owner: `scheduler@${owner}`, pip: cfg.environments.pip });
