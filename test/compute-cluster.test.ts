@@ -34,7 +34,7 @@ describe('compute clusters (amlcompute) on the local provider', () => {
     client = new CairnClient({ url: server.url });
   });
   after(async () => {
-    for (const c of ['burst', 'gang', 'prio', 'starve', 'lowpri', 'solo', 'hol']) await cli(['compute', 'delete', '-n', c, '--yes', '--force']).catch(() => {});
+    for (const c of ['burst', 'upd', 'gang', 'prio', 'starve', 'lowpri', 'solo', 'hol']) await cli(['compute', 'delete', '-n', c, '--yes', '--force']).catch(() => {});
     await server.stop();
   });
 
@@ -48,6 +48,10 @@ describe('compute clusters (amlcompute) on the local provider', () => {
       return done.every((s) => s === 'Completed');
     }, 90_000);
     assert.equal(most, 3, 'it reached max_instances and never went past it');
+    // While its nodes start a job is Provisioning, saying which nodes it waits for, then Preparing.
+    const first = (await client.getJob('burst-0')).history!.map((e) => e.status);
+    assert.deepEqual(first.slice(0, 3), ['Queued', 'Provisioning', 'Preparing'], first.join(' '));
+    assert.match((await client.getJob('burst-0')).history![1]!.reason ?? '', /^waiting for (nodes to start: node-[0-9a-f]{6}|compute 'burst' to scale up)/);
     await waitFor('the idle nodes to go', async () => (await client.computes.listNodes('burst')).length === 0, 30_000);
     const h = await history('burst');
     assert.ok(h.some((m) => /^scaled up 0 -> [1-3]: \d+ jobs? waiting$/.test(m)), h.join('\n'));
@@ -55,6 +59,16 @@ describe('compute clusters (amlcompute) on the local provider', () => {
     const shown = (await ok(['compute', 'show', '-n', 'burst', '-o', 'table'])).stdout;
     assert.match(shown, /^instances\s+0 now \(min 0, max 3\)$/m);
     assert.match(shown, /scaling history:\n(.*\n)*.*scaled up 0 -> /);
+  });
+
+  it('cairn compute update acts at once: a higher min_instances starts nodes, a lower one lets them go', async () => {
+    await cluster('upd', ['--min-instances', '0', '--max-instances', '2', '--idle-time-before-scale-down', '1']);
+    await ok(['compute', 'update', '-n', 'upd', '--min-instances', '2']);
+    await waitFor('two nodes for min_instances', async () => (await client.computes.listNodes('upd')).filter((n) => n.state === 'ready').length === 2, 30_000);
+    assert.ok((await history('upd')).includes('scaled up 0 -> 2: min_instances is 2'), (await history('upd')).join('\n'));
+    await ok(['compute', 'update', '-n', 'upd', '--min-instances', '0']);
+    await waitFor('the nodes to go below the old minimum', async () => (await client.computes.listNodes('upd')).length === 0, 30_000);
+    assert.equal((await history('upd')).filter((m) => /^removed node node-[0-9a-f]{6}: idle \d+ s$/.test(m)).length, 2);
   });
 
   it('gives a job its instance_count nodes at once, each process its rank, and keeps logs per node', async () => {
@@ -102,7 +116,7 @@ describe('compute clusters (amlcompute) on the local provider', () => {
     await client.createJob({ name: 'big', compute: 'starve', command: 'echo big $WORLD_SIZE', resources: { instance_count: 4 } } as never);
     const waiting = await waitFor('a reason while it waits', async () => {
       const j = await client.getJob('big');
-      return j.status === 'Queued' ? j : j.status === 'Completed' ? j : null;
+      return j.status === 'Queued' || j.status === 'Provisioning' ? j : j.status === 'Completed' ? j : null;
     });
     const big = await client.waitForCompletion('big');
     stop.v = true;

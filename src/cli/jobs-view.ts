@@ -37,7 +37,7 @@ export function environmentRecordText(j: Job): [string, string][] {
 }
 
 /** A waiting job says why in the list too (short: the whole reason is in `job show`). */
-const listStatus = (j: Job) => (j.status === 'Queued' && j.status_reason ? `Queued: ${j.status_reason.length > 70 ? `${j.status_reason.slice(0, 67)}...` : j.status_reason}` : statusText(j));
+const listStatus = (j: Job) => ((j.status === 'Queued' || j.status === 'Provisioning') && j.status_reason ? `${j.status}: ${j.status_reason.length > 70 ? `${j.status_reason.slice(0, 67)}...` : j.status_reason}` : statusText(j));
 
 export const JOB_COLUMNS: Column<Job>[] = [
   { header: 'Name', get: (j) => j.name },

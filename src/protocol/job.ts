@@ -20,6 +20,9 @@ export type JobStatus = z.infer<typeof JobStatus>;
 
 export const TERMINAL_STATUSES: readonly JobStatus[] = ['Completed', 'Failed', 'Canceled'];
 export const isTerminal = (s: string): boolean => (TERMINAL_STATUSES as readonly string[]).includes(s);
+/** Not yet placed: `Queued`, or `Provisioning` while the nodes it waits for start (as in Azure ML). */
+export const WAITING_STATUSES: readonly JobStatus[] = ['Queued', 'Provisioning'];
+export const isWaiting = (s: string): boolean => (WAITING_STATUSES as readonly string[]).includes(s);
 
 export const JobEvent = z.object({
   status: JobStatus,

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { hasContainerEngine, type AttemptAssignment, type RankInfo } from '../protocol/agent.ts';
 import { needsContainerEngine, PipOptions, ResolvedEnvironment } from '../protocol/environment.ts';
 import { CommandJobSpec, type Distribution } from '../protocol/job-spec.ts';
+import { WAITING_STATUSES } from '../protocol/job.ts';
 import type { Store } from '../store/index.ts';
 import type { JobRow } from '../store/jobs.ts';
 import type { NodeRow } from '../store/nodes.ts';
@@ -67,7 +68,10 @@ export class Scheduler {
 
     for (const [id, w] of p.waits) {
       const r = byId.get(id)!;
-      if (r.wait_code !== w.code || r.status_reason !== w.detail) await this.store.jobs.setWait(id, w.code, w.detail);
+      // `Provisioning` while the nodes it waits for start, as Azure ML shows it; `Queued` otherwise.
+      const status = w.code === 'nodes_starting' ? 'Provisioning' : 'Queued';
+      if (r.status !== status) await moveJob(this.store.db, this.events, id, status, w.detail, { from: [r.status], set: { wait_code: w.code } });
+      else if (r.wait_code !== w.code || r.status_reason !== w.detail) await this.store.jobs.setWait(id, w.code, w.detail);
     }
     if (p.placements.length === 0) return 0;
     const nodeRows = new Map(ready.map((n) => [n.name, n]));
@@ -85,7 +89,7 @@ export class Scheduler {
         const number = job.attempt + 1;
         const reason = pl.nodes.length === 1 ? `placed on node '${pl.nodes[0]}'` : `placed on nodes ${pl.nodes.map((x) => `'${x}'`).join(', ')}`;
         const moved = await moveJob(trx, this.events, job.id, 'Preparing', reason, {
-          from: ['Queued'],
+          from: [...WAITING_STATUSES],
           attempt: number,
           set: { node: pl.nodes[0], attempt: number, lease_owner: null, lease_until: null, wait_code: null },
         });

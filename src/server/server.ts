@@ -113,7 +113,7 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
     events,
     jobs,
     environments,
-    computes: new ComputesService({ store, backends, providers, secrets: secretBox, jobs, kickProvisioner: () => provisionerLoop.kick(), wakeNode: (n) => events.wake(n) }),
+    computes: new ComputesService({ store, backends, providers, secrets: secretBox, jobs, kickProvisioner: () => (provisionerLoop.kick(), autoscalerLoop.kick()), wakeNode: (n) => events.wake(n) }),
     snapshots: new SnapshotsService(store, blobs, cfg.snapshot),
     agents: new AgentsService({ store, events, blobs, tokens: jobTokens, heartbeatIntervalMs: cfg.local.heartbeatIntervalMs, cancelGraceMs: cfg.local.cancelGraceMs, onAttemptEnded: () => schedulerLoop.kick() }),
     tracking: { experiments, runs, artifacts: new ArtifactsService(store, blobs, runs) },

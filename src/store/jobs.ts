@@ -6,6 +6,8 @@ type Db = Kysely<Database> | Transaction<Database>;
 export type JobRow = Selectable<JobsTable>;
 export type AttemptRow = Selectable<AttemptsTable>;
 const TERMINAL = ['Completed', 'Failed', 'Canceled'];
+/** Not yet placed (protocol/job.ts WAITING_STATUSES). */
+const WAITING = ['Queued', 'Provisioning'];
 
 export interface JobFilter {
   workspace: string;
@@ -96,7 +98,7 @@ export class JobsRepo {
 
   /** Computes that have queued jobs: the scheduler looks at each one's own queue. */
   queuedComputes(): Promise<{ workspace: string; compute: string }[]> {
-    return this.db.selectFrom('jobs').select(['workspace', 'compute']).distinct().where('status', '=', 'Queued').execute();
+    return this.db.selectFrom('jobs').select(['workspace', 'compute']).distinct().where('status', 'in', WAITING).execute();
   }
 
   /** A compute's queue in order: priority first, then submission. */
@@ -106,7 +108,7 @@ export class JobsRepo {
       .selectAll()
       .where('workspace', '=', workspace)
       .where('compute', '=', compute)
-      .where('status', '=', 'Queued')
+      .where('status', 'in', WAITING)
       .orderBy('priority', 'desc')
       .orderBy('queued_at_ms')
       .orderBy('id')
@@ -121,7 +123,7 @@ export class JobsRepo {
       .select((eb) => eb.fn.countAll<number>().as('n'))
       .where('workspace', '=', job.workspace)
       .where('compute', '=', job.compute)
-      .where('status', '=', 'Queued')
+      .where('status', 'in', WAITING)
       .where((eb) =>
         eb.or([
           eb('priority', '>', job.priority),
@@ -139,14 +141,14 @@ export class JobsRepo {
       .select((eb) => [eb.fn.countAll<number>().as('jobs'), eb.fn.sum<number>('instance_count').as('nodes')])
       .where('workspace', '=', workspace)
       .where('compute', '=', compute)
-      .where('status', '=', 'Queued')
+      .where('status', 'in', WAITING)
       .executeTakeFirst();
     return { jobs: Number(r?.jobs ?? 0), nodes: Number(r?.nodes ?? 0) };
   }
 
   /** Why a queued job waits, written only when it changed. */
   setWait(id: string, code: string, detail: string): Promise<unknown> {
-    return this.db.updateTable('jobs').set({ wait_code: code, status_reason: detail }).where('id', '=', id).where('status', '=', 'Queued').execute();
+    return this.db.updateTable('jobs').set({ wait_code: code, status_reason: detail }).where('id', '=', id).where('status', 'in', WAITING).execute();
   }
 
   /** Unfinished jobs whose cancel was asked for before `cutoff` (ISO time) and that no agent has ended since. */
@@ -156,7 +158,7 @@ export class JobsRepo {
       .innerJoin('job_events', 'job_events.job_id', 'jobs.id')
       .select(['jobs.id', 'jobs.node', (eb) => eb.fn.max('job_events.at').as('asked')])
       .where('jobs.cancel_requested', '=', 1)
-      .where('jobs.status', 'not in', [...TERMINAL, 'Queued'])
+      .where('jobs.status', 'not in', [...TERMINAL, ...WAITING])
       .where('job_events.status', '=', 'CancelRequested')
       .groupBy(['jobs.id', 'jobs.node'])
       .execute();

@@ -30,6 +30,7 @@ export interface ComputesDeps {
   providers: Map<string, NodeProvider>;
   secrets: SecretBox;
   jobs: JobsService;
+  /** A compute changed (created, updated, started, stopped): the provisioner and autoscaler act at once. */
   kickProvisioner: () => void;
   /** A node has work to hear of (it is being preempted). */
   wakeNode: (node: string) => void;

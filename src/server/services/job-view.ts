@@ -1,4 +1,4 @@
-import type { Job } from '../../protocol/job.ts';
+import { isWaiting, type Job } from '../../protocol/job.ts';
 import type { JobRow } from '../../store/jobs.ts';
 
 /** The API shape of a job: its YAML fields as submitted, plus read-only facts. */
@@ -25,7 +25,7 @@ export function toJob(row: JobRow, extra: Partial<Job> = {}): Job {
     snapshot_id: row.snapshot_id,
     git: row.git ? JSON.parse(row.git) : null,
     node: row.node,
-    wait_code: row.status === 'Queued' ? row.wait_code : null,
+    wait_code: isWaiting(row.status) ? row.wait_code : null,
     environment_details: row.environment ? { ...JSON.parse(row.environment), record: row.environment_record ? JSON.parse(row.environment_record) : null } : null,
     ...extra,
   };

@@ -4,7 +4,7 @@ import { type CreateJobRequest, experimentNameFrom, MAX_COMMAND_BYTES, PRIORITY 
 import { findSize } from '../../protocol/compute-sizes.ts';
 import { poolOf } from '../../domain/pools.ts';
 import { parseComputeSpec } from '../../protocol/compute.ts';
-import { isTerminal, type Job, type ListJobsQuery } from '../../protocol/job.ts';
+import { isTerminal, isWaiting, WAITING_STATUSES, type Job, type ListJobsQuery } from '../../protocol/job.ts';
 import { isUniqueViolation, type Store } from '../../store/index.ts';
 import type { JobRow } from '../../store/jobs.ts';
 import type { EventHub } from '../../domain/events.ts';
@@ -173,7 +173,7 @@ export class JobsService {
     const row = await this.row(workspace, name);
     const [history, artifacts, attempts] = await Promise.all([this.d.store.jobs.events(row.id), this.d.store.resources.artifacts(row.id), this.d.store.jobs.attemptsOf(row.id)]);
     // A job waiting its turn says how many wait ahead of it (counted now, not stored: it changes with every placement).
-    const ahead = row.status === 'Queued' && row.wait_code && ['capacity', 'max_instances', 'reserved'].includes(row.wait_code) ? await this.d.store.jobs.ahead(row) : 0;
+    const ahead = isWaiting(row.status) && row.wait_code && ['capacity', 'max_instances', 'reserved'].includes(row.wait_code) ? await this.d.store.jobs.ahead(row) : 0;
     return toJob(row, {
       ...(ahead ? { status_reason: `${row.status_reason} (${ahead} job${ahead > 1 ? 's' : ''} ahead)` } : {}),
       history: history.map((h) => ({ ...h, status: h.status as Job['status'] })),
@@ -195,7 +195,7 @@ export class JobsService {
     if (isTerminal(row.status)) throw new CairnError('JobAlreadyFinished', `job '${name}' already ended (${row.status}); there is nothing to cancel`);
     // A job no node has taken yet ends here; one that runs is stopped by its agent, which reports back.
     const endedQueued = await moveJob(store.db, this.d.events, row.id, 'Canceled', `${reason} before it started`, {
-      from: ['Queued'],
+      from: [...WAITING_STATUSES],
       set: { cancel_requested: 1 },
     });
     if (!endedQueued) {
