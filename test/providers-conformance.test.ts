@@ -170,7 +170,7 @@ function conformance(subject: Subject, prefix: string, work: string, extra?: (t:
 }
 
 /** Computes the extra cases make, deleted at the end whatever happened. */
-const extraComputes = (prefix: string) => [`${prefix}cut`, `${prefix}inst`, `${prefix}badjson`, `${prefix}slow`, `${prefix}unreach`];
+const extraComputes = (prefix: string) => [`${prefix}cut`, `${prefix}inst`, `${prefix}badjson`, `${prefix}slow`, `${prefix}unreach`, `${prefix}evict`];
 
 /** Local ports of `pid`'s TCP connections to `port` (from /proc), so a test cuts only its own server's SSH link. */
 function clientPorts(pid: number, port: number): number[] {
@@ -274,6 +274,40 @@ function fakeExtras(t: Ctx): void {
     const r = await t.cli(['compute', 'create', '-f', t.writeCompute('fcap', 'main', 4, 4)]);
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /fake cloud: min_instances 4 is more than the region's capacity left \(3 of 3 instances\)/);
+  });
+
+  it('a provider without SSH to its nodes says so when a compute asks for it, and nothing is created', async () => {
+    const file = join(tempDir('fake-ssh'), 'fssh.yml');
+    writeFileSync(file, 'name: fssh\ntype: amlcompute\nsize: Standard_DS1_v2\nmax_instances: 1\nssh_public_access_enabled: true\nssh_settings:\n  admin_username: me\n  ssh_key_value: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKeyKeyKeyKeyKeyKeyKeyKeyKeyKeyKeyKeyKeyKeyKey me@laptop\nprovider:\n  type: fake\n');
+    const r = await t.cli(['compute', 'create', '-f', file]);
+    assert.notEqual(r.code, 0);
+    assert.equal(r.stderr.trim(), 'error: the fake provider gives no SSH access to its nodes; set ssh_public_access_enabled: false');
+    assert.notEqual((await t.cli(['compute', 'show', '-n', 'fssh'])).code, 0, 'not created');
+  });
+
+  it('a low-priority node the cloud takes back mid-job, without notice: the job is requeued at once and completes on a new node', async () => {
+    const file = join(tempDir('fake-evict'), 'fevict.yml');
+    writeFileSync(file, 'name: fevict\ntype: amlcompute\nsize: Standard_DS1_v2\ntier: low_priority\nmin_instances: 0\nmax_instances: 1\nidle_time_before_scale_down: 2\nprovider:\n  type: fake\n');
+    await t.ok(['compute', 'create', '-f', file]);
+    const client = t.client();
+    await client.createJob({ name: 'f-evicted', compute: 'fevict', command: 'echo attempt $CAIRN_ATTEMPT; if [ "$CAIRN_ATTEMPT" = 1 ]; then sleep 120; fi; echo finished', max_retries: 2 } as never);
+    await waitFor('attempt 1 to run', async () => (await t.logs('f-evicted')).includes('attempt 1'), 120_000);
+    const first = (await client.getJob('f-evicted')).node!;
+    // The cloud's console, not the server: the instance is evicted and its agent dies with its jobs.
+    const cloud = new FakeProvider({ store: undefined as never, dataDir: t.server.dataDir, serverUrl: () => t.server.url, agentEnv: {}, isolation: { hide: [], jobUser: '' }, nodeHomes: '', log: () => {}, unseal: () => assert.fail('not asked') }, {});
+    await cloud.preempt(first);
+    const done = await client.waitForCompletion('f-evicted');
+    assert.equal(done.status, 'Completed', done.status_reason ?? '');
+    assert.equal(done.attempt, 2);
+    assert.notEqual(done.node, first, 'on a new node');
+    const preempted = done.history!.find((h) => h.status === 'Preempted');
+    assert.equal(preempted?.reason, `node '${first.split(':').pop()}' was taken back by the provider (low-priority capacity)`);
+    assert.ok(done.history!.some((h) => h.status === 'Queued' && /^requeued after preemption as attempt 2 \(2 of max_retries 2 left\)$/.test(h.reason ?? '')));
+    assert.deepEqual(await t.logs('f-evicted'), ['attempt 1', 'attempt 2', 'finished']);
+    const history = ((await client.computes.get('fevict')) as { scaling_history?: { message: string }[] }).scaling_history!.map((e) => e.message);
+    assert.ok(history.includes(`node ${first.split(':').pop()} was taken back by the fake provider (low-priority capacity); its jobs are requeued`), history.join('\n'));
+    await t.ok(['compute', 'delete', '-n', 'fevict', '--yes', '--force']);
+    assert.deepEqual(liveAgents('fevict'), []);
   });
 
   it('in code: a create takes its delay, failures are injected, the capacity holds, and a low-priority instance is taken back', async () => {

@@ -76,6 +76,14 @@ class RecordingProvider implements NodeProvider {
   async exists(): Promise<boolean> {
     return true;
   }
+  /** Nodes the "cloud" has taken back (its eviction state). */
+  taken = new Set<string>();
+  preemptible(): boolean {
+    return true;
+  }
+  async takenBack(h: NodeHandle): Promise<boolean> {
+    return this.taken.has(h.name);
+  }
 }
 
 describe('the autoscaler and the scheduler (real store, injected clock)', () => {
@@ -112,7 +120,7 @@ describe('the autoscaler and the scheduler (real store, injected clock)', () => 
     provider = new RecordingProvider();
     clock = T0;
     const owner = 'test';
-    scaler = new Autoscaler({ store, providers: new Map([['local', provider]]), owner, now: () => clock, log: () => {}, kickScheduler: () => {}, kickProvisioner: () => {} });
+    scaler = new Autoscaler({ store, events: new EventHub(), providers: new Map([['local', provider]]), owner, now: () => clock, log: () => {}, kickScheduler: () => {}, kickProvisioner: () => {} });
     scheduler = new Scheduler({ store, events: new EventHub(), owner, now: () => clock });
   });
 
@@ -176,6 +184,71 @@ describe('the autoscaler and the scheduler (real store, injected clock)', () => 
     assert.equal(provider.created.length, 2, 'replaced, to keep min_instances');
   });
 
+  it('a low-priority node the provider took back: its job is requeued at once, the node replaced', async () => {
+    await compute('lp', { min_instances: 1, max_instances: 1, idle_time_before_scale_down: 60, tier: 'low_priority' });
+    await queue('train', 'lp');
+    await store.db.updateTable('jobs').set({ max_retries: 2 }).execute();
+    await scaler.tick();
+    await ready('lp', clock);
+    assert.equal(await scheduler.tick(), 1);
+    await store.db.updateTable('attempts').set({ state: 'running' }).execute();
+    const [n] = await nodes('lp');
+    await store.nodes.update(n.name, { state: 'unreachable' });
+    await scaler.tick();
+    assert.equal((await store.jobs.getByName('default', 'train'))!.status, 'Preparing', 'silent is not gone: the node may come back');
+    provider.taken.add(n.name);
+    clock += 1_000;
+    await scaler.tick();
+    const j = (await store.jobs.getByName('default', 'train'))!;
+    assert.equal(j.status, 'Queued');
+    assert.match(j.status_reason!, /^requeued after preemption as attempt 2 \(2 of max_retries 2 left\)$/);
+    const [a] = await store.jobs.attemptsOf(j.id);
+    assert.deepEqual([a.state, a.outcome, a.reason], ['ended', 'preempted', `node '${n.label}' was taken back by the provider (low-priority capacity)`]);
+    assert.deepEqual(provider.deleted, [n.name]);
+    assert.ok((await events('lp')).includes(`node ${n.label} was taken back by the local provider (low-priority capacity); its jobs are requeued`));
+    assert.equal(provider.created.length, 2, 'replaced, to keep min_instances');
+  });
+
+  it('a dedicated node silent past the grace: its job ends as lost, saying so, and the node is replaced', async () => {
+    await compute('d', { min_instances: 1, max_instances: 1, idle_time_before_scale_down: 60 });
+    await queue('train', 'd');
+    await scaler.tick();
+    await ready('d', clock);
+    assert.equal(await scheduler.tick(), 1);
+    await store.db.updateTable('attempts').set({ state: 'running' }).execute();
+    const [n] = await nodes('d');
+    await store.nodes.update(n.name, { state: 'unreachable', last_heartbeat_ms: clock });
+    provider.taken.add(n.name); // a dedicated node is never preempted, whatever the provider says
+    clock += UNKNOWN_NODE_GRACE_MS - 1;
+    await scaler.tick();
+    assert.equal((await store.jobs.getByName('default', 'train'))!.status, 'Preparing');
+    clock += 2;
+    await scaler.tick();
+    const j = (await store.jobs.getByName('default', 'train'))!;
+    assert.equal(j.status, 'Failed');
+    assert.equal(j.status_reason, `node ${n.label} was not heard from for 120 s: replaced; what ran there is lost`);
+    assert.deepEqual(provider.deleted, [n.name]);
+  });
+
+  it('a node being preempted on request whose agent then goes silent: its jobs are requeued after the grace', async () => {
+    await compute('lp', { min_instances: 0, max_instances: 1, idle_time_before_scale_down: 60, tier: 'low_priority' });
+    await queue('train', 'lp');
+    await store.db.updateTable('jobs').set({ max_retries: 1 }).execute();
+    await scaler.tick();
+    await ready('lp', clock);
+    assert.equal(await scheduler.tick(), 1);
+    const [n] = await nodes('lp');
+    await store.nodes.update(n.name, { state: 'preempting', last_heartbeat_ms: clock });
+    await scaler.tick();
+    assert.deepEqual(provider.deleted, [], 'its agent is stopping the job: wait for it');
+    clock += UNKNOWN_NODE_GRACE_MS + 1;
+    await scaler.tick();
+    const j = (await store.jobs.getByName('default', 'train'))!;
+    assert.equal(j.status, 'Queued');
+    assert.deepEqual(provider.deleted, [n.name]);
+    assert.equal(provider.created.length, 2, 'the requeued job asks for a node again');
+  });
+
   it('a server that died mid-create: the next pass makes the same node by name, not a second one', async () => {
     await compute('c', { min_instances: 1, max_instances: 1, idle_time_before_scale_down: 60 });
     await store.nodes.upsert({ name: 'c:node-abc123', label: 'node-abc123', workspace: 'default', compute: 'c', state: 'creating', shape: '{}', slots: 1, agent_version: null, token_hash: 'old', pid: null, last_heartbeat_ms: null, registered_at: new Date(T0).toISOString(), provider: 'local' });
@@ -215,7 +288,7 @@ describe('the autoscaler and the scheduler (real store, injected clock)', () => 
 
     // 18:00 UTC daily, stop; the clock crosses it between two passes.
     clock = Date.parse('2026-06-01T17:59:30Z');
-    const sched = new Autoscaler({ store, providers: new Map([['local', provider]]), owner: 'test', now: () => clock, log: () => {}, kickScheduler: () => {}, kickProvisioner: () => {} });
+    const sched = new Autoscaler({ store, events: new EventHub(), providers: new Map([['local', provider]]), owner: 'test', now: () => clock, log: () => {}, kickScheduler: () => {}, kickProvisioner: () => {} });
     await compute('ci2', { schedules: { compute_start_stop: [{ action: 'stop', trigger: { type: 'cron', expression: '0 18 * * *', time_zone: 'UTC' } }] } }, 'computeinstance');
     await sched.tick();
     assert.equal((await store.computes.get('default', 'ci2'))!.pending_action, null);

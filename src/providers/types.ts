@@ -32,8 +32,14 @@ export interface NodeProvider {
 
 /** Providers whose nodes can be taken back (low-priority capacity; the local provider on request, for drills). */
 export interface ProviderWithPreemption extends NodeProvider {
-  /** Tells the node it is being taken back; the server then stops its jobs, requeues them, and deletes it. */
+  /** Whether the provider may take this node back (its tier is low priority). */
   preemptible(handle: NodeHandle): boolean;
+  /**
+   * Whether the provider has taken the node back (a cloud's "evicted" state). The autoscaler asks
+   * about nodes that went silent: a node taken back has its jobs requeued at once, not after the
+   * grace a node that may still come back gets.
+   */
+  takenBack(handle: NodeHandle): Promise<boolean>;
 }
 
 /** Providers that give each node an SSH endpoint a user can log in to. */

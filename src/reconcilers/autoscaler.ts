@@ -7,7 +7,9 @@ import type { NodeRow } from '../store/nodes.ts';
 import { poolOf, type Pool } from '../domain/pools.ts';
 import { dueActions } from '../domain/schedule.ts';
 import { nodeName } from '../domain/nodes.ts';
-import { hasSsh, hasSuspend, type NodeHandle, type NodeProvider } from '../providers/types.ts';
+import { hasPreemption, hasSsh, hasSuspend, type NodeHandle, type NodeProvider } from '../providers/types.ts';
+import type { EventHub } from '../domain/events.ts';
+import { endRanksOnLostNode } from '../domain/attempts.ts';
 
 const LEASE_MS = 30_000;
 /** A node nobody hears from counts as busy this long, then it is replaced. */
@@ -17,6 +19,8 @@ const RETRY_MS = 5_000;
 
 export interface AutoscalerDeps {
   store: Store;
+  /** Jobs of a node that is gone are ended (or requeued) by the server: their streams hear of it. */
+  events: EventHub;
   providers: Map<string, NodeProvider>;
   /** The same owner as the scheduler's: both hold a compute's scheduling lease. */
   owner: string;
@@ -82,10 +86,15 @@ export class Autoscaler {
       if (n.provider_ref) await provider.delete(JSON.parse(n.provider_ref) as NodeHandle).catch(() => {});
       await this.create(row, pool, provider, n);
     }
+    await this.noticeTakenBack(row, pool, provider, nodes);
+    nodes = await this.d.store.nodes.forCompute(workspace, name);
     for (const n of nodes.filter((x) => x.state === 'preempting')) await this.finishPreemption(row, provider, n);
     for (const n of nodes.filter((x) => x.state === 'unreachable' && now - (x.last_heartbeat_ms ?? 0) > UNKNOWN_NODE_GRACE_MS)) {
+      const why = `node ${n.label} was not heard from for ${Math.round(UNKNOWN_NODE_GRACE_MS / 1000)} s: replaced`;
       await this.d.store.nodes.update(n.name, { state: 'deleting' });
-      await this.remove(row, provider, n, `node ${n.label} was not heard from for ${Math.round(UNKNOWN_NODE_GRACE_MS / 1000)} s: replaced`);
+      // Its jobs cannot be stopped or heard from any more: they end as lost, saying why.
+      if (await endRanksOnLostNode(this.d.store, this.d.events, n.name, 'lost', `${why}; what ran there is lost`)) this.d.kickScheduler();
+      await this.remove(row, provider, n, why);
     }
     if (row.type === 'computeinstance') await this.instanceRules(row, pool, nodes, now, scheduleFrom);
     nodes = await this.d.store.nodes.forCompute(workspace, name);
@@ -175,10 +184,38 @@ export class Autoscaler {
     if (event) await this.d.store.computes.addEvent(row.workspace, row.name, 'scale_down', event);
   }
 
-  /** A node being taken back: once its jobs have stopped (they are requeued), it goes. */
+  /**
+   * Low-priority nodes that went silent: the provider says whether it took them back (a cloud's
+   * eviction). Those are preempted now, their jobs requeued, rather than waited for.
+   */
+  private async noticeTakenBack(row: ComputeRow, pool: Pool, provider: NodeProvider, nodes: NodeRow[]): Promise<void> {
+    if (pool.tier !== 'low_priority' || !hasPreemption(provider)) return;
+    for (const n of nodes.filter((x) => x.state === 'unreachable' && x.provider_ref)) {
+      let gone: boolean;
+      try {
+        gone = await provider.takenBack(JSON.parse(n.provider_ref!) as NodeHandle);
+      } catch (err) {
+        this.d.log(`autoscaler: asking the ${provider.name} provider about node ${n.name} failed: ${(err as Error).message}`);
+        continue;
+      }
+      if (!gone) continue;
+      await this.d.store.nodes.update(n.name, { state: 'preempting' });
+      await this.d.store.computes.addEvent(row.workspace, row.name, 'preempted', `node ${n.label} was taken back by the ${provider.name} provider (low-priority capacity); its jobs are requeued`);
+    }
+  }
+
+  /**
+   * A node being taken back: once its jobs have stopped (they are requeued), it goes. A node that
+   * can no longer say so (the provider took it, or it is silent past the grace) has them ended here.
+   */
   private async finishPreemption(row: ComputeRow, provider: NodeProvider, n: NodeRow): Promise<void> {
-    const open = await this.d.store.jobs.attemptsOnNode(n.name, ['assigned', 'preparing', 'running', 'finalizing', 'stopping']);
-    if (open.length) return;
+    const open = await this.d.store.jobs.attemptsOnNode(n.name, ['assigned', 'preparing', 'running', 'finalizing']);
+    if (open.length) {
+      const silent = this.now() - (n.last_heartbeat_ms ?? 0) > UNKNOWN_NODE_GRACE_MS;
+      const taken = hasPreemption(provider) && n.provider_ref ? await provider.takenBack(JSON.parse(n.provider_ref) as NodeHandle).catch(() => false) : false;
+      if (!silent && !taken) return;
+      await endRanksOnLostNode(this.d.store, this.d.events, n.name, 'preempted', `node '${n.label}' was taken back by the provider (low-priority capacity)`);
+    }
     await this.remove(row, provider, n, `node ${n.label} was preempted (taken back by the provider); its jobs were requeued`);
     this.d.kickScheduler();
   }

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { DEFAULT_PORT } from '../protocol/routes.ts';
 import { EnvironmentSpec, PipOptions } from '../protocol/environment.ts';
 import { localAgentEnv } from '../protocol/job-env.ts';
+import { FakeCloudSettings } from '../providers/fake/fake-provider.ts';
 
 /**
  * What a curated Azure ML environment name stands for here: `user_managed` (the node's own Python),
@@ -70,6 +71,8 @@ export const ServerConfig = z.object({
       pip: PipOptions.default({}),
     })
     .default({ aliases: DEFAULT_ENVIRONMENT_ALIASES, pip: {} }),
+  /** Tests only: a stand-in cloud (provider `fake`) with these settings. */
+  fakeCloud: FakeCloudSettings.optional(),
 });
 export type ServerConfig = z.infer<typeof ServerConfig>;
 
@@ -91,6 +94,14 @@ export function defaultHome(env: NodeJS.ProcessEnv): string {
 }
 
 /** Flags win over the environment, which wins over defaults. The only place that reads CAIRN_* server variables. */
+function jsonSetting(name: string, text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new Error(`server configuration: ${name} is not JSON`);
+  }
+}
+
 export function loadServerConfig(flags: ServerFlags, env: NodeJS.ProcessEnv): ServerConfig {
   const dataDir = resolve(flags.dataDir ?? defaultHome(env));
   const tokens = flags.authTokens?.length ? flags.authTokens : (env.CAIRN_AUTH_TOKENS ?? '').split(',').map((t) => t.trim()).filter(Boolean);
@@ -124,10 +135,11 @@ export function loadServerConfig(flags: ServerFlags, env: NodeJS.ProcessEnv): Se
       aliases: env.CAIRN_ENVIRONMENT_ALIASES ? readAliases(env.CAIRN_ENVIRONMENT_ALIASES) : undefined,
       pip: pipFromEnv(env),
     },
+    fakeCloud: env.CAIRN_FAKE_PROVIDER ? jsonSetting('CAIRN_FAKE_PROVIDER', env.CAIRN_FAKE_PROVIDER) : undefined,
   });
   if (!parsed.success) {
     const i = parsed.error.issues[0];
-    const name = i.path[0] === 'db' ? '--db' : i.path.join('.');
+    const name = i.path[0] === 'db' ? '--db' : i.path[0] === 'fakeCloud' ? ['CAIRN_FAKE_PROVIDER', ...i.path.slice(1)].join('.') : i.path.join('.');
     throw new Error(`server configuration: ${name}: ${i.message}`);
   }
   return parsed.data;

@@ -90,7 +90,7 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
   let app: FastifyInstance | null = null;
   const log = (msg: string, extra?: Record<string, unknown>) => app?.log.info(extra ?? {}, msg);
   const isolation = { hide: [cfg.dataDir], jobUser: cfg.jobUser };
-  const providers = createProviders({ store, dataDir: cfg.dataDir, serverUrl: () => url, agentEnv: cfg.local.agentEnv, isolation, nodeHomes: cfg.nodeHomes, log: (m) => app?.log.warn(m), unseal });
+  const providers = createProviders({ store, dataDir: cfg.dataDir, serverUrl: () => url, agentEnv: cfg.local.agentEnv, isolation, nodeHomes: cfg.nodeHomes, log: (m) => app?.log.warn(m), unseal }, cfg.fakeCloud);
   const backends = createBackends({ store, dataDir: cfg.dataDir, serverUrl: () => url, log, local: cfg.local, ssh: cfg.ssh, unseal, isolation, providers });
   const owner = `${hostname()}:${cfg.dataDir}`;
   const scheduler = new Scheduler({ store, events, owner: `scheduler@${owner}`, pip: cfg.environments.pip });
@@ -103,7 +103,7 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
   const runs = new RunsService(store, experiments);
   const provisioner = new ComputeProvisioner({ store, backends, owner: `provisioner@${hostname()}:${cfg.dataDir}`, unseal, log: (m) => app?.log.warn(m) });
   const provisionerLoop = loop(1_000, () => provisioner.tick(), (e) => app?.log.error({ err: e }, 'compute provisioner'));
-  const autoscaler = new Autoscaler({ store, providers, owner: `scheduler@${owner}`, log: (m) => app?.log.warn(m), kickScheduler: () => schedulerLoop.kick(), kickProvisioner: () => provisionerLoop.kick() });
+  const autoscaler = new Autoscaler({ store, events, providers, owner: `scheduler@${owner}`, log: (m) => app?.log.warn(m), kickScheduler: () => schedulerLoop.kick(), kickProvisioner: () => provisionerLoop.kick() });
   const autoscalerLoop = loop(1_000, () => autoscaler.tick(), (e) => app?.log.error({ err: e }, 'autoscaler'));
   const environments = new EnvironmentsService({ store, aliases: cfg.environments.aliases });
   const jobs = new JobsService({ store, events, backends, environments, kickScheduler: () => schedulerLoop.kick() });

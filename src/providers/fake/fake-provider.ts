@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { z } from 'zod';
 import { VM_SIZES } from '../../protocol/compute-sizes.ts';
 import type { NodeShape } from '../../protocol/agent.ts';
 import { type NodeHandle, type NodeRequest, type ProviderDeps, ProviderError, type ProviderSize, type ProviderWithPreemption, type ProviderWithSuspend, type RefuseRequest } from '../types.ts';
@@ -17,10 +18,18 @@ export interface FakeCloudOptions {
   preemptAfterMs?: number | null;
 }
 
-/** `{"create_delay_ms": 500, "capacity": 4, "fail": {"COMPUTE": "QuotaExceeded: ..."}, "preempt_after_ms": 10000}`. */
-export function fakeOptionsFromEnv(json: string | undefined): FakeCloudOptions | null {
-  if (!json) return null;
-  const o = JSON.parse(json) as { create_delay_ms?: number; capacity?: number; fail?: Record<string, string>; preempt_after_ms?: number };
+/** The fake cloud's settings as a server takes them (JSON in CAIRN_FAKE_PROVIDER, parsed with the server's config). */
+export const FakeCloudSettings = z
+  .object({
+    create_delay_ms: z.number().int().nonnegative().optional(),
+    capacity: z.number().int().nonnegative().optional(),
+    fail: z.record(z.string(), z.string()).optional(),
+    preempt_after_ms: z.number().int().positive().optional(),
+  })
+  .strict();
+export type FakeCloudSettings = z.infer<typeof FakeCloudSettings>;
+
+export function fakeOptions(o: FakeCloudSettings): FakeCloudOptions {
   return {
     createDelayMs: o.create_delay_ms,
     capacity: o.capacity,
@@ -142,6 +151,10 @@ export class FakeProvider implements ProviderWithPreemption, ProviderWithSuspend
 
   preemptible(h: NodeHandle): boolean {
     return (h as FakeHandle).tier === 'low_priority';
+  }
+
+  async takenBack(h: NodeHandle): Promise<boolean> {
+    return this.instance(h.name)?.state === 'preempted';
   }
 
   /** The cloud takes an instance back: its agent and jobs die at once, as on a reclaimed VM. */

@@ -91,7 +91,23 @@ export class LocalProvider implements ProviderWithPreemption, ProviderWithSuspen
         throw new ProviderError(`the node's SSH endpoint could not start: ${(err as Error).message}`);
       }
     }
-    const pid = startAgentProcess(dir, {
+    let pid: number;
+    try {
+      pid = this.startAgent(dir, req, shape, gpus, ssh);
+    } catch (err) {
+      // Nothing of a node that never ran is left behind: its cgroup and its sshd go with it.
+      if (group) removeCgroup(group);
+      if (ssh) await stopNodeSshd(where.sshDir, ssh).catch(() => {});
+      throw new ProviderError(`the node's agent could not start: ${(err as Error).message}`);
+    }
+    if (group) joinCgroup(group, pid);
+    const handle: LocalHandle = { provider: 'local', name: req.name, dir, pid, gpus, memory_mb: memoryMb, cgroup: group, limits: note, address: '127.0.0.1', ssh };
+    writeFileSync(join(dir, 'handle.json'), JSON.stringify(handle));
+    return handle;
+  }
+
+  private startAgent(dir: string, req: NodeRequest, shape: NodeShape, gpus: number[], ssh: NodeSsh | null): number {
+    return startAgentProcess(dir, {
       ...this.d.agentEnv,
       CAIRN_AGENT_HIDE: this.d.isolation.hide.join(':'),
       CAIRN_AGENT_JOB_USER: this.d.isolation.jobUser,
@@ -103,10 +119,6 @@ export class LocalProvider implements ProviderWithPreemption, ProviderWithSuspen
       CAIRN_AGENT_GPUS: gpus.join(','),
       ...(ssh ? { CAIRN_AGENT_NODE_WORK_DIR: ssh.workDir } : {}),
     });
-    if (group) joinCgroup(group, pid);
-    const handle: LocalHandle = { provider: 'local', name: req.name, dir, pid, gpus, memory_mb: memoryMb, cgroup: group, limits: note, address: '127.0.0.1', ssh };
-    writeFileSync(join(dir, 'handle.json'), JSON.stringify(handle));
-    return handle;
   }
 
   async delete(h: NodeHandle): Promise<void> {
@@ -151,6 +163,11 @@ export class LocalProvider implements ProviderWithPreemption, ProviderWithSuspen
 
   preemptible(): boolean {
     return true;
+  }
+
+  /** Nothing takes a local node back behind the server's back: preemption here is a drill (`cairn compute preempt-node`). */
+  async takenBack(): Promise<boolean> {
+    return false;
   }
 
   /** Memory and GPUs not held by the local provider's other nodes (a stopped instance holds none). */

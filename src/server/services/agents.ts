@@ -9,9 +9,9 @@ import type { FsBlobs } from '../blobs/fs-blobs.ts';
 import type { EventHub } from '../../domain/events.ts';
 import type { JobTokens } from '../auth.ts';
 import { moveJob } from '../../domain/transitions.ts';
-import { attemptOutcome, StopMark, type EndedRank } from '../../domain/gangs.ts';
+import { endRank, OPEN_RANK_STATES } from '../../domain/attempts.ts';
+import { StopMark } from '../../domain/gangs.ts';
 
-const ACTIVE = ['assigned', 'preparing', 'running', 'finalizing'];
 
 export interface AgentsDeps {
   store: Store;
@@ -97,7 +97,7 @@ export class AgentsService {
 
   private async pendingWork(nodeName: string): Promise<WorkResponse> {
     const { store, tokens } = this.d;
-    const attempts = await store.jobs.attemptsOnNode(nodeName, ACTIVE);
+    const attempts = await store.jobs.attemptsOnNode(nodeName, OPEN_RANK_STATES);
     const assignments: AttemptAssignment[] = [];
     const cancels: WorkResponse['cancels'] = [];
     for (const a of attempts) {
@@ -156,44 +156,7 @@ export class AgentsService {
 
   /** Ends one rank; the last rank of a gang ends the attempt, and with it the job (or requeues it). */
   async endAttempt(a: AttemptRow, r: Extract<AttemptReport, { phase: 'ended' }>): Promise<void> {
-    const { store, events } = this.d;
-    // A rank told to stop because its node was taken back ended by preemption, whatever it reported.
-    const stop = a.stop ? StopMark.parse(JSON.parse(a.stop)) : null;
-    const outcome = stop?.preempted && r.outcome === 'canceled' ? 'preempted' : r.outcome;
-    const ended = await store.jobs.updateAttempt(a.id, { state: 'ended', ended_at: r.at, outcome, exit_code: r.exit_code, reason: r.reason }, ACTIVE);
-    if (!ended) return;
-    await store.nodes.markIdleIfFree(a.node, Date.now());
-    events.wake(a.node);
-    const ranks = await store.jobs.attemptsOfNumber(a.job_id, a.number);
-    const open = ranks.filter((x) => x.state !== 'ended');
-    if (open.length) {
-      // A rank that did not succeed stops the rest of its gang.
-      if (outcome !== 'succeeded') {
-        const mark: StopMark = outcome === 'preempted' ? { reason: `rank ${a.rank}'s node '${a.node}' was preempted; the whole gang is requeued`, preempted: true } : { reason: `rank ${a.rank} on node '${a.node}' ended: ${r.reason}` };
-        for (const x of open) if (!x.stop) await store.jobs.updateAttempt(x.id, { stop: JSON.stringify(mark) });
-        for (const x of open) events.wake(x.node);
-      }
-      return;
-    }
-    const job = await store.jobs.getById(a.job_id);
-    if (!job) return;
-    const result = attemptOutcome(ranks as EndedRank[]);
-    if (result.status === 'Preempted') {
-      await moveJob(store.db, events, job.id, 'Preempted', result.reason, { attempt: a.number, set: { exit_code: null } });
-      const attemptsLeft = job.max_retries - (a.number - 1);
-      if (attemptsLeft > 0 && !job.cancel_requested) {
-        await moveJob(store.db, events, job.id, 'Queued', `requeued after preemption as attempt ${a.number + 1} (${attemptsLeft} of max_retries ${job.max_retries} left)`, {
-          from: ['Preempted'],
-          set: { node: null, wait_code: 'capacity' },
-        });
-      } else {
-        const why = job.cancel_requested ? 'canceled by the user while its node was taken back' : `preempted on attempt ${a.number} with no retries left (max_retries ${job.max_retries})`;
-        await moveJob(store.db, events, job.id, job.cancel_requested ? 'Canceled' : 'Failed', why, { from: ['Preempted'], attempt: a.number });
-      }
-    } else {
-      await moveJob(store.db, events, job.id, result.status, result.reason, { attempt: a.number, set: { exit_code: result.exitCode, end_time: r.at } });
-    }
-    this.d.onAttemptEnded();
+    if (await endRank(this.d.store, this.d.events, a, r)) this.d.onAttemptEnded();
   }
 
   async logs(node: NodeRow, attemptId: string, batch: LogBatch): Promise<{ stored: number }> {

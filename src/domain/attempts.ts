@@ -1,0 +1,72 @@
+import type { Store } from '../store/index.ts';
+import type { AttemptRow } from '../store/jobs.ts';
+import type { EventHub } from './events.ts';
+import { moveJob } from './transitions.ts';
+import { attemptOutcome, StopMark, type EndedRank } from './gangs.ts';
+
+/** Rank states that still hold a slot on their node. */
+export const OPEN_RANK_STATES = ['assigned', 'preparing', 'running', 'finalizing'];
+
+export interface RankEnd {
+  at: string;
+  outcome: string;
+  exit_code: number | null;
+  reason: string;
+}
+
+/**
+ * Ends one rank of a job's attempt, whoever learned of it (its agent's report, or the server when
+ * the node is gone). The last rank of a gang ends the attempt, and with it the job, or requeues it
+ * after a preemption while retries remain; a rank that did not succeed stops the rest of its gang.
+ * Returns whether the whole attempt ended (a slot is free: the scheduler may look again).
+ */
+export async function endRank(store: Store, events: EventHub, a: AttemptRow, r: RankEnd): Promise<boolean> {
+  // A rank told to stop because its node was taken back ended by preemption, whatever it reported.
+  const stop = a.stop ? StopMark.parse(JSON.parse(a.stop)) : null;
+  const outcome = stop?.preempted && r.outcome === 'canceled' ? 'preempted' : r.outcome;
+  const ended = await store.jobs.updateAttempt(a.id, { state: 'ended', ended_at: r.at, outcome, exit_code: r.exit_code, reason: r.reason }, OPEN_RANK_STATES);
+  if (!ended) return false;
+  await store.nodes.markIdleIfFree(a.node, Date.now());
+  events.wake(a.node);
+  const ranks = await store.jobs.attemptsOfNumber(a.job_id, a.number);
+  const open = ranks.filter((x) => x.state !== 'ended');
+  if (open.length) {
+    if (outcome !== 'succeeded') {
+      const mark: StopMark = outcome === 'preempted' ? { reason: `rank ${a.rank}'s node '${a.node}' was preempted; the whole gang is requeued`, preempted: true } : { reason: `rank ${a.rank} on node '${a.node}' ended: ${r.reason}` };
+      for (const x of open) if (!x.stop) await store.jobs.updateAttempt(x.id, { stop: JSON.stringify(mark) });
+      for (const x of open) events.wake(x.node);
+    }
+    return false;
+  }
+  const job = await store.jobs.getById(a.job_id);
+  if (!job) return false;
+  const result = attemptOutcome(ranks as EndedRank[]);
+  if (result.status === 'Preempted') {
+    await moveJob(store.db, events, job.id, 'Preempted', result.reason, { attempt: a.number, set: { exit_code: null } });
+    const attemptsLeft = job.max_retries - (a.number - 1);
+    if (attemptsLeft > 0 && !job.cancel_requested) {
+      await moveJob(store.db, events, job.id, 'Queued', `requeued after preemption as attempt ${a.number + 1} (${attemptsLeft} of max_retries ${job.max_retries} left)`, {
+        from: ['Preempted'],
+        set: { node: null, wait_code: 'capacity' },
+      });
+    } else {
+      const why = job.cancel_requested ? 'canceled by the user while its node was taken back' : `preempted on attempt ${a.number} with no retries left (max_retries ${job.max_retries})`;
+      await moveJob(store.db, events, job.id, job.cancel_requested ? 'Canceled' : 'Failed', why, { from: ['Preempted'], attempt: a.number });
+    }
+  } else {
+    await moveJob(store.db, events, job.id, result.status, result.reason, { attempt: a.number, set: { exit_code: result.exitCode, end_time: r.at } });
+  }
+  return true;
+}
+
+/**
+ * A node that is gone (taken back by its provider, or silent past its grace and replaced) cannot
+ * report its ranks: the server ends them with `outcome` and says why. Returns how many attempts ended.
+ */
+export async function endRanksOnLostNode(store: Store, events: EventHub, node: string, outcome: 'preempted' | 'lost', reason: string): Promise<number> {
+  let ended = 0;
+  for (const a of await store.jobs.attemptsOnNode(node, OPEN_RANK_STATES)) {
+    if (await endRank(store, events, a, { at: new Date().toISOString(), outcome, exit_code: null, reason })) ended++;
+  }
+  return ended;
+}
