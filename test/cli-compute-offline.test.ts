@@ -165,7 +165,7 @@ function stubServer() {
     const u = new URL(req.url!, 'http://x');
     const path = u.pathname.replace('/api/v1/workspaces/default', '');
     if (u.pathname === '/api/v1/health') return send(res, 200, { status: 'ok' });
-    if (path === '/compute-sizes') return send(res, 200, [{ name: 'Standard_NC6s_v3', family: 'gpu', vcpus: 6, memory_gb: 112, gpus: 1, gpu_type: 'V100', low_priority_capable: true }]);
+    if (path === '/compute-sizes') return send(res, 200, [{ name: 'Standard_NC6s_v3', family: 'gpu', vcpus: 6, memory_gb: 112, gpus: 1, gpu_type: 'V100', low_priority_capable: true, provider: 'local', available: 0 }]);
     if (path === '/computes' && req.method === 'GET') return send(res, 200, [...computes.values()].map((c) => c.view).filter((v) => !u.searchParams.has('type') || v.type === u.searchParams.get('type')));
     if (path === '/computes' && req.method === 'POST') {
       const { admin_password, ssh_key_value, ...ssh } = body.spec.ssh_settings ?? {};
@@ -282,8 +282,8 @@ describe('cairn compute against a stub server: waiting, printing, failing', () =
     const yaml = await cli(['list', '--type', 'amlcompute', '-o', 'yaml']);
     assert.equal(yaml.stdout.trim(), '[]');
     const sizes = await cli(['list-sizes', '--type', 'amlcompute']);
-    assert.match(sizes.stdout, /^Name\s+Family\s+vCPUs\s+Memory \(GB\)\s+GPUs$/m);
-    assert.match(sizes.stdout, /^Standard_NC6s_v3\s+gpu\s+6\s+112\s+1 x V100$/m);
+    assert.match(sizes.stdout, /^Name\s+Family\s+vCPUs\s+Memory \(GB\)\s+GPUs\s+Fits now$/m);
+    assert.match(sizes.stdout, /^Standard_NC6s_v3\s+gpu\s+6\s+112\s+1 x V100\s+0 \(local\)$/m);
     assert.equal(stub.requests.at(-1)!.url, '/api/v1/workspaces/default/compute-sizes?type=amlcompute');
   });
 

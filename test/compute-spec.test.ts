@@ -19,7 +19,7 @@ import {
   parseComputeSpec,
   splitSecrets,
 } from '../src/protocol/compute.ts';
-import { VM_SIZES, VmSize, findSize, sizesFor } from '../src/protocol/compute-sizes.ts';
+import { AZURE_SIZES, SizeCatalog, VM_SIZES, VmSize } from '../src/protocol/compute-sizes.ts';
 import { CairnError } from '../src/protocol/errors.ts';
 
 const PUBLIC_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDhQgkKxfwX5MLrmroqKCHW1wPu+7L5z63D7uQNgpsiI me@laptop';
@@ -361,15 +361,34 @@ describe('sizes', () => {
   it('is a valid catalog with Azure shapes', () => {
     assert.ok(VM_SIZES.length >= 15);
     for (const s of VM_SIZES) VmSize.parse(s);
-    assert.deepEqual(findSize('standard_nc12s_v3'), { name: 'Standard_NC12s_v3', family: 'gpu', vcpus: 12, memory_gb: 224, gpus: 2, gpu_type: 'V100', low_priority_capable: true });
-    assert.equal(findSize('Standard_DS1_v2')?.memory_gb, 3.5);
-    assert.equal(findSize('Standard_X'), undefined);
+    assert.deepEqual(AZURE_SIZES.find('standard_nc12s_v3'), { name: 'Standard_NC12s_v3', family: 'gpu', vcpus: 12, memory_gb: 224, gpus: 2, gpu_type: 'V100', low_priority_capable: true });
+    assert.equal(AZURE_SIZES.find('Standard_DS1_v2')?.memory_gb, 3.5);
+    assert.equal(AZURE_SIZES.find('Standard_X'), undefined);
   });
   it('offers every size to amlcompute, 2+ vCPUs to computeinstance, none to attached computes', () => {
-    assert.equal(sizesFor('amlcompute').length, VM_SIZES.length);
-    assert.ok(sizesFor('computeinstance').every((s) => s.vcpus >= 2));
-    assert.ok(!sizesFor('computeinstance').some((s) => s.name === 'Standard_DS1_v2'));
-    for (const t of ATTACHED_TYPES) assert.deepEqual(sizesFor(t), []);
+    assert.equal(AZURE_SIZES.forType('amlcompute').length, VM_SIZES.length);
+    assert.ok(AZURE_SIZES.forType('computeinstance').every((s) => s.vcpus >= 2));
+    assert.ok(!AZURE_SIZES.forType('computeinstance').some((s) => s.name === 'Standard_DS1_v2'));
+    for (const t of ATTACHED_TYPES) assert.deepEqual(AZURE_SIZES.forType(t), []);
+  });
+  it("takes an operator's sizes: new names, and Azure names given another shape; a spec may then name them", () => {
+    const sizes = new SizeCatalog([
+      { name: 'Half_Box', vcpus: 8, memory_gb: 60 },
+      { name: 'standard_ds1_v2', vcpus: 1, memory_gb: 2 },
+      { name: 'Lab_A40', vcpus: 16, memory_gb: 120, gpus: 2, gpu_type: 'A40', low_priority_capable: false },
+    ]);
+    assert.equal(sizes.all.length, VM_SIZES.length + 2);
+    assert.deepEqual(sizes.find('half_box'), { name: 'Half_Box', vcpus: 8, memory_gb: 60, gpus: 0, low_priority_capable: true, family: 'cpu' });
+    assert.equal(sizes.find('Standard_DS1_v2')!.memory_gb, 2);
+    assert.equal(sizes.find('Lab_A40')!.family, 'gpu');
+    assert.ok(sizes.forType('computeinstance').some((s) => s.name === 'Half_Box'));
+    assert.equal((parseComputeSpec({ type: 'amlcompute', name: 'pool', size: 'half_box' }, sizes) as { size: string }).size, 'Half_Box');
+    assert.throws(() => parseComputeSpec({ type: 'amlcompute', name: 'pool', size: 'Lab_A40', tier: 'low_priority' }, sizes), /tier: low_priority is not available for size 'Lab_A40'/);
+    assert.throws(() => parseComputeSpec({ type: 'amlcompute', name: 'pool', size: 'Half_Box' }), /size 'Half_Box' does not exist/, "Azure's catalog alone has no such size");
+    // A client leaves the size to the server, which may know sizes the client does not.
+    assert.equal((parseComputeSpec({ type: 'amlcompute', name: 'pool', size: 'Half_Box' }, null) as { size: string }).size, 'Half_Box');
+    assert.throws(() => new SizeCatalog([{ name: '9bad', vcpus: 1, memory_gb: 1 }]), /a size name is a letter/);
+    assert.throws(() => new SizeCatalog([{ name: 'X', vcpus: 0, memory_gb: 1 }]));
   });
 });
 

@@ -10,7 +10,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { CairnClient } from '../src/sdk/client.ts';
 import { Store } from '../src/store/index.ts';
-import { VM_SIZES } from '../src/protocol/compute-sizes.ts';
+import { AZURE_SIZES, VM_SIZES } from '../src/protocol/compute-sizes.ts';
 import { ProviderError, type NodeHandle, type NodeRequest } from '../src/providers/types.ts';
 import { FakeProvider } from '../src/providers/fake/fake-provider.ts';
 import { agentOf } from '../src/providers/local/agent-process.ts';
@@ -294,7 +294,7 @@ function fakeExtras(t: Ctx): void {
     await waitFor('attempt 1 to run', async () => (await t.logs('f-evicted')).includes('attempt 1'), 120_000);
     const first = (await client.getJob('f-evicted')).node!;
     // The cloud's console, not the server: the instance is evicted and its agent dies with its jobs.
-    const cloud = new FakeProvider({ store: undefined as never, dataDir: t.server.dataDir, serverUrl: () => t.server.url, agentEnv: {}, isolation: { hide: [], jobUser: '' }, nodeHomes: '', log: () => {}, unseal: () => assert.fail('not asked') }, {});
+    const cloud = new FakeProvider({ store: undefined as never, sizes: AZURE_SIZES, dataDir: t.server.dataDir, serverUrl: () => t.server.url, agentEnv: {}, isolation: { hide: [], jobUser: '' }, nodeHomes: '', log: () => {}, unseal: () => assert.fail('not asked') }, {});
     await cloud.preempt(first);
     const done = await client.waitForCompletion('f-evicted');
     assert.equal(done.status, 'Completed', done.status_reason ?? '');
@@ -313,7 +313,7 @@ function fakeExtras(t: Ctx): void {
   it('in code: a create takes its delay, failures are injected, the capacity holds, and a low-priority instance is taken back', async () => {
     const dir = tempDir('fake-cloud');
     const store = await Store.open(`sqlite:${join(dir, 'db')}`);
-    const deps = { store, dataDir: dir, serverUrl: () => t.server.url, agentEnv: {}, isolation: { hide: [dir], jobUser: '' }, nodeHomes: join(dir, 'homes'), log: () => {}, unseal: () => assert.fail('not asked') };
+    const deps = { store, sizes: AZURE_SIZES, dataDir: dir, serverUrl: () => t.server.url, agentEnv: {}, isolation: { hide: [dir], jobUser: '' }, nodeHomes: join(dir, 'homes'), log: () => {}, unseal: () => assert.fail('not asked') };
     const cloud = new FakeProvider(deps, { createDelayMs: 400, capacity: 1, failCreate: (r) => (r.label === 'bad' ? 'QuotaExceeded: no quota' : null), preemptAfterMs: 500 });
     const req = (label: string, tier: 'dedicated' | 'low_priority' = 'low_priority'): NodeRequest => ({ workspace: 'default', compute: 'fx', name: `fx:${label}`, label, size: VM_SIZES[0]!, tier, agent: { token: 'x' } });
     const t0 = Date.now();

@@ -11,7 +11,7 @@ import { plan, type FreeNode, type QueuedJob } from '../src/domain/placement.ts'
 import { Scheduler } from '../src/reconcilers/scheduler.ts';
 import { Autoscaler, UNKNOWN_NODE_GRACE_MS } from '../src/reconcilers/autoscaler.ts';
 import { ProviderError, type NodeHandle, type NodeProvider, type NodeRequest, type ProviderSize } from '../src/providers/types.ts';
-import { VM_SIZES } from '../src/protocol/compute-sizes.ts';
+import { AZURE_SIZES, VM_SIZES } from '../src/protocol/compute-sizes.ts';
 import { tempDir } from './helpers/cairn.ts';
 
 const job = (id: string, n = 1, needsEngine = false): QueuedJob => ({ id, name: id, instanceCount: n, needsEngine });
@@ -120,7 +120,7 @@ describe('the autoscaler and the scheduler (real store, injected clock)', () => 
     provider = new RecordingProvider();
     clock = T0;
     const owner = 'test';
-    scaler = new Autoscaler({ store, events: new EventHub(), providers: new Map([['local', provider]]), owner, now: () => clock, log: () => {}, kickScheduler: () => {}, kickProvisioner: () => {} });
+    scaler = new Autoscaler({ store, events: new EventHub(), sizes: AZURE_SIZES, providers: new Map([['local', provider]]), owner, now: () => clock, log: () => {}, kickScheduler: () => {}, kickProvisioner: () => {} });
     scheduler = new Scheduler({ store, events: new EventHub(), owner, now: () => clock });
   });
 
@@ -288,7 +288,7 @@ describe('the autoscaler and the scheduler (real store, injected clock)', () => 
 
     // 18:00 UTC daily, stop; the clock crosses it between two passes.
     clock = Date.parse('2026-06-01T17:59:30Z');
-    const sched = new Autoscaler({ store, events: new EventHub(), providers: new Map([['local', provider]]), owner: 'test', now: () => clock, log: () => {}, kickScheduler: () => {}, kickProvisioner: () => {} });
+    const sched = new Autoscaler({ store, events: new EventHub(), sizes: AZURE_SIZES, providers: new Map([['local', provider]]), owner: 'test', now: () => clock, log: () => {}, kickScheduler: () => {}, kickProvisioner: () => {} });
     await compute('ci2', { schedules: { compute_start_stop: [{ action: 'stop', trigger: { type: 'cron', expression: '0 18 * * *', time_zone: 'UTC' } }] } }, 'computeinstance');
     await sched.tick();
     assert.equal((await store.computes.get('default', 'ci2'))!.pending_action, null);

@@ -1,5 +1,5 @@
 import type { ComputeNodeView, ComputeView } from '../protocol/compute.ts';
-import type { VmSize } from '../protocol/compute-sizes.ts';
+import type { ListedSize } from '../protocol/compute-sizes.ts';
 import { table, type Column } from './output.ts';
 
 const isSecret = (k: string, v: unknown) => k === 'admin_password' || (typeof v === 'string' && /PRIVATE KEY-----/.test(v));
@@ -31,12 +31,13 @@ export const COMPUTE_COLUMNS: Column<ComputeView>[] = [
   { header: 'Nodes', get: (c) => nodesSummary(c.nodes) },
 ];
 
-export const SIZE_COLUMNS: Column<VmSize>[] = [
+export const SIZE_COLUMNS: Column<ListedSize>[] = [
   { header: 'Name', get: (s) => s.name },
   { header: 'Family', get: (s) => s.family },
   { header: 'vCPUs', get: (s) => s.vcpus },
   { header: 'Memory (GB)', get: (s) => s.memory_gb },
   { header: 'GPUs', get: (s) => (s.gpus ? `${s.gpus}${s.gpu_type ? ` x ${s.gpu_type}` : ''}` : '0') },
+  { header: 'Fits now', get: (s) => (s.available === null || s.available === undefined ? '-' : `${s.available}${s.provider ? ` (${s.provider})` : ''}`) },
 ];
 
 const gib = (mb: number | undefined) => (mb === undefined ? '' : `${(mb / 1024).toFixed(1)} GiB`);

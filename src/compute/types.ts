@@ -1,6 +1,7 @@
 import type { ComputeAction, ComputeSecrets, ComputeSpec } from '../protocol/compute.ts';
 import type { Store } from '../store/index.ts';
 import type { NodeProvider } from '../providers/types.ts';
+import type { SizeCatalog } from '../protocol/compute-sizes.ts';
 import type { ComputeRow } from '../store/computes.ts';
 
 /** What a job asks of a compute, as far as a backend can judge at submit. */
@@ -79,4 +80,6 @@ export interface BackendDeps {
   unseal: (row: ComputeRow) => ComputeContext;
   /** Where the nodes of clusters and instances come from, by name. */
   providers: Map<string, NodeProvider>;
+  /** The sizes clusters and instances may have (Azure's and the operator's). */
+  sizes: SizeCatalog;
 }

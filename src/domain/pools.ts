@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { findSize, type VmSize } from '../protocol/compute-sizes.ts';
+import type { SizeCatalog, VmSize } from '../protocol/compute-sizes.ts';
 import type { ComputeRow } from '../store/computes.ts';
 
 /**
@@ -32,11 +32,11 @@ const Stored = z.looseObject({
   idle_time_before_shutdown_minutes: z.number().int().positive().optional(),
 });
 
-export function poolOf(row: Pick<ComputeRow, 'type' | 'spec' | 'power_state'>): Pool | null {
+export function poolOf(row: Pick<ComputeRow, 'type' | 'spec' | 'power_state'>, sizes: SizeCatalog): Pool | null {
   if (row.type !== 'amlcompute' && row.type !== 'computeinstance') return null;
   const s = Stored.parse(JSON.parse(row.spec));
-  const size = findSize(s.size);
-  if (!size) throw new Error(`compute has an unknown size '${s.size}'`);
+  const size = sizes.find(s.size);
+  if (!size) throw new Error(`compute has size '${s.size}', which this server's catalog no longer has (CAIRN_SIZES_FILE)`);
   const instance = s.type === 'computeinstance';
   const stopped = instance && row.power_state === 'Stopped';
   return {

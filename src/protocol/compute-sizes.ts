@@ -47,16 +47,55 @@ export const VM_SIZES: readonly VmSize[] = [
   gpu('Standard_NC24ads_A100_v4', 24, 220, 1, 'A100', false),
 ];
 
-const byLowerName = new Map(VM_SIZES.map((s) => [s.name.toLowerCase(), s]));
+/** A size as `cairn compute list-sizes` shows it: with how many more a provider can make now (null: it cannot say). */
+export const ListedSize = VmSize.extend({ provider: z.string(), available: z.number().int().nonnegative().nullable() });
+export type ListedSize = z.infer<typeof ListedSize>;
 
-/** Azure matches size names case-insensitively; callers store the returned canonical spelling. */
-export function findSize(name: string): VmSize | undefined {
-  return byLowerName.get(name.toLowerCase());
+/** A size an operator adds to the catalog (or an Azure name given another shape): `CAIRN_SIZES_FILE`. */
+export const SizeDefinition = z
+  .object({
+    name: z.string().regex(/^[A-Za-z][A-Za-z0-9_.-]{0,63}$/, 'a size name is a letter, then letters, digits, _ . or - (64 at most)'),
+    vcpus: z.number().int().positive().max(1024),
+    memory_gb: z.number().positive().max(65_536),
+    gpus: z.number().int().nonnegative().max(64).default(0),
+    gpu_type: z.string().max(64).optional(),
+    low_priority_capable: z.boolean().default(true),
+  })
+  .strict();
+
+/** The sizes file: `sizes: [{name, vcpus, memory_gb, gpus, gpu_type, low_priority_capable}]`. */
+export const SizesFile = z.object({ sizes: z.array(SizeDefinition).max(500) }).strict();
+
+/**
+ * The sizes computes may name: Azure's, plus what the operator defined (a definition with an
+ * Azure name replaces that size's shape). Azure matches names case-insensitively; callers store
+ * the returned canonical spelling.
+ */
+export class SizeCatalog {
+  readonly all: readonly VmSize[];
+  private readonly byLowerName: Map<string, VmSize>;
+
+  constructor(defined: readonly z.input<typeof SizeDefinition>[] = []) {
+    const byName = new Map(VM_SIZES.map((s) => [s.name.toLowerCase(), s]));
+    for (const d of defined) {
+      const def = SizeDefinition.parse(d);
+      byName.set(def.name.toLowerCase(), { ...def, family: def.gpus > 0 ? 'gpu' : 'cpu' });
+    }
+    this.all = Object.freeze([...byName.values()]);
+    this.byLowerName = byName;
+  }
+
+  find(name: string): VmSize | undefined {
+    return this.byLowerName.get(name.toLowerCase());
+  }
+
+  /** Azure refuses compute instances with fewer than 2 vCPUs; attached computes have no size. */
+  forType(type: ComputeType): VmSize[] {
+    if (type === 'amlcompute') return [...this.all];
+    if (type === 'computeinstance') return this.all.filter((s) => s.vcpus >= 2);
+    return [];
+  }
 }
 
-/** Azure refuses compute instances with fewer than 2 vCPUs; attached computes have no size. */
-export function sizesFor(type: ComputeType): VmSize[] {
-  if (type === 'amlcompute') return [...VM_SIZES];
-  if (type === 'computeinstance') return VM_SIZES.filter((s) => s.vcpus >= 2);
-  return [];
-}
+/** Azure's catalog as it is, for whoever has no server's configuration at hand (a client, a test). */
+export const AZURE_SIZES = new SizeCatalog();

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { CairnError } from './errors.ts';
-import { findSize, sizesFor } from './compute-sizes.ts';
+import { AZURE_SIZES, type SizeCatalog } from './compute-sizes.ts';
 import { PipOptions } from './environment.ts';
 import { ComputeSchedules } from './compute-schedule.ts';
 
@@ -286,8 +286,12 @@ function oneLine(issue: z.core.$ZodIssue, type: ComputeType): string {
   return path ? `${path}: ${issue.message}` : issue.message;
 }
 
-/** Validates a parsed YAML/JSON compute; throws CairnError('ValidationError') with one line. */
-export function parseComputeSpec(input: unknown): ComputeSpec {
+/**
+ * Validates a parsed YAML/JSON compute; throws CairnError('ValidationError') with one line. `sizes`
+ * is the server's catalog; a client passes null and leaves the size to the server (which may
+ * define sizes of its own).
+ */
+export function parseComputeSpec(input: unknown, sizes: SizeCatalog | null = AZURE_SIZES): ComputeSpec {
   if (!isObject(input)) throw invalid(`a compute spec must be an object of fields (name, type, ...), not ${describe(input)}`);
   const type = input.type;
   if (type === undefined || type === null) throw invalid(`a compute needs a type: one of ${COMPUTE_TYPES.join(', ')}`);
@@ -306,17 +310,16 @@ export function parseComputeSpec(input: unknown): ComputeSpec {
 
   if ((spec.type === 'amlcompute' || spec.type === 'slurm') && spec.min_instances !== undefined && spec.max_instances !== undefined && spec.min_instances > spec.max_instances)
     throw invalid(`min_instances (${spec.min_instances}) must not be greater than max_instances (${spec.max_instances})`);
-  if (spec.type === 'amlcompute' || spec.type === 'computeinstance') {
-    const size = findSize(spec.size);
+  if (sizes && (spec.type === 'amlcompute' || spec.type === 'computeinstance')) {
+    const size = sizes.find(spec.size);
     if (!size) throw invalid(`size '${show(spec.size)}' does not exist; \`cairn compute list-sizes\` lists the sizes`);
-    if (!sizesFor(spec.type).includes(size))
+    if (!sizes.forType(spec.type).includes(size))
       throw invalid(`size '${size.name}' has ${size.vcpus} vCPU, too few for a computeinstance (at least 2); \`cairn compute list-sizes\` lists the sizes`);
     spec.size = size.name;
+    if (spec.type === 'amlcompute' && spec.tier === 'low_priority' && !size.low_priority_capable)
+      throw invalid(`tier: low_priority is not available for size '${size.name}'; use tier: dedicated or another size`);
   }
   if (spec.type === 'amlcompute') {
-    const size = findSize(spec.size)!;
-    if (spec.tier === 'low_priority' && !size.low_priority_capable)
-      throw invalid(`tier: low_priority is not available for size '${size.name}'; use tier: dedicated or another size`);
     const ssh = spec.ssh_settings;
     if (spec.ssh_public_access_enabled && (!ssh?.admin_username || (!ssh.admin_password && !ssh.ssh_key_value)))
       throw invalid('ssh_public_access_enabled: true needs ssh_settings.admin_username and ssh_settings.admin_password or ssh_settings.ssh_key_value');
@@ -364,9 +367,9 @@ function mergePatch(target: unknown, patch: unknown): unknown {
 }
 
 /** `current` must hold its secrets (joinSecrets) so the re-parse sees the credentials. */
-export function mergeComputeUpdate(current: ComputeSpec, patch: Record<string, unknown>): ComputeSpec {
+export function mergeComputeUpdate(current: ComputeSpec, patch: Record<string, unknown>, sizes: SizeCatalog = AZURE_SIZES): ComputeSpec {
   if (!isObject(patch)) throw invalid(`an update must be an object of the fields to change, not ${describe(patch)}`);
-  const next = parseComputeSpec(mergePatch(current, patch));
+  const next = parseComputeSpec(mergePatch(current, patch), sizes);
   checkComputeUpdate(current, next);
   return next;
 }

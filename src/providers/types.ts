@@ -1,4 +1,4 @@
-import type { VmSize } from '../protocol/compute-sizes.ts';
+import type { SizeCatalog, VmSize } from '../protocol/compute-sizes.ts';
 import type { ComputeSecrets, ComputeSpec } from '../protocol/compute.ts';
 import type { ComputeRow } from '../store/computes.ts';
 import type { Store } from '../store/index.ts';
@@ -66,8 +66,8 @@ export interface RefuseRequest {
 }
 
 export interface ProviderSize extends VmSize {
-  /** More nodes of this size the provider can make now. */
-  available: number;
+  /** More nodes of this size the provider can make now; null when it cannot say (operator scripts, an unbounded cloud). */
+  available: number | null;
 }
 
 export interface NodeRequest {
@@ -106,6 +106,8 @@ export interface ProviderDeps {
   /** Where the local provider keeps nodes' work folders (SSH logins land there): outside the data folder. */
   nodeHomes: string;
   log: (msg: string) => void;
+  /** The sizes this server offers (Azure's and the operator's): a provider's catalog is these, with what fits. */
+  sizes: SizeCatalog;
   /**
    * A compute's spec and credentials (sealed in the store): providers whose settings are per compute
    * (ssh hosts, command scripts) read them by the `workspace` and `compute` of a request or handle.

@@ -5,6 +5,7 @@ import type { Store } from '../store/index.ts';
 import type { ComputeRow } from '../store/computes.ts';
 import type { NodeRow } from '../store/nodes.ts';
 import { poolOf, type Pool } from '../domain/pools.ts';
+import type { SizeCatalog } from '../protocol/compute-sizes.ts';
 import { dueActions } from '../domain/schedule.ts';
 import { nodeName } from '../domain/nodes.ts';
 import { hasPreemption, hasSsh, hasSuspend, type NodeHandle, type NodeProvider } from '../providers/types.ts';
@@ -22,6 +23,7 @@ export interface AutoscalerDeps {
   /** Jobs of a node that is gone are ended (or requeued) by the server: their streams hear of it. */
   events: EventHub;
   providers: Map<string, NodeProvider>;
+  sizes: SizeCatalog;
   /** The same owner as the scheduler's: both hold a compute's scheduling lease. */
   owner: string;
   now?: () => number;
@@ -71,7 +73,7 @@ export class Autoscaler {
   private async reconcile(row: ComputeRow, scheduleFrom: number): Promise<void> {
     if (row.pending_action) return; // the provisioner is starting or stopping it
     if (await this.retireServerless(row)) return;
-    const pool = poolOf(row)!;
+    const pool = poolOf(row, this.d.sizes)!;
     const provider = this.d.providers.get(pool.provider);
     if (!provider) return;
     const { workspace, name } = row;
@@ -227,7 +229,7 @@ export class Autoscaler {
   }
 
   private async resume(row: ComputeRow, provider: NodeProvider, n: NodeRow): Promise<void> {
-    if (await this.create(row, poolOf(row)!, provider, n)) await this.d.store.computes.addEvent(row.workspace, row.name, 'started', `node ${n.label} started again on its kept disk`);
+    if (await this.create(row, poolOf(row, this.d.sizes)!, provider, n)) await this.d.store.computes.addEvent(row.workspace, row.name, 'started', `node ${n.label} started again on its kept disk`);
   }
 
   /** A serverless job's cluster goes when its job has ended (the provisioner deletes its nodes). */

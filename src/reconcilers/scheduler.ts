@@ -11,6 +11,7 @@ import { interpolateCommand } from '../domain/interpolate.ts';
 import { moveJob } from '../domain/transitions.ts';
 import { plan, type FreeNode, type PoolState, type QueuedJob } from '../domain/placement.ts';
 import { poolOf } from '../domain/pools.ts';
+import { AZURE_SIZES, type SizeCatalog } from '../protocol/compute-sizes.ts';
 
 const LEASE_MS = 30_000;
 /** Jobs read per compute and pass beyond what can be placed, for their wait reasons. */
@@ -27,10 +28,12 @@ export class Scheduler {
   private readonly events: EventHub;
   private readonly owner: string;
   private readonly pip: PipOptions;
+  private readonly sizes: SizeCatalog;
   private readonly now: () => number;
 
   /** `owner` should survive a restart of the same server, so it can take its own leases back at once. */
-  constructor(o: { store: Store; events: EventHub; owner: string; pip?: PipOptions; now?: () => number }) {
+  constructor(o: { store: Store; events: EventHub; owner: string; sizes?: SizeCatalog; pip?: PipOptions; now?: () => number }) {
+    this.sizes = o.sizes ?? AZURE_SIZES;
     this.store = o.store;
     this.events = o.events;
     this.owner = o.owner;
@@ -56,7 +59,7 @@ export class Scheduler {
     const ready = all.filter((n) => n.state === 'ready');
     const busy = await this.store.jobs.busySlots(ready.map((n) => n.name));
     const nodes: FreeNode[] = ready.map((n) => ({ name: n.name, free: n.slots - (busy.get(n.name) ?? 0), engine: hasContainerEngine(n.shape) }));
-    const pool = poolOf(row);
+    const pool = poolOf(row, this.sizes);
     const state: PoolState = pool
       ? { pool: { live: all.filter((n) => n.state !== 'deleting').length, starting: all.filter((n) => n.state === 'creating' || n.state === 'starting').map((n) => n.label ?? n.name), max: pool.max }, stopped: pool.stopped }
       : {};

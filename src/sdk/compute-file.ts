@@ -69,7 +69,8 @@ function checkComputeSpec(raw: Record<string, unknown>, o: { baseDir: string; wh
   }
   readKeyFile(raw, o.baseDir);
   try {
-    return parseComputeSpec(raw);
+    // The size is the server's to judge: it may define sizes of its own (CAIRN_SIZES_FILE).
+    return parseComputeSpec(raw, null);
   } catch (err) {
     throw located(err);
   }

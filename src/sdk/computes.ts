@@ -1,5 +1,5 @@
 import type { ComputeAction, ComputeNodeView, ComputeView, CreateComputeRequest, UpdateComputeRequest } from '../protocol/compute.ts';
-import type { VmSize } from '../protocol/compute-sizes.ts';
+import type { ListedSize } from '../protocol/compute-sizes.ts';
 import { CairnError } from '../protocol/errors.ts';
 import { ws } from '../protocol/routes.ts';
 import type { CairnClient } from './client.ts';
@@ -109,9 +109,13 @@ export class ComputeOperations {
     return this.client.json('GET', this.one(name, '/nodes'));
   }
 
-  /** The VM sizes a compute type can be created with; without a type, amlcompute's. Attached types have none. */
-  listSizes(type?: string): Promise<VmSize[]> {
-    const q = type ? `?${new URLSearchParams({ type: type.toLowerCase() })}` : '';
+  /**
+   * The VM sizes a compute type can be created with (without a type, amlcompute's; attached types
+   * have none), each with how many more the provider (default `local`) can make now.
+   */
+  listSizes(type?: string, provider?: string): Promise<ListedSize[]> {
+    const params = new URLSearchParams({ ...(type ? { type: type.toLowerCase() } : {}), ...(provider ? { provider } : {}) });
+    const q = params.size ? `?${params}` : '';
     return this.client.json('GET', `${this.client.url}${ws(this.client.workspace)}/compute-sizes${q}`);
   }
 

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { DEFAULT_PORT } from '../protocol/routes.ts';
 import { EnvironmentSpec, PipOptions } from '../protocol/environment.ts';
 import { localAgentEnv } from '../protocol/job-env.ts';
+import { SizeDefinition, SizesFile } from '../protocol/compute-sizes.ts';
 import { FakeCloudSettings } from '../providers/fake/fake-provider.ts';
 
 /**
@@ -71,6 +72,8 @@ export const ServerConfig = z.object({
       pip: PipOptions.default({}),
     })
     .default({ aliases: DEFAULT_ENVIRONMENT_ALIASES, pip: {} }),
+  /** Sizes the operator adds to Azure's catalog, or Azure names given another shape (CAIRN_SIZES_FILE). */
+  sizes: z.array(SizeDefinition).default([]),
   /** Tests only: a stand-in cloud (provider `fake`) with these settings. */
   fakeCloud: FakeCloudSettings.optional(),
 });
@@ -135,6 +138,7 @@ export function loadServerConfig(flags: ServerFlags, env: NodeJS.ProcessEnv): Se
       aliases: env.CAIRN_ENVIRONMENT_ALIASES ? readAliases(env.CAIRN_ENVIRONMENT_ALIASES) : undefined,
       pip: pipFromEnv(env),
     },
+    sizes: env.CAIRN_SIZES_FILE ? readSizes(env.CAIRN_SIZES_FILE) : undefined,
     fakeCloud: env.CAIRN_FAKE_PROVIDER ? jsonSetting('CAIRN_FAKE_PROVIDER', env.CAIRN_FAKE_PROVIDER) : undefined,
   });
   if (!parsed.success) {
@@ -146,6 +150,27 @@ export function loadServerConfig(flags: ServerFlags, env: NodeJS.ProcessEnv): Se
 }
 
 /** A YAML file of `pattern: target` lines; it replaces the default table. */
+/** `sizes: [{name, vcpus, memory_gb, gpus, gpu_type, low_priority_capable}]`, checked here so a bad file stops the start in one line. */
+function readSizes(file: string): unknown {
+  let raw: unknown;
+  try {
+    raw = parseYaml(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new Error(`server configuration: CAIRN_SIZES_FILE: cannot read ${file}: ${(err as Error).message.split('\n')[0]}`);
+  }
+  const r = SizesFile.safeParse(raw);
+  if (!r.success) {
+    const i = r.error.issues[0]!;
+    throw new Error(`server configuration: CAIRN_SIZES_FILE ${file}: ${i.path.join('.') || 'the file'}: ${i.message}`);
+  }
+  const seen = new Set<string>();
+  for (const s of r.data.sizes) {
+    if (seen.has(s.name.toLowerCase())) throw new Error(`server configuration: CAIRN_SIZES_FILE ${file}: size '${s.name}' is defined twice`);
+    seen.add(s.name.toLowerCase());
+  }
+  return r.data.sizes;
+}
+
 function readAliases(file: string): unknown {
   try {
     return parseYaml(readFileSync(file, 'utf8')) ?? {};

@@ -26,6 +26,7 @@ import { MetricCompactor } from '../reconcilers/metric-compactor.ts';
 import { ComputeProvisioner } from '../reconcilers/compute-provisioner.ts';
 import { Autoscaler } from '../reconcilers/autoscaler.ts';
 import { createProviders } from '../providers/registry.ts';
+import { SizeCatalog } from '../protocol/compute-sizes.ts';
 import { ComputesService, unsealCompute } from './services/computes.ts';
 import { SecretBox } from './secrets/secret-box.ts';
 import type { ComputeRow } from '../store/computes.ts';
@@ -90,10 +91,11 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
   let app: FastifyInstance | null = null;
   const log = (msg: string, extra?: Record<string, unknown>) => app?.log.info(extra ?? {}, msg);
   const isolation = { hide: [cfg.dataDir], jobUser: cfg.jobUser };
-  const providers = createProviders({ store, dataDir: cfg.dataDir, serverUrl: () => url, agentEnv: cfg.local.agentEnv, isolation, nodeHomes: cfg.nodeHomes, log: (m) => app?.log.warn(m), unseal }, cfg.fakeCloud);
-  const backends = createBackends({ store, dataDir: cfg.dataDir, serverUrl: () => url, log, local: cfg.local, ssh: cfg.ssh, unseal, isolation, providers });
+  const sizes = new SizeCatalog(cfg.sizes);
+  const providers = createProviders({ store, sizes, dataDir: cfg.dataDir, serverUrl: () => url, agentEnv: cfg.local.agentEnv, isolation, nodeHomes: cfg.nodeHomes, log: (m) => app?.log.warn(m), unseal }, cfg.fakeCloud);
+  const backends = createBackends({ store, sizes, dataDir: cfg.dataDir, serverUrl: () => url, log, local: cfg.local, ssh: cfg.ssh, unseal, isolation, providers });
   const owner = `${hostname()}:${cfg.dataDir}`;
-  const scheduler = new Scheduler({ store, events, owner: `scheduler@${owner}`, pip: cfg.environments.pip });
+  const scheduler = new Scheduler({ store, events, sizes, owner: `scheduler@${owner}`, pip: cfg.environments.pip });
   // A pass that placed jobs goes again at once: a long queue drains at the store's pace, not the tick's.
   const schedulerLoop = loop(500, async () => {
     while ((await scheduler.tick()) > 0);
@@ -103,17 +105,17 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
   const runs = new RunsService(store, experiments);
   const provisioner = new ComputeProvisioner({ store, backends, owner: `provisioner@${hostname()}:${cfg.dataDir}`, unseal, log: (m) => app?.log.warn(m) });
   const provisionerLoop = loop(1_000, () => provisioner.tick(), (e) => app?.log.error({ err: e }, 'compute provisioner'));
-  const autoscaler = new Autoscaler({ store, events, providers, owner: `scheduler@${owner}`, log: (m) => app?.log.warn(m), kickScheduler: () => schedulerLoop.kick(), kickProvisioner: () => provisionerLoop.kick() });
+  const autoscaler = new Autoscaler({ store, events, providers, sizes, owner: `scheduler@${owner}`, log: (m) => app?.log.warn(m), kickScheduler: () => schedulerLoop.kick(), kickProvisioner: () => provisionerLoop.kick() });
   const autoscalerLoop = loop(1_000, () => autoscaler.tick(), (e) => app?.log.error({ err: e }, 'autoscaler'));
   const environments = new EnvironmentsService({ store, aliases: cfg.environments.aliases });
-  const jobs = new JobsService({ store, events, backends, environments, kickScheduler: () => schedulerLoop.kick() });
+  const jobs = new JobsService({ store, events, backends, environments, sizes, kickScheduler: () => schedulerLoop.kick() });
   const services = {
     store,
     blobs,
     events,
     jobs,
     environments,
-    computes: new ComputesService({ store, backends, providers, secrets: secretBox, jobs, kickProvisioner: () => (provisionerLoop.kick(), autoscalerLoop.kick()), wakeNode: (n) => events.wake(n) }),
+    computes: new ComputesService({ store, backends, providers, sizes, secrets: secretBox, jobs, kickProvisioner: () => (provisionerLoop.kick(), autoscalerLoop.kick()), wakeNode: (n) => events.wake(n) }),
     snapshots: new SnapshotsService(store, blobs, cfg.snapshot),
     agents: new AgentsService({ store, events, blobs, tokens: jobTokens, heartbeatIntervalMs: cfg.local.heartbeatIntervalMs, cancelGraceMs: cfg.local.cancelGraceMs, onAttemptEnded: () => schedulerLoop.kick() }),
     tracking: { experiments, runs, artifacts: new ArtifactsService(store, blobs, runs) },

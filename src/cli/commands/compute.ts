@@ -265,11 +265,12 @@ export function computeCommand(cli: Cli): Command {
 
   compute
     .command('list-sizes')
-    .description('list the VM sizes a compute can be created with (az ml compute list-sizes), by Azure name (default -o table)')
+    .description("list the VM sizes a compute can be created with (az ml compute list-sizes) and how many more of each the provider can make now; the server's own sizes (CAIRN_SIZES_FILE) included (default -o table)")
     .option('--type <type>', 'amlcompute (the default) or computeinstance')
+    .option('--provider <provider>', 'whose room to show: local (the default), ssh, command')
     .action(async (o, cmd) => {
       const client = await cli.client(cmd);
-      cli.out(render(await client.computes.listSizes(o.type), cli.format(cmd, 'table'), SIZE_COLUMNS));
+      cli.out(render(await client.computes.listSizes(o.type, o.provider), cli.format(cmd, 'table'), SIZE_COLUMNS));
     });
 
   return compute;

@@ -1,8 +1,8 @@
 import { CairnError } from '../../protocol/errors.ts';
-import { findSize } from '../../protocol/compute-sizes.ts';
 import type { ComputeAction, ComputeSpec } from '../../protocol/compute.ts';
 import { poolOf } from '../../domain/pools.ts';
 import type { ComputeRow } from '../../store/computes.ts';
+import type { SizeCatalog } from '../../protocol/compute-sizes.ts';
 import { hasSsh, hasSuspend, type NodeHandle, type NodeProvider } from '../../providers/types.ts';
 import type { BackendDeps, ComputeContext, ComputeSecrets, ComputeWithPower, ComputeWithProvisioning, JobDemand, PreflightResult } from '../types.ts';
 
@@ -40,7 +40,7 @@ export class PoolCompute implements ComputeWithProvisioning, ComputeWithPower {
   }
 
   refuseJob(compute: ComputeRow, job: JobDemand): string | null {
-    const pool = poolOf(compute);
+    const pool = poolOf(compute, this.deps.sizes);
     if (pool && job.instanceCount > pool.max) {
       return `the job needs ${job.instanceCount} nodes and compute '${compute.name}' has at most ${pool.max} (max_instances); lower resources.instance_count or raise max_instances`;
     }
@@ -49,7 +49,8 @@ export class PoolCompute implements ComputeWithProvisioning, ComputeWithPower {
 
   async preflight(spec: ComputeSpec, secrets: ComputeSecrets): Promise<PreflightResult> {
     if (spec.type !== 'amlcompute' && spec.type !== 'computeinstance') throw new CairnError('Unsupported', `not a pool compute: ${spec.type}`);
-    const size = findSize(spec.size)!;
+    const size = this.deps.sizes.find(spec.size);
+    if (!size) throw new CairnError('ValidationError', `size '${spec.size}' does not exist; \`cairn compute list-sizes\` lists the sizes`);
     const provider = this.provider(spec);
     const min = spec.type === 'amlcompute' ? spec.min_instances : 1;
     const max = spec.type === 'amlcompute' ? spec.max_instances : 1;
@@ -65,11 +66,11 @@ export class PoolCompute implements ComputeWithProvisioning, ComputeWithPower {
 
   /** Nodes come from the autoscaler: min_instances at once, more when jobs wait. */
   async provision(c: ComputeContext): Promise<void> {
-    await this.deps.store.computes.addEvent(c.row.workspace, c.row.name, 'created', `created (${describe(c.row)})`);
+    await this.deps.store.computes.addEvent(c.row.workspace, c.row.name, 'created', `created (${describe(c.row, this.deps.sizes)})`);
   }
 
   async apply(c: ComputeContext): Promise<void> {
-    await this.deps.store.computes.addEvent(c.row.workspace, c.row.name, 'updated', `updated (${describe(c.row)}); the autoscaler follows at once`);
+    await this.deps.store.computes.addEvent(c.row.workspace, c.row.name, 'updated', `updated (${describe(c.row, this.deps.sizes)}); the autoscaler follows at once`);
   }
 
   async release(c: ComputeContext): Promise<void> {
@@ -93,8 +94,8 @@ export class PoolCompute implements ComputeWithProvisioning, ComputeWithPower {
   }
 }
 
-function describe(row: ComputeRow): string {
-  const p = poolOf(row)!;
+function describe(row: ComputeRow, sizes: SizeCatalog): string {
+  const p = poolOf(row, sizes)!;
   return p.kind === 'amlcompute'
     ? `${p.size.name}, ${p.tier}, ${p.min}-${p.max} nodes, idle_time_before_scale_down ${p.idleMs / 1000} s, provider ${p.provider}`
     : `${p.size.name}, provider ${p.provider}`;

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { VM_SIZES } from '../../protocol/compute-sizes.ts';
+import type { VmSize } from '../../protocol/compute-sizes.ts';
 import { HostKeyFingerprint, type CommandProviderSpec } from '../../protocol/compute.ts';
 import { type NodeHandle, type NodeRequest, type ProviderWithSuspend, type ProviderDeps, ProviderError, type ProviderSize, type RefuseRequest } from '../types.ts';
 import { RemoteAgents, safeName, type RemoteHandle } from '../ssh/remote-agents.ts';
@@ -27,8 +27,7 @@ export interface CommandHandle extends RemoteHandle {
 }
 
 /** The environment a script gets: the node's name and size. */
-function nodeEnv(name: string, sizeName: string, tier: string): Record<string, string> {
-  const size = VM_SIZES.find((s) => s.name === sizeName);
+function nodeEnv(name: string, sizeName: string, size: VmSize | undefined, tier: string): Record<string, string> {
   return {
     CAIRN_NODE_NAME: name,
     CAIRN_NODE_SIZE: sizeName,
@@ -67,10 +66,12 @@ function parseMade(stdout: string): Made {
  */
 export class CommandProvider implements ProviderWithSuspend {
   readonly name = 'command';
+  private readonly d: ProviderDeps;
   private readonly remote: RemoteAgents;
   private readonly dir: string;
 
   constructor(deps: ProviderDeps) {
+    this.d = deps;
     this.remote = new RemoteAgents(deps, 'command');
     this.dir = join(deps.dataDir, 'providers', 'command');
     mkdirSync(this.dir, { recursive: true });
@@ -78,7 +79,7 @@ export class CommandProvider implements ProviderWithSuspend {
 
   /** The scripts decide: as many as they can make. */
   async catalog(): Promise<ProviderSize[]> {
-    return VM_SIZES.map((s) => ({ ...s, available: Number.POSITIVE_INFINITY }));
+    return this.d.sizes.all.map((s) => ({ ...s, available: null }));
   }
 
   async refuse(req: RefuseRequest): Promise<string | null> {
@@ -96,7 +97,7 @@ export class CommandProvider implements ProviderWithSuspend {
     return this.remote.serial(req.name, async () => {
       const s = await this.remote.settings<CommandProviderSpec>(req.workspace, req.compute, 'command');
       if (!s) throw new ProviderError(`the command provider has no settings for compute ${req.compute} (it is gone, or not a command compute)`);
-      const env = nodeEnv(req.name, req.size.name, req.tier);
+      const env = nodeEnv(req.name, req.size.name, req.size, req.tier);
       const timeoutMs = s.spec.timeout * 1000;
       let made = this.record(req.name);
       if (!made) {
@@ -149,7 +150,7 @@ export class CommandProvider implements ProviderWithSuspend {
       // Cairn's files first, while the node is there (a node already gone is fine: delete decides).
       if (s) await this.remote.remove(h, s.creds).catch(() => {});
       else await this.remote.unlink(h.name, true);
-      const env = { ...nodeEnv(h.name, h.size, h.tier), CAIRN_NODE_ADDRESS: h.address };
+      const env = { ...nodeEnv(h.name, h.size, this.d.sizes.find(h.size), h.tier), CAIRN_NODE_ADDRESS: h.address };
       await runScript(s?.spec.delete ?? h.delete_command, env, (s?.spec.timeout ?? h.timeout_s) * 1000, 'delete script');
       rmSync(this.file(h.name), { force: true });
     });

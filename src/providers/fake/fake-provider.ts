@@ -1,7 +1,6 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { VM_SIZES } from '../../protocol/compute-sizes.ts';
 import type { NodeShape } from '../../protocol/agent.ts';
 import { type NodeHandle, type NodeRequest, type ProviderDeps, ProviderError, type ProviderSize, type ProviderWithPreemption, type ProviderWithSuspend, type RefuseRequest } from '../types.ts';
 import { agentOf, isAgentProcess, startAgentProcess, stopProcess } from '../local/agent-process.ts';
@@ -85,7 +84,7 @@ export class FakeProvider implements ProviderWithPreemption, ProviderWithSuspend
 
   async catalog(): Promise<ProviderSize[]> {
     const left = Math.max(0, this.capacity - this.held().length);
-    return VM_SIZES.map((s) => ({ ...s, available: left }));
+    return this.d.sizes.all.map((s) => ({ ...s, available: Number.isFinite(left) ? left : null }));
   }
 
   async refuse(req: RefuseRequest): Promise<string | null> {

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { join } from 'node:path';
-import { VM_SIZES, type VmSize } from '../../protocol/compute-sizes.ts';
+import type { VmSize } from '../../protocol/compute-sizes.ts';
 import type { NodeShape } from '../../protocol/agent.ts';
 import { type NodeHandle, type NodeRequest, type ProviderDeps, ProviderError, type ProviderSize, type ProviderWithPreemption, type ProviderWithSsh, type ProviderWithSuspend } from '../types.ts';
 import { agentOf, startAgentProcess, stopProcess } from './agent-process.ts';
@@ -47,7 +47,7 @@ export class LocalProvider implements ProviderWithPreemption, ProviderWithSuspen
 
   async catalog(): Promise<ProviderSize[]> {
     const { freeMb, freeGpus } = await this.free();
-    return VM_SIZES.map((s) => ({ ...s, available: fits(s, freeMb, freeGpus.length) }));
+    return this.d.sizes.all.map((s) => ({ ...s, available: fits(s, freeMb, freeGpus.length) }));
   }
 
   async refuse(req: { size: VmSize; tier: string; minInstances: number; maxInstances: number }): Promise<string | null> {
@@ -177,7 +177,7 @@ export class LocalProvider implements ProviderWithPreemption, ProviderWithSuspen
     const usedGpus = new Set<number>();
     for (const n of nodes) {
       const h = n.provider_ref ? (JSON.parse(n.provider_ref) as Partial<LocalHandle>) : null;
-      usedMb += h?.memory_mb ?? (n.size ? Math.round((VM_SIZES.find((s) => s.name === n.size)?.memory_gb ?? 0) * 1024) : 0);
+      usedMb += h?.memory_mb ?? (n.size ? Math.round((this.d.sizes.find(n.size)?.memory_gb ?? 0) * 1024) : 0);
       for (const g of h?.gpus ?? []) usedGpus.add(g);
     }
     const freeMb = Math.floor(totalmem() / 2 ** 20) - RESERVED_MB - usedMb;

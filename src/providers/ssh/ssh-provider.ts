@@ -1,6 +1,5 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { VM_SIZES } from '../../protocol/compute-sizes.ts';
 import type { SshProviderSpec } from '../../protocol/compute.ts';
 import type { HostFacts } from '../../compute/virtualmachine/host-check.ts';
 import { refuseHost } from '../../compute/virtualmachine/host-check.ts';
@@ -50,7 +49,7 @@ export class SshProvider implements ProviderWithSuspend {
   async catalog(spec?: SshProviderSpec): Promise<ProviderSize[]> {
     const hosts = spec ? spec.hosts : await this.allHosts();
     const free = (await this.freeHosts(hosts)).map((h) => this.facts.get(hostId(h)));
-    return VM_SIZES.map((s) => ({ ...s, available: free.filter((f) => !f || !sizeProblem(s, f, '')).length }));
+    return this.d.sizes.all.map((s) => ({ ...s, available: free.filter((f) => !f || !sizeProblem(s, f, '')).length }));
   }
 
   async refuse(req: RefuseRequest): Promise<string | null> {

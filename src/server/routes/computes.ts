@@ -49,5 +49,5 @@ export function computeRoutes(app: FastifyInstance, s: Services): void {
     return view;
   });
 
-  app.get<{ Params: { ws: string }; Querystring: { type?: string } }>(`${WS}/compute-sizes`, async (req) => s.computes.sizes(req.query.type));
+  app.get<{ Params: { ws: string }; Querystring: { type?: string; provider?: string } }>(`${WS}/compute-sizes`, async (req) => s.computes.sizes(req.query.type, req.query.provider));
 }

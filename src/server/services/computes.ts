@@ -1,5 +1,6 @@
 import { CairnError } from '../../protocol/errors.ts';
 import {
+  COMPUTE_TYPES,
   computeId,
   isAttachedType,
   joinSecrets,
@@ -9,10 +10,11 @@ import {
   type ComputeAction,
   type ComputeNodeView,
   type ComputeSpec,
+  type ComputeType,
   type ComputeView,
   type CreateComputeRequest,
 } from '../../protocol/compute.ts';
-import { sizesFor, type VmSize } from '../../protocol/compute-sizes.ts';
+import type { ListedSize, SizeCatalog } from '../../protocol/compute-sizes.ts';
 import { TERMINAL_STATUSES } from '../../protocol/job.ts';
 import { NOT_YET } from '../../compute/registry.ts';
 import { hasPower, hasProvisioning, type ComputeBackend, type ComputeContext, type ComputeSecrets, type ComputeWithProvisioning } from '../../compute/types.ts';
@@ -28,6 +30,7 @@ export interface ComputesDeps {
   store: Store;
   backends: Map<string, ComputeBackend>;
   providers: Map<string, NodeProvider>;
+  sizes: SizeCatalog;
   secrets: SecretBox;
   jobs: JobsService;
   /** A compute changed (created, updated, started, stopped): the provisioner and autoscaler act at once. */
@@ -97,7 +100,7 @@ export class ComputesService {
 
   /** Create or attach: checks and a preflight over the network first, so a failure stores nothing. */
   async create(workspace: string, req: CreateComputeRequest): Promise<ComputeView & { warnings: string[] }> {
-    const full = parseComputeSpec(req.spec);
+    const full = parseComputeSpec(req.spec, this.d.sizes);
     const attached = isAttachedType(full.type);
     if (attached && !req.attach) throw new CairnError('Unsupported', `a ${full.type} compute is attached, not created: use \`cairn compute attach\``);
     if (!attached && req.attach) throw new CairnError('Unsupported', `a ${full.type} compute is created, not attached: use \`cairn compute create\``);
@@ -130,7 +133,7 @@ export class ComputesService {
     if (backend?.unsupported?.update) throw new CairnError('Unsupported', backend.unsupported.update);
     refuseWhileBusy(row, 'updated');
     const current = unsealCompute(this.d.secrets, row);
-    const next = mergeComputeUpdate(joinSecrets(current.spec, current.secrets), patch);
+    const next = mergeComputeUpdate(joinSecrets(current.spec, current.secrets), patch, this.d.sizes);
     const { spec, secrets, hostKey } = splitStored(next);
     const newKey = hostKey ?? row.host_key;
     const warnings: string[] = [];
@@ -197,14 +200,22 @@ export class ComputesService {
     return this.nodeViews(await this.row(workspace, name));
   }
 
-  sizes(type: string | undefined): VmSize[] {
-    return sizesFor((type ?? 'amlcompute') as Parameters<typeof sizesFor>[0]);
+  /** The sizes a compute type may have, and how many more of each the provider can make now (`local` unless named). */
+  async sizes(type: string | undefined, providerName: string | undefined): Promise<ListedSize[]> {
+    const t = (type ?? 'amlcompute').toLowerCase();
+    if (!(COMPUTE_TYPES as readonly string[]).includes(t)) throw new CairnError('ValidationError', `type: unknown compute type '${t}': expected one of ${COMPUTE_TYPES.join(', ')}`);
+    const name = providerName ?? 'local';
+    const provider = this.d.providers.get(name);
+    if (!provider) throw new CairnError('ValidationError', `provider: '${name}' does not exist; providers here: ${[...this.d.providers.keys()].join(', ')}`);
+    const offered = this.d.sizes.forType(t as ComputeType);
+    const room = new Map((await provider.catalog()).map((s) => [s.name, s.available]));
+    return offered.map((s) => ({ ...s, provider: name, available: room.get(s.name) ?? null }));
   }
 
   private async nodeViews(c: ComputeRow): Promise<ComputeNodeView[]> {
     const nodes = await this.d.store.nodes.forCompute(c.workspace, c.name);
     const busy = await this.d.store.jobs.busySlots(nodes.map((n) => n.name));
-    const pool = poolOf(c) !== null;
+    const pool = poolOf(c, this.d.sizes) !== null;
     const current = pool ? await this.d.store.jobs.currentJobs(nodes.map((n) => n.name)) : new Map<string, string>();
     return nodes.map((n) => ({
       ...NodeShape.partial().parse(JSON.parse(n.shape)),
@@ -233,7 +244,7 @@ export class ComputesService {
    */
   async preemptNode(workspace: string, name: string, node: string): Promise<ComputeNodeView> {
     const row = await this.row(workspace, name);
-    const pool = poolOf(row);
+    const pool = poolOf(row, this.d.sizes);
     if (!pool || row.type !== 'amlcompute') throw new CairnError('Unsupported', `compute '${name}' is a ${row.type}: only nodes of a low-priority compute cluster can be preempted`);
     if (pool.tier !== 'low_priority') throw new CairnError('Unsupported', `compute '${name}' is dedicated (tier: dedicated): its nodes are never taken back; only a tier: low_priority cluster's are`);
     const provider = this.d.providers.get(pool.provider);
@@ -267,7 +278,7 @@ export class ComputesService {
       nodes,
       ...(agentNode ? { agent: { version: agentNode.agent_version, health: nodes.every(fresh) ? 'healthy' : nodes.map((n) => n.state).join(', ') } } : {}),
       ...(backend?.unsupported && Object.keys(backend.unsupported).length ? { unsupported: backend.unsupported } : {}),
-      ...(poolOf(c)
+      ...(poolOf(c, this.d.sizes)
         ? { current_node_count: nodes.filter((n) => n.state !== 'deleting').length, scaling_history: await this.d.store.computes.events(c.workspace, c.name, 50) }
         : {}),
     };

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { CairnError } from '../../protocol/errors.ts';
 import { type CreateJobRequest, experimentNameFrom, MAX_COMMAND_BYTES, PRIORITY } from '../../protocol/job-spec.ts';
-import { findSize } from '../../protocol/compute-sizes.ts';
+import type { SizeCatalog } from '../../protocol/compute-sizes.ts';
 import { poolOf } from '../../domain/pools.ts';
 import { parseComputeSpec } from '../../protocol/compute.ts';
 import { isTerminal, isWaiting, WAITING_STATUSES, type Job, type ListJobsQuery } from '../../protocol/job.ts';
@@ -26,6 +26,7 @@ export interface JobsDeps {
   events: EventHub;
   backends: Map<string, ComputeBackend>;
   environments: EnvironmentsService;
+  sizes: SizeCatalog;
   kickScheduler: () => void;
 }
 
@@ -94,7 +95,7 @@ export class JobsService {
       status: 'Queued',
       status_reason: needsContainerEngine(environment.kind)
         ? `waiting for a free slot on a node of compute '${computeName}' with docker or podman`
-        : poolOf(compute)
+        : poolOf(compute, this.d.sizes)
           ? `waiting for a free node of compute '${computeName}'`
           : `waiting for a free slot on compute '${computeName}'`,
       spec: JSON.stringify({ ...spec, name, compute: computeName }),
@@ -136,14 +137,14 @@ export class JobsService {
    * 0 to the job's node count; the autoscaler deletes it when the job has ended.
    */
   private async serverlessCompute(workspace: string, job: string, instanceType: string, nodes: number): Promise<string> {
-    const size = findSize(instanceType);
+    const size = this.d.sizes.find(instanceType);
     if (!size) throw new CairnError('ValidationError', `resources.instance_type: size '${instanceType}' does not exist; \`cairn compute list-sizes\` lists the sizes`);
     const name = `serverless-${randomUUID().replace(/-/g, '').slice(0, 10)}`;
     const spec = { name, type: 'amlcompute', size: size.name, tier: 'dedicated', min_instances: 0, max_instances: nodes, idle_time_before_scale_down: 0, provider: 'local', tags: { 'cairn.serverless_job': job }, description: `serverless compute of job ${job}` };
     const backend = this.d.backends.get('amlcompute');
-    if (backend && hasProvisioning(backend)) await backend.preflight(parseComputeSpec(spec), {}, null);
+    if (backend && hasProvisioning(backend)) await backend.preflight(parseComputeSpec(spec, this.d.sizes), {}, null);
     const now = new Date().toISOString();
-    await this.d.store.computes.insert({ workspace, name, type: 'amlcompute', spec: JSON.stringify(parseComputeSpec(spec)), provisioning_state: 'Succeeded', created_at: now, updated_at: now, power_state: 'Running' });
+    await this.d.store.computes.insert({ workspace, name, type: 'amlcompute', spec: JSON.stringify(parseComputeSpec(spec, this.d.sizes)), provisioning_state: 'Succeeded', created_at: now, updated_at: now, power_state: 'Running' });
     await this.d.store.computes.addEvent(workspace, name, 'created', `created for serverless job ${job} (${size.name}, up to ${nodes} node${nodes > 1 ? 's' : ''}); deleted when the job ends`);
     return name;
   }
