@@ -19,7 +19,7 @@ export class ComputeProvisioner {
   private readonly owner: string;
   private readonly unseal: (row: ComputeRow) => ComputeContext;
   private readonly log: (msg: string) => void;
-  private readonly inFlight = new Set<string>();
+  private readonly inFlight = new Map<string, Promise<void>>();
 
   constructor(o: { store: Store; backends: Map<string, ComputeBackend>; owner: string; unseal: (row: ComputeRow) => ComputeContext; log: (msg: string) => void }) {
     this.store = o.store;
@@ -35,9 +35,13 @@ export class ComputeProvisioner {
     for (const row of await this.store.computes.claimPending(this.owner, now, now + LEASE_MS, 20)) {
       const key = `${row.workspace}/${row.name}`;
       if (this.inFlight.has(key)) continue;
-      this.inFlight.add(key);
-      void this.work(row).finally(() => this.inFlight.delete(key));
+      this.inFlight.set(key, this.work(row).finally(() => this.inFlight.delete(key)));
     }
+  }
+
+  /** Resolves when the work started so far has finished (an orderly stop; tests). */
+  async idle(): Promise<void> {
+    while (this.inFlight.size) await Promise.all(this.inFlight.values());
   }
 
   private async work(row: ComputeRow): Promise<void> {
