@@ -8,7 +8,8 @@
 #   SSH transport's suite); iproute2 (test hosts as network namespaces); util-linux and passwd
 #   (unshare, setpriv and useradd sandbox every job); podman, runc, busybox-static and docker.io
 #   (the container tests; scripts/podman-up.sh and docker-up.sh configure and start them);
-#   python3-torch (a real two-node PyTorch job on a compute cluster).
+#   python3-torch (a real two-node PyTorch job on a compute cluster); chromium (the studio's tests
+#   drive it headless through playwright-core).
 # Idempotent.
 set -euo pipefail
 SCRIPT=install-test-deps
@@ -32,8 +33,10 @@ command -v runc >/dev/null || need+=(runc)
 [ -x /usr/sbin/dockerd ] || need+=(docker.io)
 # PyTorch (CPU) from Debian: the two-node all-reduce test (gloo).
 /usr/bin/python3 -c 'import torch' 2>/dev/null || need+=(python3-torch)
+# The studio's end-to-end tests: Debian's Chromium, driven by playwright-core.
+command -v chromium >/dev/null || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   [ "$(id -u)" = 0 ] || die "need root to install: ${need[*]}"
   apt_install "${need[@]}"
 fi
-log "ok (git, python3, python3-venv, python3-pip, postgresql, openssh-server, openssh-client, iproute2, util-linux, passwd, podman, runc, busybox-static, docker.io, python3-torch)"
+log "ok (git, python3, python3-venv, python3-pip, postgresql, openssh-server, openssh-client, iproute2, util-linux, passwd, podman, runc, busybox-static, docker.io, python3-torch, chromium)"

@@ -23,6 +23,7 @@ export const ErrorCode = z.enum([
   'HostCheckFailed',
   'UnknownEnvironment',
   'DamagedContent',
+  'NotBuilt',
   'Internal',
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
@@ -60,6 +61,7 @@ export const httpStatusOf: Record<ErrorCode, number> = {
   UnknownEnvironment: 400,
   // Permanent (retrying cannot repair stored bytes), so not a 5xx that clients would retry.
   DamagedContent: 410,
+  NotBuilt: 503,
   Internal: 500,
 };
 

@@ -48,6 +48,12 @@ const AGENT = '/api/agent/v1';
 
 const cairn: Record<string, Policy> = {
   [`GET ${API}/health`]: 'public',
+  // The studio's session (the login takes the token in its body) and its pages and files.
+  [`GET ${API}/session`]: 'public',
+  [`POST ${API}/session`]: 'public',
+  [`DELETE ${API}/session`]: 'public',
+  ['GET /']: 'public',
+  ['GET /*']: 'public',
 
   [`GET ${WS}/jobs`]: 'admin',
   [`POST ${WS}/jobs`]: 'admin',

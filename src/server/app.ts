@@ -3,7 +3,9 @@ import { CairnError, type ErrorBody } from '../protocol/errors.ts';
 import { API } from '../protocol/routes.ts';
 import { MlflowError } from '../protocol/mlflow/errors.ts';
 import { MLFLOW_PREFIXES, policyOf } from './access.ts';
-import { type Authenticator, bearerOf, permitted } from './auth.ts';
+import { type Authenticator, bearerOf, cookieOf, permitted, SESSION_COOKIE, STUDIO_HEADER, type StudioSessions } from './auth.ts';
+import { sessionRoutes } from './routes/session.ts';
+import { studioRoutes } from './routes/studio.ts';
 import { BodyError, DEFAULT_BODY_LIMIT, lingerAfterRefusal, nulInValues, parseJsonBody } from './body.ts';
 import type { Services } from './services/index.ts';
 import { jobRoutes } from './routes/jobs.ts';
@@ -17,6 +19,9 @@ import { mlflowRoutes } from './routes/mlflow/index.ts';
 export interface AppOptions {
   services: Services;
   auth: Authenticator;
+  sessions: StudioSessions;
+  /** The built studio's folder (index.html and assets). */
+  studioDir: string;
   logLevel: string;
   /** What an admin sees of the server in /health (pid, database, data folder). */
   info: () => Record<string, unknown>;
@@ -77,7 +82,11 @@ export function buildApp(o: AppOptions): FastifyInstance {
       return;
     }
     const policy = policyOf(req.method, url)!;
-    const principal = await o.auth.principal(policy, bearer, family);
+    const principal = await o.auth.principal(policy, bearer, family, bearer ? undefined : cookieOf(req.headers.cookie, SESSION_COOKIE));
+    // A cookie rides along on any request the browser makes, another site's too: writes need a header only our pages send.
+    if (principal?.kind === 'admin' && principal.name === 'studio-user' && req.method !== 'GET' && req.method !== 'HEAD' && req.headers[STUDIO_HEADER] !== '1') {
+      throw new CairnError('Forbidden', `a studio session may change things only from the studio (the ${STUDIO_HEADER} header is missing)`);
+    }
     if (principal) {
       const ok = permitted(policy, principal, req.params as Record<string, string>);
       if (ok !== true) throw new CairnError('Forbidden', ok);
@@ -96,5 +105,7 @@ export function buildApp(o: AppOptions): FastifyInstance {
   agentRoutes(app, o.services);
   jobTrackingRoutes(app, o.services);
   mlflowRoutes(app, o.services);
+  sessionRoutes(app, o.auth, o.sessions);
+  studioRoutes(app, o.studioDir, o.auth);
   return app;
 }

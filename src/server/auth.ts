@@ -45,6 +45,60 @@ export class JobTokens {
   private mac(subject: string): string {
     return createHmac('sha256', this.secret).update(subject).digest('hex');
   }
+
+  /** A key of its own for another purpose (studio sessions), derived from the same secret. */
+  derive(purpose: string): Buffer {
+    return createHmac('sha256', this.secret).update(`derive:${purpose}`).digest();
+  }
+}
+
+/** The cookie a studio session rides on: a browser cannot put a header on EventSource or an <img>. */
+export const SESSION_COOKIE = 'cairn_session';
+/** Cookie-authenticated writes must carry this header: another site cannot send it without CORS. */
+export const STUDIO_HEADER = 'x-cairn-studio';
+const SESSION_MS = 12 * 3600_000;
+
+const tagOf = (token: string) => createHash('sha256').update(token).digest('hex').slice(0, 16);
+
+/**
+ * Studio sessions: `cs1.<expiry>.<tag of the API token>.<mac>`, stateless, so they survive a
+ * restart, and they end when the token they came from is no longer configured.
+ */
+export class StudioSessions {
+  private readonly key: Buffer;
+  private readonly tags: Set<string>;
+  private readonly now: () => number;
+  constructor(key: Buffer, adminTokens: string[], now: () => number = Date.now) {
+    this.key = key;
+    this.tags = new Set(adminTokens.map(tagOf));
+    this.now = now;
+  }
+
+  /** A cookie value for an API token already checked by the caller, and when it expires. */
+  issue(token: string): { value: string; expires: Date } {
+    const expires = this.now() + SESSION_MS;
+    const body = `${expires}.${tagOf(token)}`;
+    return { value: `cs1.${body}.${this.mac(body)}`, expires: new Date(expires) };
+  }
+
+  valid(value: string | undefined): boolean {
+    const m = /^cs1\.(\d{13})\.([0-9a-f]{16})\.([0-9a-f]{64})$/.exec(value ?? '');
+    if (!m || Number(m[1]) < this.now() || !this.tags.has(m[2]!)) return false;
+    return timingSafeEqual(Buffer.from(this.mac(`${m[1]}.${m[2]}`), 'hex'), Buffer.from(m[3]!, 'hex'));
+  }
+
+  private mac(body: string): string {
+    return createHmac('sha256', this.key).update(body).digest('hex');
+  }
+}
+
+/** One cookie's value from a Cookie header. */
+export function cookieOf(header: string | undefined, name: string): string | undefined {
+  for (const part of (header ?? '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return undefined;
 }
 
 /** Constant-time membership of a presented user token. */
@@ -83,7 +137,7 @@ export interface JobIdentity {
 }
 
 export type Principal =
-  | { kind: 'admin'; name: 'token-user' | 'local-user' }
+  | { kind: 'admin'; name: 'token-user' | 'local-user' | 'studio-user' }
   | { kind: 'job'; job: JobIdentity }
   | { kind: 'node'; node: NodeRow };
 
@@ -91,6 +145,7 @@ export interface AuthenticatorDeps {
   store: Store;
   adminTokens: string[];
   jobTokens: JobTokens;
+  sessions: StudioSessions;
   /** How long a job token keeps working after its job ended (its last metrics and uploads land). */
   jobTokenGraceMs: number;
   now?: () => number;
@@ -124,10 +179,18 @@ export class Authenticator {
    * The caller, or null when it presented nothing usable (the caller decides between 401 and
    * public). Throws 401 for a token that is wrong or expired, so the caller learns which.
    */
-  async principal(policy: Policy, bearer: string | undefined, family: 'cairn' | 'mlflow'): Promise<Principal | null> {
+  async principal(policy: Policy, bearer: string | undefined, family: 'cairn' | 'mlflow', session?: string): Promise<Principal | null> {
+    // A studio session stands for the API token it was made from; a header token wins over it.
+    if (!bearer && policy !== 'node' && !this.open && this.d.sessions.valid(session)) return { kind: 'admin', name: 'studio-user' };
     // A public route answers anyone; a token it cannot use makes the caller anonymous, not refused.
     if (policy === 'public') return this.identify('admin', bearer, family).catch(() => null);
     return this.identify(policy, bearer, family);
+  }
+
+  /** Whether `token` may open a studio session: API tokens only, never a job's or a node's. */
+  checkLogin(token: string): void {
+    if (token.startsWith('cjt.')) throw new CairnError('Forbidden', "a job token cannot log in to the studio: use one of the server's API tokens (--auth-token / CAIRN_AUTH_TOKENS)");
+    if (!matchesUserToken(token, this.d.adminTokens)) throw new CairnError('Unauthorized', 'the token is not valid for this server');
   }
 
   private async identify(policy: Policy, bearer: string | undefined, family: 'cairn' | 'mlflow'): Promise<Principal | null> {

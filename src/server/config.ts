@@ -1,7 +1,8 @@
 import { availableParallelism, homedir } from 'node:os';
 import { createHash } from 'node:crypto';
-import { join, resolve } from 'node:path';
-import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { existsSync, readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { DEFAULT_PORT } from '../protocol/routes.ts';
@@ -74,6 +75,8 @@ export const ServerConfig = z.object({
     .default({ aliases: DEFAULT_ENVIRONMENT_ALIASES, pip: {} }),
   /** Sizes the operator adds to Azure's catalog, or Azure names given another shape (CAIRN_SIZES_FILE). */
   sizes: z.array(SizeDefinition).default([]),
+  /** The built studio the server serves at / (CAIRN_STUDIO_DIR; default: the package's dist/studio). */
+  studioDir: z.string(),
   /** Tests only: a stand-in cloud (provider `fake`) with these settings. */
   fakeCloud: FakeCloudSettings.optional(),
 });
@@ -97,6 +100,13 @@ export function defaultHome(env: NodeJS.ProcessEnv): string {
 }
 
 /** Flags win over the environment, which wins over defaults. The only place that reads CAIRN_* server variables. */
+/** dist/studio of the package this file belongs to (src/server/ in a clone, dist/ in a built package). */
+function defaultStudioDir(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const candidates = [join(here, '..', '..', 'dist', 'studio'), join(here, 'studio')];
+  return candidates.find((c) => existsSync(join(c, 'index.html'))) ?? candidates[0]!;
+}
+
 function jsonSetting(name: string, text: string): unknown {
   try {
     return JSON.parse(text);
@@ -138,6 +148,7 @@ export function loadServerConfig(flags: ServerFlags, env: NodeJS.ProcessEnv): Se
       aliases: env.CAIRN_ENVIRONMENT_ALIASES ? readAliases(env.CAIRN_ENVIRONMENT_ALIASES) : undefined,
       pip: pipFromEnv(env),
     },
+    studioDir: resolve(env.CAIRN_STUDIO_DIR || defaultStudioDir()),
     sizes: env.CAIRN_SIZES_FILE ? readSizes(env.CAIRN_SIZES_FILE) : undefined,
     fakeCloud: env.CAIRN_FAKE_PROVIDER ? jsonSetting('CAIRN_FAKE_PROVIDER', env.CAIRN_FAKE_PROVIDER) : undefined,
   });

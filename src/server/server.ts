@@ -12,7 +12,7 @@ import { type ServerConfig, isLoopback } from './config.ts';
 import { buildApp } from './app.ts';
 import { FsBlobs } from './blobs/fs-blobs.ts';
 import { EventHub } from '../domain/events.ts';
-import { Authenticator, JobTokens } from './auth.ts';
+import { Authenticator, JobTokens, StudioSessions } from './auth.ts';
 import { DataDirLock } from './data-dir-lock.ts';
 import { AGENT_VERSION } from '../protocol/routes.ts';
 import { EnvironmentsService } from './services/environments.ts';
@@ -121,8 +121,9 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
     tracking: { experiments, runs, artifacts: new ArtifactsService(store, blobs, runs) },
     limits: { maxBlobBytes: cfg.maxBlobBytes, maxSnapshotBytes: cfg.snapshot.maxBytes },
   };
-  const auth = new Authenticator({ store, adminTokens: cfg.authTokens, jobTokens, jobTokenGraceMs: cfg.jobTokenGraceMs });
-  app = buildApp({ services, auth, logLevel: cfg.logLevel, info: () => ({ version: AGENT_VERSION, pid: process.pid, db: store.where, data_dir: cfg.dataDir }) });
+  const sessions = new StudioSessions(jobTokens.derive('studio-session'), cfg.authTokens);
+  const auth = new Authenticator({ store, adminTokens: cfg.authTokens, jobTokens, sessions, jobTokenGraceMs: cfg.jobTokenGraceMs });
+  app = buildApp({ services, auth, sessions, studioDir: cfg.studioDir, logLevel: cfg.logLevel, info: () => ({ version: AGENT_VERSION, pid: process.pid, db: store.where, data_dir: cfg.dataDir }) });
 
   try {
     await app.listen({ host: cfg.host, port: cfg.port });
