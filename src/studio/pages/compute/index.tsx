@@ -1,4 +1,3 @@
-// Placeholder until the Compute pages land (see the studio issue): the route exists so links work.
-import { Page } from '../../ui.tsx';
-export const ComputeList = () => <Page title="Compute">Not built yet.</Page>;
-export const ComputePage = ({ params }: { params: Record<string, string> }) => <Page title={params.name!}>Not built yet.</Page>;
+// Manage > Compute: the list of computes by kind (with the create and attach forms) and one compute's page.
+export { ComputeList } from './list.tsx';
+export { ComputePage } from './detail.tsx';
