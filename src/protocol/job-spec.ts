@@ -9,7 +9,8 @@ import { EnvironmentFileSpec, EnvironmentSpec } from './environment.ts';
 export const SafeString = z.string().refine((v) => !v.includes('\0'), { error: 'must not contain a NUL character' });
 const Scalar = z.union([SafeString, z.number(), z.boolean()]);
 
-const utf8Bytes = (v: string) => Buffer.byteLength(v);
+// TextEncoder, not Buffer: the studio (a browser) type-checks this file too.
+const utf8Bytes = (v: string) => new TextEncoder().encode(v).length;
 /** One shell argument: bash -c gets the whole command, and Linux takes at most 128 KiB in one. */
 export const MAX_COMMAND_BYTES = 100_000;
 /** A job's own variables all together: they share the kernel's argument space (ARG_MAX) with the command. */

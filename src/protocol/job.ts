@@ -108,11 +108,36 @@ export const Artifact = z.object({
 });
 export type Artifact = z.infer<typeof Artifact>;
 
-export const ListJobsQuery = z.object({
-  all: z.stringbool().optional(),
-  status: z.string().optional(),
-  experiment_name: z.string().optional(),
-  compute: z.string().optional(),
-  max_results: z.coerce.number().int().min(1).max(10_000).optional(),
-});
+/**
+ * GET /jobs pages newest first. Its answer stays a plain array; paging facts travel in headers:
+ * the cursor of the page after it (older jobs; absent on the last page) and of the page before it
+ * (newer jobs; absent on the first) and, asked with `count`, how many jobs match in all and how
+ * many of them come before this page.
+ */
+export const JOBS_NEXT_CURSOR_HEADER = 'x-cairn-next-cursor';
+export const JOBS_PREV_CURSOR_HEADER = 'x-cairn-prev-cursor';
+export const JOBS_TOTAL_COUNT_HEADER = 'x-cairn-total-count';
+export const JOBS_OFFSET_HEADER = 'x-cairn-offset';
+/** `<queued_at_ms>.<id>` of a job: the newest-first order is by those two. */
+const JobCursor = z.string().regex(/^\d{1,16}\.[A-Za-z0-9-]{1,64}$/, { error: 'not a cursor this server gave: pass the x-cairn-next-cursor (or -prev-) header of a page' });
+
+export const ListJobsQuery = z
+  .object({
+    all: z.stringbool().optional(),
+    status: z.string().optional(),
+    experiment_name: z.string().optional(),
+    compute: z.string().optional(),
+    max_results: z.coerce.number().int().min(1).max(10_000).optional(),
+    /** Text the name or the display name holds (case-insensitive for ASCII letters). */
+    search: z.string().max(200).optional(),
+    /** `key=value`, or `key` alone (has that tag), comma-separated: a job must match every one. */
+    tags: z.string().max(2_000).optional(),
+    /** The page after the one whose x-cairn-next-cursor this is (older jobs). */
+    after: JobCursor.optional(),
+    /** The page before the one whose x-cairn-prev-cursor this is (newer jobs). */
+    before: JobCursor.optional(),
+    /** Also count the jobs that match (x-cairn-total-count) and those before this page (x-cairn-offset). */
+    count: z.stringbool().optional(),
+  })
+  .refine((q) => !(q.after && q.before), { error: 'give after or before, not both' });
 export type ListJobsQuery = z.infer<typeof ListJobsQuery>;

@@ -70,6 +70,8 @@ const cairn: Record<string, Policy> = {
   [`PUT ${WS}/blobs/:sha`]: 'admin',
   [`POST ${WS}/snapshots`]: 'admin',
   [`GET ${WS}/snapshots/:id`]: 'own-snapshot',
+  [`GET ${WS}/snapshots/:id/manifest`]: 'own-snapshot',
+  [`GET ${WS}/snapshots/:id/files`]: 'own-snapshot',
 
   [`GET ${WS}/computes`]: 'admin',
   [`POST ${WS}/computes`]: 'admin',

@@ -10,6 +10,7 @@ import { BodyError, DEFAULT_BODY_LIMIT, lingerAfterRefusal, nulInValues, parseJs
 import type { Services } from './services/index.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { snapshotRoutes } from './routes/snapshots.ts';
+import { snapshotFileRoutes } from './routes/snapshot-files.ts';
 import { agentRoutes } from './routes/agent.ts';
 import { computeRoutes } from './routes/computes.ts';
 import { environmentRoutes } from './routes/environments.ts';
@@ -100,6 +101,7 @@ export function buildApp(o: AppOptions): FastifyInstance {
   app.get(`${API}/health`, async (req) => (req.principal?.kind === 'admin' ? { status: 'ok', ...o.info() } : { status: 'ok' }));
   jobRoutes(app, o.services);
   snapshotRoutes(app, o.services);
+  snapshotFileRoutes(app, o.services);
   computeRoutes(app, o.services);
   environmentRoutes(app, o.services);
   agentRoutes(app, o.services);

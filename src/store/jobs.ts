@@ -1,4 +1,4 @@
-import type { Kysely, Selectable, Transaction, Insertable, Updateable } from 'kysely';
+import { PostgresAdapter, sql, type Expression, type ExpressionBuilder, type Kysely, type Selectable, type SqlBool, type Transaction, type Insertable, type Updateable } from 'kysely';
 import type { Database, JobsTable, AttemptsTable } from './schema.ts';
 import { RunsRepo } from './runs.ts';
 
@@ -16,7 +16,27 @@ export interface JobFilter {
   compute?: string;
   /** At most this many; null for all of them. Default 50. */
   limit?: number | null;
+  /** Text the name or the display name holds (ASCII letters in any case). */
+  search?: string;
+  /** Tags the job's spec must have: a value to equal, or null for any value. */
+  tags?: [string, string | null][];
+  /** Keyset paging: only jobs after (older than) this one in the newest-first order... */
+  after?: JobKey;
+  /** ...or only jobs before (newer than) it, the nearest ones, still newest first. */
+  before?: JobKey;
 }
+/** Where a job sits in the newest-first order. */
+export interface JobKey {
+  queued_at_ms: number;
+  id: string;
+}
+
+/** Jobs after `k` in the newest-first order. */
+const older = (eb: ExpressionBuilder<Database, 'jobs'>, k: JobKey) =>
+  eb.or([eb('queued_at_ms', '<', k.queued_at_ms), eb.and([eb('queued_at_ms', '=', k.queued_at_ms), eb('id', '<', k.id)])]);
+
+/** `%`, `_` and the escape itself stand for themselves in a LIKE pattern. */
+const likeEscaped = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 export class JobsRepo {
   private readonly db: Db;
@@ -47,13 +67,53 @@ export class JobsRepo {
     return this.db.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
-  list(f: JobFilter): Promise<JobRow[]> {
-    let q = this.db.selectFrom('jobs').selectAll().where('workspace', '=', f.workspace);
-    if (f.statuses?.length) q = q.where('status', 'in', f.statuses);
-    if (f.experiment_name) q = q.where('experiment_name', '=', f.experiment_name);
-    if (f.compute) q = q.where('compute', '=', f.compute);
-    q = q.orderBy('queued_at_ms', 'desc').orderBy('id', 'desc');
-    return (f.limit === null ? q : q.limit(f.limit ?? 50)).execute();
+  /** Newest first (by submission, then id, so a page boundary is exact). */
+  async list(f: JobFilter): Promise<JobRow[]> {
+    let q = this.db.selectFrom('jobs').selectAll().where((eb) => this.matching(eb, f));
+    if (f.after) q = q.where((eb) => older(eb, f.after!));
+    // The page just before a job: the nearest newer ones, read oldest first and turned around.
+    if (f.before) q = q.where((eb) => eb.not(older(eb, f.before!))).where('id', '!=', f.before.id);
+    const dir = f.before ? 'asc' : 'desc';
+    q = q.orderBy('queued_at_ms', dir).orderBy('id', dir);
+    const rows = await (f.limit === null ? q : q.limit(f.limit ?? 50)).execute();
+    return f.before ? rows.reverse() : rows;
+  }
+
+  /** How many jobs the filter matches in all (limit aside), or only those newer than `newerThan`. */
+  async count(f: JobFilter, newerThan?: JobKey): Promise<number> {
+    let q = this.db
+      .selectFrom('jobs')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where((eb) => this.matching(eb, f));
+    if (newerThan) q = q.where((eb) => eb.not(older(eb, newerThan))).where('id', '!=', newerThan.id);
+    const r = await q.executeTakeFirst();
+    return Number(r?.n ?? 0);
+  }
+
+  private matching(eb: ExpressionBuilder<Database, 'jobs'>, f: JobFilter): Expression<SqlBool> {
+    const all: Expression<SqlBool>[] = [eb('workspace', '=', f.workspace)];
+    if (f.statuses?.length) all.push(eb('status', 'in', f.statuses));
+    if (f.experiment_name) all.push(eb('experiment_name', '=', f.experiment_name));
+    if (f.compute) all.push(eb('compute', '=', f.compute));
+    if (f.search) {
+      const p = `%${likeEscaped(f.search.toLowerCase())}%`;
+      all.push(sql<SqlBool>`(lower(name) like ${p} escape '\\' or lower(display_name) like ${p} escape '\\')`);
+    }
+    // Tags live in the spec's JSON text; each dialect reads JSON its own way.
+    for (const [key, value] of f.tags ?? []) {
+      if (this.postgres) {
+        const tag = sql`(spec::jsonb -> 'tags' ->> ${key})`;
+        all.push(value === null ? sql<SqlBool>`${tag} is not null` : sql<SqlBool>`${tag} = ${value}`);
+      } else {
+        const each = sql`select 1 from json_each(jobs.spec, '$.tags') t where t.key = ${key}`;
+        all.push(value === null ? sql<SqlBool>`exists (${each})` : sql<SqlBool>`exists (${each} and t.value = ${value})`);
+      }
+    }
+    return eb.and(all);
+  }
+
+  private get postgres(): boolean {
+    return this.db.getExecutor().adapter instanceof PostgresAdapter;
   }
 
   /**

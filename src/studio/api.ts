@@ -22,7 +22,7 @@ export const WS = '/api/v1/workspaces/default';
  * (the server refuses cookie writes without it), and every failure as an ApiError with a message
  * a person can read, including the server being unreachable.
  */
-export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
+export async function api<T>(method: string, path: string, body?: unknown, onHeaders?: (h: Headers) => void): Promise<T> {
   let res: Response;
   try {
     res = await fetch(path, {
@@ -34,6 +34,7 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
   } catch {
     throw new ApiError('ServerUnreachable', 'the Cairn server cannot be reached: is it running? (the studio tries again when you reload)', 0);
   }
+  onHeaders?.(res.headers); // paging facts (a next page's cursor) travel in headers
   const text = await res.text();
   let json: unknown = null;
   try {

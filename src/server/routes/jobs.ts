@@ -1,6 +1,6 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { CreateJobRequest } from '../../protocol/job-spec.ts';
-import { ListJobsQuery, isTerminal, type JobStatus, type StreamEvent } from '../../protocol/job.ts';
+import { JOBS_NEXT_CURSOR_HEADER, JOBS_OFFSET_HEADER, JOBS_PREV_CURSOR_HEADER, JOBS_TOTAL_COUNT_HEADER, ListJobsQuery, isTerminal, type JobStatus, type StreamEvent } from '../../protocol/job.ts';
 import { API } from '../../protocol/routes.ts';
 import { CairnError } from '../../protocol/errors.ts';
 import { checkRelativePath } from '../../protocol/paths.ts';
@@ -20,7 +20,15 @@ export function jobRoutes(app: FastifyInstance, s: Services): void {
     return s.jobs.create(req.params.ws, body, createdBy(req));
   });
 
-  app.get<{ Params: { ws: string } }>(`${API}/workspaces/:ws/jobs`, async (req) => s.jobs.list(req.params.ws, parse(ListJobsQuery, req.query)));
+  // The body stays an array (the CLI and SDK read it so); paging facts travel in headers.
+  app.get<{ Params: { ws: string } }>(`${API}/workspaces/:ws/jobs`, async (req, reply) => {
+    const page = await s.jobs.list(req.params.ws, parse(ListJobsQuery, req.query));
+    if (page.next) reply.header(JOBS_NEXT_CURSOR_HEADER, page.next);
+    if (page.prev) reply.header(JOBS_PREV_CURSOR_HEADER, page.prev);
+    if (page.total !== undefined) reply.header(JOBS_TOTAL_COUNT_HEADER, String(page.total));
+    if (page.offset !== undefined) reply.header(JOBS_OFFSET_HEADER, String(page.offset));
+    return page.jobs;
+  });
 
   app.get<{ Params: P }>(JOB, async (req) => s.jobs.get(req.params.ws, req.params.name));
 
@@ -103,6 +111,7 @@ export function jobRoutes(app: FastifyInstance, s: Services): void {
     if (max !== undefined && !(Number.isSafeInteger(max) && max > 0)) throw new CairnError('ValidationError', `max_bytes: expected a positive integer, got '${req.query.max_bytes}'`);
     await s.blobs.check(a.sha256, { size: Number(a.size), what: `artifact '${a.path}' of job '${row.name}'` });
     reply.header('content-type', contentTypeOf(a.path));
+    untrustedContent(reply);
     if (max !== undefined && max < Number(a.size)) {
       reply.header('x-cairn-truncated', 'true');
       return reply.send(s.blobs.streamRange(a.sha256, max));
@@ -110,4 +119,13 @@ export function jobRoutes(app: FastifyInstance, s: Services): void {
     reply.header('content-length', Number(a.size));
     return reply.send(s.blobs.stream(a.sha256));
   });
+}
+
+/**
+ * A job is untrusted code and so is what it writes: an HTML or SVG output opened from the studio's
+ * origin must not run script with the user's session, so it is sandboxed and never sniffed.
+ */
+export function untrustedContent(reply: FastifyReply): void {
+  reply.header('content-security-policy', 'sandbox');
+  reply.header('x-content-type-options', 'nosniff');
 }

@@ -6,7 +6,7 @@ import { poolOf } from '../../domain/pools.ts';
 import { parseComputeSpec } from '../../protocol/compute.ts';
 import { isTerminal, isWaiting, WAITING_STATUSES, type Job, type ListJobsQuery } from '../../protocol/job.ts';
 import { isUniqueViolation, type Store } from '../../store/index.ts';
-import type { JobRow } from '../../store/jobs.ts';
+import type { JobFilter, JobKey, JobRow } from '../../store/jobs.ts';
 import type { EventHub } from '../../domain/events.ts';
 import { generateNames } from './names.ts';
 import { interpolateCommand } from '../../domain/interpolate.ts';
@@ -183,10 +183,32 @@ export class JobsService {
     });
   }
 
-  async list(workspace: string, q: ListJobsQuery): Promise<Job[]> {
-    const statuses = q.status?.split(',').map((x) => x.trim()).filter(Boolean);
-    const rows = await this.d.store.jobs.list({ workspace, statuses, experiment_name: q.experiment_name, compute: q.compute, limit: q.max_results ?? (q.all ? null : 50) });
-    return rows.map((r) => toJob(r));
+  /**
+   * A page of jobs, newest first, with the cursors of the pages after and before it (null at either
+   * end) and, asked, how many match in all and how many come before this page.
+   */
+  async list(workspace: string, q: ListJobsQuery): Promise<{ jobs: Job[]; next: string | null; prev: string | null; total?: number; offset?: number }> {
+    const filter: JobFilter = {
+      workspace,
+      statuses: q.status?.split(',').map((x) => x.trim()).filter(Boolean),
+      experiment_name: q.experiment_name,
+      compute: q.compute,
+      search: q.search?.trim() || undefined,
+      tags: q.tags?.split(',').map((t) => t.trim()).filter(Boolean).map((t) => (t.includes('=') ? [t.slice(0, t.indexOf('=')).trim(), t.slice(t.indexOf('=') + 1).trim()] : [t, null])),
+    };
+    const limit = q.max_results ?? (q.all ? null : 50);
+    const after = q.after ? keyOf(q.after) : undefined;
+    const before = q.before ? keyOf(q.before) : undefined;
+    // One row more than the page says whether there is another page that way.
+    const rows = await this.d.store.jobs.list({ ...filter, after, before, limit: limit === null ? null : limit + 1 });
+    const more = limit !== null && rows.length > limit;
+    const page = !more ? rows : before ? rows.slice(rows.length - limit!) : rows.slice(0, limit!);
+    const cursor = (r: JobRow | undefined) => (r ? `${r.queued_at_ms}.${r.id}` : null);
+    // Coming from one side, a page on that side exists (the one we came from).
+    const next = (before ? true : more) ? cursor(page.at(-1)) : null;
+    const prev = (before ? more : !!after) ? cursor(page[0]) : null;
+    const counts = q.count ? { total: await this.d.store.jobs.count(filter), offset: page[0] ? await this.d.store.jobs.count(filter, page[0]) : 0 } : {};
+    return { jobs: page.map((r) => toJob(r)), next, prev, ...counts };
   }
 
   async cancel(workspace: string, name: string, reason = 'canceled by the user'): Promise<Job> {
@@ -205,6 +227,12 @@ export class JobsService {
     }
     return toJob(await this.row(workspace, name));
   }
+}
+
+/** A page cursor (checked by the protocol's schema) taken apart. */
+function keyOf(cursor: string): JobKey {
+  const dot = cursor.indexOf('.');
+  return { queued_at_ms: Number(cursor.slice(0, dot)), id: cursor.slice(dot + 1) };
 }
 
 const duplicate = (name: string, ws: string) => new CairnError('AlreadyExists', `a job named '${name}' already exists in workspace '${ws}'; pick another name or leave it out to get a generated one`);

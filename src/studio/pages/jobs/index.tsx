@@ -1,4 +1,3 @@
-// Placeholder until the Jobs pages land (see the studio issue): the route exists so links work.
-import { Page } from '../../ui.tsx';
-export const JobList = () => <Page title="Jobs">Not built yet.</Page>;
-export const JobPage = ({ params }: { params: Record<string, string> }) => <Page title={params.name!}>Not built yet.</Page>;
+// The Jobs pages: the list (/jobs) and one job (/jobs/:name).
+export { JobList } from './list.tsx';
+export { JobPage } from './job-page.tsx';

@@ -1,0 +1,93 @@
+// /jobs/:name: one job, with its tabs kept in the URL (?tab=logs ...). The job is read again every
+// few seconds until it ends; its log is read once and followed live while the page is open.
+import { useEffect, useState } from 'react';
+import { api, useApi } from '../../api.ts';
+import { setQuery, useLocation } from '../../router.tsx';
+import { ConfirmButton, ErrorBox, Loading, Page, Status, Tabs } from '../../ui.tsx';
+import { JobMetrics } from '../../charts/job-metrics.tsx';
+import { isTerminal, type Job } from '../../../protocol/job.ts';
+import { jobPath } from './format.ts';
+import { useLogFeed } from './logs/log-feed.ts';
+import { LogPanel } from './logs/log-panel.tsx';
+import { Overview } from './overview.tsx';
+import { CodeTab } from './code.tsx';
+import { EnvironmentTab } from './environment.tsx';
+import { OutputsTab } from './outputs.tsx';
+import { ParamsTab } from './params.tsx';
+import './jobs.css';
+
+const TABS = [
+  { id: 'overview', label: 'Overview' },
+  { id: 'logs', label: 'Logs' },
+  { id: 'metrics', label: 'Metrics' },
+  { id: 'params', label: 'Params & tags' },
+  { id: 'code', label: 'Code' },
+  { id: 'environment', label: 'Environment' },
+  { id: 'outputs', label: 'Outputs' },
+];
+const REFRESH_MS = 3_000;
+
+export function JobPage({ params }: { params: Record<string, string> }) {
+  const name = params.name!;
+  const { query } = useLocation();
+  const tab = TABS.find((t) => t.id === query.get('tab'))?.id ?? 'overview';
+  const [ended, setEnded] = useState(false);
+  const job = useApi<Job>(jobPath(name), ended ? undefined : REFRESH_MS);
+  const status = job.data?.status;
+  useEffect(() => {
+    if (status && isTerminal(status)) setEnded(true);
+  }, [status]);
+  // The log stream says when the status changes: read the job at once rather than at the next tick.
+  const { feed, state } = useLogFeed(jobPath(name), tab === 'logs' || tab === 'environment', job.reload);
+
+  if (!job.data) {
+    if (job.error?.status === 404) {
+      return (
+        <Page title="Job not found">
+          <ErrorBox error={job.error} back={{ to: '/jobs', label: 'Back to jobs' }} />
+        </Page>
+      );
+    }
+    return <Page title={name}>{job.error ? <ErrorBox error={job.error} back={{ to: '/jobs', label: 'Back to jobs' }} /> : <Loading what="loading the job" />}</Page>;
+  }
+  const j = job.data;
+  const finished = isTerminal(j.status);
+  return (
+    <Page
+      title={j.display_name}
+      subtitle={
+        <span className="job-head">
+          <span className="mono">{j.name}</span> <Status value={j.status} /> {j.status_reason ? <span>{j.status_reason}</span> : null}
+        </span>
+      }
+      actions={
+        <ConfirmButton
+          label="Cancel job"
+          danger
+          disabled={finished}
+          question={
+            <>
+              Cancel job <strong>{j.name}</strong>? A job that runs gets SIGTERM, then SIGKILL after a grace period; a waiting job never starts.
+            </>
+          }
+          onConfirm={async () => {
+            await api('POST', `${jobPath(name)}/cancel`);
+            job.reload();
+          }}
+        />
+      }
+    >
+      {job.error ? <ErrorBox error={job.error} /> : null}
+      <Tabs tabs={TABS} current={tab} onSelect={(id) => setQuery({ tab: id === 'overview' ? null : id })} />
+      <div role="tabpanel" aria-label={TABS.find((t) => t.id === tab)!.label}>
+        {tab === 'overview' ? <Overview job={j} /> : null}
+        {tab === 'logs' ? feed && state ? <LogPanel feed={feed} state={state} job={j} /> : <Loading what="reading the log" /> : null}
+        {tab === 'metrics' ? <JobMetrics job={j.name} /> : null}
+        {tab === 'params' ? <ParamsTab job={j} /> : null}
+        {tab === 'code' ? <CodeTab job={j} /> : null}
+        {tab === 'environment' ? <EnvironmentTab job={j} feed={feed} state={state} /> : null}
+        {tab === 'outputs' ? <OutputsTab job={j} /> : null}
+      </div>
+    </Page>
+  );
+}
