@@ -1,13 +1,13 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, openSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { DEFAULT_PORT } from '../protocol/routes.ts';
 import { CairnClient } from '../sdk/client.ts';
 import { CairnError } from '../sdk/errors.ts';
 import { defaultHome } from '../server/config.ts';
+import { packageLayout } from '../package-layout.ts';
 
-const CLI_MAIN = fileURLToPath(new URL('../../bin/cairn.js', import.meta.url));
+const CLI_MAIN = packageLayout().cliMain;
 
 export interface GlobalOptions {
   server?: string;

@@ -1,11 +1,6 @@
-import { Command, CommanderError } from 'commander';
-import { CairnError } from '../protocol/errors.ts';
-import { makeCli } from './context.ts';
-import { jobCommand } from './commands/job.ts';
-import { serverCommand } from './commands/server.ts';
-import { runCommand } from './commands/run.ts';
-import { computeCommand } from './commands/compute.ts';
-import { environmentCommand } from './commands/environment.ts';
+import { Command, CommanderError, Help } from 'commander';
+import { COMMAND_HELP, type CommandName } from './commands/help.ts';
+import { COMMANDS, invokedCommand } from './commands/index.ts';
 
 const VERSION = '0.1.0';
 // `--version` right after `cairn` prints the version; anywhere later it belongs to the subcommand
@@ -23,7 +18,6 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
-const cli = makeCli(process.env);
 const program = new Command('cairn')
   .description('Cairn: run training jobs on your own compute, the Azure ML way')
   .version(VERSION, '-V', 'print the version (cairn --version does too)')
@@ -32,17 +26,29 @@ const program = new Command('cairn')
   .option('-o, --output <format>', 'json, yaml or table (job metrics also csv)')
   .showHelpAfterError()
   .exitOverride();
-program.addCommand(jobCommand(cli));
-program.addCommand(runCommand(cli));
-program.addCommand(computeCommand(cli));
-program.addCommand(environmentCommand(cli));
-program.addCommand(serverCommand(cli));
+// The commands this run does not use are listed by name and description only (see commands/help.ts).
+const stubs = new Set<Command>();
+const help = new Help();
+program.configureHelp({ subcommandTerm: (cmd) => (stubs.has(cmd) ? COMMAND_HELP[cmd.name() as CommandName].term : help.subcommandTerm(cmd)) });
 
 try {
+  const wanted = invokedCommand(process.argv.slice(2));
+  const cli = wanted ? (await import('./context.ts')).makeCli(process.env) : null;
+  for (const name of Object.keys(COMMAND_HELP) as CommandName[]) {
+    if (name === wanted && cli) program.addCommand((await COMMANDS[name]())(cli));
+    else {
+      const stub = new Command(name).description(COMMAND_HELP[name].description).allowUnknownOption().allowExcessArguments();
+      stub.action(() => {
+        throw new Error(`internal: the '${name}' command was not loaded`);
+      });
+      stubs.add(stub);
+      program.addCommand(stub);
+    }
+  }
   await program.parseAsync(process.argv);
 } catch (err) {
   if (err instanceof CommanderError) process.exit(err.exitCode);
-  const msg = err instanceof CairnError ? err.message : err instanceof Error ? err.message : String(err);
+  const msg = err instanceof Error ? err.message : String(err);
   process.stderr.write(`error: ${msg.split('\n')[0]}\n`);
   process.exit(1);
 }

@@ -1,5 +1,6 @@
 import { createInterface } from 'node:readline/promises';
 import { Command, Option } from 'commander';
+import { COMMAND_HELP } from './help.ts';
 import { HostKeyFingerprint, type ComputeAction, type ComputeView } from '../../protocol/compute.ts';
 import { CairnError } from '../../protocol/errors.ts';
 import { computePatch, computeSpecFromFlags, loadComputeFile } from '../../sdk/compute-file.ts';
@@ -26,9 +27,7 @@ const setOpt = () => new Option('--set <key=value>', 'set a field, e.g. --set ma
 
 /** `az ml compute`: create, attach, update, delete and detach compute targets, start and stop them, see their nodes. */
 export function computeCommand(cli: Cli): Command {
-  const compute = new Command('compute').description(
-    'compute targets (az ml compute): the built-in local compute and machines attached over SSH; cluster and instance files are checked but not built yet',
-  );
+  const compute = new Command('compute').description(COMMAND_HELP.compute.description);
 
   const print = (cmd: Command, v: ComputeView | ComputeView[], fallback: Format = 'json') => cli.out(render(redact(v), cli.format(cmd, fallback), COMPUTE_COLUMNS, computeDetail));
   const warn = (v: ComputeAnswer) => {

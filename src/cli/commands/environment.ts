@@ -1,4 +1,5 @@
 import { Command, Option } from 'commander';
+import { COMMAND_HELP } from './help.ts';
 import { CairnError } from '../../protocol/errors.ts';
 import type { Environment } from '../../protocol/environment.ts';
 import { environmentFromFields, loadEnvironmentFile } from '../../sdk/environment-file.ts';
@@ -13,13 +14,7 @@ const nameOpt = (what: string) => new Option('-n, --name <name>', what).makeOpti
 
 /** `az ml environment`: register environments from Azure ML v2 YAML, show, list, archive and restore their versions. */
 export function environmentCommand(cli: Cli): Command {
-  const environment = new Command('environment').description(
-    "registered environments (az ml environment): how a job's Python and packages are prepared on its node. " +
-      'A conda_file is built with conda, mamba or micromamba when the node has one, else with venv+pip from a python on the node that matches (when the file asks only for python and pip packages); ' +
-      'an image runs with docker or podman on the node (with a conda_file, its packages are installed on top); build.path is a folder with a Dockerfile, uploaded and built with docker or podman on the node. ' +
-      "Each is prepared once per content hash and cached on the node. An environment with none of these runs with the node's own Python. " +
-      'Jobs name one with environment: azureml:NAME:VERSION or NAME@latest',
-  );
+  const environment = new Command('environment').description(COMMAND_HELP.environment.description);
 
   const print = (cmd: Command, v: Environment | Environment[], fallback: Format) => cli.out(render(v, cli.format(cmd, fallback), ENVIRONMENT_COLUMNS, environmentDetail));
 

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
+import { COMMAND_HELP } from './help.ts';
 import { isTerminal } from '../../protocol/job.ts';
 import { loadJobFile } from '../../sdk/job-file.ts';
 import type { Cli } from '../context.ts';
@@ -20,7 +21,7 @@ function positiveInt(v: string, flag: string): number {
 const nameOpt = () => new Option('-n, --name <name>', 'job name').makeOptionMandatory();
 
 export function jobCommand(cli: Cli): Command {
-  const job = new Command('job').description('submit and follow jobs (az ml job)');
+  const job = new Command('job').description(COMMAND_HELP.job.description);
 
   job
     .command('create')

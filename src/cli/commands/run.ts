@@ -1,5 +1,6 @@
 import { basename, resolve } from 'node:path';
 import { Command } from 'commander';
+import { COMMAND_HELP } from './help.ts';
 import { CairnError } from '../../protocol/errors.ts';
 import { CommandJobSpec } from '../../protocol/job-spec.ts';
 import { stripAzureml } from '../../sdk/job-file.ts';
@@ -11,7 +12,7 @@ export const shellQuote = (a: string) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(a) ? a
 
 export function runCommand(cli: Cli): Command {
   return new Command('run')
-    .description('run a command from the current folder as a job: cairn run -- python train.py --lr 0.1')
+    .description(COMMAND_HELP.run.description)
     .argument('<command...>', 'the command and its arguments (put them after --)')
     .option('--compute <name>', 'compute to run on', 'local')
     .option('-n, --name <name>', 'job name (default generated)')

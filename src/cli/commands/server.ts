@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { COMMAND_HELP } from './help.ts';
 import { CairnClient } from '../../sdk/client.ts';
 import { CairnError } from '../../protocol/errors.ts';
 import { defaultHome, loadServerConfig } from '../../server/config.ts';
@@ -11,7 +12,7 @@ const collect = (v: string, prev: string[]) => [...prev, v];
 
 export function serverCommand(cli: Cli): Command {
   const server = new Command('server')
-    .description('run the Cairn server in the foreground (SQLite and local compute by default)')
+    .description(COMMAND_HELP.server.description)
     .option('--host <host>', 'address to listen on (anything but loopback needs --auth-token)', '127.0.0.1')
     .option('--port <port>', 'port to listen on (0 picks a free one)', (v) => Number.parseInt(v, 10))
     .option('--data-dir <dir>', 'where the database, blobs and agent folders live (default $CAIRN_HOME or ~/.cairn); one server per folder')

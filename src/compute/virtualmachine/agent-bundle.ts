@@ -1,10 +1,21 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import type { BuildOptions } from 'esbuild';
+import { packageLayout } from '../../package-layout.ts';
 
-const AGENT_SRC = fileURLToPath(new URL('../../agent/', import.meta.url));
+/**
+ * How the agent is bundled: here at run time in a clone, and by scripts/build-cli.ts into
+ * dist/agent.js for a package (which then needs neither the sources nor esbuild).
+ */
+export const AGENT_BUILD_OPTIONS = {
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  logLevel: 'silent',
+  legalComments: 'none',
+} as const satisfies BuildOptions;
 
 export interface AgentBundle {
   /** The agent as one ES module file: it imports only the protocol and zod, so it bundles small. */
@@ -29,18 +40,15 @@ export class AgentArtifacts {
 
   agent(): Promise<AgentBundle> {
     this.bundle ??= (async () => {
-      const out = await build({
-        entryPoints: [join(AGENT_SRC, 'main.ts')],
-        bundle: true,
-        platform: 'node',
-        format: 'esm',
-        target: 'node20',
-        write: false,
-        logLevel: 'silent',
-        legalComments: 'none',
-      });
-      const code = Buffer.from(out.outputFiles[0].contents);
-      const pyDir = join(AGENT_SRC, 'python', 'cairn');
+      const layout = packageLayout();
+      let code: Buffer;
+      if (layout.agentBundle) code = readFileSync(layout.agentBundle);
+      else {
+        const { build } = await import('esbuild');
+        const out = await build({ ...AGENT_BUILD_OPTIONS, entryPoints: [layout.agentMain], write: false });
+        code = Buffer.from(out.outputFiles[0].contents);
+      }
+      const pyDir = join(layout.pythonDir, 'cairn');
       const python = readdirSync(pyDir)
         .filter((f) => f.endsWith('.py'))
         .sort()

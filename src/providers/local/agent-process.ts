@@ -1,15 +1,16 @@
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { isAgentCommandLine, packageLayout } from '../../package-layout.ts';
 
-const AGENT_MAIN = resolve(fileURLToPath(new URL('../../agent/main.ts', import.meta.url)));
+/** src/agent/main.ts in a clone, dist/agent.js in a package. */
+const AGENT_MAIN = packageLayout().agentMain;
 
 /** True when `pid` is a live Cairn agent (a recycled pid belongs to something else); with `dir`, the agent of that folder. */
 export function isAgentProcess(pid: number | null | undefined, dir?: string): boolean {
   if (!pid) return false;
   try {
-    if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('agent/main.ts')) return false;
+    if (!isAgentCommandLine(readFileSync(`/proc/${pid}/cmdline`, 'utf8'))) return false;
     if (/^\S+\s+\S+\s+Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/\(.*\)/, 'x'))) return false;
     return dir === undefined || readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(`CAIRN_AGENT_DIR=${dir}`);
   } catch {
