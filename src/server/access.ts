@@ -65,6 +65,7 @@ const cairn: Record<string, Policy> = {
   [`GET ${JOB}/artifacts/content`]: 'own-job',
   [`GET ${JOB}/metrics`]: 'own-job',
   [`GET ${JOB}/metrics/:key`]: 'own-job',
+  [`GET ${WS}/metric-buckets`]: 'admin',
 
   [`POST ${WS}/blobs/missing`]: 'admin',
   [`PUT ${WS}/blobs/:sha`]: 'admin',

@@ -43,7 +43,9 @@ export async function api<T>(method: string, path: string, body?: unknown, onHea
     // not JSON: reported below
   }
   if (!res.ok) {
-    const e = (json as { error?: { code?: string; message?: string } } | null)?.error;
+    const answer = json as { error?: { code?: string; message?: string }; error_code?: string; message?: string } | null;
+    // Cairn's routes answer {error:{code,message}}; MLflow's (/ajax-api) answer {error_code,message}.
+    const e = answer?.error ?? (answer?.error_code ? { code: answer.error_code, message: answer.message } : undefined);
     const err = new ApiError(e?.code ?? `HTTP${res.status}`, e?.message ?? `the server answered ${res.status} ${res.statusText}`, res.status);
     if (res.status === 401) for (const f of unauthorized) f();
     throw err;

@@ -1,7 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { API } from '../../protocol/routes.ts';
 import { wireDouble } from '../../protocol/mlflow/entities.ts';
-import { MetricSeriesQuery, type JobTracking, type MetricBuckets, type MetricSeries } from '../../protocol/tracking.ts';
+import { MetricSeriesQuery, RunMetricBucketsQuery, type JobTracking, type MetricBuckets, type MetricSeries, type RunMetricBuckets } from '../../protocol/tracking.ts';
+import { bucketize, extent } from '../../tracking/buckets.ts';
+import { MlflowError } from '../../protocol/mlflow/errors.ts';
 import type { Services } from '../services/index.ts';
 import { parse } from './validate.ts';
 
@@ -48,5 +50,52 @@ export function jobTrackingRoutes(app: FastifyInstance, s: Services): void {
     const next = start + n;
     const attempts = await s.store.metrics.attemptRanges(job.id, key);
     return { key, total, start, steps, timestamps, values, attempts, ...(next < total ? { next_start: next } : {}) };
+  });
+
+  // One metric of several runs bucketed over one x range (the studio's charts): step, wall time or time since each run began.
+  app.get<{ Params: { ws: string } }>(`${API}/workspaces/:ws/metric-buckets`, async (req): Promise<RunMetricBuckets> => {
+    const q = parse(RunMetricBucketsQuery, req.query, 'query');
+    const byStep = q.axis === 'step';
+    const series = await Promise.all(
+      q.runs.map(async (id) => {
+        try {
+          const run = await s.tracking.runs.row(id);
+          if (run.lifecycle_stage === 'deleted') return { run_id: run.run_id, error: { code: 'NotFound', message: `run ${run.run_id} (${run.name}) was deleted; restore it to chart it` } };
+          const offset = q.axis === 'relative' ? Number(run.start_time) : 0;
+          const { points } = await s.store.metrics.history(run.run_id, q.key, 0, Number.MAX_SAFE_INTEGER);
+          return { run_id: run.run_id, points, offset };
+        } catch (err) {
+          // A run that is gone is said beside the others' buckets; anything else fails the request.
+          if (!(err instanceof MlflowError) || err.code !== 'RESOURCE_DOES_NOT_EXIST') throw err;
+          return { run_id: id, error: { code: 'NotFound', message: err.message } };
+        }
+      }),
+    );
+    // A side not given is the union of the runs' data on that side.
+    let lo = byStep ? q.start_step : q.start_time;
+    let hi = byStep ? q.end_step : q.end_time;
+    if (lo === undefined || hi === undefined) {
+      let dataLo = Infinity;
+      let dataHi = -Infinity;
+      for (const r of series) {
+        const e = 'points' in r && r.points ? extent(r.points, q.axis, r.offset) : null;
+        if (e) [dataLo, dataHi] = [Math.min(dataLo, e[0]), Math.max(dataHi, e[1])];
+      }
+      if (dataLo <= dataHi) [lo, hi] = [lo ?? dataLo, hi ?? dataHi];
+    }
+    const range = lo !== undefined && hi !== undefined && hi >= lo ? { start: lo, end: hi } : null;
+    return {
+      key: q.key,
+      axis: q.axis,
+      range,
+      buckets: q.buckets,
+      runs: series.map((r) => {
+        if (!('points' in r) || !r.points) return { run_id: r.run_id, error: r.error! };
+        const buckets = range ? bucketize(r.points, { axis: q.axis, offset: r.offset, lo: range.start, hi: range.end, buckets: q.buckets }) : [];
+        let count = 0;
+        for (const b of buckets) count += b.count;
+        return { run_id: r.run_id, count, buckets: buckets.map((b) => ({ ...b, min: wireDouble(b.min), max: wireDouble(b.max), last: wireDouble(b.last) })) };
+      }),
+    };
   });
 }

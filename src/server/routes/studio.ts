@@ -3,6 +3,8 @@ import { extname, join, normalize, sep } from 'node:path';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { CairnError } from '../../protocol/errors.ts';
 import type { Authenticator } from '../auth.ts';
+import { MLFLOW_PREFIXES } from '../access.ts';
+import { MlflowError } from '../../protocol/mlflow/errors.ts';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -36,6 +38,8 @@ export function studioRoutes(app: FastifyInstance, dir: string, auth: Authentica
     // An API URL that no route matched: the same answer as anywhere else in the API.
     if (API_PREFIXES.some((p) => path.startsWith(p))) {
       if (!auth.open && !req.principal) throw new CairnError('Unauthorized', 'this server needs a token: set CAIRN_TOKEN');
+      // MLflow's clients read MLflow's body: an unknown MLflow URL answers as MLflow's own 404 does.
+      if (MLFLOW_PREFIXES.some((p) => path.startsWith(`${p}/mlflow`))) return reply.code(404).send(new MlflowError('ENDPOINT_NOT_FOUND', `No API endpoint ${req.method} ${path}`).toBody());
       throw new CairnError('NotFound', `no route ${req.method} ${path}`);
     }
     const file = normalize(join(dir, path));

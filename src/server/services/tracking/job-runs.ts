@@ -5,6 +5,7 @@ import { ensureExperiment } from './experiments.ts';
 
 interface NewJob {
   id: string;
+  name: string;
   workspace: string;
   experiment_name: string;
   display_name: string;
@@ -24,6 +25,8 @@ export async function insertJobRun(trx: Db, job: NewJob, git: GitFacts | null): 
     'mlflow.runName': job.display_name,
     'mlflow.user': job.created_by,
     'mlflow.source.type': 'JOB',
+    // The job's name (its run name is the display name): how a run links back to its job.
+    'cairn.job.name': job.name,
     'mlflow.source.name': (JSON.parse(job.spec).command as string | undefined)?.slice(0, 500) ?? '',
   };
   if (git?.commit) tags['mlflow.source.git.commit'] = git.commit;

@@ -1,4 +1,3 @@
-// Placeholder until the Environments pages land (see the studio issue): the route exists so links work.
-import { Page } from '../../ui.tsx';
-export const EnvironmentList = () => <Page title="Environments">Not built yet.</Page>;
-export const EnvironmentPage = ({ params }: { params: Record<string, string> }) => <Page title={params.name!}>Not built yet.</Page>;
+// The environment pages: the list, and one environment's versions, spec and builds.
+export { EnvironmentList } from './environment-list.tsx';
+export { EnvironmentPage } from './environment-page.tsx';
