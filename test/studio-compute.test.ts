@@ -46,7 +46,7 @@ describe('the studio compute pages', () => {
   });
   after(async () => {
     await browser?.close();
-    for (const c of ['studio-vm', 'studio-cluster', 'studio-inst']) await client.computes.delete(c, { detach: c === 'studio-vm', force: true }).catch(() => {});
+    for (const c of ['studio-vm', 'studio-cluster', 'studio-inst', 'studio-busy']) await client.computes.delete(c, { detach: c === 'studio-vm', force: true }).catch(() => {});
     await server.stop();
   });
 
@@ -257,6 +257,25 @@ describe('the studio compute pages', () => {
     assert.match((await alert.textContent())!, /Not found: compute 'studio-gone' does not exist in workspace 'default'/);
     await alert.getByRole('link', { name: 'Back to Compute' }).waitFor();
     await screenshot(page, 'compute-deleted-elsewhere');
+    assert.deepEqual(pageErrors(page), []);
+    await context.close();
+  });
+
+  it('shows the server refusing a delete while a job is unfinished, and deletes once asked to cancel the job too', SLOW, async () => {
+    await client.computes.create({ name: 'studio-busy', type: 'amlcompute', size: 'Standard_DS1_v2', min_instances: 0, max_instances: 1 });
+    const job = await client.createJob({ type: 'command', command: 'sleep 300', compute: 'studio-busy' });
+    const { context, page } = await newPage(browser);
+    await page.goto(`${server.url}/computes/studio-busy`);
+    await heading(page, 'studio-busy').waitFor();
+    await page.getByRole('button', { name: 'Delete', exact: true }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByRole('button', { name: 'Yes, delete' }).click();
+    await dialog.getByRole('alert').getByText(`compute 'studio-busy' has 1 unfinished job: ${job.name}`).waitFor();
+    await screenshot(page, 'compute-delete-refused');
+    await dialog.getByLabel('Cancel its unfinished jobs and delete it anyway').check();
+    await dialog.getByRole('button', { name: 'Yes, delete' }).click();
+    await page.getByRole('status').getByText('is gone').waitFor({ timeout: 60_000 });
+    assert.equal((await client.getJob(job.name)).status, 'Canceled');
     assert.deepEqual(pageErrors(page), []);
     await context.close();
   });

@@ -31,7 +31,9 @@ function ForceBox({ force, setForce, verb }: { force: boolean; setForce: (v: boo
 }
 
 export function ComputeActions({ compute, onDone, onRemoved }: { compute: ComputeView; onDone: () => void; onRemoved: () => void }) {
-  const [force, setForce] = useState(false);
+  // Each dialog its own choice: cancelling jobs for a stop must not carry over to a delete.
+  const [forceStop, setForceStop] = useState(false);
+  const [forceRemove, setForceRemove] = useState(false);
   const path = `${WS}/computes/${encodeURIComponent(compute.name)}`;
   const attached = isAttachedType(compute.type);
   const remove = attached ? 'detach' : 'delete';
@@ -51,11 +53,11 @@ export function ComputeActions({ compute, onDone, onRemoved }: { compute: Comput
               question={
                 <>
                   {label(action)} compute <strong>{compute.name}</strong>?
-                  {action === 'stop' ? <ForceBox force={force} setForce={setForce} verb="stop" /> : null}
+                  {action === 'stop' ? <ForceBox force={forceStop} setForce={setForceStop} verb="stop" /> : null}
                 </>
               }
               onConfirm={async () => {
-                await api('POST', `${path}/${action}${action === 'stop' && force ? '?force=true' : ''}`);
+                await api('POST', `${path}/${action}${action === 'stop' && forceStop ? '?force=true' : ''}`);
                 onDone();
               }}
             />
@@ -77,11 +79,11 @@ export function ComputeActions({ compute, onDone, onRemoved }: { compute: Comput
                     Delete <strong>{compute.name}</strong>? Its nodes are given back and the compute is gone.
                   </>
                 )}
-                <ForceBox force={force} setForce={setForce} verb={remove} />
+                <ForceBox force={forceRemove} setForce={setForceRemove} verb={remove} />
               </>
             }
             onConfirm={async () => {
-              await api('DELETE', `${path}?mode=${remove}&force=${force}`);
+              await api('DELETE', `${path}?mode=${remove}&force=${forceRemove}`);
               onRemoved();
             }}
           />
