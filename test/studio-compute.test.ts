@@ -46,7 +46,11 @@ describe('the studio compute pages', () => {
   });
   after(async () => {
     await browser?.close();
-    for (const c of ['studio-vm', 'studio-cluster', 'studio-inst', 'studio-busy']) await client.computes.delete(c, { detach: c === 'studio-vm', force: true }).catch(() => {});
+    // Wait until each is gone: a node's sshd and agent outlive a server stopped mid-delete.
+    for (const c of ['studio-vm', 'studio-cluster', 'studio-inst', 'studio-busy', 'studio-gone']) {
+      const asked = await client.computes.delete(c, { detach: c === 'studio-vm', force: true }).then(() => true, () => false);
+      if (asked) await client.computes.wait(c, { until: 'gone', timeoutMs: 60_000 }).catch(() => {});
+    }
     await server.stop();
   });
 
