@@ -118,5 +118,5 @@ function walk(dir: string): string[] {
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const out = process.argv.indexOf('--out-dir');
   const s = await buildCli({ outDir: out > 0 ? process.argv[out + 1] : undefined, minify: process.argv.includes('--minify') });
-  console.log(`build: cli -> dist (${s.files} files, ${(s.bytes / 1024).toFixed(0)} KiB) in ${s.ms} ms`);
+  console.error(`build: cli -> dist (${s.files} files, ${(s.bytes / 1024).toFixed(0)} KiB) in ${s.ms} ms`);
 }

@@ -1,6 +1,6 @@
 // The build `npm ci` runs (package.json "prepare"): the studio, bundled by Vite into dist/studio,
 // which the server serves at /, then the CLI, agent and SDK bundled into dist/ (scripts/build-cli.ts).
-// Prints what it made and its compressed size.
+// Says what it made and its compressed size on stderr (stdout stays `npm pack`'s: the tarball's name).
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { join, relative } from 'node:path';
@@ -38,7 +38,7 @@ function walk(dir: string): string[] {
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const t0 = Date.now();
   const s = await buildStudio();
-  console.log(`build: studio -> ${relative(root, outDir)} (${s.files} files, ${(s.bytes / 1024).toFixed(0)} KiB, ${(s.gzipBytes / 1024).toFixed(0)} KiB gzipped) in ${Date.now() - t0} ms`);
+  console.error(`build: studio -> ${relative(root, outDir)} (${s.files} files, ${(s.bytes / 1024).toFixed(0)} KiB, ${(s.gzipBytes / 1024).toFixed(0)} KiB gzipped) in ${Date.now() - t0} ms`);
   const c = await buildCli();
-  console.log(`build: cli, agent and sdk -> dist (${c.files} files, ${(c.bytes / 1024).toFixed(0)} KiB) in ${c.ms} ms`);
+  console.error(`build: cli, agent and sdk -> dist (${c.files} files, ${(c.bytes / 1024).toFixed(0)} KiB) in ${c.ms} ms`);
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { DEFAULT_PORT } from '../protocol/routes.ts';
 import { CairnClient } from '../sdk/client.ts';
 import { CairnError } from '../sdk/errors.ts';
-import { defaultHome } from '../server/config.ts';
+import { defaultHome } from '../server/server-file.ts';
 import { packageLayout } from '../package-layout.ts';
 
 const CLI_MAIN = packageLayout().cliMain;

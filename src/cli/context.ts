@@ -3,7 +3,7 @@ import type { CairnClient } from '../sdk/client.ts';
 import { connect } from './connect.ts';
 import { parseFormat, type Format } from './output.ts';
 import { join } from 'node:path';
-import { defaultHome } from '../server/config.ts';
+import { defaultHome } from '../server/server-file.ts';
 import type { SnapshotOptions } from '../snapshot/index.ts';
 
 /** What every command gets: its streams, the environment (read here, not deeper) and a client. */

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { CairnError } from '../protocol/errors.ts';
+import type { Job } from '../protocol/job.ts';
 import type { CairnClient } from '../sdk/client.ts';
 import type { LoadedJob } from '../sdk/job-file.ts';
 import { submitJob } from '../sdk/submit.ts';
@@ -9,10 +10,10 @@ import { render } from './output.ts';
 import { progressBar } from './progress.ts';
 import { streamToTerminal, summary } from './stream-output.ts';
 
-/** Follows a job to its end on the terminal; the exit status says whether it completed. */
-export async function follow(cli: Cli, client: CairnClient, name: string, since?: number, only?: { node?: string; rank?: number }): Promise<void> {
+/** Follows a job to its end on the terminal; the exit status says whether it completed. `known`: the job as just created (saves asking for it). */
+export async function follow(cli: Cli, client: CairnClient, name: string, since?: number, only?: { node?: string; rank?: number }, known?: Job): Promise<void> {
   let ranks: ((r: number) => boolean) | undefined;
-  const job = await client.getJob(name);
+  const job = known ?? (await client.getJob(name));
   // A distributed job's lines say which process printed them, unless only one is shown.
   const distributed = (job.resources?.instance_count ?? 1) > 1 || job.distribution !== undefined || (job.attempts ?? []).some((a) => a.rank > 0);
   if (only?.rank !== undefined) ranks = (r) => r === only.rank;
@@ -43,5 +44,5 @@ export async function submitAndShow(cli: Cli, cmd: Command, loaded: LoadedJob, s
   });
   if (!stream) return cli.out(render(job, cli.format(cmd), JOB_COLUMNS, jobDetail));
   cli.err(`job ${job.name} submitted to ${job.compute}; streaming its output (Ctrl-C stops following, the job keeps running)`);
-  await follow(cli, client, job.name);
+  await follow(cli, client, job.name, undefined, undefined, job);
 }

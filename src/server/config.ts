@@ -1,4 +1,4 @@
-import { availableParallelism, homedir } from 'node:os';
+import { availableParallelism } from 'node:os';
 import { createHash } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +10,7 @@ import { EnvironmentSpec, PipOptions } from '../protocol/environment.ts';
 import { localAgentEnv } from '../protocol/job-env.ts';
 import { SizeDefinition, SizesFile } from '../protocol/compute-sizes.ts';
 import { FakeCloudSettings } from '../providers/fake/fake-provider.ts';
+import { defaultHome } from './server-file.ts';
 
 /**
  * What a curated Azure ML environment name stands for here: `user_managed` (the node's own Python),
@@ -95,9 +96,8 @@ export interface ServerFlags {
   jobUser?: string;
 }
 
-export function defaultHome(env: NodeJS.ProcessEnv): string {
-  return resolve(env.CAIRN_HOME || join(homedir(), '.cairn'));
-}
+// Where data lives by default: in server-file.ts, which the CLI loads without this module's schemas.
+export { defaultHome };
 
 /** Flags win over the environment, which wins over defaults. The only place that reads CAIRN_* server variables. */
 /** dist/studio of the package this file belongs to (src/server/ in a clone, dist/ in a built package). */

@@ -1,5 +1,11 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+/** The data folder when none is given: $CAIRN_HOME, else ~/.cairn (the CLI finds the local server there). */
+export function defaultHome(env: NodeJS.ProcessEnv): string {
+  return resolve(env.CAIRN_HOME || join(homedir(), '.cairn'));
+}
 
 /** What a running server writes into its data folder so the CLI and the local agent can find it. */
 export interface ServerFile {

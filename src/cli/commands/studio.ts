@@ -2,8 +2,7 @@ import { spawn } from 'node:child_process';
 import { Command } from 'commander';
 import { COMMAND_HELP } from './help.ts';
 import { CairnClient } from '../../sdk/client.ts';
-import { defaultHome } from '../../server/config.ts';
-import { readServerFile } from '../../server/server-file.ts';
+import { defaultHome, readServerFile } from '../../server/server-file.ts';
 import type { Cli } from '../context.ts';
 
 /**
