@@ -98,7 +98,12 @@ export function MetricChart({ metric, runs, view, stamp }: { metric: string; run
     }
     plot.current = u;
     say(null);
-    const resize = new ResizeObserver(() => u.setSize({ width: Math.max(200, el.clientWidth), height: HEIGHT }));
+    // Redrawn only when the width really changes (the observer also reports the first size).
+    let width = u.width;
+    const resize = new ResizeObserver(() => {
+      const w = Math.max(200, el.clientWidth);
+      if (w !== width) u.setSize({ width: (width = w), height: HEIGHT });
+    });
     resize.observe(el);
     return () => {
       resize.disconnect();
