@@ -68,8 +68,13 @@ describe('studio experiments', () => {
     assert.equal(await svg.getAttribute('data-axes'), '4', 'batch, lr, acc, loss');
     await screenshot(page, 'experiment-runs');
     await page.goto(`${server.url}/experiments`);
-    await page.getByRole('link', { name: 'lr-sweep' }).waitFor();
+    await page.getByRole('link', { name: 'with-a-job' }).waitFor();
     await screenshot(page, 'experiments-list');
+    await page.getByLabel('Name contains').fill('SWEEP');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.waitForURL(/name=SWEEP/);
+    await page.getByRole('link', { name: 'with-a-job' }).waitFor({ state: 'detached' });
+    assert.deepEqual(await page.locator('main table tbody tr td:first-child').allTextContents(), ['lr-sweep']);
     assert.deepEqual(pageErrors(page), []);
     await context.close();
   });

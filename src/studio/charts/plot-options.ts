@@ -62,7 +62,7 @@ export function plotOptions(o: {
     legend: { show: false },
     scales: { x: { time: o.axis === 'time' }, y: o.log ? { distr: 3, log: 10 } : {} },
     axes: [
-      o.axis === 'relative' ? { space: 80, values: (_u, splits) => splits.map(formatDuration) } : {},
+      o.axis === 'relative' ? { space: 80, values: (_u, splits) => splits.map(formatDuration) } : o.axis === 'step' ? { incrs: STEP_INCREMENTS } : {},
       // On a log scale only powers of ten get a label and a grid line: the rest would crowd the axis.
       o.log
         ? { size: 64, filter: (_u, splits) => splits.map((v) => (isPowerOfTen(v) ? v : null)), values: (_u, splits) => splits.map((v) => (isPowerOfTen(v) ? formatValue(v) : '')) }
@@ -88,6 +88,9 @@ export function plotOptions(o: {
     },
   };
 }
+
+/** Steps are whole numbers: ticks 1, 2, 5, 10, 20, 50, ... apart, never 0.2. */
+const STEP_INCREMENTS = Array.from({ length: 16 }, (_, e) => [1, 2, 5].map((m) => m * 10 ** e)).flat();
 
 const isPowerOfTen = (v: number) => v > 0 && Math.abs(Math.log10(v) - Math.round(Math.log10(v))) < 1e-9;
 
