@@ -161,7 +161,7 @@ describe('the studio: jobs', () => {
     await page.getByRole('cell', { name: 'team' }).waitFor();
     await page.getByRole('tab', { name: 'Environment' }).click();
     await page.getByText('user-managed: the node’s own Python, as it is').waitFor();
-    await page.getByRole('log', { name: 'preparation log' }).waitFor();
+    await page.getByRole('heading', { name: 'Preparation log' }).waitFor();
     await page.getByRole('tab', { name: 'Metrics' }).click();
     assert.match(page.url(), /tab=metrics/);
     assert.deepEqual(pageErrors(page), []);

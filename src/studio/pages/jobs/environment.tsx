@@ -27,7 +27,7 @@ export function EnvironmentTab({ job, feed, state }: { job: Job; feed: LogFeed |
             <Props
               rows={[
                 ['Kind', KIND_WORDS[env.kind] ?? env.kind],
-                ['Environment', env.ref ? registered ? <Link to={`/environments/${encodeURIComponent(registered)}`}>{env.ref}</Link> : env.ref : 'inline in the job'],
+                ['Environment', env.ref ? registered ? <Link to={`/environments/${encodeURIComponent(registered)}`}>{env.ref}</Link> : env.ref : job.environment ? 'inline in the job file' : 'none given'],
                 ['Image', env.image ? <span className="mono">{env.image}</span> : null],
                 ['Dockerfile', env.build ? <span className="mono">{env.build.dockerfile_path}</span> : null],
                 ['Python', env.python_path ? <span className="mono">{env.python_path}</span> : null],
@@ -59,7 +59,7 @@ export function EnvironmentTab({ job, feed, state }: { job: Job; feed: LogFeed |
             <Props
               rows={[
                 ['Made with', rec.builder],
-                ['Built', rec.built ? `yes, for this attempt${rec.build_seconds !== undefined ? ` (${rec.build_seconds.toFixed(1)} s)` : ''}` : 'no: reused from the node’s cache'],
+                ['Built', rec.builder === 'none' ? 'nothing to build: the node’s own Python' : rec.built ? `yes, for this attempt${rec.build_seconds !== undefined ? ` (${rec.build_seconds.toFixed(1)} s)` : ''}` : 'no: reused from the node’s cache'],
                 ['Ready after', rec.ready_ms !== undefined ? `${Math.round(rec.ready_ms)} ms` : null],
                 ['Python', rec.python ? <span className="mono">{rec.python}</span> : null],
                 ['Interpreter', rec.interpreter ? <span className="mono">{rec.interpreter}</span> : null],

@@ -126,15 +126,18 @@ export function LogPanel({ feed, state, job, only, label = 'job log' }: { feed: 
         </button>
       </div>
       <p className="log-status muted" role="status" aria-live="polite">
-        {statusWords(state, b.length, view.length, filtered, complete)}
+        {statusWords(state, only && !filtered ? view.length : b.length, view.length, filtered, complete, Boolean(only))}
       </p>
       {state.error ? <ErrorBox error={state.error} /> : null}
-      <VirtualLines count={view.length} rowHeight={ROW_PX} follow={follow} onFollowChange={setFollow} renderRow={renderRow} label={label} version={state.version} />
+      {/* Nothing to show yet: no empty box (it appears with the first line). */}
+      {view.length === 0 ? null : <VirtualLines count={view.length} rowHeight={ROW_PX} follow={follow} onFollowChange={setFollow} renderRow={renderRow} label={label} version={state.version} />}
     </div>
   );
 }
 
-function statusWords(s: FeedState, total: number, shown: number, filtered: boolean, complete: boolean): string {
+/** Where the log stands: lines so far and whether more come; with a search, how many match. */
+function statusWords(s: FeedState, total: number, shown: number, filtered: boolean, complete: boolean, oneStream: boolean): string {
+  if (filtered && oneStream) return `${complete ? '' : 'searching… '}${count(shown)} matching`;
   if (total === 0) return s.phase === 'loading' ? 'loading…' : s.phase === 'done' ? 'no lines: nothing was printed' : 'no lines yet; following live';
   const lines = `${count(total)} line${total === 1 ? '' : 's'}`;
   const phase = s.phase === 'loading' ? `loading… ${lines} so far` : s.phase === 'following' ? `${lines}, following live` : s.phase === 'reconnecting' ? `${lines}; reconnecting…` : lines;
