@@ -8,10 +8,13 @@
 // - in a package it runs the bundle in dist/ (scripts/build-cli.ts): Node refuses to strip types
 //   under node_modules, and one bundle starts faster than hundreds of modules.
 // The compile cache keeps compiled code on disk, which makes every later start quicker.
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import module from 'node:module';
-import { fileURLToPath } from 'node:url';
+
+// Built-ins through require: an ES module import of node:fs also loads fs/promises, streams and
+// readline (its `promises` export is a getter that every ES import evaluates), a few ms of every start.
+const require = module.createRequire(import.meta.url);
+const { existsSync } = require('node:fs');
+const { fileURLToPath } = require('node:url');
 
 const MIN_MAJOR = 24;
 const major = Number(process.versions.node.split('.')[0]);
@@ -25,7 +28,7 @@ if (major < MIN_MAJOR) {
     process.stderr.write(`cairn needs Node.js ${MIN_MAJOR} or newer; this is Node.js ${process.versions.node} (${process.execPath}), ${why}. Reinstall Cairn, or put Node.js ${MIN_MAJOR} first on PATH.\n`);
     process.exit(1);
   }
-  const child = spawn(node, [self, ...process.argv.slice(2)], { stdio: 'inherit', env: { ...process.env, CAIRN_LAUNCHER_NODE: node } });
+  const child = require('node:child_process').spawn(node, [self, ...process.argv.slice(2)], { stdio: 'inherit', env: { ...process.env, CAIRN_LAUNCHER_NODE: node } });
   // A signal sent to this process (a supervisor's SIGTERM, say) reaches the real one; Ctrl-C in a
   // terminal reaches both, and a second SIGINT is harmless to every command.
   const signals = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR2'];
@@ -55,8 +58,7 @@ if (major < MIN_MAJOR) {
 function packagedNode() {
   const candidates = [];
   try {
-    const req = module.createRequire(import.meta.url);
-    const dir = req.resolve('node/package.json').replace(/package\.json$/, '');
+    const dir = require.resolve('node/package.json').replace(/package\.json$/, '');
     candidates.push(`${dir}bin/node`);
   } catch {}
   for (const up of ['../node_modules/node/bin/node', '../../node/bin/node', '../node_modules/.bin/node', '../../.bin/node']) {

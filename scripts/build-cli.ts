@@ -31,22 +31,44 @@ const OPTIONAL_EXTERNAL = new Set(['esbuild', 'pg-native', 'cpu-features']);
 const REQUIRE_BANNER = "import { createRequire as __cairnCreateRequire } from 'node:module'; const require = __cairnCreateRequire(import.meta.url);";
 
 /**
- * `import http from 'node:http'` in an ES module copies every export of node:http, and three of
- * them (WebSocket, CloseEvent, MessageEvent) are getters that load undici: about 10 ms of every
- * command's start. The bundle takes node:http from process.getBuiltinModule instead, which reads
- * only what is used.
+ * An ES module's `import fs from 'node:fs'` copies every export of the built-in, and some exports
+ * are getters that load more of Node: node:http's WebSocket, CloseEvent and MessageEvent load undici
+ * (about 10 ms), node:fs's `promises` loads fs/promises and readline, node:crypto's `webcrypto` the
+ * Web Crypto classes. The bundle takes built-ins from process.getBuiltinModule instead, which loads
+ * only the module itself: its default export is the module, and its named exports are the plain
+ * values (a getter imported by name fails the build, so none is missed).
  */
-const lazyHttp: Plugin = {
-  name: 'cairn-lazy-node-http',
+const lazyBuiltins: Plugin = {
+  name: 'cairn-lazy-builtins',
   setup(b) {
-    b.onResolve({ filter: /^(node:)?http$/ }, (args) => (args.kind === 'import-statement' ? { path: 'node:http', namespace: 'cairn-lazy-http' } : undefined));
-    b.onLoad({ filter: /.*/, namespace: 'cairn-lazy-http' }, () => {
-      const http = process.getBuiltinModule('node:http') as Record<string, unknown>;
-      const plain = Object.keys(http).filter((k) => /^[A-Za-z_$][\w$]*$/.test(k) && 'value' in Object.getOwnPropertyDescriptor(http, k)!);
+    const names = new Set(builtinModules.filter((m) => !m.startsWith('_')));
+    b.onResolve({ filter: /^(node:)?[a-z_/]+$/ }, (args) => {
+      const name = args.path.replace(/^node:/, '');
+      if (args.kind !== 'import-statement' || !names.has(name)) return undefined;
+      return { path: name, namespace: 'cairn-builtin' };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'cairn-builtin' }, (args) => {
+      const mod = process.getBuiltinModule(`node:${args.path}`) as Record<string, unknown>;
+      const plain = Object.keys(mod).filter((k) => /^[A-Za-z_$][\w$]*$/.test(k) && k !== 'default' && 'value' in Object.getOwnPropertyDescriptor(mod, k)!);
       return {
         loader: 'js',
-        contents: `const m = process.getBuiltinModule('node:http');\nexport default m;\n${plain.map((k) => `export const ${k} = m.${k};`).join('\n')}\n`,
+        contents: `const m = process.getBuiltinModule(${JSON.stringify(`node:${args.path}`)});\nexport default m;\n${plain.map((k) => `export const ${k} = m.${k};`).join('\n')}\n`,
       };
+    });
+  },
+};
+
+/**
+ * `import { z } from 'zod'` is zod's namespace as one value, so a bundle keeps all of zod (every
+ * locale, the JSON Schema tools...) and runs it at every start. `import * as z` means the same to
+ * the code (only `z.x` is ever used) and lets esbuild keep only what is used.
+ */
+const shakeZod: Plugin = {
+  name: 'cairn-shake-zod',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]src[\\/].*\.ts$/ }, (args) => {
+      const text = readFileSync(args.path, 'utf8');
+      return { contents: text.replace(/^import \{ z \} from 'zod';$/gm, "import * as z from 'zod';"), loader: 'ts' };
     });
   },
 };
@@ -57,9 +79,10 @@ export interface CliBuild {
   ms: number;
 }
 
-export async function buildCli(o: { outDir?: string; minify?: boolean } = {}): Promise<CliBuild> {
+export async function buildCli(o: { outDir?: string; minify?: boolean; metafile?: string } = {}): Promise<CliBuild> {
   const t0 = Date.now();
   const dist = o.outDir ?? join(root, 'dist');
+  const minify = o.minify ?? true;
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
   for (const e of EXTERNAL) {
     if (!OPTIONAL_EXTERNAL.has(e) && !pkg.dependencies?.[e]) throw new Error(`build-cli: '${e}' is left out of the bundle, so it must be a dependency in package.json`);
@@ -71,7 +94,7 @@ export async function buildCli(o: { outDir?: string; minify?: boolean } = {}): P
   mkdirSync(stage, { recursive: true });
   try {
     const node = builtinModules.map((m) => `node:${m}`);
-    await build({
+    const cli = await build({
       entryPoints: { cli: join(root, 'src/cli/main.ts'), sdk: join(root, 'src/sdk/index.ts'), protocol: join(root, 'src/protocol/index.ts') },
       outdir: stage,
       bundle: true,
@@ -82,15 +105,26 @@ export async function buildCli(o: { outDir?: string; minify?: boolean } = {}): P
       target: 'node24',
       // yaml and others ship ES modules beside CommonJS: the ES build bundles without interop.
       mainFields: ['module', 'main'],
-      external: [...EXTERNAL, ...node.filter((m) => m !== 'node:http')],
-      plugins: [lazyHttp],
+      external: [...EXTERNAL, ...node],
+      plugins: [lazyBuiltins, shakeZod],
       banner: { js: REQUIRE_BANNER },
       legalComments: 'none',
       logLevel: 'warning',
-      minifyWhitespace: o.minify,
-      minifySyntax: o.minify,
+      // Less to read and hash at every start; names stay, so stack traces still say where.
+      minifyWhitespace: minify,
+      minifySyntax: minify,
+      metafile: Boolean(o.metafile),
     });
-    await build({ ...AGENT_BUILD_OPTIONS, entryPoints: [join(root, 'src/agent/main.ts')], outfile: join(stage, 'agent.js'), logLevel: 'warning' });
+    if (o.metafile) writeFileSync(o.metafile, JSON.stringify(cli.metafile));
+    await build({
+      ...AGENT_BUILD_OPTIONS,
+      entryPoints: [join(root, 'src/agent/main.ts')],
+      outfile: join(stage, 'agent.js'),
+      plugins: [shakeZod],
+      minifyWhitespace: minify,
+      minifySyntax: minify,
+      logLevel: 'warning',
+    });
     cpSync(join(root, 'src/agent/python/cairn'), join(stage, 'python/cairn'), { recursive: true, filter: (f) => statSync(f).isDirectory() || f.endsWith('.py') });
 
     const made = walk(stage).map((f) => relative(stage, f));
@@ -117,6 +151,7 @@ function walk(dir: string): string[] {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const out = process.argv.indexOf('--out-dir');
-  const s = await buildCli({ outDir: out > 0 ? process.argv[out + 1] : undefined, minify: process.argv.includes('--minify') });
+  const meta = process.argv.indexOf('--metafile');
+  const s = await buildCli({ outDir: out > 0 ? process.argv[out + 1] : undefined, minify: !process.argv.includes('--no-minify'), metafile: meta > 0 ? process.argv[meta + 1] : undefined });
   console.error(`build: cli -> dist (${s.files} files, ${(s.bytes / 1024).toFixed(0)} KiB) in ${s.ms} ms`);
 }

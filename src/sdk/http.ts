@@ -1,5 +1,5 @@
 import http from 'node:http';
-import https from 'node:https';
+import type https from 'node:https';
 
 /** What the client needs of an HTTP answer. */
 export interface HttpResponse {
@@ -20,18 +20,28 @@ export interface HttpRequest {
 
 // node:http rather than fetch: a CLI command makes a handful of requests and exits, and fetch's
 // first call alone costs it 40-60 ms of start-up (loading undici and its parser).
-const agents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
+// node:https (and TLS with it) is loaded on the first https request only: most commands never make one.
+let secure: { mod: typeof https; agent: https.Agent } | undefined;
+const httpAgent = new http.Agent({ keepAlive: true });
+function transport(u: URL): { mod: typeof http | typeof https; agent: http.Agent } {
+  if (u.protocol !== 'https:') return { mod: http, agent: httpAgent };
+  if (!secure) {
+    const mod = process.getBuiltinModule('node:https');
+    secure = { mod, agent: new mod.Agent({ keepAlive: true }) };
+  }
+  return secure;
+}
 
 export function request(url: string, init: HttpRequest = {}): Promise<HttpResponse> {
   const u = new URL(url);
-  const mod = u.protocol === 'https:' ? https : http;
+  const { mod, agent } = transport(u);
   return new Promise((resolve, reject) => {
     const req = mod.request(
       u,
       {
         method: init.method ?? 'GET',
         headers: { ...init.headers, ...(init.body !== undefined ? { 'content-length': String(Buffer.byteLength(init.body)) } : {}) },
-        agent: u.protocol === 'https:' ? agents.https : agents.http,
+        agent,
         signal: init.signal,
       },
       (res) => {
