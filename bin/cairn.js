@@ -1,8 +1,25 @@
-#!/usr/bin/env node
-// The `cairn` command. It must start on whatever `node` is first on PATH, so it is plain JavaScript
-// that any Node since 14 parses, and it does three things:
-// - on a Node older than 24 it runs itself again with the Node 24 that comes with the package (the
-//   `node` npm package, a dependency), passing arguments, stdio, signals and the exit status through;
+#!/bin/sh
+':' /*- cairn, the command: a shell script and an ES module at once
+# As a command (npm links bin/cairn to it) the shell runs these lines: they exec the Node 24 that
+# comes with the package (the `node` npm package, a dependency) on this file, whatever `node` is first
+# on PATH; starting an older Node only to hand over would cost more than all of Cairn's own start.
+# Without it (installed with --ignore-scripts, say), the `node` on PATH runs the JavaScript below.
+self=$0
+while [ -L "$self" ]; do
+  link=$(readlink "$self")
+  case $link in /*) self=$link ;; *) self=${self%/*}/$link ;; esac
+done
+dir=${self%/*}
+if [ "$dir" = "$self" ]; then dir=.; fi
+for n in "$dir/../node_modules/node/bin/node" "$dir/../../node/bin/node"; do
+  if [ -x "$n" ]; then exec "$n" "$self" "$@"; fi
+done
+exec node "$self" "$@"
+*/
+// Node runs the JavaScript from here (`node bin/cairn.js`, as the tests and a local server do). It
+// is plain JavaScript that any Node since 14 parses, and it does three things:
+// - on a Node older than 24 it runs itself again with the Node 24 that comes with the package,
+//   passing arguments, stdio, signals and the exit status through;
 // - in a clone (src/ next to bin/) it runs the TypeScript sources, which Node 24 runs directly, so
 //   the tests and `npx cairn` always run the code as it is now (CAIRN_BUILT=1 runs dist/ instead);
 // - in a package it runs the bundle in dist/ (scripts/build-cli.ts): Node refuses to strip types
