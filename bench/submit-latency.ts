@@ -58,8 +58,6 @@ for (let i = 0; i < RUNS; i++) {
   await settle();
 }
 await server.stop();
-// The CLI's overhead is set against the python the job runs: Debian's on a root server (see above).
-const anchor = SYSTEM_PYTHON ? median(system) : median(bare);
 console.log(
   JSON.stringify({
     bench: 'submit-to-first-line',
@@ -77,15 +75,16 @@ console.log(
     cli_overhead_vs_bare_ms: r(median(built) - median(bare)),
     ...(SYSTEM_PYTHON ? { cli_overhead_vs_system_python_ms: r(median(built) - median(system)) } : {}),
     cli_bar_overhead_ms: CLI_BAR_MS,
-    cli_within_bar: median(built) - anchor <= CLI_BAR_MS,
+    // Like within_budget, against bare python3; against Debian's (what a job on a root server runs) too.
+    cli_within_bar: median(built) - median(bare) <= CLI_BAR_MS,
+    ...(SYSTEM_PYTHON ? { cli_within_bar_vs_system_python: median(built) - median(system) <= CLI_BAR_MS } : {}),
     cli_help_ms: r(median(help)),
     cli_help_bar_ms: HELP_BAR_MS,
     cli_help_within_bar: median(help) <= HELP_BAR_MS,
     clone_cli_end_to_end_ms: r(median(cli)),
     clone_cli_help_ms: r(median(helpSources)),
     note:
-      'cli_* run `node bin/cairn.js` on the bundle in dist/ (what an installed package runs; a Node older than 24 adds its own start to hand over), ' +
-      'clone_cli_* on the TypeScript sources (a clone); both include starting Node and, for job create, snapshotting the folder. ' +
-      `cli_within_bar sets the CLI against ${SYSTEM_PYTHON ? "Debian's python3, which the job runs" : 'bare python3'}`,
+      'cli_* run `node bin/cairn.js` on the bundle in dist/ (what an installed package runs; the installed command execs its own Node 24 the same way), ' +
+      'clone_cli_* on the TypeScript sources (a clone); both include starting Node and, for job create, snapshotting the folder',
   }),
 );

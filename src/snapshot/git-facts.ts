@@ -146,6 +146,8 @@ async function originUrl(dir: string, env: NodeJS.ProcessEnv): Promise<string | 
 /** Facts about the git checkout holding `dir`, recorded on a job; null outside a repository or without git. Never throws. */
 export async function readGitFacts(dir: string): Promise<GitFacts | null> {
   try {
+    // Outside any checkout (no .git up the tree, GIT_DIR being ignored) git has nothing to say: skip its process.
+    if (!gitDirs(dir)) return null;
     const env = gitEnv();
     const [status, remote] = await Promise.all([statusFacts(dir, env), originUrl(dir, env)]);
     if (!status) return null;
