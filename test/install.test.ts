@@ -11,7 +11,6 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { delimiter, join } from 'node:path';
 import { ROOT, pidAlive, tempDir, waitFor } from './helpers/cairn.ts';
 import { buildCli } from '../scripts/build-cli.ts';
-import { buildStudio } from '../scripts/build.ts';
 import { COMMAND_HELP, type CommandName } from '../src/cli/commands/help.ts';
 import { COMMANDS, invokedCommand } from '../src/cli/commands/index.ts';
 import { browserCommand } from '../src/cli/commands/studio.ts';
@@ -50,7 +49,7 @@ describe('install: npm pack, npm install -g, cairn from anywhere', { timeout: 60
 
   before(async () => {
     // What `npm ci` builds: the studio (when missing) and the CLI from the sources as they are now.
-    if (!existsSync(join(ROOT, 'dist', 'studio', 'index.html'))) await buildStudio();
+    if (!existsSync(join(ROOT, 'dist', 'studio', 'index.html'))) await (await import('../scripts/build.ts')).buildStudio();
     await buildCli();
     const pack = run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], { env: { ...process.env }, cwd: ROOT, timeoutMs: 120_000 });
     assert.equal(pack.code, 0, pack.stderr);
