@@ -52,7 +52,17 @@ export function jobRoutes(app: FastifyInstance, s: Services): void {
     let closed = false;
     let wake: (() => void) | null = null;
     let statusSent = '';
-    const send = (e: StreamEvent) => res.write(`data: ${JSON.stringify(e)}\n\n`);
+    const event = (e: StreamEvent) => `data: ${JSON.stringify(e)}\n\n`;
+    // Backpressure: a long log written without waiting for the socket piles up in memory, and
+    // Node drops a response that buffered some tens of MB (a 300,000-line job arrived empty).
+    const write = async (chunk: string) => {
+      if (!res.write(chunk) && !closed) await new Promise<void>((r) => {
+        const done = () => (res.off('drain', done), res.off('close', done), r());
+        res.on('drain', done);
+        res.on('close', done);
+      });
+    };
+    const send = (e: StreamEvent) => write(event(e));
     const unsubscribe = s.events.subscribe(row.id, () => wake?.());
     req.raw.on('close', () => {
       closed = true;
@@ -64,17 +74,18 @@ export function jobRoutes(app: FastifyInstance, s: Services): void {
         // The store is the source of truth: events only say "look again now".
         for (;;) {
           const lines = await s.store.logs.read(row.id, last, 5_000);
-          for (const l of lines) send({ type: 'log', line: { seq: l.seq, attempt: l.attempt, rank: l.rank, stream: l.stream as 'stdout', ts: l.ts, text: l.text } });
+          if (closed) break;
+          if (lines.length) await write(lines.map((l) => event({ type: 'log', line: { seq: l.seq, attempt: l.attempt, rank: l.rank, stream: l.stream as 'stdout', ts: l.ts, text: l.text } })).join(''));
           if (lines.length) last = lines[lines.length - 1].seq;
           if (lines.length < 5_000) break;
         }
         const now = await s.store.jobs.getById(row.id);
         if (now && now.status !== statusSent) {
           statusSent = now.status;
-          send({ type: 'status', status: now.status as JobStatus, reason: now.status_reason, at: new Date().toISOString() });
+          await send({ type: 'status', status: now.status as JobStatus, reason: now.status_reason, at: new Date().toISOString() });
         }
         if (!now || isTerminal(now.status) || closed) {
-          if (now && !closed) send({ type: 'end', job: await s.jobs.get(req.params.ws, req.params.name) });
+          if (now && !closed) await send({ type: 'end', job: await s.jobs.get(req.params.ws, req.params.name) });
           break;
         }
         await new Promise<void>((r) => {
