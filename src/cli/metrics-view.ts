@@ -1,4 +1,4 @@
-import type { JobTracking, MetricBuckets } from '../protocol/tracking.ts';
+import { isSystemTag, type JobTracking, type MetricBuckets } from '../protocol/tracking.ts';
 import { CairnError } from '../protocol/errors.ts';
 import { parseFormat, table } from './output.ts';
 
@@ -34,7 +34,7 @@ export function trackingDetail(t: JobTracking): string {
     );
   }
   // MLflow's own tags (source, user, run name) are facts shown elsewhere; json and yaml keep them.
-  const tags = Object.entries(t.tags).filter(([k]) => !k.startsWith('mlflow.'));
+  const tags = Object.entries(t.tags).filter(([k]) => !isSystemTag(k));
   if (tags.length) sections.push(`tags:\n${indent(table(tags, [{ header: 'Key', get: (p) => p[0] }, { header: 'Value', get: (p) => p[1] }]))}`);
   return sections.join('\n\n');
 }

@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { WireDouble } from './mlflow/entities.ts';
 
+/** Tags the system sets on a run (MLflow's, and Cairn's link from a run to its job): shown apart from the user's. */
+export const isSystemTag = (key: string): boolean => key.startsWith('mlflow.') || key.startsWith('cairn.');
+
 /** A job's tracking data as Cairn's own API and `cairn job show` present it. */
 export const LatestValue = z.object({ value: WireDouble, step: z.number(), timestamp: z.number() });
 

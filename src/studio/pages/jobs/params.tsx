@@ -3,15 +3,15 @@ import { useApi } from '../../api.ts';
 import { setQuery } from '../../router.tsx';
 import { ErrorBox, Loading } from '../../ui.tsx';
 import type { Job } from '../../../protocol/job.ts';
-import type { JobTracking } from '../../../protocol/tracking.ts';
+import { isSystemTag, type JobTracking } from '../../../protocol/tracking.ts';
 import { jobPath } from './format.ts';
 
 export function ParamsTab({ job }: { job: Job }) {
   const t = useApi<JobTracking>(`${jobPath(job.name)}/metrics`, job.end_time ? undefined : 5_000);
   if (!t.data) return t.error ? <ErrorBox error={t.error} /> : <Loading what="reading the run" />;
   const runTags = Object.entries(t.data.tags);
-  const own = runTags.filter(([k]) => !k.startsWith('mlflow.'));
-  const system = runTags.filter(([k]) => k.startsWith('mlflow.'));
+  const own = runTags.filter(([k]) => !isSystemTag(k));
+  const system = runTags.filter(([k]) => isSystemTag(k));
   const metrics = Object.entries(t.data.metrics);
   return (
     <>
