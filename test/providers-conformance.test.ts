@@ -319,7 +319,7 @@ function fakeExtras(t: Ctx): void {
     const t0 = Date.now();
     const a = (await cloud.create(req('a'))) as NodeHandle & { dir: string };
     assert.ok(Date.now() - t0 >= 400, 'the create took its delay');
-    await waitFor('its agent to run', async () => agentOf(a.dir), 10_000);
+    await waitFor('its agent to run', async () => agentOf(a.dir), 60_000);
     assert.equal(await cloud.exists(a), true);
     assert.deepEqual((await cloud.create(req('a'))).name, a.name, 'the same instance again');
     assert.equal(cloud.instances().length, 1);
@@ -327,7 +327,7 @@ function fakeExtras(t: Ctx): void {
     await assert.rejects(cloud.create(req('b')), says('fake cloud: InsufficientCapacity: no room for another Standard_DS1_v2 instance (capacity 1, 1 in use)'));
     await assert.rejects(cloud.create(req('bad')), says('fake cloud: QuotaExceeded: no quota'));
     assert.equal(cloud.preemptible(a), true);
-    await waitFor('the cloud to take it back', async () => !(await cloud.exists(a)), 10_000);
+    await waitFor('the cloud to take it back', async () => !(await cloud.exists(a)), 60_000);
     assert.equal(agentOf(a.dir), null, 'its agent is gone');
     const b = await cloud.create(req('b', 'dedicated'));
     assert.equal(cloud.preemptible(b), false);
