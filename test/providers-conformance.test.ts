@@ -314,7 +314,7 @@ function fakeExtras(t: Ctx): void {
     const dir = tempDir('fake-cloud');
     const store = await Store.open(`sqlite:${join(dir, 'db')}`);
     const deps = { store, sizes: AZURE_SIZES, dataDir: dir, serverUrl: () => t.server.url, agentEnv: {}, isolation: { hide: [dir], jobUser: '' }, nodeHomes: join(dir, 'homes'), log: () => {}, unseal: () => assert.fail('not asked') };
-    const cloud = new FakeProvider(deps, { createDelayMs: 400, capacity: 1, failCreate: (r) => (r.label === 'bad' ? 'QuotaExceeded: no quota' : null), preemptAfterMs: 500 });
+    const cloud = new FakeProvider(deps, { createDelayMs: 400, capacity: 1, failCreate: (r) => (r.label === 'bad' ? 'QuotaExceeded: no quota' : null), preemptAfterMs: 4_000 });
     const req = (label: string, tier: 'dedicated' | 'low_priority' = 'low_priority'): NodeRequest => ({ workspace: 'default', compute: 'fx', name: `fx:${label}`, label, size: VM_SIZES[0]!, tier, agent: { token: 'x' } });
     const t0 = Date.now();
     const a = (await cloud.create(req('a'))) as NodeHandle & { dir: string };

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import type { NodeShape } from '../../protocol/agent.ts';
 import { type NodeHandle, type NodeRequest, type ProviderDeps, ProviderError, type ProviderSize, type ProviderWithPreemption, type ProviderWithSuspend, type RefuseRequest } from '../types.ts';
-import { agentOf, isAgentProcess, startAgentProcess, stopProcess } from '../local/agent-process.ts';
+import { agentOf, isAgentProcess, nodeAgentEnv, startAgentProcess, stopProcess } from '../local/agent-process.ts';
 
 /** How the stand-in cloud behaves; given in code (tests), or as JSON in CAIRN_FAKE_PROVIDER for a server process. */
 export interface FakeCloudOptions {
@@ -13,7 +13,7 @@ export interface FakeCloudOptions {
   capacity?: number;
   /** A create failure to inject: the cloud's words, or null to let the create go on. */
   failCreate?: (req: NodeRequest) => string | null;
-  /** Low-priority instances are taken back this long after they came up (their agent dies, as with a reclaimed VM). */
+  /** Low-priority instances are taken back this long after they came up, their agent running (it dies, as on a reclaimed VM). */
   preemptAfterMs?: number | null;
 }
 
@@ -112,20 +112,10 @@ export class FakeProvider implements ProviderWithPreemption, ProviderWithSuspend
     // Made before a server died mid-create: the same instance, its agent now answering to this request's token.
     await this.stop(inst.dir, inst.pid);
     const shape: NodeShape = { cpus: req.size.vcpus, memory_mb: Math.round(req.size.memory_gb * 1024), gpus: 0 };
-    inst.pid = startAgentProcess(inst.dir, {
-      ...this.d.agentEnv,
-      CAIRN_AGENT_HIDE: this.d.isolation.hide.join(':'),
-      CAIRN_AGENT_JOB_USER: this.d.isolation.jobUser,
-      CAIRN_AGENT_SERVER_URL: this.d.serverUrl(),
-      CAIRN_AGENT_SERVER_FILE: join(this.d.dataDir, 'server.json'),
-      CAIRN_AGENT_TOKEN: req.agent.token,
-      CAIRN_AGENT_NODE: req.name,
-      CAIRN_AGENT_SHAPE: JSON.stringify(shape),
-      CAIRN_AGENT_GPUS: '',
-    });
+    inst.pid = startAgentProcess(inst.dir, nodeAgentEnv(this.d, req, shape, []));
     inst.state = 'running';
     this.save(inst);
-    if (req.tier === 'low_priority' && this.o.preemptAfterMs) setTimeout(() => void this.preempt(req.name), this.o.preemptAfterMs).unref();
+    if (req.tier === 'low_priority' && this.o.preemptAfterMs) void this.preemptOnceUp(req.name, inst.dir, this.o.preemptAfterMs);
     return { provider: 'fake', name: req.name, dir: inst.dir, address: '127.0.0.1', tier: req.tier };
   }
 
@@ -154,6 +144,19 @@ export class FakeProvider implements ProviderWithPreemption, ProviderWithSuspend
 
   async takenBack(h: NodeHandle): Promise<boolean> {
     return this.instance(h.name)?.state === 'preempted';
+  }
+
+  /** Counts from when the instance is up (its agent running), so a slow start on a loaded machine still gets its time. */
+  private async preemptOnceUp(name: string, dir: string, afterMs: number): Promise<void> {
+    // Timers that never keep a process alive: the instance may be deleted first.
+    const nap = (ms: number) => new Promise((r) => setTimeout(r, ms).unref());
+    const deadline = Date.now() + 120_000;
+    while (agentOf(dir) === null && Date.now() < deadline) {
+      if (this.instance(name)?.state !== 'running') return;
+      await nap(100);
+    }
+    await nap(afterMs);
+    await this.preempt(name);
   }
 
   /** The cloud takes an instance back: its agent and jobs die at once, as on a reclaimed VM. */

@@ -2,6 +2,8 @@ import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isAgentCommandLine, packageLayout } from '../../package-layout.ts';
+import type { NodeShape } from '../../protocol/agent.ts';
+import type { NodeRequest, ProviderDeps } from '../types.ts';
 
 /** src/agent/main.ts in a clone, dist/agent.js in a package. */
 const AGENT_MAIN = packageLayout().agentMain;
@@ -31,6 +33,22 @@ export function agentOf(dir: string): number | null {
   } catch {
     return null;
   }
+}
+
+/** What an agent on the server's machine is told: its sandbox, where the server is, and which node it is. */
+export function nodeAgentEnv(d: ProviderDeps, req: NodeRequest, shape: NodeShape, gpus: number[], extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    ...d.agentEnv,
+    CAIRN_AGENT_HIDE: d.isolation.hide.join(':'),
+    CAIRN_AGENT_JOB_USER: d.isolation.jobUser,
+    CAIRN_AGENT_SERVER_URL: d.serverUrl(),
+    CAIRN_AGENT_SERVER_FILE: join(d.dataDir, 'server.json'),
+    CAIRN_AGENT_TOKEN: req.agent.token,
+    CAIRN_AGENT_NODE: req.name,
+    CAIRN_AGENT_SHAPE: JSON.stringify(shape),
+    CAIRN_AGENT_GPUS: gpus.join(','),
+    ...extra,
+  };
 }
 
 /**

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { VmSize } from '../../protocol/compute-sizes.ts';
 import type { NodeShape } from '../../protocol/agent.ts';
 import { type NodeHandle, type NodeRequest, type ProviderDeps, ProviderError, type ProviderSize, type ProviderWithPreemption, type ProviderWithSsh, type ProviderWithSuspend } from '../types.ts';
-import { agentOf, startAgentProcess, stopProcess } from './agent-process.ts';
+import { agentOf, nodeAgentEnv, startAgentProcess, stopProcess } from './agent-process.ts';
 import { cgroupPids, createNodeCgroup, joinCgroup, removeCgroup, type NodeCgroup } from './cgroups.ts';
 import { removeNodeWorkDir, startNodeSshd, stopNodeSshd, type NodeSsh } from './node-sshd.ts';
 
@@ -107,18 +107,7 @@ export class LocalProvider implements ProviderWithPreemption, ProviderWithSuspen
   }
 
   private startAgent(dir: string, req: NodeRequest, shape: NodeShape, gpus: number[], ssh: NodeSsh | null): number {
-    return startAgentProcess(dir, {
-      ...this.d.agentEnv,
-      CAIRN_AGENT_HIDE: this.d.isolation.hide.join(':'),
-      CAIRN_AGENT_JOB_USER: this.d.isolation.jobUser,
-      CAIRN_AGENT_SERVER_URL: this.d.serverUrl(),
-      CAIRN_AGENT_SERVER_FILE: join(this.d.dataDir, 'server.json'),
-      CAIRN_AGENT_TOKEN: req.agent.token,
-      CAIRN_AGENT_NODE: req.name,
-      CAIRN_AGENT_SHAPE: JSON.stringify(shape),
-      CAIRN_AGENT_GPUS: gpus.join(','),
-      ...(ssh ? { CAIRN_AGENT_NODE_WORK_DIR: ssh.workDir } : {}),
-    });
+    return startAgentProcess(dir, nodeAgentEnv(this.d, req, shape, gpus, ssh ? { CAIRN_AGENT_NODE_WORK_DIR: ssh.workDir } : {}));
   }
 
   async delete(h: NodeHandle): Promise<void> {
