@@ -32,7 +32,7 @@ export async function follow(cli: Cli, client: CairnClient, name: string, since?
  * What `job create` and `run` share: snapshot the code (and an inline environment's build folder)
  * and submit, then print the job or follow it. The server's warnings print as `warning: ...` on stderr.
  */
-export async function submitAndShow(cli: Cli, cmd: Command, loaded: LoadedJob, stream: boolean): Promise<void> {
+export async function submitAndShow(cli: Cli, cmd: Command, loaded: LoadedJob, stream: boolean, o: { brief?: boolean } = {}): Promise<void> {
   const client = await cli.client(cmd);
   const job = await submitJob(client, {
     spec: loaded.spec,
@@ -42,6 +42,9 @@ export async function submitAndShow(cli: Cli, cmd: Command, loaded: LoadedJob, s
     onWarning: (w) => cli.err(`warning: ${w}`),
     onProgress: progressBar(cli.env),
   });
+  if (!stream && o.brief && cmd.optsWithGlobals().output === undefined) {
+    return cli.out(`job ${job.name} submitted to ${job.compute} (${job.status})\n  follow it: cairn job stream -n ${job.name}\n  show it:   cairn job show -n ${job.name}`);
+  }
   if (!stream) return cli.out(render(job, cli.format(cmd), JOB_COLUMNS, jobDetail));
   cli.err(`job ${job.name} submitted to ${job.compute}; streaming its output (Ctrl-C stops following, the job keeps running)`);
   await follow(cli, client, job.name, undefined, undefined, job);

@@ -124,7 +124,15 @@ const JobCursor = z.string().regex(/^\d{1,16}\.[A-Za-z0-9-]{1,64}$/, { error: 'n
 export const ListJobsQuery = z
   .object({
     all: z.stringbool().optional(),
-    status: z.string().optional(),
+    /** Comma-separated statuses; a misspelt one is refused, naming the statuses (it would match nothing). */
+    status: z
+      .string()
+      .max(500)
+      .optional()
+      .superRefine((v, ctx) => {
+        const bad = (v ?? '').split(',').map((x) => x.trim()).filter((x) => x && !(JobStatus.options as readonly string[]).includes(x));
+        if (bad.length) ctx.addIssue({ code: 'custom', message: `'${bad[0]}' is not a job status; the statuses: ${JobStatus.options.join(', ')}` });
+      }),
     experiment_name: z.string().optional(),
     compute: z.string().optional(),
     max_results: z.coerce.number().int().min(1).max(10_000).optional(),

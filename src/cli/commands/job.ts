@@ -9,7 +9,7 @@ import { humanBytes, render } from '../output.ts';
 import { CairnError } from '../../protocol/errors.ts';
 import { downloadJob, downloadSelection, LOG_LAYOUT } from '../download.ts';
 import { bucketsCsv, bucketsTable, latestCsv, latestTable, parseMetricsFormat, seriesCsv, seriesJson, seriesTable, trackingDetail } from '../metrics-view.ts';
-import { parseSince } from '../stream-output.ts';
+import { parseSince, summary } from '../stream-output.ts';
 import { follow, submitAndShow } from '../submit.ts';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
@@ -18,7 +18,15 @@ function positiveInt(v: string, flag: string): number {
   if (!Number.isSafeInteger(n) || n < 1) throw new CairnError('ValidationError', `${flag}: expected a positive whole number, got '${v}'`);
   return n;
 }
-const nameOpt = () => new Option('-n, --name <name>', 'job name').makeOptionMandatory();
+const nameOpt = () => new Option('-n, --name <name>', 'job name (or give it as the first argument)');
+
+/** `cairn job show NAME` as well as `-n NAME` (az ml takes only -n; people type the name). */
+function jobName(o: { name?: string }, arg: string | undefined): string {
+  if (o.name && arg && o.name !== arg) throw new CairnError('ValidationError', `two job names given ('${arg}' and -n '${o.name}'): give one`);
+  const name = o.name ?? arg;
+  if (!name) throw new CairnError('ValidationError', "which job? give its name: -n NAME (or as the first argument)");
+  return name;
+}
 
 export function jobCommand(cli: Cli): Command {
   const job = new Command('job').description(COMMAND_HELP.job.description);
@@ -41,13 +49,15 @@ export function jobCommand(cli: Cli): Command {
 
   job
     .command('show')
+    .argument('[name]', 'the job (same as -n)')
     .description(
       'show a job: status, history with reasons, times, exit code, snapshot, git facts, collected outputs, and its MLflow run: ' +
         "params, tags and each metric's last value with its step (-o json/yaml: a `tracking` field with every tag; " +
         '-o table: params, metrics (last value) and tags sections, mlflow.* tags left out)',
     )
     .addOption(nameOpt())
-    .action(async (o, cmd) => {
+    .action(async (arg: string | undefined, o, cmd) => {
+      o.name = jobName(o, arg);
       const client = await cli.client(cmd);
       const [j, tracking] = await Promise.all([client.getJob(o.name), client.jobMetrics(o.name)]);
       cli.out(render({ ...j, tracking }, cli.format(cmd), JOB_COLUMNS, (x) => [jobDetail(x), trackingDetail(tracking)].filter(Boolean).join('\n\n')));
@@ -55,6 +65,7 @@ export function jobCommand(cli: Cli): Command {
 
   job
     .command('metrics')
+    .argument('[name]', 'the job (same as -n)')
     .description(
       "a job's metrics (its MLflow run's). Without --key: the last value, step and time of each metric " +
         '(-o table, json {key: {value, step, timestamp}}, yaml, or csv key,value,step,timestamp). ' +
@@ -66,7 +77,8 @@ export function jobCommand(cli: Cli): Command {
     .addOption(nameOpt())
     .option('--key <keys>', 'print every point of these metrics (comma-separated or repeatable); an unknown key is an error', (v: string, prev: string[] = []) => [...prev, v])
     .option('--buckets <n>', 'with --key: downsample each series to at most n step buckets instead of printing every point', (v) => positiveInt(v, '--buckets'))
-    .action(async (o, cmd) => {
+    .action(async (arg: string | undefined, o, cmd) => {
+      o.name = jobName(o, arg);
       const format = parseMetricsFormat(cmd.optsWithGlobals().output);
       const client = await cli.client(cmd);
       const tracking = await client.jobMetrics(o.name);
@@ -110,27 +122,34 @@ export function jobCommand(cli: Cli): Command {
 
   job
     .command('stream')
+    .argument('[name]', 'the job (same as -n)')
     .description("print a job's output from the start and follow it until the job ends")
     .addOption(nameOpt())
     .option('--since <time>', 'only lines from this time (ISO time, or 30s, 10m, 2h, 1d ago)')
     .option('--node <node>', 'a distributed job: only the lines of the processes on this node')
     .option('--rank <n>', 'a distributed job: only the lines of this process (its global rank)', (v) => Number.parseInt(v, 10))
-    .action(async (o, cmd) => {
+    .action(async (arg: string | undefined, o, cmd) => {
+      o.name = jobName(o, arg);
       const since = parseSince(o.since);
       await follow(cli, await cli.client(cmd), o.name, since, { node: o.node, rank: o.rank });
     });
 
   job
     .command('cancel')
+    .argument('[name]', 'the job (same as -n)')
     .description('cancel a job (SIGTERM to its processes, SIGKILL after a grace period)')
     .addOption(nameOpt())
-    .action(async (o, cmd) => {
+    .action(async (arg: string | undefined, o, cmd) => {
+      o.name = jobName(o, arg);
       const j = await (await cli.client(cmd)).cancelJob(o.name);
+      // A short answer unless a format is asked for: the whole job (with its package list) is `job show`'s.
+      if (cmd.optsWithGlobals().output === undefined) return cli.out(`${summary(j)}\n  follow it: cairn job stream -n ${j.name}\n  show it:   cairn job show -n ${j.name}`);
       cli.out(render(j, cli.format(cmd), JOB_COLUMNS, jobDetail));
     });
 
   job
     .command('download')
+    .argument('[name]', 'the job (same as -n)')
     .description(
       "download a job's files to <download-path>/<job name>/, overwriting files already there. Artifacts keep their paths: " +
         "outputs/... from the job's outputs folder, any other path logged through MLflow or the cairn module; each is checked " +
@@ -141,7 +160,8 @@ export function jobCommand(cli: Cli): Command {
     .option('--outputs', "only the job's outputs/ folder (with --logs: outputs and logs)")
     .option('--logs', 'only the logs (with --outputs: outputs and logs)')
     .option('--download-path <dir>', 'the folder to download into', '.')
-    .action(async (o, cmd) => {
+    .action(async (arg: string | undefined, o, cmd) => {
+      o.name = jobName(o, arg);
       const client = await cli.client(cmd);
       const j = await client.getJob(o.name);
       const root = resolve(o.downloadPath, j.name);

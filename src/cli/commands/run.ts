@@ -22,7 +22,7 @@ export function runCommand(cli: Cli): Command {
     .option('--environment <ref>', 'a registered environment (NAME:VERSION, NAME@latest, azureml:...) or a curated Azure ML name; default: the node\'s own Python')
     .option('--python-path <path>', 'absolute path of a python interpreter on the node to run with (it is `python` and `python3` first on PATH)')
     .option('-e, --env <KEY=VALUE>', 'environment variable for the job (repeatable)', (v: string, p: string[]) => [...p, v], [])
-    .option('--no-stream', 'print the job and return instead of following its output')
+    .option('--no-stream', 'submit and return (prints the job name and how to follow it; -o json for the whole job) instead of following its output')
     .action(async (argv: string[], o, cmd) => {
       const env: Record<string, string> = {};
       for (const kv of o.env as string[]) {
@@ -46,6 +46,6 @@ export function runCommand(cli: Cli): Command {
         const i = parsed.error.issues[0];
         throw new CairnError('ValidationError', `${i.path.join('.') || 'job'}: ${i.message}`);
       }
-      await submitAndShow(cli, cmd, { spec: parsed.data, codeDir, environmentBuildDir: null }, o.stream);
+      await submitAndShow(cli, cmd, { spec: parsed.data, codeDir, environmentBuildDir: null }, o.stream, { brief: true });
     });
 }
