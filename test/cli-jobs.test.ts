@@ -1,7 +1,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { experimentNameFrom } from '../src/protocol/job-spec.ts';
 import { execFileSync } from 'node:child_process';
 import { runCli, TestServer, tempDir, waitFor, json, freePort } from './helpers/cairn.ts';
 
@@ -192,7 +193,7 @@ describe('cairn job: create, stream, show, list, cancel, download', () => {
     const a = JSON.parse((await cli(['job', 'create', '-f', 'anon.yml', '-o', 'json'])).stdout);
     assert.match(a.display_name, /^[a-z]+_[a-z]+$/);
     assert.match(a.name, new RegExp(`^${a.display_name}_[a-z0-9]{10}$`));
-    assert.equal(a.experiment_name, 'Default');
+    assert.equal(a.experiment_name, experimentNameFrom(basename(work)), 'the folder it was submitted from, as az ml does');
   });
 });
 

@@ -22,6 +22,10 @@ describe('quickstart', () => {
       assert.deepEqual(job.outputs_collected.map((o: { path: string }) => o.path), ['outputs/model.json']);
       const status = await runCli(['server', 'status', '-o', 'json'], { env });
       assert.match(JSON.parse(status.stdout).db, /^sqlite:.*cairn\.db$/);
+      // The real tracking address, and a command that reads the job's run with MLflow's client.
+      const url = JSON.parse(status.stdout).url as string;
+      assert.ok(r.stdout.includes(`tracking URI: ${url}\n`), r.stdout);
+      assert.ok(r.stdout.includes(`MLFLOW_TRACKING_URI=${url} python3 -c 'import mlflow; print(mlflow.get_run("${job.id}").data.metrics)'`), r.stdout);
       // The example logs through the cairn module: its run carries the params and the last epoch's metrics.
       const run = (await (await fetch(`${JSON.parse(status.stdout).url}/api/2.0/mlflow/runs/get?run_id=${name}`)).json()).run;
       assert.deepEqual(run.data.params.find((p: { key: string }) => p.key === 'epochs'), { key: 'epochs', value: '20' });

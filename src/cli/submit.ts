@@ -1,5 +1,7 @@
+import { basename } from 'node:path';
 import type { Command } from 'commander';
 import { CairnError } from '../protocol/errors.ts';
+import { experimentNameFrom } from '../protocol/job-spec.ts';
 import type { Job } from '../protocol/job.ts';
 import type { CairnClient } from '../sdk/client.ts';
 import type { LoadedJob } from '../sdk/job-file.ts';
@@ -33,6 +35,8 @@ export async function follow(cli: Cli, client: CairnClient, name: string, since?
  * and submit, then print the job or follow it. The server's warnings print as `warning: ...` on stderr.
  */
 export async function submitAndShow(cli: Cli, cmd: Command, loaded: LoadedJob, stream: boolean, o: { brief?: boolean } = {}): Promise<void> {
+  // As az ml does: a job file without experiment_name goes to the experiment named after the folder it is submitted from.
+  loaded.spec.experiment_name ??= experimentOfFolder(process.cwd());
   const client = await cli.client(cmd);
   const job = await submitJob(client, {
     spec: loaded.spec,
@@ -49,3 +53,6 @@ export async function submitAndShow(cli: Cli, cmd: Command, loaded: LoadedJob, s
   cli.err(`job ${job.name} submitted to ${job.compute}; streaming its output (Ctrl-C stops following, the job keeps running)`);
   await follow(cli, client, job.name, undefined, undefined, job);
 }
+
+/** The experiment a folder's jobs go to by default: its name, in the characters an experiment name takes. */
+export const experimentOfFolder = (dir: string): string => experimentNameFrom(basename(dir)) ?? 'Default';

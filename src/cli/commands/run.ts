@@ -1,11 +1,11 @@
-import { basename, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { COMMAND_HELP } from './help.ts';
 import { CairnError } from '../../protocol/errors.ts';
 import { CommandJobSpec } from '../../protocol/job-spec.ts';
 import { stripAzureml } from '../../sdk/job-file.ts';
 import type { Cli } from '../context.ts';
-import { submitAndShow } from '../submit.ts';
+import { experimentOfFolder, submitAndShow } from '../submit.ts';
 
 /** Quotes an argument for bash only when it needs it. */
 export const shellQuote = (a: string) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
@@ -16,7 +16,7 @@ export function runCommand(cli: Cli): Command {
     .argument('<command...>', 'the command and its arguments (put them after --)')
     .option('--compute <name>', 'compute to run on', 'local')
     .option('-n, --name <name>', 'job name (default generated)')
-    .option('--experiment-name <name>', 'experiment (default: the folder name)')
+    .option('--experiment-name <name>', 'experiment (default: the name of the current folder, as az ml does)')
     .option('--code <dir>', 'code folder to snapshot', '.')
     .option('--timeout <seconds>', 'limits.timeout', (v) => Number.parseInt(v, 10))
     .option('--environment <ref>', 'a registered environment (NAME:VERSION, NAME@latest, azureml:...) or a curated Azure ML name; default: the node\'s own Python')
@@ -36,7 +36,7 @@ export function runCommand(cli: Cli): Command {
         code: codeDir,
         compute: o.compute.replace(/^azureml:/, ''),
         name: o.name,
-        experiment_name: o.experimentName ?? basename(codeDir).replace(/[^A-Za-z0-9_.-]/g, '_'),
+        experiment_name: o.experimentName ?? experimentOfFolder(process.cwd()),
         environment: o.environment === undefined ? undefined : stripAzureml(o.environment),
         python_path: o.pythonPath,
         environment_variables: Object.keys(env).length ? env : undefined,
