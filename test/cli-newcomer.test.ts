@@ -2,7 +2,8 @@
 // short enough to read (the whole job, with its package list, is `job show`'s or -o json's).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { runCli, TestServer, tempDir } from './helpers/cairn.ts';
+import { spawn } from 'node:child_process';
+import { CLI, runCli, TestServer, tempDir, waitFor } from './helpers/cairn.ts';
 
 describe('the CLI for a newcomer', () => {
   const server = new TestServer();
@@ -43,5 +44,24 @@ describe('the CLI for a newcomer', () => {
     const r = await cli(['job', 'cancel', 'to-cancel']);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^job to-cancel (CancelRequested|Canceled)[^\n]*\n  follow it: cairn job stream -n to-cancel\n  show it:   cairn job show -n to-cancel\n$/);
+  });
+
+  it('cairn run says what to type next: after the job ends, and on Ctrl-C (which stops following, not the job)', async () => {
+    const done = await cli(['run', '-n', 'says-next', '--', 'echo', 'done']);
+    assert.match(done.stderr, /job says-next Completed[^\n]*\n  show it:        cairn job show -n says-next\n  its files:      cairn job download -n says-next\n$/);
+
+    const child = spawn(process.execPath, [CLI, 'run', '-n', 'interrupted', '--', 'bash', '-c', 'echo started; sleep 60'], { env: { ...process.env, ...server.cliEnv }, cwd: work });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    const exited = new Promise<number | null>((r) => child.on('close', (c) => r(c)));
+    await waitFor('its first line', async () => out.includes('started'), 30_000);
+    child.kill('SIGINT');
+    assert.equal(await exited, 130);
+    assert.match(err, /stopped following; job interrupted keeps running\n  follow it again: cairn job stream -n interrupted\n  cancel it:       cairn job cancel -n interrupted\n$/);
+    const still = JSON.parse((await cli(['job', 'show', 'interrupted', '-o', 'json'])).stdout);
+    assert.equal(still.status, 'Running', 'the job carries on');
+    await cli(['job', 'cancel', 'interrupted']);
   });
 });

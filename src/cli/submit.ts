@@ -25,9 +25,19 @@ export async function follow(cli: Cli, client: CairnClient, name: string, since?
     if (on.size === 0) throw new CairnError('NotFound', `job '${name}' has run on no node '${only.node}'; its nodes: ${[...new Set((job.attempts ?? []).map((a) => a.node))].join(', ') || 'none yet'}`);
     ranks = (r) => on.has(r) && (only.rank === undefined || r === only.rank);
   }
-  const final = await streamToTerminal(client, name, { since, ranks, labelRanks: distributed && only?.rank === undefined });
-  cli.err(summary(final));
-  if (final.status !== 'Completed') process.exitCode = 1;
+  // Ctrl-C stops following, not the job: say so, and how to come back to it.
+  const onInterrupt = () => {
+    cli.err(`\nstopped following; job ${name} keeps running\n${nextCommands(name, true)}`);
+    process.exit(130);
+  };
+  process.once('SIGINT', onInterrupt);
+  try {
+    const final = await streamToTerminal(client, name, { since, ranks, labelRanks: distributed && only?.rank === undefined });
+    cli.err(`${summary(final)}\n${nextCommands(name, false)}`);
+    if (final.status !== 'Completed') process.exitCode = 1;
+  } finally {
+    process.off('SIGINT', onInterrupt);
+  }
 }
 
 /**
@@ -56,3 +66,11 @@ export async function submitAndShow(cli: Cli, cmd: Command, loaded: LoadedJob, s
 
 /** The experiment a folder's jobs go to by default: its name, in the characters an experiment name takes. */
 export const experimentOfFolder = (dir: string): string => experimentNameFrom(basename(dir)) ?? 'Default';
+
+/** What to type next about a job: while it runs (after Ctrl-C), or once it has ended. */
+function nextCommands(name: string, running: boolean): string {
+  const lines = running
+    ? [`  follow it again: cairn job stream -n ${name}`, `  cancel it:       cairn job cancel -n ${name}`]
+    : [`  show it:        cairn job show -n ${name}`, `  its files:      cairn job download -n ${name}`];
+  return lines.join('\n');
+}
