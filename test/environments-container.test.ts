@@ -136,6 +136,12 @@ for (const name of ['podman', 'docker'] as const) {
       assert.equal(missing.job.status, 'Failed');
       assert.match(missing.job.status_reason!, new RegExp(`^preparing the environment failed: ${name} pull localhost/cairn-no-such-image:404 exited with code \\d+: .+`));
       assert.ok(text(missing.lines, 'system').at(-1)!.length > 0);
+      // A Docker Hub short name reaches podman written out in full (podman refuses unresolved short
+      // names without a terminal); docker qualifies it itself. No registry answers here, so it fails pulling.
+      const short = await runJob(client, { command: 'true', environment: { image: 'python:3.11' } });
+      assert.equal(short.job.status, 'Failed');
+      const pulled = name === 'podman' ? 'docker.io/library/python:3.11' : 'python:3.11';
+      assert.match(short.job.status_reason!, new RegExp(`^preparing the environment failed: ${name} pull ${pulled.replace(/\./g, '\\.')} exited with code \\d+: .+`));
 
       const ctx = join(work, 'bad-ctx');
       mkdirSync(ctx, { recursive: true });

@@ -91,3 +91,16 @@ export async function removeContainer(engine: EngineName, name: string, env: Nod
     await new Promise((r) => setTimeout(r, 250));
   }
 }
+
+/**
+ * An image reference as docker reads it, written out in full: `python:3.11` is
+ * `docker.io/library/python:3.11`, `pytorch/pytorch` is `docker.io/pytorch/pytorch`. Podman refuses
+ * short names it cannot resolve without asking (no terminal on a node), so it gets them qualified;
+ * a name whose first part is a registry (has a dot or a port, or is localhost) stays as it is.
+ */
+export function qualifyImage(ref: string): string {
+  const slash = ref.indexOf('/');
+  const first = slash < 0 ? '' : ref.slice(0, slash);
+  if (first && (first.includes('.') || first.includes(':') || first === 'localhost')) return ref;
+  return slash < 0 ? `docker.io/library/${ref}` : `docker.io/${ref}`;
+}

@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { canonicalJson, type CondaFile, pipEnv, type PipOptions, type ResolvedEnvironment } from '../../protocol/environment.ts';
 import { splitCondaFile } from './conda-spec.ts';
-import { buildArgs, engineEnv, type EngineName } from './engines.ts';
+import { buildArgs, engineEnv, qualifyImage, type EngineName } from './engines.ts';
 import type { PythonFinder } from './python-finder.ts';
 import { BuildError, capture, runLogged, type LineSink } from './run-logged.ts';
 
@@ -133,7 +133,9 @@ async function imageFacts(engine: EngineName, image: string, env: NodeJS.Process
 }
 
 /** `image:` as is, pulled once; with a conda_file, an image of our own with the packages on top. */
-function imagePlan(key: string, engine: EngineName, image: string, conda: CondaFile | undefined, pip: PipOptions | undefined): Plan {
+function imagePlan(key: string, engine: EngineName, given: string, conda: CondaFile | undefined, pip: PipOptions | undefined): Plan {
+  // Docker qualifies Docker Hub short names itself; podman is given them in full.
+  const image = engine === 'podman' ? qualifyImage(given) : given;
   return {
     key,
     builder: engine,
