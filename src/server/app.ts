@@ -5,7 +5,7 @@ import { MlflowError } from '../protocol/mlflow/errors.ts';
 import { MLFLOW_PREFIXES, policyOf } from './access.ts';
 import { type Authenticator, bearerOf, cookieOf, permitted, SESSION_COOKIE, STUDIO_HEADER, type StudioSessions } from './auth.ts';
 import { sessionRoutes } from './routes/session.ts';
-import { studioRoutes } from './routes/studio.ts';
+import { isApiPath, studioRoutes } from './routes/studio.ts';
 import { BodyError, DEFAULT_BODY_LIMIT, lingerAfterRefusal, nulInValues, parseJsonBody } from './body.ts';
 import type { Services } from './services/index.ts';
 import { jobRoutes } from './routes/jobs.ts';
@@ -64,7 +64,10 @@ export function buildApp(o: AppOptions): FastifyInstance {
     reply.code(e.status).send(body);
   });
   app.setNotFoundHandler((req, reply) => {
-    reply.code(404).send(new CairnError('NotFound', `no route ${req.method} ${req.url.split('?')[0]}`).toBody());
+    const path = req.url.split('?')[0];
+    // MLflow's clients read MLflow's body: an unknown MLflow URL answers as MLflow's own 404 does.
+    if (isMlflowUrl(req.url)) return reply.code(404).send(new MlflowError('ENDPOINT_NOT_FOUND', `No API endpoint ${req.method} ${path}`).toBody());
+    reply.code(404).send(new CairnError('NotFound', `no route ${req.method} ${path}`).toBody());
   });
 
   app.addHook('onRoute', (r) => {
@@ -74,7 +77,8 @@ export function buildApp(o: AppOptions): FastifyInstance {
   });
 
   app.addHook('onRequest', async (req) => {
-    const url = req.routeOptions.url;
+    // The studio's catch-all `/*` matching an API URL means no API route did.
+    const url = req.routeOptions.url === '/*' && isApiPath(req.url) ? undefined : req.routeOptions.url;
     const bearer = bearerOf(req.headers.authorization);
     const family = isMlflowUrl(url ?? req.url) ? 'mlflow' : 'cairn';
     if (!url) {
@@ -108,6 +112,6 @@ export function buildApp(o: AppOptions): FastifyInstance {
   jobTrackingRoutes(app, o.services);
   mlflowRoutes(app, o.services);
   sessionRoutes(app, o.auth, o.sessions);
-  studioRoutes(app, o.studioDir, o.auth);
+  studioRoutes(app, o.studioDir);
   return app;
 }

@@ -2,9 +2,6 @@ import { createReadStream, existsSync, statSync } from 'node:fs';
 import { extname, join, normalize, sep } from 'node:path';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { CairnError } from '../../protocol/errors.ts';
-import type { Authenticator } from '../auth.ts';
-import { MLFLOW_PREFIXES } from '../access.ts';
-import { MlflowError } from '../../protocol/mlflow/errors.ts';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -19,12 +16,15 @@ const TYPES: Record<string, string> = {
 };
 const API_PREFIXES = ['/api/', '/ajax-api/'];
 
+/** An API URL: `/*` matching one means no API route did (the app treats it as unmatched). */
+export const isApiPath = (url: string): boolean => API_PREFIXES.some((p) => url.startsWith(p));
+
 /**
  * The built studio (`dist/studio`, made by `npm run build`, which `npm ci` runs): files under
  * /assets are content-hashed and cached for good; every other path that is not an API route is a
  * page of the studio, answered with index.html so deep links survive a reload.
  */
-export function studioRoutes(app: FastifyInstance, dir: string, auth: Authenticator): void {
+export function studioRoutes(app: FastifyInstance, dir: string): void {
   const index = join(dir, 'index.html');
   const page = async (_req: unknown, reply: FastifyReply) => {
     if (!existsSync(index)) {
@@ -35,13 +35,8 @@ export function studioRoutes(app: FastifyInstance, dir: string, auth: Authentica
   app.get('/', page);
   app.get('/*', async (req, reply) => {
     const path = decodeURIComponent(req.url.split('?')[0]!);
-    // An API URL that no route matched: the same answer as anywhere else in the API.
-    if (API_PREFIXES.some((p) => path.startsWith(p))) {
-      if (!auth.open && !req.principal) throw new CairnError('Unauthorized', 'this server needs a token: set CAIRN_TOKEN');
-      // MLflow's clients read MLflow's body: an unknown MLflow URL answers as MLflow's own 404 does.
-      if (MLFLOW_PREFIXES.some((p) => path.startsWith(`${p}/mlflow`))) return reply.code(404).send(new MlflowError('ENDPOINT_NOT_FOUND', `No API endpoint ${req.method} ${path}`).toBody());
-      throw new CairnError('NotFound', `no route ${req.method} ${path}`);
-    }
+    // An API URL that no route matched: the app's one not-found answer (authenticated first, in onRequest).
+    if (isApiPath(path)) return reply.callNotFound();
     const file = normalize(join(dir, path));
     if (file.startsWith(dir + sep) && existsSync(file) && statSync(file).isFile()) {
       return send(reply, file, path.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache');
