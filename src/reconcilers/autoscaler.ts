@@ -88,8 +88,7 @@ export class Autoscaler {
       if (n.provider_ref) await provider.delete(JSON.parse(n.provider_ref) as NodeHandle).catch(() => {});
       await this.create(row, pool, provider, n);
     }
-    await this.noticeTakenBack(row, pool, provider, nodes);
-    nodes = await this.d.store.nodes.forCompute(workspace, name);
+    if (await this.noticeTakenBack(row, pool, provider, nodes)) nodes = await this.d.store.nodes.forCompute(workspace, name);
     for (const n of nodes.filter((x) => x.state === 'preempting')) await this.finishPreemption(row, provider, n);
     for (const n of nodes.filter((x) => x.state === 'unreachable' && now - (x.last_heartbeat_ms ?? 0) > UNKNOWN_NODE_GRACE_MS)) {
       const why = `node ${n.label} was not heard from for ${Math.round(UNKNOWN_NODE_GRACE_MS / 1000)} s: replaced`;
@@ -190,8 +189,9 @@ export class Autoscaler {
    * Low-priority nodes that went silent: the provider says whether it took them back (a cloud's
    * eviction). Those are preempted now, their jobs requeued, rather than waited for.
    */
-  private async noticeTakenBack(row: ComputeRow, pool: Pool, provider: NodeProvider, nodes: NodeRow[]): Promise<void> {
-    if (pool.tier !== 'low_priority' || !hasPreemption(provider)) return;
+  private async noticeTakenBack(row: ComputeRow, pool: Pool, provider: NodeProvider, nodes: NodeRow[]): Promise<boolean> {
+    if (pool.tier !== 'low_priority' || !hasPreemption(provider)) return false;
+    let changed = false;
     for (const n of nodes.filter((x) => x.state === 'unreachable' && x.provider_ref)) {
       let gone: boolean;
       try {
@@ -203,7 +203,9 @@ export class Autoscaler {
       if (!gone) continue;
       await this.d.store.nodes.update(n.name, { state: 'preempting' });
       await this.d.store.computes.addEvent(row.workspace, row.name, 'preempted', `node ${n.label} was taken back by the ${provider.name} provider (low-priority capacity); its jobs are requeued`);
+      changed = true;
     }
+    return changed;
   }
 
   /**
