@@ -53,7 +53,7 @@ export function jobCommand(cli: Cli): Command {
     .description(
       'show a job: status, history with reasons, times, exit code, snapshot, git facts, collected outputs, and its MLflow run: ' +
         "params, tags and each metric's last value with its step (-o json/yaml: a `tracking` field with every tag; " +
-        '-o table: params, metrics (last value) and tags sections, mlflow.* tags left out)',
+        '-o table: params, metrics (last value) and tags sections, system tags (mlflow.*, cairn.*) left out)',
     )
     .addOption(nameOpt())
     .action(async (arg: string | undefined, o, cmd) => {
