@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
+import { ErrorBody } from '../protocol/errors.ts';
 
 /** An error the studio shows: the server's stable code and its one-line message. */
 export class ApiError extends Error {
@@ -43,9 +44,10 @@ export async function api<T>(method: string, path: string, body?: unknown, onHea
     // not JSON: reported below
   }
   if (!res.ok) {
-    const answer = json as { error?: { code?: string; message?: string }; error_code?: string; message?: string } | null;
-    // Cairn's routes answer {error:{code,message}}; MLflow's (/ajax-api) answer {error_code,message}.
-    const e = answer?.error ?? (answer?.error_code ? { code: answer.error_code, message: answer.message } : undefined);
+    // Cairn's routes answer the protocol's ErrorBody; MLflow's (/ajax-api) answer {error_code, message}.
+    const cairn = ErrorBody.safeParse(json);
+    const mlflow = json as { error_code?: string; message?: string } | null;
+    const e = cairn.success ? cairn.data.error : mlflow?.error_code ? { code: mlflow.error_code, message: mlflow.message } : undefined;
     const err = new ApiError(e?.code ?? `HTTP${res.status}`, e?.message ?? `the server answered ${res.status} ${res.statusText}`, res.status);
     if (res.status === 401) for (const f of unauthorized) f();
     throw err;
