@@ -24,6 +24,10 @@ export const ErrorCode = z.enum([
   'UnknownEnvironment',
   'DamagedContent',
   'NotBuilt',
+  'UnknownAsset',
+  'UnknownDatastore',
+  'DatastoreUnreachable',
+  'DatastoreDenied',
   'Internal',
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
@@ -62,6 +66,10 @@ export const httpStatusOf: Record<ErrorCode, number> = {
   // Permanent (retrying cannot repair stored bytes), so not a 5xx that clients would retry.
   DamagedContent: 410,
   NotBuilt: 503,
+  UnknownAsset: 400,
+  UnknownDatastore: 400,
+  DatastoreUnreachable: 502,
+  DatastoreDenied: 400,
   Internal: 500,
 };
 

@@ -15,11 +15,15 @@ const CLASSES: Record<string, typeof CairnError> = {
   BadRequest: ValidationError,
   PathEscapesRoot: ValidationError,
   UnknownCompute: ValidationError,
+  UnknownAsset: ValidationError,
+  UnknownDatastore: ValidationError,
+  DatastoreDenied: ValidationError,
   Unauthorized: AuthError,
   Forbidden: AuthError,
   Conflict: ConflictError,
   JobAlreadyFinished: ConflictError,
   ServerUnreachable: ServerUnreachableError,
+  DatastoreUnreachable: ServerUnreachableError,
 };
 
 /** Rebuilds the typed error the server meant from its one error body. */

@@ -29,6 +29,9 @@ import { createProviders } from '../providers/registry.ts';
 import { SizeCatalog } from '../protocol/compute-sizes.ts';
 import { ComputesService, unsealCompute } from './services/computes.ts';
 import { SecretBox } from './secrets/secret-box.ts';
+import { DatastoresService } from './services/datastores.ts';
+import { ContentResolver } from './services/data-content.ts';
+import { AssetsService } from './services/assets.ts';
 import type { ComputeRow } from '../store/computes.ts';
 
 export interface RunningServer {
@@ -109,6 +112,10 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
   const autoscalerLoop = loop(1_000, () => autoscaler.tick(), (e) => app?.log.error({ err: e }, 'autoscaler'));
   const environments = new EnvironmentsService({ store, aliases: cfg.environments.aliases });
   const jobs = new JobsService({ store, events, backends, environments, sizes, kickScheduler: () => schedulerLoop.kick() });
+  const snapshots = new SnapshotsService(store, blobs, cfg.snapshot);
+  const datastores = new DatastoresService({ store, blobs, secrets: secretBox, maxBlobBytes: cfg.maxBlobBytes, workspaceStoreDir: join(cfg.dataDir, 'workspaceblobstore') });
+  const content = new ContentResolver({ store, blobs, snapshots, datastores, maxBlobBytes: cfg.maxBlobBytes });
+  const assets = new AssetsService({ store, content });
   const services = {
     store,
     blobs,
@@ -116,7 +123,10 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
     jobs,
     environments,
     computes: new ComputesService({ store, backends, providers, sizes, secrets: secretBox, jobs, kickProvisioner: () => (provisionerLoop.kick(), autoscalerLoop.kick()), wakeNode: (n) => events.wake(n) }),
-    snapshots: new SnapshotsService(store, blobs, cfg.snapshot),
+    snapshots,
+    datastores,
+    content,
+    assets,
     agents: new AgentsService({ store, events, blobs, tokens: jobTokens, heartbeatIntervalMs: cfg.local.heartbeatIntervalMs, cancelGraceMs: cfg.local.cancelGraceMs, onAttemptEnded: () => schedulerLoop.kick() }),
     tracking: { experiments, runs, artifacts: new ArtifactsService(store, blobs, runs) },
     limits: { maxBlobBytes: cfg.maxBlobBytes, maxSnapshotBytes: cfg.snapshot.maxBytes },

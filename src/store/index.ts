@@ -10,6 +10,8 @@ import { ComputesRepo } from './computes.ts';
 import { EnvironmentsRepo } from './environments.ts';
 import { RunsRepo } from './runs.ts';
 import { MetricsRepo } from './metrics.ts';
+import { AssetsRepo } from './assets.ts';
+import { DatastoresRepo } from './datastores.ts';
 import { rawSqlRunner } from './raw-sql.ts';
 import type { DatabaseSync } from 'node:sqlite';
 
@@ -30,6 +32,8 @@ export class Store {
   readonly environments: EnvironmentsRepo;
   readonly runs: RunsRepo;
   readonly metrics: MetricsRepo;
+  readonly assets: AssetsRepo;
+  readonly datastores: DatastoresRepo;
 
   private constructor(db: Kysely<Database>, dialect: Dialect, where: string, sqlite: DatabaseSync | undefined) {
     this.db = db;
@@ -43,6 +47,8 @@ export class Store {
     this.environments = new EnvironmentsRepo(db);
     this.runs = new RunsRepo(db);
     this.metrics = new MetricsRepo(rawSqlRunner(db, sqlite));
+    this.assets = new AssetsRepo(db);
+    this.datastores = new DatastoresRepo(db);
   }
 
   static async open(url: string): Promise<Store> {

@@ -2,6 +2,7 @@ import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'k
 import type { Dialect } from './dialects.ts';
 import { trackingMigration } from './tracking-migration.ts';
 import { poolsMigration } from './pools-migration.ts';
+import { dataMigration } from './data-migration.ts';
 
 /** Migrations are code, keyed by name; each takes the dialect for the few types that differ. */
 function migrations(dialect: Dialect): Record<string, Migration> {
@@ -163,6 +164,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
       },
     },
     '0005_pools': poolsMigration(dialect),
+    '0006_data': dataMigration(dialect),
   };
 }
 

@@ -237,6 +237,101 @@ export interface ComputeEventsTable {
   message: string;
 }
 
+export interface DatastoresTable {
+  workspace: string;
+  name: string;
+  type: string;
+  /** The spec without credentials (JSON). */
+  spec: string;
+  /** The credentials, sealed with the server's secret key. */
+  secrets: string | null;
+  created_at: string;
+}
+
+export interface AssetContainersTable {
+  workspace: string;
+  kind: string; // data | model
+  name: string;
+  description: string | null;
+  tags: string; // JSON object
+  created_ms: number;
+  updated_ms: number;
+}
+
+export interface AssetsTable {
+  workspace: string;
+  kind: string; // data | model
+  name: string;
+  version: string;
+  version_num: number | null;
+  type: string;
+  snapshot_id: string;
+  file: string | null;
+  file_count: number;
+  total_size: number;
+  path: string;
+  content_key: string;
+  description: string | null;
+  tags: string; // JSON object
+  properties: string | null; // JSON object
+  stage: string | null;
+  archived: Defaulted<number>;
+  job_id: string | null;
+  run_id: string | null;
+  created_at: string;
+  created_ms: number;
+  updated_ms: number;
+  created_by: string;
+}
+
+export interface ModelAliasesTable {
+  workspace: string;
+  name: string;
+  alias: string;
+  version: string;
+}
+
+export interface JobInputsTable {
+  job_id: string;
+  name: string;
+  type: string;
+  mode: string;
+  uri: string;
+  snapshot_id: string | null;
+  asset_kind: string | null;
+  asset_name: string | null;
+  asset_version: string | null;
+}
+
+export interface DatastoreStampsTable {
+  key: string;
+  sha256: string;
+}
+
+export interface RunInputsTable {
+  run_id: string;
+  name: string;
+  digest: string;
+  context: string;
+  body: string;
+}
+
+export interface LoggedModelsTable {
+  model_id: string;
+  workspace: string;
+  experiment_id: string;
+  name: string;
+  source_run_id: string | null;
+  status: string;
+  model_type: string | null;
+  lifecycle_stage: string;
+  creation_ms: number;
+  updated_ms: number;
+  params: string;
+  tags: string;
+  metrics: string;
+}
+
 export interface Database {
   workspaces: WorkspacesTable;
   computes: ComputesTable;
@@ -257,4 +352,12 @@ export interface Database {
   metric_chunks: MetricChunksTable;
   metric_batches: MetricBatchesTable;
   compute_events: ComputeEventsTable;
+  datastores: DatastoresTable;
+  asset_containers: AssetContainersTable;
+  assets: AssetsTable;
+  model_aliases: ModelAliasesTable;
+  job_inputs: JobInputsTable;
+  datastore_stamps: DatastoreStampsTable;
+  run_inputs: RunInputsTable;
+  logged_models: LoggedModelsTable;
 }

@@ -6,6 +6,9 @@ import type { JobsService } from './jobs.ts';
 import type { EnvironmentsService } from './environments.ts';
 import type { ComputesService } from './computes.ts';
 import type { SnapshotsService } from './snapshots.ts';
+import type { DatastoresService } from './datastores.ts';
+import type { ContentResolver } from './data-content.ts';
+import type { AssetsService } from './assets.ts';
 import type { ExperimentsService } from './tracking/experiments.ts';
 import type { RunsService } from './tracking/runs.ts';
 import type { ArtifactsService } from './tracking/artifacts.ts';
@@ -19,6 +22,9 @@ export interface Services {
   environments: EnvironmentsService;
   computes: ComputesService;
   snapshots: SnapshotsService;
+  datastores: DatastoresService;
+  content: ContentResolver;
+  assets: AssetsService;
   agents: AgentsService;
   tracking: { experiments: ExperimentsService; runs: RunsService; artifacts: ArtifactsService };
   /** Sizes from outside, bounded: one uploaded blob (a snapshot file, an output, an artifact). */

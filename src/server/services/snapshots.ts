@@ -1,6 +1,6 @@
 import { CairnError } from '../../protocol/errors.ts';
 import { checkRelativePath } from '../../protocol/paths.ts';
-import type { Manifest, ManifestEntry, Snapshot, SnapshotDelta } from '../../protocol/snapshot.ts';
+import { MAX_MANIFEST_ENTRIES, type Manifest, type ManifestEntry, type Snapshot, type SnapshotDelta } from '../../protocol/snapshot.ts';
 import type { Store } from '../../store/index.ts';
 import { canonicalEntry, sortByPath } from '../../snapshot/manifest.ts';
 import type { FsBlobs } from '../blobs/fs-blobs.ts';
@@ -47,13 +47,23 @@ export class SnapshotsService {
     return this.save(workspace, sortByPath([...byPath.values()]), upsert);
   }
 
+  /**
+   * A content tree the server put together itself (a job's output, an imported datastore folder, a
+   * run's artifacts): data, so the code limits do not apply; only the manifest's own bound does.
+   */
+  async createData(workspace: string, entries: ManifestEntry[]): Promise<Snapshot> {
+    const sorted = sortByPath(entries.map(canonicalEntry));
+    checkEntries(sorted);
+    return this.save(workspace, sorted, sorted, { maxFiles: MAX_MANIFEST_ENTRIES, maxBytes: Number.MAX_SAFE_INTEGER });
+  }
+
   /** Checks limits and that every new blob is here, then stores the manifest under its own hash. */
-  private async save(workspace: string, entries: ManifestEntry[], fresh: ManifestEntry[]): Promise<Snapshot> {
+  private async save(workspace: string, entries: ManifestEntry[], fresh: ManifestEntry[], limits: SnapshotLimits = this.limits): Promise<Snapshot> {
     checkTree(entries);
     let total = 0;
     for (const e of entries) if (e.link === undefined) total += e.size;
-    if (entries.length > this.limits.maxFiles || total > this.limits.maxBytes) {
-      throw new CairnError('PayloadTooLarge', `snapshot of ${entries.length} files and ${total} bytes is over the server's limit of ${this.limits.maxFiles} files or ${this.limits.maxBytes} bytes`);
+    if (entries.length > limits.maxFiles || total > limits.maxBytes) {
+      throw new CairnError('PayloadTooLarge', `snapshot of ${entries.length} files and ${total} bytes is over the server's limit of ${limits.maxFiles} files or ${limits.maxBytes} bytes`);
     }
     const lacking = this.blobs.missing(fresh.filter((e) => e.link === undefined).map((e) => e.sha256));
     if (lacking.length) throw new CairnError('MissingBlobs', `${lacking.length} file contents of this snapshot were not uploaded (first: ${lacking[0]})`, { missing: lacking.slice(0, 1000) });
