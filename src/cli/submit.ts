@@ -52,6 +52,7 @@ export async function submitAndShow(cli: Cli, cmd: Command, loaded: LoadedJob, s
     spec: loaded.spec,
     codeDir: loaded.codeDir,
     environmentBuildDir: loaded.environmentBuildDir,
+    inputPaths: loaded.inputPaths,
     snapshot: cli.snapshot,
     onWarning: (w) => cli.err(`warning: ${w}`),
     onProgress: progressBar(cli.env),

@@ -1,5 +1,5 @@
 import type { Store } from '../store/index.ts';
-import type { AttemptRow } from '../store/jobs.ts';
+import type { AttemptRow, JobRow } from '../store/jobs.ts';
 import type { EventHub } from './events.ts';
 import { moveJob } from './transitions.ts';
 import { attemptOutcome, StopMark, type EndedRank } from './gangs.ts';
@@ -20,7 +20,15 @@ export interface RankEnd {
  * after a preemption while retries remain; a rank that did not succeed stops the rest of its gang.
  * Returns whether the whole attempt ended (a slot is free: the scheduler may look again).
  */
-export async function endRank(store: Store, events: EventHub, a: AttemptRow, r: RankEnd): Promise<boolean> {
+export interface EndRankHooks {
+  /**
+   * Runs when an attempt has succeeded, before its job is Completed (registering outputs, writing
+   * them to datastores): a reason returned fails the job with it instead.
+   */
+  beforeCompleted?: (job: JobRow) => Promise<string | null>;
+}
+
+export async function endRank(store: Store, events: EventHub, a: AttemptRow, r: RankEnd, hooks: EndRankHooks = {}): Promise<boolean> {
   // A rank told to stop because its node was taken back ended by preemption, whatever it reported.
   const stop = a.stop ? StopMark.parse(JSON.parse(a.stop)) : null;
   const outcome = stop?.preempted && r.outcome === 'canceled' ? 'preempted' : r.outcome;
@@ -54,7 +62,9 @@ export async function endRank(store: Store, events: EventHub, a: AttemptRow, r: 
       await moveJob(store.db, events, job.id, job.cancel_requested ? 'Canceled' : 'Failed', why, { from: ['Preempted'], attempt: a.number });
     }
   } else {
-    await moveJob(store.db, events, job.id, result.status, result.reason, { attempt: a.number, set: { exit_code: result.exitCode, end_time: r.at } });
+    const failed = result.status === 'Completed' && hooks.beforeCompleted ? await hooks.beforeCompleted(job) : null;
+    if (failed) await moveJob(store.db, events, job.id, 'Failed', failed, { attempt: a.number, set: { exit_code: result.exitCode, end_time: r.at } });
+    else await moveJob(store.db, events, job.id, result.status, result.reason, { attempt: a.number, set: { exit_code: result.exitCode, end_time: r.at } });
   }
   return true;
 }

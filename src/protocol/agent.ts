@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { LogStream } from './job.ts';
 import { Sha256 } from './snapshot.ts';
 import { EnvironmentRecord, PipOptions, ResolvedEnvironment } from './environment.ts';
+import { ResolvedInput, ResolvedOutput } from './data.ts';
 
 /** Wire messages between the server and an agent. The agent imports only this module tree. */
 
@@ -89,6 +90,13 @@ export const AttemptAssignment = z.object({
   pip: PipOptions.optional(),
   /** One process of a distributed attempt: who it is and how it finds the others (absent: a single process). */
   rank: RankInfo.optional(),
+  /**
+   * Data and model inputs, laid out under $CAIRN_INPUTS_DIR/<name> before the command starts (the
+   * command refers to them as "${CAIRN_INPUTS_DIR}/<name>", or to the file in it for uri_file).
+   */
+  inputs: z.array(ResolvedInput).max(500).optional(),
+  /** Named outputs: $CAIRN_OUTPUTS_DIR/<name> is made before the command starts (for uri_file, its folder). */
+  outputs: z.array(ResolvedOutput).max(100).optional(),
 });
 export type AttemptAssignment = z.infer<typeof AttemptAssignment>;
 

@@ -157,6 +157,10 @@ export const ResolvedOutput = z.object({
 });
 export type ResolvedOutput = z.infer<typeof ResolvedOutput>;
 
+/** What a job row keeps of its data: resolved at submit, sent with every attempt. */
+export const JobData = z.object({ inputs: z.array(ResolvedInput).default([]), outputs: z.array(ResolvedOutput).default([]) });
+export type JobData = z.infer<typeof JobData>;
+
 // ---- datastores ------------------------------------------------------------------------------
 
 /**

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { EnvironmentFileSpec, EnvironmentSpec } from './environment.ts';
+import { isDataInputShape, JobDataInput, JobOutputSpec } from './data.ts';
 
 /**
  * Azure ML v2 command job, as far as Cairn runs it today. Fields Azure ML knows but Cairn does
@@ -27,15 +28,22 @@ export const LiteralInput = z.union([
   }),
 ]);
 
-export const JobOutput = z.union([
-  z.null(),
-  z.strictObject({
-    type: z.enum(['uri_folder', 'uri_file', 'mlflow_model', 'custom_model']).optional(),
-    mode: z.enum(['rw_mount', 'upload']).optional(),
-    path: z.string().optional(),
-    description: z.string().optional(),
-  }),
-]);
+/** An output: `null`/`{}` (a folder under outputs/), or Azure's shape with type, mode, path, name and version. */
+export const JobOutput = z.union([z.null(), JobOutputSpec]);
+
+/**
+ * An input: a literal (`lr: 0.1`, `{type: number, value: 0.1}`) or data (`{type: uri_folder, path: ...}`).
+ * Which one is decided by the type, so the error names what is wrong with that one, not "Invalid input".
+ */
+export const JobInput = z.unknown().transform((v, ctx): z.infer<typeof LiteralInput> | JobDataInput => {
+  const schema = isDataInputShape(v) ? JobDataInput : LiteralInput;
+  const r = schema.safeParse(v);
+  if (r.success) return r.data;
+  for (const i of r.error.issues) ctx.addIssue({ ...i, code: 'custom', message: i.message, path: i.path } as never);
+  return z.NEVER;
+});
+export type JobInput = z.infer<typeof JobInput>;
+export const isDataInput = (v: JobInput): v is JobDataInput => isDataInputShape(v);
 
 export const ExperimentName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$/, 'must be letters, digits, -, _ and . (at most 255)');
 
@@ -110,7 +118,7 @@ export const CommandJobSpec = z.strictObject({
       error: `the variables take more than ${MAX_ENVIRONMENT_BYTES} bytes together (the kernel shares that space with the command); put big values in a file of the code folder`,
     })
     .optional(),
-  inputs: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,254}$/), LiteralInput).refine((i) => Object.keys(i).length <= 500, 'at most 500 inputs').optional(),
+  inputs: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,254}$/), JobInput).refine((i) => Object.keys(i).length <= 500, 'at most 500 inputs').optional(),
   outputs: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,254}$/), JobOutput).refine((o) => Object.keys(o).length <= 100, 'at most 100 outputs').optional(),
   compute: SafeString.min(1).max(255).optional(),
   limits: z.strictObject({ timeout: z.number().int().positive().max(60 * 60 * 24 * 90) }).optional(),
@@ -146,6 +154,11 @@ export const CreateJobRequest = z.strictObject({
   snapshot_id: z.string().regex(/^[0-9a-f]{64}$/).optional(),
   /** The code folder's own name: the experiment's name when the job names none. */
   code_folder_name: SafeString.min(1, 'must not be empty').max(255).optional(),
+  /** Data inputs with a local path, uploaded like code: their snapshot, and for uri_file the file in it. */
+  input_uploads: z
+    .record(z.string().max(255), z.strictObject({ snapshot_id: z.string().regex(/^[0-9a-f]{64}$/), file: SafeString.min(1).max(4096).optional() }))
+    .refine((u) => Object.keys(u).length <= 500, 'at most 500 uploaded inputs')
+    .optional(),
   git: z
     .strictObject({
       repository_url: SafeString.max(4096).optional(),

@@ -70,6 +70,14 @@ export const Job = CommandJobSpec.extend({
       }),
     )
     .optional(),
+  /** Data and model inputs as resolved at submit: what each one read (lineage: the asset version). */
+  data_inputs: z
+    .array(z.object({ name: z.string(), type: z.string(), mode: z.string(), uri: z.string(), asset: z.string().optional(), files: z.number().int().optional(), size: z.number().optional() }))
+    .optional(),
+  /** Each named output apart from outputs/: where it is, what it holds, the asset it was registered as. */
+  named_outputs: z
+    .array(z.object({ name: z.string(), type: z.string(), mode: z.string(), uri: z.string(), files: z.number().int(), size: z.number(), path: z.string().optional(), asset: z.string().optional() }))
+    .optional(),
   /** The environment as resolved at submit, and what the node built or reused for it (`record`). */
   environment_details: ResolvedEnvironment.extend({ record: EnvironmentRecord.nullable() }).nullable().optional(),
 });

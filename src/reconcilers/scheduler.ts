@@ -8,6 +8,7 @@ import type { JobRow } from '../store/jobs.ts';
 import type { NodeRow } from '../store/nodes.ts';
 import type { EventHub } from '../domain/events.ts';
 import { interpolateCommand } from '../domain/interpolate.ts';
+import { JobData } from '../protocol/data.ts';
 import { moveJob } from '../domain/transitions.ts';
 import { plan, type FreeNode, type PoolState, type QueuedJob } from '../domain/placement.ts';
 import { poolOf } from '../domain/pools.ts';
@@ -129,11 +130,12 @@ export class Scheduler {
     const spec = CommandJobSpec.parse(JSON.parse(job.spec));
     const environment = job.environment ? ResolvedEnvironment.parse(JSON.parse(job.environment)) : undefined;
     const number = job.attempt + 1;
+    const data = job.data ? JobData.parse(JSON.parse(job.data)) : { inputs: [], outputs: [] };
     const base = {
       job_id: job.id,
       job_name: job.name,
       attempt: number,
-      command: interpolateCommand(spec),
+      command: interpolateCommand(spec, data.inputs),
       environment_variables: spec.environment_variables ?? {},
       snapshot_id: job.snapshot_id,
       timeout_s: spec.limits?.timeout ?? null,
@@ -142,6 +144,8 @@ export class Scheduler {
       display_name: job.display_name,
       ...(environment ? { environment } : {}),
       ...(Object.keys(pip).length ? { pip } : {}),
+      ...(data.inputs.length ? { inputs: data.inputs } : {}),
+      ...(data.outputs.length ? { outputs: data.outputs } : {}),
     };
     const ranks = rankLayout(spec.distribution, nodes, job.id, number);
     return ranks.map((r) => {

@@ -2,6 +2,7 @@ import { Job, StreamEvent, type LogLine, type ListJobsQuery, type Artifact } fro
 import type { JobTracking, MetricBuckets, MetricSeries } from '../protocol/tracking.ts';
 import type { CommandJobSpec, CreateJobRequest } from '../protocol/job-spec.ts';
 import { API, DEFAULT_WORKSPACE, ws } from '../protocol/routes.ts';
+import { Assets, Datastores } from './data.ts';
 import type { GitFacts, ManifestEntry, Snapshot } from '../protocol/snapshot.ts';
 import { ComputeOperations } from './computes.ts';
 import { EnvironmentOperations } from './environments.ts';
@@ -38,6 +39,10 @@ export class CairnClient {
   readonly computes: ComputeOperations;
   /** Registered environments: create, get, list, archive, restore (Azure ML's `ml_client.environments`). */
   readonly environments: EnvironmentOperations;
+  /** Data assets (Azure ML's `ml_client.data`), models (`ml_client.models`) and datastores (`ml_client.datastores`). */
+  readonly data: Assets;
+  readonly models: Assets;
+  readonly datastores: Datastores;
 
   constructor(o: ClientOptions) {
     this.url = o.url.replace(/\/$/, '');
@@ -45,6 +50,9 @@ export class CairnClient {
     this.token = o.token;
     this.computes = new ComputeOperations(this);
     this.environments = new EnvironmentOperations(this);
+    this.data = new Assets(this, 'data');
+    this.models = new Assets(this, 'model');
+    this.datastores = new Datastores(this);
   }
 
   private get ws(): string {
@@ -89,6 +97,17 @@ export class CairnClient {
     await res.bytes();
   }
 
+  /** One content blob sent as it is read from disk (data files may be bigger than memory). */
+  async putBlobStream(sha256: string, body: NodeJS.ReadableStream, size: number): Promise<void> {
+    const res = await this.fetch(`${this.ws}/blobs/${sha256}`, { method: 'PUT', headers: { 'content-type': 'application/octet-stream' }, body, length: size });
+    await res.bytes();
+  }
+
+  /** The workspace's API root, for the operation classes. */
+  get workspaceUrl(): string {
+    return this.ws;
+  }
+
   /** Entries, or their canonical JSON body when the caller has it already (it is what the id hashes). */
   async createSnapshot(manifest: ManifestEntry[] | string): Promise<Snapshot> {
     const body = typeof manifest === 'string' ? manifest : JSON.stringify({ entries: manifest });
@@ -108,8 +127,8 @@ export class CairnClient {
 
   // --- jobs --------------------------------------------------------------------------------
 
-  createJob(spec: CommandJobSpec, opts: { snapshotId?: string; codeFolderName?: string; git?: GitFacts | null } = {}): Promise<Job> {
-    const body: CreateJobRequest = { spec, snapshot_id: opts.snapshotId, code_folder_name: opts.codeFolderName, git: opts.git ?? undefined };
+  createJob(spec: CommandJobSpec, opts: { snapshotId?: string; codeFolderName?: string; git?: GitFacts | null; inputUploads?: CreateJobRequest['input_uploads'] } = {}): Promise<Job> {
+    const body: CreateJobRequest = { spec, snapshot_id: opts.snapshotId, code_folder_name: opts.codeFolderName, git: opts.git ?? undefined, input_uploads: opts.inputUploads };
     return this.json('POST', `${this.ws}/jobs`, body);
   }
 

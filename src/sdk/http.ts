@@ -14,7 +14,9 @@ export interface HttpResponse {
 export interface HttpRequest {
   method?: string;
   headers?: Record<string, string>;
-  body?: string | Uint8Array;
+  /** A stream is sent as it is read (a big file never sits in memory); give its length in `length`. */
+  body?: string | Uint8Array | NodeJS.ReadableStream;
+  length?: number;
   signal?: AbortSignal;
 }
 
@@ -40,7 +42,7 @@ export function request(url: string, init: HttpRequest = {}): Promise<HttpRespon
       u,
       {
         method: init.method ?? 'GET',
-        headers: { ...init.headers, ...(init.body !== undefined ? { 'content-length': String(Buffer.byteLength(init.body)) } : {}) },
+        headers: { ...init.headers, ...(init.length !== undefined ? { 'content-length': String(init.length) } : typeof init.body === 'string' || init.body instanceof Uint8Array ? { 'content-length': String(Buffer.byteLength(init.body)) } : {}) },
         agent,
         signal: init.signal,
       },
@@ -68,6 +70,10 @@ export function request(url: string, init: HttpRequest = {}): Promise<HttpRespon
       },
     );
     req.on('error', reject);
-    req.end(init.body);
+    if (init.body !== undefined && typeof init.body !== 'string' && !(init.body instanceof Uint8Array)) {
+      const src = init.body;
+      src.on('error', (err) => req.destroy(err));
+      src.pipe(req);
+    } else req.end(init.body);
   });
 }

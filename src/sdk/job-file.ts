@@ -2,6 +2,8 @@ import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { isMap } from 'yaml';
 import { applySet, lineOf as lineIn, parseYamlDocument, readYamlFile } from './yaml-file.ts';
+import { isDataInput } from '../protocol/job-spec.ts';
+import { parseDataPath } from '../protocol/data.ts';
 import { checkEnvironmentFields, resolveEnvironmentFiles, type EnvironmentDraft, type Where } from './environment-file.ts';
 import { CairnError } from '../protocol/errors.ts';
 import { CommandJobFileSpec, UNSUPPORTED_JOB_FIELDS, type CommandJobSpec } from '../protocol/job-spec.ts';
@@ -18,6 +20,8 @@ export interface LoadedJob {
   codeDir: string | null;
   /** Absolute build context of an inline environment's `build.path`, or null. */
   environmentBuildDir: string | null;
+  /** Data inputs with a local path: the absolute file or folder each one uploads. */
+  inputPaths: Record<string, string>;
 }
 
 const KNOWN = new Set(Object.keys(CommandJobFileSpec.shape));
@@ -81,7 +85,20 @@ export function parseJobYaml(text: string, file: string, sets: string[] = []): L
     if (!existsSync(codeDir)) throw new CairnError('ValidationError', `${file} line ${lineOf(['code'])}: code folder '${spec.code}' does not exist (looked in ${codeDir})`);
     if (!statSync(codeDir).isDirectory()) throw new CairnError('ValidationError', `${file} line ${lineOf(['code'])}: code '${spec.code}' is not a folder`);
   }
-  return { spec, codeDir, environmentBuildDir };
+  const inputPaths: Record<string, string> = {};
+  for (const [name, input] of Object.entries(spec.inputs ?? {})) {
+    if (!isDataInput(input)) continue;
+    const p = parseDataPath(input.path);
+    if ('error' in p) throw new CairnError('ValidationError', `${file} line ${lineOf(['inputs', name, 'path'])}: inputs.${name}.path: ${p.error}`);
+    if (p.kind !== 'local') continue;
+    const abs = resolve(dirname(resolve(file)), p.path);
+    if (!existsSync(abs)) throw new CairnError('ValidationError', `${file} line ${lineOf(['inputs', name, 'path'])}: input '${name}': path '${p.path}' does not exist (looked in ${abs})`);
+    const isDir = statSync(abs).isDirectory();
+    if (input.type === 'uri_file' && isDir) throw new CairnError('ValidationError', `${file} line ${lineOf(['inputs', name, 'path'])}: input '${name}' is uri_file, but '${p.path}' is a folder (use uri_folder)`);
+    if (input.type !== 'uri_file' && !isDir) throw new CairnError('ValidationError', `${file} line ${lineOf(['inputs', name, 'path'])}: input '${name}' is ${input.type}, but '${p.path}' is a file (use uri_file)`);
+    inputPaths[name] = abs;
+  }
+  return { spec, codeDir, environmentBuildDir, inputPaths };
 }
 
 /** `--set a.b=value`, as `az ml job create --set`: the value is read as YAML (numbers, booleans). */

@@ -1,22 +1,14 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { EnvironmentSpec } from '../protocol/environment.ts';
 import type { CommandJobSpec } from '../protocol/job-spec.ts';
 import type { Job } from '../protocol/job.ts';
-import { buildSnapshot, canonicalManifestJson, readGitFacts, sha256Hex, type SnapshotOptions } from '../snapshot/index.ts';
+import { readGitFacts, type SnapshotOptions } from '../snapshot/index.ts';
 import type { CairnClient } from './client.ts';
 import type { EnvironmentDraft } from './environment-file.ts';
 import { codeFolderName, type CommandJobDraft } from './job-file.ts';
-import { UploadMemory, entryKey } from './upload-memory.ts';
 import { CairnError } from './errors.ts';
-import type { ManifestEntry } from '../protocol/snapshot.ts';
+import { uploadCode, uploadInputs, type UploadProgress } from './upload.ts';
 
-export interface UploadProgress {
-  files: number;
-  totalFiles: number;
-  bytes: number;
-  totalBytes: number;
-}
+export { uploadCode, type UploadProgress };
 
 export interface SubmitOptions {
   /** The job; an inline environment with a `build` is completed by uploading `environmentBuildDir`. */
@@ -28,78 +20,11 @@ export interface SubmitOptions {
    * (`.amlignore`/`.cairnignore`, else `.gitignore`).
    */
   environmentBuildDir?: string | null;
+  /** Data inputs with a local path (name -> absolute file or folder): uploaded like code, only what the server lacks. */
+  inputPaths?: Record<string, string>;
   snapshot?: SnapshotOptions;
   onWarning?: (msg: string) => void;
   onProgress?: (p: UploadProgress) => void;
-}
-
-const PARALLEL_UPLOADS = 4;
-
-/** Uploads what the server lacks of a code folder and returns the snapshot id. */
-export async function uploadCode(client: CairnClient, codeDir: string, o: Omit<SubmitOptions, 'spec' | 'codeDir'> = {}): Promise<string> {
-  const snap = await buildSnapshot(codeDir, o.snapshot);
-  for (const w of snap.warnings) o.onWarning?.(w);
-  const memory = new UploadMemory(o.snapshot?.cacheDir, client.url, snap.root);
-  const last = memory.load();
-  let id: string | null = null;
-  if (last.snapshot) id = await sendDelta(client, snap.root, snap.entries, last.snapshot, last.entries, o.onProgress);
-  id ??= await sendWhole(client, snap.root, snap.entries, o.onProgress);
-  if (id !== last.snapshot) memory.save(id, snap.entries);
-  return id;
-}
-
-/**
- * The changes since the last upload from this folder, against that snapshot. Null when the
- * server lacks the base or a blob it was thought to hold: then the whole manifest goes.
- */
-async function sendDelta(client: CairnClient, root: string, entries: ManifestEntry[], base: string, before: Map<string, string>, onProgress?: (p: UploadProgress) => void): Promise<string | null> {
-  const upsert: ManifestEntry[] = [];
-  const seen = new Set<string>();
-  for (const e of entries) {
-    seen.add(e.path);
-    if (before.get(e.path) !== entryKey(e)) upsert.push(e);
-  }
-  const remove = [...before.keys()].filter((p) => !seen.has(p));
-  if (upsert.length === 0 && remove.length === 0) return base;
-  try {
-    await uploadMissing(client, root, upsert, onProgress);
-    return (await client.createSnapshot(JSON.stringify({ base, upsert, remove }))).id;
-  } catch (err) {
-    if (err instanceof CairnError && (err.code === 'NotFound' || err.code === 'MissingBlobs')) return null;
-    throw err;
-  }
-}
-
-async function sendWhole(client: CairnClient, root: string, entries: ManifestEntry[], onProgress?: (p: UploadProgress) => void): Promise<string> {
-  const body = canonicalManifestJson(entries);
-  const id = sha256Hex(body);
-  if (await client.snapshotExists(id)) return id;
-  await uploadMissing(client, root, entries, onProgress);
-  return (await client.createSnapshot(body)).id;
-}
-
-/** Asks which contents the server lacks and uploads each once. */
-async function uploadMissing(client: CairnClient, root: string, entries: ManifestEntry[], onProgress?: (p: UploadProgress) => void): Promise<void> {
-  const files = entries.filter((e) => e.link === undefined);
-  if (files.length === 0) return;
-  const missing = new Set(await client.missingBlobs([...new Set(files.map((e) => e.sha256))]));
-  await putAll(client, root, files.filter((e) => missing.delete(e.sha256)), onProgress);
-}
-
-async function putAll(client: CairnClient, root: string, todo: ManifestEntry[], onProgress?: (p: UploadProgress) => void): Promise<void> {
-  const total = { files: todo.length, bytes: todo.reduce((n, e) => n + e.size, 0) };
-  const done = { files: 0, bytes: 0 };
-  let next = 0;
-  const worker = async () => {
-    while (next < todo.length) {
-      const e = todo[next++];
-      await client.putBlob(e.sha256, readFileSync(join(root, e.path)));
-      done.files++;
-      done.bytes += e.size;
-      onProgress?.({ files: done.files, totalFiles: total.files, bytes: done.bytes, totalBytes: total.bytes });
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(PARALLEL_UPLOADS, todo.length) }, worker));
 }
 
 /**
@@ -125,7 +50,10 @@ export async function submitJob(client: CairnClient, o: SubmitOptions): Promise<
   const snapshotId = o.codeDir ? await uploadCode(client, o.codeDir, o) : undefined;
   const env = o.spec.environment;
   const spec = (typeof env === 'object' ? { ...o.spec, environment: await completeEnvironment(client, env, o.environmentBuildDir, o) } : o.spec) as CommandJobSpec;
-  const job = o.codeDir ? await client.createJob(spec, { snapshotId, codeFolderName: codeFolderName(o.codeDir), git: await git }) : await client.createJob(spec);
+  const inputUploads = o.inputPaths && Object.keys(o.inputPaths).length ? await uploadInputs(client, o.inputPaths, o) : undefined;
+  const job = o.codeDir
+    ? await client.createJob(spec, { snapshotId, codeFolderName: codeFolderName(o.codeDir), git: await git, inputUploads })
+    : await client.createJob(spec, { inputUploads });
   for (const w of job.environment_details?.warnings ?? []) o.onWarning?.(w);
   return job;
 }

@@ -90,6 +90,13 @@ const cairn: Record<string, Policy> = {
   [`POST ${ENV}/archive`]: 'admin',
   [`POST ${ENV}/restore`]: 'admin',
 
+  [`POST ${WS}/datastores`]: 'admin',
+  [`GET ${WS}/datastores`]: 'admin',
+  [`GET ${WS}/datastores/:name`]: 'admin',
+  [`DELETE ${WS}/datastores/:name`]: 'admin',
+  ...assetRows('data'),
+  ...assetRows('models'),
+
   [`POST ${AGENT}/register`]: 'node',
   [`GET ${AGENT}/nodes/:node/work`]: 'node',
   [`POST ${AGENT}/attempts/:id/report`]: 'node',
@@ -100,6 +107,20 @@ const cairn: Record<string, Policy> = {
   [`POST ${AGENT}/blobs/missing`]: 'node',
   [`PUT ${AGENT}/blobs/:sha`]: 'node',
 };
+
+/** Data assets and models: registered, read and downloaded by admins (jobs read theirs as inputs, through their node). */
+function assetRows(plural: string): Record<string, Policy> {
+  const one = `${WS}/${plural}/:name`;
+  return {
+    [`POST ${WS}/${plural}`]: 'admin',
+    [`GET ${WS}/${plural}`]: 'admin',
+    [`GET ${one}`]: 'admin',
+    [`GET ${one}/manifest`]: 'admin',
+    [`GET ${one}/content`]: 'admin',
+    [`POST ${one}/archive`]: 'admin',
+    [`POST ${one}/restore`]: 'admin',
+  };
+}
 
 /** MLflow's REST API and artifact proxy, under both prefixes the client and its UI use. */
 const MLFLOW_TRACKING = [

@@ -32,6 +32,8 @@ import { SecretBox } from './secrets/secret-box.ts';
 import { DatastoresService } from './services/datastores.ts';
 import { ContentResolver } from './services/data-content.ts';
 import { AssetsService } from './services/assets.ts';
+import { JobDataResolver } from './services/job-data.ts';
+import { JobOutputsFinisher } from './services/job-outputs.ts';
 import type { ComputeRow } from '../store/computes.ts';
 
 export interface RunningServer {
@@ -111,11 +113,12 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
   const autoscaler = new Autoscaler({ store, events, providers, sizes, owner: `scheduler@${owner}`, log: (m) => app?.log.warn(m), kickScheduler: () => schedulerLoop.kick(), kickProvisioner: () => provisionerLoop.kick() });
   const autoscalerLoop = loop(1_000, () => autoscaler.tick(), (e) => app?.log.error({ err: e }, 'autoscaler'));
   const environments = new EnvironmentsService({ store, aliases: cfg.environments.aliases });
-  const jobs = new JobsService({ store, events, backends, environments, sizes, kickScheduler: () => schedulerLoop.kick() });
   const snapshots = new SnapshotsService(store, blobs, cfg.snapshot);
   const datastores = new DatastoresService({ store, blobs, secrets: secretBox, maxBlobBytes: cfg.maxBlobBytes, workspaceStoreDir: join(cfg.dataDir, 'workspaceblobstore') });
   const content = new ContentResolver({ store, blobs, snapshots, datastores, maxBlobBytes: cfg.maxBlobBytes });
   const assets = new AssetsService({ store, content });
+  const outputsFinisher = new JobOutputsFinisher({ store, snapshots, content, assets, datastores });
+  const jobs = new JobsService({ store, events, backends, environments, sizes, data: new JobDataResolver({ content, datastores }), kickScheduler: () => schedulerLoop.kick() });
   const services = {
     store,
     blobs,
@@ -127,7 +130,7 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
     datastores,
     content,
     assets,
-    agents: new AgentsService({ store, events, blobs, tokens: jobTokens, heartbeatIntervalMs: cfg.local.heartbeatIntervalMs, cancelGraceMs: cfg.local.cancelGraceMs, onAttemptEnded: () => schedulerLoop.kick() }),
+    agents: new AgentsService({ store, events, blobs, tokens: jobTokens, heartbeatIntervalMs: cfg.local.heartbeatIntervalMs, cancelGraceMs: cfg.local.cancelGraceMs, onAttemptEnded: () => schedulerLoop.kick(), finishOutputs: (job) => outputsFinisher.finish(job) }),
     tracking: { experiments, runs, artifacts: new ArtifactsService(store, blobs, runs) },
     limits: { maxBlobBytes: cfg.maxBlobBytes, maxSnapshotBytes: cfg.snapshot.maxBytes },
   };

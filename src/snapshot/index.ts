@@ -27,6 +27,8 @@ export interface SnapshotOptions {
   maxBytes?: number;
   /** Refuse past this many files (default: no limit). */
   maxFiles?: number;
+  /** Data, not code: every file is taken (no ignore files apply, as Azure ML uploads data). */
+  data?: boolean;
 }
 
 export interface SnapshotResult {
@@ -85,11 +87,11 @@ export async function buildSnapshot(codeDir: string, opts: SnapshotOptions = {})
   const startedMs = Date.now();
   const racyFrom = startedMs - RACY_MS;
   const { root, st: rootSt } = codeRoot(codeDir);
-  const outer = outerRules(root, racyFrom);
+  const outer = opts.data ? { key: 'data\n', files: [], rules: () => [] } : outerRules(root, racyFrom);
   const file = opts.cacheDir ? cachePath(opts.cacheDir, root) : null;
   const cache = file ? DirCache.load(file, root) : new DirCache();
   const outerKey = outer.key && file ? `${cacheFlavor()}\n${outer.key}` : '';
-  const found = walk(root, rootSt, outer, cache, outerKey, racyFrom);
+  const found = walk(root, rootSt, outer, cache, outerKey, racyFrom, !opts.data);
   let entries = found.entries;
   if (!found.sorted) sortByPath(entries);
 

@@ -88,7 +88,7 @@ function sameStrings(a: readonly string[], b: readonly string[]): boolean {
  * wants, so the entries come out sorted. Ignore files are read and compiled only when a folder
  * below them has to be matched.
  */
-export function walk(root: string, rootSt: Stats, outer: OuterRules, cache: DirCache, outerKey: string, racyFrom: number): WalkResult {
+export function walk(root: string, rootSt: Stats, outer: OuterRules, cache: DirCache, outerKey: string, racyFrom: number, ignoreFiles = true): WalkResult {
   const entries: ManifestEntry[] = [];
   const pending: Pending[] = [];
   const warnings: string[] = [];
@@ -112,7 +112,7 @@ export function walk(root: string, rootSt: Stats, outer: OuterRules, cache: DirC
         let present: Set<string> | null = null;
         for (const d of dirents) if (IGNORE_NAMES.has(d.name) && d.isFile()) (present ??= new Set()).add(d.name);
         const names = present;
-        ruleNames = names ? chooseRuleFiles((n) => names.has(n)) : [];
+        ruleNames = names && ignoreFiles ? chooseRuleFiles((n) => names.has(n)) : [];
       }
       sigs = ruleSigs(absDir, ruleNames);
       // An ignore file gone or replaced behind unchanged folder times: the folder changed as we looked.

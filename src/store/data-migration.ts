@@ -15,6 +15,8 @@ export function dataMigration(dialect: Dialect): Migration {
   const int64 = dialect === 'postgres' ? 'bigint' : 'integer';
   return {
     async up(db: Kysely<any>) {
+      // A job's data inputs and outputs as resolved at submit (ResolvedInput[] / ResolvedOutput[], JSON).
+      await db.schema.alterTable('jobs').addColumn('data', 'text').execute();
       await db.schema
         .createTable('datastores')
         .addColumn('workspace', 'text', (c) => c.notNull())

@@ -78,6 +78,8 @@ export interface JobsTable {
   max_retries: Defaulted<number>;
   /** Why a Queued job waits, from a fixed set (see WaitCode); the words are in status_reason. */
   wait_code: string | null;
+  /** Data inputs and outputs as resolved at submit: JSON of JobData (protocol/data.ts). */
+  data: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface EnvironmentsTable {
@@ -314,6 +316,8 @@ export interface RunInputsTable {
   digest: string;
   context: string;
   body: string;
+  /** When it was logged (0: before 0007_registry): runs/get lists inputs in logging order. */
+  created_ms: Defaulted<number>;
 }
 
 export interface LoggedModelsTable {
@@ -330,6 +334,16 @@ export interface LoggedModelsTable {
   params: string;
   tags: string;
   metrics: string;
+  /** The job whose token made it (null: a user's): a job writes only the logged models it made. */
+  created_by_job: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+/** A run's link to an MLflow 3 logged model: an output it produced (runs/outputs) or an input it read. */
+export interface RunModelLinksTable {
+  run_id: string;
+  direction: string; // input | output
+  model_id: string;
+  step: number;
 }
 
 export interface Database {
@@ -360,4 +374,5 @@ export interface Database {
   datastore_stamps: DatastoreStampsTable;
   run_inputs: RunInputsTable;
   logged_models: LoggedModelsTable;
+  run_model_links: RunModelLinksTable;
 }

@@ -3,8 +3,10 @@ import { spawn, execFile } from 'node:child_process';
 /** Where a build's output goes: every line, as it comes, to each job waiting on the build. */
 export type LineSink = (line: string) => void;
 
+import { shellQuote } from '../../protocol/shell.ts';
+
 /** A word as bash reads it back unchanged: bare when safe, else in single quotes. */
-export const shellQuote = (s: string): string => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+export { shellQuote };
 
 export class BuildError extends Error {
   /** The builder's own last words, for the job's one-line reason. */

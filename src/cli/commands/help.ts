@@ -10,7 +10,7 @@ export const COMMAND_HELP = {
   compute: {
     term: 'compute',
     description:
-      'compute targets (az ml compute): the built-in local compute and machines attached over SSH; cluster and instance files are checked but not built yet',
+      'compute targets (az ml compute): the built-in local compute, autoscaling compute clusters and compute instances on node providers, and machines attached over SSH',
   },
   environment: {
     term: 'environment',
@@ -20,6 +20,21 @@ export const COMMAND_HELP = {
       'an image runs with docker or podman on the node (with a conda_file, its packages are installed on top); build.path is a folder with a Dockerfile, uploaded and built with docker or podman on the node. ' +
       "Each is prepared once per content hash and cached on the node. An environment with none of these runs with the node's own Python. " +
       'Jobs name one with environment: azureml:NAME:VERSION or NAME@latest',
+  },
+  data: {
+    term: 'data',
+    description:
+      'data assets (az ml data): versioned uri_file, uri_folder and mltable content from a local path (uploaded, only what the server lacks), a datastore path, another job\'s output or an http(s) URL; ' +
+      'versions never change, the same content again answers with its version; jobs read one with path: azureml:NAME:VERSION or azureml:NAME@latest',
+  },
+  model: {
+    term: 'model',
+    description:
+      "models (az ml model): versioned custom_model and mlflow_model content from a local path, a job's output (azureml://jobs/JOB/outputs/NAME) or an MLflow run (runs:/RUN/PATH); the MLflow model registry shows the same models",
+  },
+  datastore: {
+    term: 'datastore',
+    description: "datastores (az ml datastore): a folder on the server, an SFTP location or an S3-compatible bucket that inputs read from and outputs write to (azureml://datastores/NAME/paths/PATH); workspaceblobstore is built in",
   },
   studio: {
     term: 'studio [options]',

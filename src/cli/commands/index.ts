@@ -8,6 +8,9 @@ export const COMMANDS: Record<CommandName, () => Promise<(cli: Cli) => Command>>
   run: async () => (await import('./run.ts')).runCommand,
   compute: async () => (await import('./compute.ts')).computeCommand,
   environment: async () => (await import('./environment.ts')).environmentCommand,
+  data: async () => (await import('./data.ts')).dataCommand,
+  model: async () => (await import('./data.ts')).modelCommand,
+  datastore: async () => (await import('./datastore.ts')).datastoreCommand,
   studio: async () => (await import('./studio.ts')).studioCommand,
   server: async () => (await import('./server.ts')).serverCommand,
 };

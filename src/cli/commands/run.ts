@@ -46,6 +46,6 @@ export function runCommand(cli: Cli): Command {
         const i = parsed.error.issues[0];
         throw new CairnError('ValidationError', `${i.path.join('.') || 'job'}: ${i.message}`);
       }
-      await submitAndShow(cli, cmd, { spec: parsed.data, codeDir, environmentBuildDir: null }, o.stream, { brief: true });
+      await submitAndShow(cli, cmd, { spec: parsed.data, codeDir, environmentBuildDir: null, inputPaths: {} }, o.stream, { brief: true });
     });
 }

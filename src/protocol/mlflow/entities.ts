@@ -44,6 +44,8 @@ export const Run = z.object({
   info: RunInfo,
   data: z.object({ metrics: z.array(Metric).optional(), params: z.array(KeyValue).optional(), tags: z.array(KeyValue).optional() }),
   inputs: z.object({}).passthrough().optional(),
+  /** MLflow 3: the logged models a run produced (runs/outputs); absent when it produced none. */
+  outputs: z.object({}).passthrough().optional(),
 });
 export type Run = z.infer<typeof Run>;
 

@@ -3,7 +3,7 @@ import type { AttemptAssignment, AttemptReport, LogBatch, OutputsReport, Registe
 import { AttemptAssignment as AssignmentSchema } from '../../protocol/agent.ts';
 import { checkRelativePath } from '../../protocol/paths.ts';
 import type { Store } from '../../store/index.ts';
-import type { AttemptRow } from '../../store/jobs.ts';
+import type { AttemptRow, JobRow } from '../../store/jobs.ts';
 import type { NodeRow } from '../../store/nodes.ts';
 import type { FsBlobs } from '../blobs/fs-blobs.ts';
 import type { EventHub } from '../../domain/events.ts';
@@ -22,6 +22,8 @@ export interface AgentsDeps {
   cancelGraceMs: number;
   /** A finished attempt frees a slot: the scheduler looks at the queue again at once. */
   onAttemptEnded: () => void;
+  /** Registers and writes out a succeeded job's named outputs; a reason fails the job instead. */
+  finishOutputs?: (job: JobRow) => Promise<string | null>;
 }
 
 /**
@@ -156,7 +158,7 @@ export class AgentsService {
 
   /** Ends one rank; the last rank of a gang ends the attempt, and with it the job (or requeues it). */
   async endAttempt(a: AttemptRow, r: Extract<AttemptReport, { phase: 'ended' }>): Promise<void> {
-    if (await endRank(this.d.store, this.d.events, a, r)) this.d.onAttemptEnded();
+    if (await endRank(this.d.store, this.d.events, a, r, { beforeCompleted: this.d.finishOutputs })) this.d.onAttemptEnded();
   }
 
   async logs(node: NodeRow, attemptId: string, batch: LogBatch): Promise<{ stored: number }> {

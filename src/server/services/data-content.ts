@@ -70,6 +70,10 @@ export class ContentResolver {
     return { snapshot_id: snap.id, ...(u.file ? { file: u.file } : {}), file_count: snap.file_count, total_size: Number(snap.total_size), uri: local };
   }
 
+  async versionExists(workspace: string, kind: AssetKind, name: string, version: string): Promise<boolean> {
+    return (await this.d.store.assets.get(workspace, kind, name, version)) !== undefined;
+  }
+
   async findAsset(workspace: string, kind: AssetKind, name: string, version: string | undefined, what: string): Promise<AssetRow> {
     const assets = this.d.store.assets;
     const row = version === undefined ? await assets.latest(workspace, kind, name) : await assets.get(workspace, kind, name, version);

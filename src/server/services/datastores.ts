@@ -74,6 +74,12 @@ export class DatastoresService {
     return DatastoreSpec.parse({ ...pub, ...(Object.keys(secrets).length ? { credentials: { ...(pub.credentials as object), ...secrets } } : {}) });
   }
 
+  /** Whether a registered datastore answers and takes its credentials (an output's, checked at submit). */
+  async probe(workspace: string, name: string): Promise<void> {
+    const spec = await this.spec(workspace, name);
+    await this.withBackend(spec, (b) => b.probe());
+  }
+
   /** Imports the files at a datastore path into the blob store: what the node then fetches like any content. */
   async importPath(workspace: string, name: string, path: string): Promise<{ isFile: boolean; entries: ManifestEntry[] }> {
     const spec = await this.spec(workspace, name);

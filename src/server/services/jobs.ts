@@ -16,6 +16,8 @@ import { hasProvisioning, type ComputeBackend } from '../../compute/types.ts';
 import { NOT_YET } from '../../compute/registry.ts';
 import { insertJobRun } from './tracking/job-runs.ts';
 import type { EnvironmentsService } from './environments.ts';
+import type { JobDataResolver } from './job-data.ts';
+import { JobData } from '../../protocol/data.ts';
 import { needsContainerEngine, type ResolvedEnvironment } from '../../protocol/environment.ts';
 import { hasContainerEngine } from '../../protocol/agent.ts';
 
@@ -27,6 +29,7 @@ export interface JobsDeps {
   backends: Map<string, ComputeBackend>;
   environments: EnvironmentsService;
   sizes: SizeCatalog;
+  data: JobDataResolver;
   kickScheduler: () => void;
 }
 
@@ -71,7 +74,8 @@ export class JobsService {
     }
     const backend = this.d.backends.get(compute.type);
     if (!backend) throw new CairnError('UnknownCompute', `compute '${computeName}' is of type ${compute.type}: ${NOT_YET[compute.type] ?? 'no backend runs it'}`);
-    const command = interpolateCommand(spec);
+    const data = await this.d.data.resolve(workspace, spec, req.input_uploads);
+    const command = interpolateCommand(spec, data.inputs);
     if (Buffer.byteLength(command) > MAX_COMMAND_BYTES) {
       throw new CairnError('ValidationError', `command: with its inputs filled in it is ${Buffer.byteLength(command)} bytes, over the limit of ${MAX_COMMAND_BYTES}`);
     }
@@ -118,11 +122,15 @@ export class JobsService {
       instance_count: instanceCount,
       max_retries: spec.max_retries ?? 3,
       wait_code: 'capacity',
+      data: data.inputs.length || data.outputs.length ? JSON.stringify(data) : null,
     };
     try {
       await store.transaction(async (trx) => {
         await store.jobs.with(trx).insert(row, 'submitted', row.created_at);
         await insertJobRun(trx, row, req.git ?? null);
+        await store.assets.with(trx).putJobInputs(
+          data.inputs.map((i) => ({ job_id: id, name: i.name, type: i.type, mode: i.mode, uri: i.uri, snapshot_id: i.snapshot_id ?? null, asset_kind: i.asset?.kind ?? null, asset_name: i.asset?.name ?? null, asset_version: i.asset?.version ?? null })),
+        );
       });
     } catch (err) {
       if (isUniqueViolation(err)) throw duplicate(name, workspace);
@@ -175,12 +183,53 @@ export class JobsService {
     const [history, artifacts, attempts] = await Promise.all([this.d.store.jobs.events(row.id), this.d.store.resources.artifacts(row.id), this.d.store.jobs.attemptsOf(row.id)]);
     // A job waiting its turn says how many wait ahead of it (counted now, not stored: it changes with every placement).
     const ahead = isWaiting(row.status) && row.wait_code && ['capacity', 'max_instances', 'reserved'].includes(row.wait_code) ? await this.d.store.jobs.ahead(row) : 0;
+    const data = await this.dataView(row, artifacts);
     return toJob(row, {
+      ...data,
       ...(ahead ? { status_reason: `${row.status_reason} (${ahead} job${ahead > 1 ? 's' : ''} ahead)` } : {}),
       history: history.map((h) => ({ ...h, status: h.status as Job['status'] })),
       outputs_collected: artifacts.map((a) => ({ path: a.path, size: Number(a.size) })),
       attempts: attempts.map((a) => ({ number: a.number, rank: a.rank, node: a.node, state: a.state, outcome: a.outcome, exit_code: a.exit_code, reason: a.reason, assigned_at: a.assigned_at, ended_at: a.ended_at })),
     });
+  }
+
+  /** The job's data inputs (with the versions they read) and its named outputs (with what they hold and the asset each became). */
+  private async dataView(row: JobRow, artifacts: { path: string; size: number | bigint }[]): Promise<Pick<Job, 'data_inputs' | 'named_outputs'>> {
+    const inputs = await this.d.store.assets.jobInputs(row.id);
+    const snaps = await Promise.all(inputs.map((i) => (i.snapshot_id ? this.d.store.resources.getSnapshot(i.snapshot_id) : undefined)));
+    const spec = JSON.parse(row.spec) as { outputs?: Record<string, unknown> };
+    const data = row.data ? JobData.parse(JSON.parse(row.data)) : { inputs: [], outputs: [] };
+    const produced = await this.d.store.assets.producedBy(row.id);
+    const outputs = Object.keys(spec.outputs ?? {}).map((name) => {
+      const o = data.outputs.find((x) => x.name === name);
+      const files = artifacts.filter((a) => a.path === `outputs/${name}` || a.path.startsWith(`outputs/${name}/`));
+      const asset = produced.find((p) => p.path === `azureml://jobs/${row.name}/outputs/${name}`);
+      return {
+        name,
+        type: o?.type ?? 'uri_folder',
+        mode: o?.mode ?? 'rw_mount',
+        uri: `azureml://jobs/${row.name}/outputs/${name}`,
+        files: files.length,
+        size: files.reduce((n, f) => n + Number(f.size), 0),
+        ...(o?.path ? { path: o.path } : {}),
+        ...(asset ? { asset: `azureml:${asset.name}:${asset.version}` } : {}),
+      };
+    });
+    return {
+      ...(inputs.length
+        ? {
+            data_inputs: inputs.map((i, n) => ({
+              name: i.name,
+              type: i.type,
+              mode: i.mode,
+              uri: i.uri,
+              ...(i.asset_name ? { asset: `azureml:${i.asset_name}:${i.asset_version}` } : {}),
+              ...(snaps[n] ? { files: snaps[n]!.file_count, size: Number(snaps[n]!.total_size) } : {}),
+            })),
+          }
+        : {}),
+      ...(outputs.length ? { named_outputs: outputs } : {}),
+    };
   }
 
   /**

@@ -10,6 +10,7 @@ import { generateNames } from '../names.ts';
 import type { ExperimentsService } from './experiments.ts';
 import { viewTypeOf } from './experiments.ts';
 import { artifactUriOf, toRun, toRunInfo } from './views.ts';
+import { addRunIo } from './run-io.ts';
 
 /** Who is asking: a user, or a job through its job token (which may write only to its own runs). */
 export interface Scope {
@@ -53,6 +54,11 @@ export class RunsService {
     return toRun(row, {}, Object.fromEntries(tags.map((t) => [t.key, t.value])), []);
   }
 
+  /** The workspace MLflow's API works in (it has none of its own). */
+  get workspace(): string {
+    return this.experiments.workspace;
+  }
+
   /** A run by id; a job's name is accepted too, as Azure ML's run ids are job names. */
   async row(runId: string): Promise<RunRow> {
     const row = (await this.store.runs.run(runId)) ?? (await this.byJobName(runId));
@@ -92,7 +98,7 @@ export class RunsService {
   async get(scope: Scope, runId: string): Promise<Run> {
     const row = await this.readable(scope, runId);
     const d = await this.data(row.run_id);
-    return toRun(row, d.params, d.tags, d.metrics);
+    return (await addRunIo(this.store, [toRun(row, d.params, d.tags, d.metrics)]))[0];
   }
 
   /** A run's params, tags and the latest value of each metric. */
@@ -184,7 +190,7 @@ export class RunsService {
     const byId = new Map(rows.map((r) => [r.run_id, r]));
     const runs: Run[] = [];
     for (const v of found.runs) runs.push(toRun(byId.get(v.run_id)!, v.params, v.tags, metrics.get(v.run_id) ?? []));
-    return { runs, nextPageToken: found.nextPageToken };
+    return { runs: await addRunIo(this.store, runs), nextPageToken: found.nextPageToken };
   }
 }
 
