@@ -6,6 +6,7 @@ import { ErrorBox, Loading } from '../../ui.tsx';
 import type { Artifact, Job } from '../../../protocol/job.ts';
 import { bytes, jobPath } from './format.ts';
 import { kindOf, Preview } from './preview.tsx';
+import { NamedOutputs } from './data-io.tsx';
 
 export function OutputsTab({ job }: { job: Job }) {
   const list = useApi<Artifact[]>(`${jobPath(job.name)}/artifacts`, job.end_time ? undefined : 5_000);
@@ -18,6 +19,7 @@ export function OutputsTab({ job }: { job: Job }) {
   }
   return (
     <>
+      <NamedOutputs job={job} />
       {list.error ? <ErrorBox error={list.error} /> : null}
       <div className="table-wrap">
         <table className="grid">

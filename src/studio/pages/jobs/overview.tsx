@@ -4,6 +4,7 @@ import { Link } from '../../router.tsx';
 import type { Job } from '../../../protocol/job.ts';
 import { duration } from './format.ts';
 import { Timeline } from './timeline.tsx';
+import { DataInputs, NamedOutputs } from './data-io.tsx';
 
 const PRIORITY: Record<string, string> = { low: 'low', medium: 'medium', high: 'high' };
 
@@ -49,6 +50,8 @@ export function Overview({ job: j }: { job: Job }) {
           </>
         ) : null}
       </section>
+      <DataInputs job={j} />
+      <NamedOutputs job={j} />
       <Timeline job={j} />
     </>
   );
