@@ -39,6 +39,18 @@ describe('the CLI for a newcomer', () => {
     assert.equal(none.stderr, 'error: which job? give its name: -n NAME (or as the first argument)\n');
   });
 
+  it('cairn run prints a failure reason once and the curated-environment warning once', async () => {
+    const r = await cli(['run', '--environment', 'azureml:AzureML-sklearn-1.0-ubuntu20.04-py38-cpu:1', '--', 'bash', '-c', 'echo hi; exit 3']);
+    assert.equal(r.code, 1);
+    const count = (re: RegExp) => (r.stderr.match(re) ?? []).length;
+    assert.equal(count(/is an Azure ML curated environment/g), 1, r.stderr);
+    assert.equal(count(/command exited with code 3/g), 1, r.stderr);
+    assert.match(r.stderr, /Failed in [\d.]+s: command exited with code 3/);
+    // The job's own log still says it, for whoever reads it later.
+    const name = /job (\S+) submitted/.exec(r.stderr)![1];
+    assert.match((await cli(['job', 'stream', name])).stderr, /is an Azure ML curated environment/);
+  });
+
   it('job cancel says what happened in a few lines, not the whole job', async () => {
     assert.equal((await cli(['run', '--no-stream', '-n', 'to-cancel', '--', 'sleep', '60'])).code, 0);
     const r = await cli(['job', 'cancel', 'to-cancel']);

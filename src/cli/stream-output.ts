@@ -1,4 +1,4 @@
-import type { Job, LogLine } from '../protocol/job.ts';
+import { isTerminal, type Job, type LogLine } from '../protocol/job.ts';
 import type { CairnClient } from '../sdk/client.ts';
 
 /** Accepts an ISO time or a duration back from now (30s, 10m, 2h, 1d). */
@@ -15,11 +15,23 @@ export function parseSince(s: string | undefined): number | undefined {
 export async function streamToTerminal(
   client: CairnClient,
   name: string,
-  o: { since?: number; out?: NodeJS.WritableStream; err?: NodeJS.WritableStream; ranks?: (rank: number) => boolean; labelRanks?: boolean } = {},
+  o: {
+    since?: number;
+    out?: NodeJS.WritableStream;
+    err?: NodeJS.WritableStream;
+    ranks?: (rank: number) => boolean;
+    labelRanks?: boolean;
+    /** The caller prints the job's end with its reason (summary): the stream does not say it first. */
+    summaryFollows?: boolean;
+    /** Lines the user was already shown (the server's warnings at submit): their copy in the job's log is not printed again. */
+    alreadySaid?: string[];
+  } = {},
 ): Promise<Job> {
   const out = o.out ?? process.stdout;
   const err = o.err ?? process.stderr;
+  const said = new Set(o.alreadySaid ?? []);
   const onLine = (l: LogLine) => {
+    if (l.stream === 'system' && said.delete(l.text)) return;
     if (o.since !== undefined && Date.parse(l.ts) < o.since) return;
     if (o.ranks && !o.ranks(l.rank)) return;
     if (o.labelRanks) return void (l.stream === 'stdout' ? out : err).write(`[rank ${l.rank}] ${l.text}\n`);
@@ -28,7 +40,10 @@ export async function streamToTerminal(
   };
   return client.stream(name, {
     onLine,
-    onStatus: (e) => err.write(`[cairn] ${e.status}${e.reason ? `: ${e.reason}` : ''}\n`),
+    onStatus: (e) => {
+      if (o.summaryFollows && isTerminal(e.status)) return;
+      err.write(`[cairn] ${e.status}${e.reason ? `: ${e.reason}` : ''}\n`);
+    },
   });
 }
 

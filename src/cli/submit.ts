@@ -32,7 +32,8 @@ export async function follow(cli: Cli, client: CairnClient, name: string, since?
   };
   process.once('SIGINT', onInterrupt);
   try {
-    const final = await streamToTerminal(client, name, { since, ranks, labelRanks: distributed && only?.rank === undefined });
+    const alreadySaid = (known?.environment_details?.warnings ?? []).map((w) => `warning: ${w}`);
+    const final = await streamToTerminal(client, name, { since, ranks, labelRanks: distributed && only?.rank === undefined, summaryFollows: true, alreadySaid });
     cli.err(`${summary(final)}\n${nextCommands(name, false)}`);
     if (final.status !== 'Completed') process.exitCode = 1;
   } finally {

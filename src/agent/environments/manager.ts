@@ -75,7 +75,8 @@ export class EnvManager {
       this.freezes.set(path, f);
     }
     const hash = createHash('sha256').update(JSON.stringify(['user_managed', path, info.version, this.facts.os, this.facts.arch, stamp])).digest('hex');
-    return { hash, kind: 'user_managed', builder: 'none', built: false, python: info.version, interpreter: path, packages: await f.packages };
+    // The interpreter that really ran: a shim or a link on PATH is named by what it runs.
+    return { hash, kind: 'user_managed', builder: 'none', built: false, python: info.version, interpreter: info.executable, packages: await f.packages };
   }
 
   release(key: string | null): void {

@@ -6,6 +6,8 @@ import { pinnedMinor, pythonMatches } from './conda-spec.ts';
 export interface PythonInfo {
   path: string;
   version: string;
+  /** The interpreter that really runs (sys.executable): a pyenv shim's or a symlink's target. */
+  executable: string;
   /** site-packages folders: their mtimes tell when installed packages changed. */
   sitePackages: string[];
 }
@@ -32,7 +34,7 @@ export class PythonFinder {
         if (!version || !/^\d+\.\d+\.\d+$/.test(version)) return null;
         // What a venv made from it would run: a pyenv shim's real interpreter, say.
         if (exe && !this.usable(safeRealpath(exe))) return null;
-        return { path, version, sitePackages: [...new Set([pure!, plat!])].filter(Boolean) };
+        return { path, version, executable: exe || path, sitePackages: [...new Set([pure!, plat!])].filter(Boolean) };
       });
       this.known.set(path, p);
     }
