@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { AGENT_VERSION } from '../protocol/routes.ts';
 import { type NodeShape, RegisterResponse, WorkResponse } from '../protocol/agent.ts';
 import { BlobCache } from './blob-cache.ts';
+import { HttpInputs } from './http-inputs.ts';
+import { InputTrees } from './input-trees.ts';
 import { ServerClient, isTransient } from './client.ts';
 import type { AgentConfig } from './config.ts';
 import { detectShape } from './config.ts';
@@ -53,11 +55,14 @@ export class Agent {
       pythons: new PythonFinder(env.PATH, (p) => canRun(isolation.user, p)),
     };
     this.shape = detectShape({ container_engines: facts.engines, ...(facts.conda ? { conda: facts.conda.tool } : {}), isolation: { mode: isolation.mode, note: isolation.note } }, cfg.shape, cfg.gpus);
+    const blobs = new BlobCache(join(cfg.dir, 'blobs'), this.client);
     this.ctx = {
       node: cfg.node,
       attemptsDir,
       client: this.client,
-      blobs: new BlobCache(join(cfg.dir, 'blobs'), this.client),
+      blobs,
+      inputTrees: new InputTrees(join(cfg.dir, 'input-trees'), cfg.inputTreesMaxBytes, blobs),
+      httpInputs: new HttpInputs(join(cfg.dir, 'http-inputs'), (sha) => blobs.pathOf(sha)),
       baseEnv: env,
       // A copy in the agent's folder: readable by a job user wherever the agent itself was installed.
       pythonDir: copyPythonModule(cfg.pythonDir, join(cfg.dir, 'python')),

@@ -8,6 +8,7 @@ import { type AttemptState, type EndedReport, loadState, saveState } from './att
 import { FileTailer, type TailedLine } from './tailer.ts';
 import { alive, describeExit, earlierLaunch, launchShim, readExitCode, readPgid, signalGroup } from './shim.ts';
 import { uploadOutputs } from './outputs.ts';
+import { JobInputs } from './inputs.ts';
 import type { Prepared } from './environments/manager.ts';
 import { removeContainer, runArgs } from './environments/engines.ts';
 import { BuildError, shellQuote } from './environments/run-logged.ts';
@@ -39,6 +40,8 @@ export class AttemptRunner {
   private lastStderr = '';
   private stopped = false;
   private onCancel: () => void = () => {};
+  /** The job's data inputs and output folders. */
+  private readonly data: JobInputs;
   private readonly canceledWhilePreparing = new Promise<'canceled'>((r) => (this.onCancel = () => r('canceled')));
 
   private constructor(ctx: AgentContext, dir: string, state: AttemptState) {
@@ -46,6 +49,7 @@ export class AttemptRunner {
     this.dir = dir;
     this.state = state;
     this.id = state.assignment.attempt_id;
+    this.data = new JobInputs({ blobs: ctx.blobs, trees: ctx.inputTrees, http: ctx.httpInputs }, dir, state.assignment.inputs, state.assignment.outputs);
   }
 
   static create(ctx: AgentContext, a: AttemptAssignment): AttemptRunner {
@@ -70,6 +74,7 @@ export class AttemptRunner {
   async run(): Promise<void> {
     try {
       if (this.state.env_key) this.ctx.envs.cache.acquire(this.state.env_key); // resumed: still in use
+      if (this.state.phase !== 'preparing') this.data.resume();
       this.startTailing();
       if (this.state.phase === 'preparing') await this.prepareAndLaunch();
       if (this.state.phase === 'running') await this.watchUntilExit();
@@ -93,6 +98,7 @@ export class AttemptRunner {
     this.state.cancel = { reason, at_ms: Date.now(), ...(preempted ? { preempted } : {}) };
     saveState(this.dir, this.state);
     this.onCancel();
+    this.data.cancel();
     if (this.state.phase === 'running') this.terminate();
   }
 
@@ -113,6 +119,11 @@ export class AttemptRunner {
       rmSync(wd, { recursive: true, force: true }); // a half-laid-out folder from a crash is redone
       if (a.snapshot_id) await this.layOut(a.snapshot_id, wd);
       mkdirSync(join(wd, 'outputs'), { recursive: true });
+      await this.data.layOut(wd, {
+        retrying: (fn) => this.retrying(fn),
+        status: (detail) => this.report({ phase: 'preparing', at: now(), detail }),
+        log: (line) => this.systemLog(line),
+      });
     } catch (err) {
       if (this.state.cancel) return this.endCanceled();
       const e = err as Error;
@@ -182,7 +193,7 @@ export class AttemptRunner {
       image: p.launch.image,
       name,
       workdir: wd,
-      mounts: [{ path: wd }, { path: this.ctx.pythonDir, ro: true }],
+      mounts: [{ path: wd }, { path: this.ctx.pythonDir, ro: true }, ...this.data.containerMounts()],
       envNames: Object.keys(this.jobVars(wd)).filter((k) => k in env),
       gpus: this.ctx.gpus,
       command: a.command,
@@ -213,7 +224,11 @@ export class AttemptRunner {
     const launch = join(this.dir, 'launch');
     rmSync(launch, { force: true });
     if (p.launch?.type === 'container') return;
-    if (iso.mode === 'none') return this.systemLog(`warning: this job is not isolated on node '${this.ctx.node}' (${iso.note}): it can read whatever the agent's user can`);
+    if (iso.mode === 'none') {
+      const note = this.data.unsandboxedNote();
+      if (note) this.systemLog(note);
+      return this.systemLog(`warning: this job is not isolated on node '${this.ctx.node}' (${iso.note}): it can read whatever the agent's user can`);
+    }
     const own = [join(this.dir, 'tmp'), ...(iso.user ? [join(this.dir, 'home')] : [])];
     for (const d of own) mkdirSync(d, { recursive: true, mode: 0o700 });
     for (const d of [wd, ...own]) giveTo(iso.user, d);
@@ -223,6 +238,7 @@ export class AttemptRunner {
       { path: this.ctx.envs.cache.dir, ro: true },
       ...(this.ctx.nodeWorkDir ? [{ path: this.ctx.nodeWorkDir }] : []),
       ...(p.pythonPath ? [{ path: join(this.dir, 'bin'), ro: true }] : []),
+      ...this.data.sandboxBinds(iso.user),
     ];
     writeFileSync(launch, launchScript(iso, { attemptDir: this.dir, wd, binds }));
   }
@@ -247,6 +263,7 @@ export class AttemptRunner {
       CAIRN_EXPERIMENT_NAME: a.experiment_name,
       CAIRN_DISPLAY_NAME: a.display_name,
       CAIRN_OUTPUTS_DIR: join(wd, 'outputs'),
+      ...this.data.vars(wd),
       CAIRN_SERVER_URL: this.ctx.client.serverUrl,
       CAIRN_JOB_TOKEN: a.job_token,
       CAIRN_NODE: this.ctx.node,
@@ -347,6 +364,7 @@ export class AttemptRunner {
     this.state.phase = 'done';
     saveState(this.dir, this.state);
     rmSync(join(this.dir, 'wd'), { recursive: true, force: true });
+    this.data.end();
     this.ctx.envs.release(this.state.env_key ?? null);
   }
 

@@ -1,6 +1,8 @@
 import type { BlobCache } from './blob-cache.ts';
 import type { ServerClient } from './client.ts';
 import type { EnvManager } from './environments/manager.ts';
+import type { HttpInputs } from './http-inputs.ts';
+import type { InputTrees } from './input-trees.ts';
 import type { Isolation } from './sandbox.ts';
 
 /** What an attempt runner may use of its agent. */
@@ -26,6 +28,10 @@ export interface AgentContext {
   isolation: Isolation;
   /** The node's shared work folder (SSH logins land there), if it has one. */
   nodeWorkDir?: string;
+  /** Read-only input trees shared by the node's jobs (made once per content). */
+  inputTrees: InputTrees;
+  /** http(s) inputs the node fetched, remembered by URL. */
+  httpInputs: HttpInputs;
   /** Variables of baseEnv jobs inherit beyond the allow-list. */
   jobEnvExtra: string[];
 }

@@ -119,6 +119,8 @@ function untraversableAncestor(path: string): string | undefined {
 export interface Bind {
   path: string;
   ro?: boolean;
+  /** Bound onto `path` instead of `path` itself (a shared input tree shown at a job's own path). */
+  source?: string;
 }
 
 /**
@@ -129,7 +131,8 @@ export interface Bind {
  * else in the namespace goes with it.
  */
 export function launchScript(iso: Isolation, o: { attemptDir: string; wd: string; binds: Bind[] }): string {
-  const needed = [{ path: o.wd }, ...o.binds].filter((b) => iso.hidden.some((h) => b.path === h || b.path.startsWith(h + sep)));
+  // A bind with its own source is always made; one of a path onto itself only where a hidden folder covers it.
+  const needed = [{ path: o.wd } as Bind, ...o.binds].filter((b) => b.source !== undefined || iso.hidden.some((h) => b.path === h || b.path.startsWith(h + sep)));
   const userns = iso.mode === 'user' ? '--user --map-root-user ' : '';
   const lines = [
     '# Written by the Cairn agent: runs the command in its sandbox (see src/agent/sandbox.ts).',
@@ -137,7 +140,8 @@ export function launchScript(iso: Isolation, o: { attemptDir: string; wd: string
     'd=$1',
     `if [ "\${2:-}" != inner ]; then exec unshare ${userns}--mount --propagation private --pid --fork --kill-child --mount-proc -- bash "$d/launch" "$d" inner; fi`,
     'cmd=$(<"$d/command")',
-    ...needed.map((b, i) => `exec ${i + 3}<${shellQuote(b.path)}`),
+    // Opened before the hidden folders are covered: what lies under them stays reachable through the fd.
+    ...needed.map((b, i) => `exec ${i + 3}<${shellQuote(b.source ?? b.path)}`),
     ...iso.hidden.map((h) => `mount -t tmpfs -o mode=0755,size=64k,nosuid,nodev cairn-hidden ${shellQuote(h)}`),
     ...needed.flatMap((b, i) => [
       `mkdir -p ${shellQuote(b.path)}`,

@@ -1,0 +1,319 @@
+// The node side of job data: inputs laid out under $CAIRN_INPUTS_DIR by mode (a shared read-only
+// tree made once per content, private copies, URLs fetched and revalidated), the trees' eviction,
+// the sandbox's read-only binds, and outputs uploaded as streams. Against a real Cairn server as
+// the blob source, with the agent's own modules.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import { spawnSync } from 'node:child_process';
+import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, readlinkSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { TestServer, freePort, tempDir } from './helpers/cairn.ts';
+import { nodeTokenOf } from './helpers/hostile.ts';
+import { BlobCache } from '../src/agent/blob-cache.ts';
+import { HttpError, PermanentError, ServerClient } from '../src/agent/client.ts';
+import type { AgentConfig } from '../src/agent/config.ts';
+import { HttpInputs } from '../src/agent/http-inputs.ts';
+import { InputTrees } from '../src/agent/input-trees.ts';
+import { JobInputs, type LayoutHooks, type NodeData } from '../src/agent/inputs.ts';
+import { uploadOutputs } from '../src/agent/outputs.ts';
+import { giveTo, launchScript, probeIsolation } from '../src/agent/sandbox.ts';
+import type { ResolvedInput, ResolvedOutput } from '../src/protocol/data.ts';
+
+const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
+
+describe('agent: job inputs and outputs', () => {
+  const agentDir = tempDir('agent-inputs');
+  let server: TestServer;
+  let client: ServerClient;
+  let node: NodeData;
+  let ws: string;
+  let attempts = 0;
+
+  before(async () => {
+    server = new TestServer();
+    await server.start();
+    await server.waitForAgent();
+    ws = `${server.url}/api/v1/workspaces/default`;
+    client = new ServerClient({ serverUrl: server.url, token: nodeTokenOf(server) } as AgentConfig);
+    const blobs = new BlobCache(join(agentDir, 'blobs'), client);
+    node = { blobs, trees: new InputTrees(join(agentDir, 'input-trees'), 2 ** 30, blobs), http: new HttpInputs(join(agentDir, 'http-inputs'), (s) => blobs.pathOf(s)) };
+  });
+  after(async () => {
+    await server?.stop();
+  });
+
+  /** A snapshot on the server, as a submit would upload it. */
+  async function upload(files: Record<string, string | { data: string; mode: number }>): Promise<string> {
+    const entries = [];
+    for (const [path, f] of Object.entries(files).sort(([a], [b]) => (a < b ? -1 : 1))) {
+      const data = Buffer.from(typeof f === 'string' ? f : f.data);
+      const r = await fetch(`${ws}/blobs/${sha(data)}`, { method: 'PUT', headers: { 'content-type': 'application/octet-stream' }, body: data });
+      assert.equal(r.status, 204);
+      entries.push({ path, mode: typeof f === 'string' ? 0o644 : f.mode, size: data.length, sha256: sha(data) });
+    }
+    const r = await fetch(`${ws}/snapshots`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ entries }) });
+    assert.equal(r.status, 201, await r.clone().text());
+    return ((await r.json()) as { id: string }).id;
+  }
+
+  interface Laid {
+    job: JobInputs;
+    dir: string;
+    wd: string;
+    status: string[];
+    log: string[];
+  }
+  async function layOut(inputs: ResolvedInput[], outputs: ResolvedOutput[] = [], n: NodeData = node): Promise<Laid> {
+    const dir = join(agentDir, 'attempts', `a${++attempts}`);
+    const wd = join(dir, 'wd');
+    mkdirSync(join(wd, 'outputs'), { recursive: true });
+    const status: string[] = [];
+    const log: string[] = [];
+    const hooks: LayoutHooks = { retrying: (fn) => fn(), status: (d) => status.push(d), log: (l) => log.push(l) };
+    const job = new JobInputs(n, dir, inputs, outputs);
+    await job.layOut(wd, hooks);
+    return { job, dir, wd, status, log };
+  }
+  const input = (name: string, mode: ResolvedInput['mode'], snapshot_id: string, more: Partial<ResolvedInput> = {}): ResolvedInput => ({
+    name,
+    type: 'uri_folder',
+    mode,
+    snapshot_id,
+    uri: `azureml:${name}:1`,
+    ...more,
+  });
+
+  it('lays a ro_mount input out once per node as a read-only tree that later jobs share without any per-file work', async () => {
+    const id = await upload({ 'a.txt': 'alpha\n', 'sub/b.txt': 'beta\n', 'bin/run.sh': { data: '#!/bin/sh\necho hi\n', mode: 0o755 } });
+    const made = node.trees.made;
+    const first = await layOut([input('data', 'ro_mount', id)]);
+    const at = join(first.dir, 'inputs', 'data');
+    const tree = node.trees.pathOf(id);
+    assert.equal(lstatSync(at).isSymbolicLink(), true);
+    assert.equal(readlinkSync(at), tree);
+    assert.equal(readFileSync(join(at, 'sub', 'b.txt'), 'utf8'), 'beta\n');
+    assert.equal(statSync(join(tree, 'a.txt')).mode & 0o777, 0o444);
+    assert.equal(statSync(join(tree, 'bin', 'run.sh')).mode & 0o777, 0o555, 'an executable stays executable');
+    for (const d of ['', 'sub', 'bin']) assert.equal(statSync(join(tree, d)).mode & 0o777, 0o555);
+    assert.equal(statSync(join(tree, 'a.txt')).ino, statSync(node.blobs.pathOf(sha('alpha\n'))).ino, 'a hard link to the cached blob: no second copy of the bytes');
+    assert.match(first.status.join('\n'), /fetching input 'data' \(\d+ B, 3 files\)/);
+    assert.deepEqual(first.job.vars(first.wd), { CAIRN_INPUTS_DIR: join(first.dir, 'inputs'), AZURE_ML_INPUT_data: at });
+    assert.equal(node.trees.made, made + 1);
+
+    const inode = statSync(tree).ino;
+    const second = await layOut([input('data', 'ro_mount', id), input('again', 'eval_mount', id, { type: 'mltable' })]);
+    assert.equal(node.trees.made, made + 1, 'the second job reused the tree');
+    assert.equal(statSync(tree).ino, inode, 'the same tree, not made again');
+    assert.deepEqual(second.status, [], 'nothing fetched, not even the manifest');
+    assert.equal(readlinkSync(join(second.dir, 'inputs', 'again')), tree);
+    first.job.end();
+    second.job.end();
+    assert.equal(existsSync(join(first.dir, 'inputs')), false);
+    assert.equal(readFileSync(join(tree, 'a.txt'), 'utf8'), 'alpha\n', 'ending a job leaves the shared tree');
+  });
+
+  it('gives download and rw_mount inputs private writable copies that leave the cache and the shared tree alone', async () => {
+    const id = await upload({ 'x.txt': 'original\n', 'deep/y.txt': 'why\n' });
+    const l = await layOut([input('dl', 'download', id), input('rw', 'rw_mount', id), input('ev', 'eval_download', id, { type: 'mltable' }), input('ro', 'ro_mount', id)]);
+    for (const name of ['dl', 'rw', 'ev']) {
+      const f = join(l.dir, 'inputs', name, 'x.txt');
+      assert.equal(lstatSync(join(l.dir, 'inputs', name)).isDirectory(), true, name);
+      writeFileSync(f, `changed by ${name}\n`);
+      writeFileSync(join(l.dir, 'inputs', name, 'deep', 'new.txt'), 'new\n');
+    }
+    assert.equal(readFileSync(node.blobs.pathOf(sha('original\n')), 'utf8'), 'original\n');
+    assert.equal(readFileSync(join(l.dir, 'inputs', 'ro', 'x.txt'), 'utf8'), 'original\n');
+    assert.match(l.log.join('\n'), /rw_mount inputs are private copies on this node/);
+    l.job.end();
+  });
+
+  it('gives a uri_file input as its file, direct inputs as their URI, and makes the outputs’ folders', async () => {
+    const id = await upload({ 'train.csv': 'a,b\n1,2\n' });
+    const l = await layOut(
+      [input('table', 'ro_mount', id, { type: 'uri_file', file: 'train.csv' }), input('remote', 'direct', id, { uri: 'azureml://datastores/s3/paths/x/' })],
+      [
+        { name: 'model', type: 'uri_folder', mode: 'rw_mount' },
+        { name: 'score', type: 'uri_file', mode: 'upload' },
+      ],
+    );
+    const vars = l.job.vars(l.wd);
+    assert.equal(vars.AZURE_ML_INPUT_table, join(l.dir, 'inputs', 'table', 'train.csv'));
+    assert.equal(readFileSync(vars.AZURE_ML_INPUT_table, 'utf8'), 'a,b\n1,2\n');
+    assert.equal(vars.AZURE_ML_INPUT_remote, 'azureml://datastores/s3/paths/x/');
+    assert.equal(existsSync(join(l.dir, 'inputs', 'remote')), false, 'direct: nothing laid out');
+    assert.equal(vars.AZURE_ML_OUTPUT_model, join(l.wd, 'outputs', 'model'));
+    assert.equal(statSync(vars.AZURE_ML_OUTPUT_model).isDirectory(), true);
+    assert.equal(existsSync(vars.AZURE_ML_OUTPUT_score), false, 'a uri_file output is left for the job to write as a file');
+    l.job.end();
+  });
+
+  it('shows a sandboxed job its ro inputs through a read-only bind: reads work, writes fail, private copies are writable', async (t) => {
+    const iso = probeIsolation({ wanted: 'auto', hide: [agentDir], jobUser: 'cairn-job' });
+    if (iso.mode === 'none') return t.skip(`no sandbox here: ${iso.note}`);
+    const id = await upload({ 'r.txt': 'read me\n' });
+    const l = await layOut([input('ro', 'ro_mount', id), input('dl', 'download', id), input('rw', 'rw_mount', id)]);
+    giveTo(iso.user, l.wd);
+    const binds = l.job.sandboxBinds(iso.user);
+    writeFileSync(join(l.dir, 'launch'), launchScript(iso, { attemptDir: l.dir, wd: l.wd, binds }));
+    const probe = (p: string) => `if echo x >> "${p}" 2>/dev/null; then echo "${p}: written"; else echo "${p}: refused"; fi`;
+    writeFileSync(
+      join(l.dir, 'command'),
+      [
+        'cat "$CAIRN_INPUTS_DIR/ro/r.txt"',
+        probe('$CAIRN_INPUTS_DIR/ro/r.txt'),
+        probe('$CAIRN_INPUTS_DIR/ro/new.txt'),
+        'chmod u+w "$CAIRN_INPUTS_DIR/ro/r.txt" 2>&1 | grep -o -m1 -e "Read-only file system" -e "Operation not permitted" || echo "chmod: allowed"',
+        probe('$CAIRN_INPUTS_DIR/dl/r.txt'),
+        probe('$CAIRN_INPUTS_DIR/rw/r.txt'),
+        `[ -z "$(ls -A ${node.trees.dir} 2>/dev/null)" ] && echo "trees: hidden" || echo "trees: visible"`,
+      ].join('\n'),
+    );
+    const r = spawnSync('bash', [join(l.dir, 'launch'), l.dir], { encoding: 'utf8', env: { PATH: process.env.PATH, ...l.job.vars(l.wd) } });
+    assert.equal(r.status, 0, r.stderr);
+    const out = r.stdout.replaceAll(join(l.dir, 'inputs'), 'IN');
+    assert.match(out, /^read me$/m);
+    assert.match(out, /IN\/ro\/r\.txt: refused/);
+    assert.match(out, /IN\/ro\/new\.txt: refused/);
+    assert.match(out, /^(Read-only file system|Operation not permitted)$/m);
+    assert.match(out, /IN\/dl\/r\.txt: written/);
+    assert.match(out, /IN\/rw\/r\.txt: written/);
+    assert.match(out, /trees: hidden/, "the node's other trees stay covered");
+    assert.equal(readFileSync(join(node.trees.pathOf(id), 'r.txt'), 'utf8'), 'read me\n');
+    l.job.end();
+  });
+
+  it('fetches an http input once, revalidates it (304 reuses), follows a change, and fails a 404 or unreachable URL in one line', async (t) => {
+    let body = 'v1 contents\n';
+    let etag = '"v1"';
+    const seen: { url: string; inm?: string; ims?: string; status: number }[] = [];
+    const web: Server = createServer((req, res) => {
+      const log = (status: number) => seen.push({ url: req.url!, inm: req.headers['if-none-match'] as string, ims: req.headers['if-modified-since'] as string, status });
+      if (req.url === '/files/data%20set.csv') {
+        if (req.headers['if-none-match'] === etag) {
+          log(304);
+          res.writeHead(304).end();
+          return;
+        }
+        log(200);
+        res.writeHead(200, { etag, 'content-type': 'text/csv' }).end(body);
+      } else if (req.url === '/dated/') {
+        const lm = 'Wed, 01 Jan 2025 00:00:00 GMT';
+        if (req.headers['if-modified-since'] === lm) {
+          log(304);
+          res.writeHead(304).end();
+          return;
+        }
+        log(200);
+        res.writeHead(200, { 'last-modified': lm }).end('dated\n');
+      } else {
+        log(404);
+        res.writeHead(404).end('no');
+      }
+    });
+    await new Promise<void>((r) => web.listen(0, '127.0.0.1', () => r()));
+    t.after(() => web.close());
+    const base = `http://127.0.0.1:${(web.address() as { port: number }).port}`;
+    const url = `${base}/files/data%20set.csv`;
+    const http = (name: string, u: string, mode: ResolvedInput['mode'], type: ResolvedInput['type'] = 'uri_file'): ResolvedInput => ({ name, type, mode, url: u, uri: u });
+
+    const one = await layOut([http('csv', url, 'ro_mount')]);
+    const file = one.job.vars(one.wd).AZURE_ML_INPUT_csv;
+    assert.equal(file, join(one.dir, 'inputs', 'csv', 'data set.csv'), 'the decoded last segment names the file');
+    assert.equal(readFileSync(file, 'utf8'), 'v1 contents\n');
+    assert.ok(existsSync(node.blobs.pathOf(sha('v1 contents\n'))), 'stored in the blob cache by content');
+
+    const two = await layOut([http('csv', url, 'download')]);
+    assert.deepEqual(seen.map((s) => s.status), [200, 304]);
+    assert.equal(seen[1]!.inm, '"v1"');
+    assert.equal(readFileSync(two.job.vars(two.wd).AZURE_ML_INPUT_csv, 'utf8'), 'v1 contents\n');
+    writeFileSync(two.job.vars(two.wd).AZURE_ML_INPUT_csv, 'mine\n'); // a download is the job's own
+
+    body = 'v2 contents\n';
+    etag = '"v2"';
+    const three = await layOut([http('csv', url, 'ro_mount')]);
+    assert.equal(seen.at(-1)!.status, 200);
+    assert.equal(readFileSync(three.job.vars(three.wd).AZURE_ML_INPUT_csv, 'utf8'), 'v2 contents\n');
+    assert.equal(readFileSync(one.job.vars(one.wd).AZURE_ML_INPUT_csv, 'utf8'), 'v1 contents\n', 'a running job keeps what it was given');
+
+    const dated = await layOut([http('d', `${base}/dated/`, 'ro_mount', 'uri_folder')]);
+    assert.equal(readFileSync(join(dated.dir, 'inputs', 'd', 'download'), 'utf8'), 'dated\n', "an empty last segment is 'download'");
+    await layOut([http('d', `${base}/dated/`, 'ro_mount', 'uri_folder')]);
+    assert.equal(seen.at(-1)!.ims, 'Wed, 01 Jan 2025 00:00:00 GMT');
+    assert.equal(seen.at(-1)!.status, 304);
+
+    const missing = `${base}/nope.csv`;
+    await assert.rejects(layOut([http('gone', missing, 'ro_mount')]), (e: Error) => e instanceof PermanentError && e.message === `input 'gone': GET ${missing} answered 404`);
+    const closed = `http://127.0.0.1:${await freePort()}/x.csv`;
+    await assert.rejects(layOut([http('away', closed, 'download')]), (e: Error) => e instanceof PermanentError && e.message.startsWith(`input 'away': GET ${closed} failed: `) && !e.message.includes('\n'));
+    for (const l of [one, two, three, dated]) l.job.end();
+  });
+
+  it('evicts the least recently used trees no job holds once over the bound, never a held one', async () => {
+    const blobs = node.blobs;
+    const trees = new InputTrees(join(agentDir, 'small-trees'), 250, blobs);
+    const small: NodeData = { ...node, trees };
+    const ids = [await upload({ 'a.bin': 'a'.repeat(100) }), await upload({ 'b.bin': 'b'.repeat(100) }), await upload({ 'c.bin': 'c'.repeat(100) })];
+    const a = await layOut([input('x', 'ro_mount', ids[0]!)], [], small);
+    a.job.end();
+    await new Promise((r) => setTimeout(r, 20)); // distinct last-use stamps
+    const b = await layOut([input('x', 'ro_mount', ids[1]!)], [], small);
+    b.job.end();
+    await new Promise((r) => setTimeout(r, 20));
+    const again = await layOut([input('x', 'ro_mount', ids[0]!)], [], small); // a is now used after b
+    const c = await layOut([input('x', 'ro_mount', ids[2]!)], [], small);
+    assert.equal(existsSync(trees.pathOf(ids[1]!)), false, 'b, least recently used and held by no job, went');
+    assert.equal(existsSync(trees.pathOf(ids[0]!)), true, 'a is held by a running job');
+    assert.equal(existsSync(trees.pathOf(ids[2]!)), true);
+    again.job.end();
+    c.job.end();
+    const more = await layOut([input('x', 'ro_mount', ids[1]!)], [], small);
+    assert.equal(existsSync(trees.pathOf(ids[0]!)), false, 'a went once released');
+    assert.equal(readFileSync(join(more.dir, 'inputs', 'x', 'b.bin'), 'utf8'), 'b'.repeat(100), 'an evicted tree is made again when needed');
+    more.job.end();
+  });
+
+  it('redoes a layout a crash left half done: a half-made tree and the attempt’s inputs folder', async () => {
+    const id = await upload({ 'k.txt': 'kept\n' });
+    const dir = join(agentDir, 'crash-trees');
+    mkdirSync(join(dir, `.tmp-${id}-12345`, 'partial'), { recursive: true });
+    writeFileSync(join(dir, `.tmp-${id}-12345`, 'partial', 'half'), 'x');
+    const trees = new InputTrees(dir, 2 ** 30, node.blobs);
+    assert.equal(existsSync(join(dir, `.tmp-${id}-12345`)), false, 'swept at start');
+    const l = await layOut([input('k', 'download', id)], [], { ...node, trees });
+    writeFileSync(join(l.dir, 'inputs', 'k', 'junk'), 'from before the crash');
+    await l.job.layOut(l.wd, { retrying: (fn) => fn(), status: () => {}, log: () => {} });
+    assert.equal(existsSync(join(l.dir, 'inputs', 'k', 'junk')), false);
+    assert.equal(readFileSync(join(l.dir, 'inputs', 'k', 'k.txt'), 'utf8'), 'kept\n');
+    l.job.end();
+  });
+
+  it('uploads a large output as a stream, only what the server lacks', async () => {
+    assert.doesNotMatch(readFileSync(new URL('../src/agent/outputs.ts', import.meta.url), 'utf8'), /readFileSync/, 'outputs are never read whole into memory');
+    const out = join(agentDir, 'big-outputs');
+    mkdirSync(join(out, 'model'), { recursive: true });
+    const chunk = Buffer.alloc(1 << 20);
+    const hash = createHash('sha256');
+    const fd = openSync(join(out, 'model', 'weights.bin'), 'w');
+    for (let i = 0; i < 96; i++) {
+      chunk.fill(i % 251);
+      chunk.writeUInt32LE(i, 0);
+      writeSync(fd, chunk);
+      hash.update(chunk);
+    }
+    closeSync(fd);
+    writeFileSync(join(out, 'small.txt'), 'small\n');
+    const big = hash.digest('hex');
+    const rss0 = process.memoryUsage.rss();
+    let peak = rss0;
+    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 5);
+    // No such attempt: the blobs go up, the final list is refused, which is all this test needs.
+    await assert.rejects(uploadOutputs({ client }, 'no-such-attempt', out), (e: Error) => e instanceof HttpError && e.message.includes('/attempts/no-such-attempt/outputs'));
+    clearInterval(sampler);
+    const r = await fetch(`${ws}/blobs/missing`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sha256: [big, sha('small\n')] }) });
+    assert.deepEqual(((await r.json()) as { missing: string[] }).missing, [], 'both arrived whole (the server keeps a blob only when it hashes to its name)');
+    assert.ok(peak - rss0 < 32 * 2 ** 20, `memory grew by ${Math.round((peak - rss0) / 2 ** 20)} MiB uploading a 96 MiB file`);
+  });
+});
+
