@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { chownSync, mkdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { AwsClient } from 'aws4fetch';
 import type { DatastoreSpec } from '../src/protocol/data.ts';
 import { openDatastore } from '../src/datastores/registry.ts';
@@ -17,8 +17,9 @@ import { parseListXml } from '../src/datastores/s3-xml.ts';
 import { exportTree, importTree, InMemoryStampMemory } from '../src/datastores/transfer.ts';
 import { DatastoreError, type DatastoreBackend, type DatastoreErrorCode } from '../src/datastores/types.ts';
 import { FsBlobs } from '../src/server/blobs/fs-blobs.ts';
-import { freePort, ROOT, tempDir } from './helpers/cairn.ts';
+import { freePort, tempDir } from './helpers/cairn.ts';
 import { sshTestbed } from './helpers/ssh.ts';
+import { S3_KEYS, startS3rver } from './helpers/s3.ts';
 
 interface Subject {
   spec: DatastoreSpec;
@@ -374,40 +375,7 @@ conformance({
 
 // ---- s3 -------------------------------------------------------------------------------------
 
-// s3rver signs its continuation tokens with DES, which Node's OpenSSL 3 only has with the legacy
-// provider: it runs in its own node process with --openssl-legacy-provider (which also keeps the 20 MB
-// transfers off this process's event loop). It prints its port, and exits when its stdin closes.
-const S3RVER_MAIN = `
-const S3rver = require('@20minutes/s3rver');
-const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: process.argv[1] });
-server.run().then((a) => console.log(JSON.stringify({ port: a.port })), (e) => { console.error(e.message); process.exit(1); });
-process.stdin.on('end', () => process.exit(0)).resume();
-`;
-async function startS3rver(dir: string): Promise<{ port: number; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, ['--openssl-legacy-provider', '-e', S3RVER_MAIN, dir], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
-  let err = '';
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const port = await new Promise<number>((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      const line = out.split('\n').find((l) => l.startsWith('{'));
-      if (line) resolve((JSON.parse(line) as { port: number }).port);
-    });
-    void exited.then(() => reject(new Error(`s3rver exited before it listened: ${err.trim()}`)));
-  });
-  return {
-    port,
-    stop: async () => {
-      child.stdin.end();
-      const t = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(t);
-    },
-  };
-}
-const S3_KEYS = { access_key_id: 'S3RVER', secret_access_key: 'S3RVER' };
+
 
 conformance({
   name: 's3',

@@ -114,6 +114,7 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
   const autoscalerLoop = loop(1_000, () => autoscaler.tick(), (e) => app?.log.error({ err: e }, 'autoscaler'));
   const environments = new EnvironmentsService({ store, aliases: cfg.environments.aliases });
   const snapshots = new SnapshotsService(store, blobs, cfg.snapshot);
+  mkdirSync(join(cfg.dataDir, 'workspaceblobstore'), { recursive: true, mode: 0o700 });
   const datastores = new DatastoresService({ store, blobs, secrets: secretBox, maxBlobBytes: cfg.maxBlobBytes, workspaceStoreDir: join(cfg.dataDir, 'workspaceblobstore') });
   const content = new ContentResolver({ store, blobs, snapshots, datastores, maxBlobBytes: cfg.maxBlobBytes });
   const assets = new AssetsService({ store, content });
