@@ -4,9 +4,13 @@ import type { Services } from '../../services/index.ts';
 import { mlflowErrorHandling } from './errors.ts';
 import { trackingRoutes } from './tracking.ts';
 import { artifactRoutes } from './artifacts.ts';
+import { modelRoutes } from './models.ts';
+import { registryRoutes } from './registry.ts';
+import { modelServices } from '../../services/tracking/model-services.ts';
 import { BODY_LIMITS, BodyError, checkJsonText, refuseNul } from '../../body.ts';
 
 export function mlflowRoutes(app: FastifyInstance, s: Services): void {
+  const models = modelServices(s);
   for (const prefix of ['/api/2.0', '/ajax-api/2.0']) {
     app.register(
       async (scope) => {
@@ -32,6 +36,8 @@ export function mlflowRoutes(app: FastifyInstance, s: Services): void {
         });
         scope.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
         trackingRoutes(scope, s);
+        modelRoutes(scope, s, models);
+        registryRoutes(scope, models);
       },
       { prefix: `${prefix}/mlflow` },
     );

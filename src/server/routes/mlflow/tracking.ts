@@ -124,9 +124,6 @@ export function trackingRoutes(app: FastifyInstance, s: Services): void {
     return historyJson(key, r.points, r.nextOffset);
   });
 
-  // MLflow 3 asks for logged models before listing a run's artifacts; Cairn has none.
-  route('POST', '/logged-models/search', async () => EMPTY);
-
   // Listing through the tracking server, for artifact URIs that are not proxied.
   route('GET', '/artifacts/list', async (f, req) => {
     const run = await runs.readable(scopeOf(req), runIdOf(f));
