@@ -272,12 +272,17 @@ export class AttemptRunner {
     };
   }
 
-  /** `python_path`: a folder where `python` and `python3` are that interpreter, first on PATH. */
+  /**
+   * `python_path`: a folder where `python` and `python3` are that interpreter, and `pip` and `pip3`
+   * its own pip, first on PATH: a login shell that puts another Python first (a pyenv in ~/.bashrc)
+   * changes neither.
+   */
   private pythonBin(pythonPath: string): string {
     const bin = join(this.dir, 'bin');
     rmSync(bin, { recursive: true, force: true });
     mkdirSync(bin, { recursive: true });
     for (const n of ['python', 'python3']) symlinkSync(pythonPath, join(bin, n));
+    for (const n of ['pip', 'pip3']) writeFileSync(join(bin, n), `#!/bin/sh\nexec ${shellQuote(pythonPath)} -m pip "$@"\n`, { mode: 0o755 });
     return bin;
   }
 
