@@ -10,7 +10,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { TestServer } from './helpers/cairn.ts';
+import { TestServer, waitFor } from './helpers/cairn.ts';
+import { freshDatabase, postgresUrl, type FreshDatabase } from './helpers/pg.ts';
 
 interface Call {
   note?: string;
@@ -293,5 +294,87 @@ describe('the registry over Cairn model assets', () => {
     assert.equal(put.status, 400);
     const missing = await fetch(`${server.url}/api/2.0/mlflow-artifacts/artifacts/models/ro/9/MLmodel`);
     assert.equal(missing.status, 404);
+  });
+});
+
+describe('job tokens: a job writes only its own logged models, and registers only what it may read', () => {
+  const token = 'models-test-token-0123456789';
+  // The job has ended before its token is used: the grace after the end is made long enough for a loaded machine.
+  const secured = new TestServer({ env: { CAIRN_AUTH_TOKENS: token, CAIRN_JOB_TOKEN_GRACE_S: '600' } });
+  before(() => secured.start());
+  after(() => secured.stop());
+  const as = (bearer: string) => (path: string, body?: unknown, method = body === undefined ? 'GET' : 'POST') =>
+    fetch(`${secured.url}${path.startsWith('/api') ? '' : '/api/2.0/mlflow'}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${bearer}`, ...(body === undefined ? {} : { 'content-type': typeof body === 'string' ? 'text/plain' : 'application/json' }) },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    }).then(async (r) => ({ status: r.status, body: (await r.json().catch(() => ({}))) as any }));
+
+  it('scopes logged models and their files to the job; registry writes are open and record the job', async () => {
+    const user = as(token);
+    const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    const spec = { type: 'command', command: 'echo "TOKEN=$MLFLOW_TRACKING_TOKEN"; echo "RUN=$MLFLOW_RUN_ID"', experiment_name: 'job-models' };
+    const created = await fetch(`${secured.url}/api/v1/workspaces/default/jobs`, { method: 'POST', headers: auth, body: JSON.stringify({ spec }) });
+    assert.equal(created.status, 201);
+    const job = (await created.json()) as { name: string };
+    const jobUrl = `${secured.url}/api/v1/workspaces/default/jobs/${job.name}`;
+    await waitFor('the job to complete', async () => ((await (await fetch(jobUrl, { headers: auth })).json()) as { status: string }).status === 'Completed');
+    const logs = (await (await fetch(`${jobUrl}/logs`, { headers: auth })).json()) as { lines: { text: string }[] };
+    const env = Object.fromEntries(logs.lines.map((l) => l.text.split(/=(.*)/s).slice(0, 2)));
+    const asJob = as(env.TOKEN);
+    const exp = (await user('/experiments/get-by-name?experiment_name=job-models')).body.experiment.experiment_id;
+    const other = (await user('/runs/create', { experiment_id: exp })).body.run.info.run_id;
+
+    // Its own logged model, from its own run: create, upload, finalize, list.
+    const mine = (await asJob('/logged-models', { experiment_id: exp, name: 'model', source_run_id: env.RUN })).body.model.info;
+    const files = `/api/2.0/mlflow-artifacts/artifacts/${exp}/models/${mine.model_id}/artifacts`;
+    assert.equal((await asJob(`${files}/MLmodel`, 'flavors: {}', 'PUT')).status, 200);
+    assert.equal((await asJob(`/logged-models/${mine.model_id}`, { status: 'LOGGED_MODEL_READY' }, 'PATCH')).status, 200);
+    assert.equal((await asJob(`/api/2.0/mlflow-artifacts/artifacts?path=${exp}/models/${mine.model_id}/artifacts`)).body.files[0].path, 'MLmodel');
+
+    // Someone else's: readable as an entity, but not its to change or to read the files of.
+    const theirs = (await user('/logged-models', { experiment_id: exp, name: 'theirs', source_run_id: other })).body.model.info;
+    await user(`/api/2.0/mlflow-artifacts/artifacts/${exp}/models/${theirs.model_id}/artifacts/MLmodel`, 'x', 'PUT');
+    assert.equal((await asJob(`/logged-models/${theirs.model_id}`)).status, 200);
+    const denied = [
+      await asJob(`/logged-models/${theirs.model_id}`, { status: 'LOGGED_MODEL_READY' }, 'PATCH'),
+      await asJob(`/logged-models/${theirs.model_id}/tags`, { tags: [{ key: 'k', value: 'v' }] }, 'PATCH'),
+      await asJob(`/api/2.0/mlflow-artifacts/artifacts/${exp}/models/${theirs.model_id}/artifacts/MLmodel`, 'y', 'PUT'),
+      await asJob(`/api/2.0/mlflow-artifacts/artifacts/${exp}/models/${theirs.model_id}/artifacts/MLmodel`),
+      await asJob('/logged-models', { experiment_id: exp, source_run_id: other }),
+      await asJob('/runs/log-inputs', { run_id: other, datasets: [] }),
+      await asJob('/runs/outputs', { run_id: other, models: [{ model_id: mine.model_id, step: 0 }] }),
+    ];
+    for (const r of denied) assert.deepEqual([r.status, r.body.error_code], [403, 'PERMISSION_DENIED'], JSON.stringify(r.body));
+
+    // The registry: open to the job, but only from files it may read; the version records the job.
+    assert.equal((await asJob('/registered-models/create', { name: 'from-a-job' })).status, 200);
+    const v = await asJob('/model-versions/create', { name: 'from-a-job', source: `models:/${mine.model_id}`, model_id: mine.model_id, run_id: env.RUN });
+    assert.equal(v.status, 200, JSON.stringify(v.body));
+    assert.equal(v.body.model_version.user_id, `job:${job.name}`);
+    assert.equal((await asJob('/model-versions/create', { name: 'from-a-job', source: `models:/${theirs.model_id}` })).status, 403);
+    assert.equal((await asJob(`/api/2.0/mlflow-artifacts/artifacts/models/from-a-job/1/MLmodel`)).status, 200);
+    const anon = await fetch(`${secured.url}/api/2.0/mlflow/registered-models/get?name=from-a-job`);
+    assert.equal(anon.status, 401);
+  });
+});
+
+// The same calls against a server on PostgreSQL: bigint columns, the 0007 migration and the asset queries there.
+const pg = await postgresUrl();
+describe('both clients against a server on PostgreSQL', { skip: pg.skip }, () => {
+  let db: FreshDatabase;
+  let onPg: TestServer;
+  before(async () => {
+    db = await freshDatabase(pg.url!, 'cairn_models');
+    onPg = await new TestServer({ args: ['--db', db.url] }).start();
+  });
+  after(async () => {
+    await onPg?.stop();
+    await db?.drop();
+  });
+
+  it('answers the 2.12 and the 3.x sequences as on SQLite', async () => {
+    await replay(onPg, load('models-client-2.12.json'), { experiment: 'pg-212', model: 'pg-iris-212' });
+    await replay(onPg, load('models-client-3.x.json'), { experiment: 'pg-3', model: 'pg-iris-3' });
   });
 });
