@@ -48,6 +48,7 @@ function job(o: Partial<Insertable<JobsTable>> = {}): Insertable<JobsTable> {
     instance_count: 1,
     max_retries: 3,
     wait_code: null,
+    data: null,
     ...o,
   };
 }
@@ -96,7 +97,7 @@ function node(o: Partial<Insertable<NodesTable>> & { name: string }): Insertable
 const lines = (from: number, n: number, stream = 'stdout'): NewLogLine[] =>
   Array.from({ length: n }, (_, i) => ({ stream, offset: (from + i) * 10, ts: AT, text: `line ${from + i}` }));
 
-async function count(store: Store, table: 'jobs' | 'job_events' | 'attempts' | 'log_lines' | 'nodes' | 'workspaces' | 'computes' | 'snapshots' | 'artifacts' | 'environments' | 'compute_events'): Promise<number> {
+async function count(store: Store, table: 'jobs' | 'job_events' | 'attempts' | 'log_lines' | 'nodes' | 'workspaces' | 'computes' | 'snapshots' | 'artifacts' | 'environments' | 'compute_events' | keyof import('../src/store/schema.ts').Database): Promise<number> {
   const r = await store.db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
   return Number(r.n);
 }
@@ -174,11 +175,11 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         const url = await freshUrl();
         const first = await open(url);
         assert.equal(first.dialect, dialect);
-        for (const t of ['workspaces', 'computes', 'snapshots', 'jobs', 'job_events', 'attempts', 'log_lines', 'artifacts', 'nodes', 'environments', 'compute_events'] as const) {
+        for (const t of ['workspaces', 'computes', 'snapshots', 'jobs', 'job_events', 'attempts', 'log_lines', 'artifacts', 'nodes', 'environments', 'compute_events', 'datastores', 'asset_containers', 'assets', 'model_aliases', 'job_inputs', 'datastore_stamps', 'run_inputs', 'logged_models'] as const) {
           assert.equal(await count(first, t), 0, `${t} exists and is empty`);
         }
         const applied = await sql<{ name: string; timestamp: string }>`select name, timestamp from kysely_migration order by name`.execute(first.db);
-        assert.deepEqual(applied.rows.map((r) => r.name), ['0001_core', '0002_tracking', '0003_compute_lifecycle', '0004_environments', '0005_pools']);
+        assert.deepEqual(applied.rows.map((r) => r.name), ['0001_core', '0002_tracking', '0003_compute_lifecycle', '0004_environments', '0005_pools', '0006_data', '0007_registry']);
         await first.resources.ensureWorkspace('default', AT);
         await first.jobs.insert(job({ name: 'survivor' }), 'created', AT);
 
@@ -943,6 +944,84 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         assert.deepEqual((await store.environments.list('default', false)).map((v) => v.name), ['train']);
         assert.deepEqual((await store.environments.list('default', true)).map((v) => `${v.name}:${v.version}`), ['eval:beta', 'train:10']);
         assert.equal(await store.environments.setArchived('default', 'nope', null, true), 0);
+      });
+    });
+
+    describe('data and model assets, datastores', () => {
+      const version = (name: string, v: string, ms: number, extra: Partial<{ archived: number; content_key: string; job_id: string; kind: string }> = {}) => ({
+        workspace: 'default',
+        kind: 'data',
+        name,
+        version: v,
+        version_num: /^\d+$/.test(v) ? Number(v) : null,
+        type: 'uri_folder',
+        snapshot_id: 's'.repeat(64),
+        file: null,
+        file_count: 3,
+        total_size: 5_000_000_000,
+        path: './data',
+        content_key: `key-${name}-${v}`,
+        description: null,
+        tags: '{}',
+        properties: null,
+        stage: null,
+        archived: 0,
+        job_id: null,
+        run_id: null,
+        created_at: new Date(ms).toISOString(),
+        created_ms: ms,
+        updated_ms: ms,
+        created_by: 'u',
+        ...extra,
+      });
+
+      it('versions are unique per kind and name; latest is the last made; content finds its version; lineage both ways', async () => {
+        const store = await freshStore();
+        const t0 = 1_767_225_600_000;
+        assert.equal(await store.assets.ensureContainer({ workspace: 'default', kind: 'data', name: 'iris', description: null, tags: '{}', created_ms: t0, updated_ms: t0 }), true);
+        assert.equal(await store.assets.ensureContainer({ workspace: 'default', kind: 'data', name: 'iris', description: null, tags: '{}', created_ms: t0, updated_ms: t0 }), false);
+        await store.assets.insert(version('iris', '1', t0));
+        await store.assets.insert(version('iris', '2', t0 + 1, { job_id: 'job-a' }));
+        await store.assets.insert(version('iris', '10', t0 + 2, { content_key: 'same' }));
+        await store.assets.insert(version('iris', '1', t0, { kind: 'model' }));
+        await assert.rejects(store.assets.insert(version('iris', '2', t0)), (err) => isUniqueViolation(err));
+        assert.equal((await store.assets.latest('default', 'data', 'iris'))?.version, '10');
+        assert.equal(Number((await store.assets.get('default', 'data', 'iris', '1'))?.total_size), 5_000_000_000, 'sizes past 32 bits');
+        assert.equal(await store.assets.maxNumericVersion('default', 'data', 'iris'), 10);
+        assert.equal((await store.assets.byContent('default', 'data', 'iris', 'same'))?.version, '10');
+        assert.equal(await store.assets.byContent('default', 'model', 'iris', 'same'), undefined, 'kinds apart');
+        assert.equal(await store.assets.setArchived('default', 'data', 'iris', '10', true), 1);
+        assert.equal((await store.assets.latest('default', 'data', 'iris'))?.version, '2');
+        assert.deepEqual((await store.assets.all('default', 'data', false, 100)).map((r) => r.version), ['2', '1']);
+        assert.deepEqual((await store.assets.producedBy('job-a')).map((r) => r.version), ['2']);
+        await store.assets.putJobInputs([
+          { job_id: 'job-b', name: 'train', type: 'uri_folder', mode: 'ro_mount', uri: 'azureml:iris:2', snapshot_id: 's'.repeat(64), asset_kind: 'data', asset_name: 'iris', asset_version: '2' },
+          { job_id: 'job-b', name: 'url', type: 'uri_file', mode: 'download', uri: 'http://x/y.csv', snapshot_id: null, asset_kind: null, asset_name: null, asset_version: null },
+        ]);
+        assert.deepEqual(await store.assets.consumers('data', 'iris', '2'), ['job-b']);
+        assert.deepEqual((await store.assets.jobInputs('job-b')).map((r) => r.name), ['train', 'url']);
+        await store.assets.setAlias('default', 'iris', 'champion', '1');
+        await store.assets.setAlias('default', 'iris', 'champion', '1');
+        assert.deepEqual((await store.assets.aliases('default', 'iris')).map((a) => `${a.alias}=${a.version}`), ['champion=1']);
+        await store.assets.deleteContainer('default', 'model', 'iris');
+        assert.deepEqual(await store.assets.aliases('default', 'iris'), []);
+        assert.equal((await store.assets.versions('default', 'data', 'iris', true)).length, 3, 'the data name is untouched');
+      });
+
+      it('datastores round-trip; stamps are upserted in chunks', async () => {
+        const store = await freshStore();
+        await store.datastores.insert({ workspace: 'default', name: 'lake', type: 's3', spec: '{"bucket":"b"}', secrets: 'v1:sealed', created_at: AT });
+        await assert.rejects(store.datastores.insert({ workspace: 'default', name: 'lake', type: 's3', spec: '{}', secrets: null, created_at: AT }), (err) => isUniqueViolation(err));
+        await store.datastores.replace({ workspace: 'default', name: 'lake', type: 's3', spec: '{"bucket":"c"}', secrets: null, created_at: AT });
+        assert.equal((await store.datastores.get('default', 'lake'))?.spec, '{"bucket":"c"}');
+        const stamps = Array.from({ length: 1200 }, (_, i) => ({ key: `k${i}`, sha256: 'a'.repeat(64) }));
+        await store.datastores.setStamps(stamps);
+        await store.datastores.setStamps([{ key: 'k5', sha256: 'b'.repeat(64) }]);
+        assert.equal(await store.datastores.stamp('k5'), 'b'.repeat(64));
+        assert.equal(await store.datastores.stamp('k1199'), 'a'.repeat(64));
+        assert.equal(await count(store, 'datastore_stamps'), 1200);
+        assert.equal(await store.datastores.delete('default', 'lake'), 1);
+        assert.deepEqual(await store.datastores.list('default'), []);
       });
     });
 
