@@ -166,6 +166,13 @@ describe('data and models in jobs: inputs, outputs, assets, datastores, lineage'
     assert.equal(readFileSync(join(dl, 'tiny-model', 'config-copy.json'), 'utf8'), '{"epochs": 2}\n');
     assert.match(readFileSync(join(dl, 'tiny-model', 'train-files.txt'), 'utf8'), /a\.csv\nb\.csv/);
 
+    // A model from the job's run (MLflow's runs:/ form), and the same content again answers with it.
+    const fromRun = await out(['model', 'create', '-n', 'from-run', '--path', `runs:/${job.id}/outputs/model`]);
+    assert.equal(fromRun.file_count, 2);
+    assert.equal(fromRun.run_id, job.id);
+    assert.equal((await out(['model', 'create', '-n', 'from-run', '--path', `runs:/${job.id}/outputs/model`])).version, '1');
+    await fails(['model', 'create', '-n', 'nothing', '--path', `runs:/${job.id}/no/such`], /run '.*' has no artifacts under 'no\/such'/);
+
     // Another job reads this job's output, by its URI.
     write('evaluate.yml', `command: cat \${{inputs.model}}/config-copy.json\ninputs:\n  model: {type: custom_model, path: azureml://jobs/${job.name}/outputs/model}\n`);
     const evaluation = await runJob('evaluate.yml');
