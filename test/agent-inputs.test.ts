@@ -101,6 +101,7 @@ describe('agent: job inputs and outputs', () => {
     assert.match(first.status.join('\n'), /fetching input 'data' \(\d+ B, 3 files\)/);
     assert.deepEqual(first.job.vars(first.wd), { CAIRN_INPUTS_DIR: join(first.dir, 'inputs'), AZURE_ML_INPUT_data: at });
     assert.equal(node.trees.made, made + 1);
+    assert.deepEqual(first.job.containerMounts(), [{ path: join(first.dir, 'inputs') }, { path: tree, ro: true }], 'a container sees the symlink and, read-only, what it points to');
 
     const inode = statSync(tree).ino;
     const second = await layOut([input('data', 'ro_mount', id), input('again', 'eval_mount', id, { type: 'mltable' })]);
@@ -198,7 +199,7 @@ describe('agent: job inputs and outputs', () => {
         }
         log(200);
         res.writeHead(200, { etag, 'content-type': 'text/csv' }).end(body);
-      } else if (req.url === '/dated/') {
+      } else if (req.url === '/') {
         const lm = 'Wed, 01 Jan 2025 00:00:00 GMT';
         if (req.headers['if-modified-since'] === lm) {
           log(304);
@@ -237,9 +238,11 @@ describe('agent: job inputs and outputs', () => {
     assert.equal(readFileSync(three.job.vars(three.wd).AZURE_ML_INPUT_csv, 'utf8'), 'v2 contents\n');
     assert.equal(readFileSync(one.job.vars(one.wd).AZURE_ML_INPUT_csv, 'utf8'), 'v1 contents\n', 'a running job keeps what it was given');
 
-    const dated = await layOut([http('d', `${base}/dated/`, 'ro_mount', 'uri_folder')]);
-    assert.equal(readFileSync(join(dated.dir, 'inputs', 'd', 'download'), 'utf8'), 'dated\n', "an empty last segment is 'download'");
-    await layOut([http('d', `${base}/dated/`, 'ro_mount', 'uri_folder')]);
+    const dated = await layOut([http('d', `${base}/`, 'ro_mount')]);
+    assert.equal(readFileSync(join(dated.dir, 'inputs', 'd', 'download'), 'utf8'), 'dated\n', "a URL without a file name gives 'download'");
+    const named = await layOut([{ ...http('d', `${base}/`, 'download'), file: 'named.txt' }]);
+    assert.equal(readFileSync(named.job.vars(named.wd).AZURE_ML_INPUT_d, 'utf8'), 'dated\n', "the server's file name wins");
+    assert.equal(named.job.vars(named.wd).AZURE_ML_INPUT_d, join(named.dir, 'inputs', 'd', 'named.txt'));
     assert.equal(seen.at(-1)!.ims, 'Wed, 01 Jan 2025 00:00:00 GMT');
     assert.equal(seen.at(-1)!.status, 304);
 
@@ -247,7 +250,7 @@ describe('agent: job inputs and outputs', () => {
     await assert.rejects(layOut([http('gone', missing, 'ro_mount')]), (e: Error) => e instanceof PermanentError && e.message === `input 'gone': GET ${missing} answered 404`);
     const closed = `http://127.0.0.1:${await freePort()}/x.csv`;
     await assert.rejects(layOut([http('away', closed, 'download')]), (e: Error) => e instanceof PermanentError && e.message.startsWith(`input 'away': GET ${closed} failed: `) && !e.message.includes('\n'));
-    for (const l of [one, two, three, dated]) l.job.end();
+    for (const l of [one, two, three, dated, named]) l.job.end();
   });
 
   it('evicts the least recently used trees no job holds once over the bound, never a held one', async () => {

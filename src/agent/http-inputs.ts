@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createWriteStream, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -25,10 +25,9 @@ const TRIES = 3;
 /** A download that sends nothing for this long is given up on, as a stalled connection. */
 const STALL_MS = 60_000;
 
-/** The name the server gave the file in the command: the URL path's last segment, decoded, or `download`. */
+/** The name the server gives the file in the command when it sends none: the URL path's last segment, decoded, or `download`. */
 export function urlFileName(url: string): string {
-  const segs = new URL(url).pathname.split('/');
-  const last = segs[segs.length - 1] ?? '';
+  const last = new URL(url).pathname.split('/').filter(Boolean).pop() ?? '';
   let name: string;
   try {
     name = decodeURIComponent(last);
@@ -51,6 +50,7 @@ export class HttpInputs {
     this.dir = dir;
     this.blobPath = blobPath;
     mkdirSync(dir, { recursive: true });
+    for (const n of readdirSync(dir)) if (n.startsWith('.download-')) rmSync(join(dir, n), { force: true }); // a crash's leftovers
   }
 
   async fetch(input: string, url: string, signal?: AbortSignal): Promise<FetchedUrl> {

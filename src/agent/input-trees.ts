@@ -1,4 +1,4 @@
-import { chmodSync, constants, copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, constants, copyFileSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { ManifestEntry } from '../protocol/snapshot.ts';
@@ -186,7 +186,8 @@ export class InputTrees {
 /** Read-only folders must be made writable before what is inside them can go (for an agent that is not root). */
 function writable(path: string): void {
   try {
-    const st = statSync(path, { throwIfNoEntry: false });
+    // lstat: a job may have swapped a folder of its own for a link to anywhere; never follow one.
+    const st = lstatSync(path, { throwIfNoEntry: false });
     if (!st?.isDirectory()) return;
     chmodSync(path, 0o755);
     for (const d of readdirSync(path, { withFileTypes: true })) if (d.isDirectory()) writable(join(path, d.name));

@@ -60,9 +60,8 @@ export class JobInputs {
   /** The path the command was given for an input (its file for uri_file), or the URI itself for direct. */
   pathOf(i: ResolvedInput): string {
     if (i.mode === 'direct') return i.uri;
-    const folder = join(this.dir, i.name);
-    if (i.type !== 'uri_file') return folder;
-    return join(folder, i.url ? urlFileName(i.url) : (i.file ?? ''));
+    const file = fileOf(i);
+    return file ? join(this.dir, i.name, file) : join(this.dir, i.name);
   }
 
   /** CAIRN_INPUTS_DIR and Azure's AZURE_ML_INPUT_<name> / AZURE_ML_OUTPUT_<name>, the same paths the command got. */
@@ -97,16 +96,15 @@ export class JobInputs {
 
   private async layOne(i: ResolvedInput, h: LayoutHooks): Promise<void> {
     if (i.mode === 'direct') return;
-    if (i.type === 'uri_file' && !i.url) checkRelativePath(i.file ?? '', 'file');
+    const file = fileOf(i);
+    if (file !== undefined) checkRelativePath(file, 'file');
     const at = join(this.dir, i.name);
     let key: string;
     let entries: ManifestEntry[] | null = null;
     if (i.url) {
-      const file = urlFileName(i.url);
-      if (file.includes('/') || file === '.' || file === '..') throw new PermanentError(`input '${i.name}': the URL's file name '${file}' cannot be laid out`);
       h.status(`fetching input '${i.name}' from ${i.url}`);
       const got = await this.node.http.fetch(i.name, i.url, this.abort.signal);
-      entries = [{ path: file, mode: 0o644, size: got.size, sha256: got.sha256 }];
+      entries = [{ path: file!, mode: 0o644, size: got.size, sha256: got.sha256 }];
       key = createHash('sha256').update(`url-file\0${file}\0${got.sha256}`).digest('hex');
     } else if (i.snapshot_id) {
       key = i.snapshot_id;
@@ -186,6 +184,11 @@ export class JobInputs {
     this.shown.clear();
     removeTree(this.dir);
   }
+}
+
+/** The file the command names inside the input's folder: the server's `file`, or for a URL the name it would give. */
+function fileOf(i: ResolvedInput): string | undefined {
+  return i.file ?? (i.url ? urlFileName(i.url) : undefined);
 }
 
 function human(bytes: number): string {
