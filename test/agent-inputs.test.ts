@@ -20,6 +20,11 @@ import { JobInputs, type LayoutHooks, type NodeData } from '../src/agent/inputs.
 import { uploadOutputs } from '../src/agent/outputs.ts';
 import { giveTo, launchScript, probeIsolation } from '../src/agent/sandbox.ts';
 import type { ResolvedInput, ResolvedOutput } from '../src/protocol/data.ts';
+import type { CommandJobSpec } from '../src/protocol/job-spec.ts';
+import type { Job, LogLine } from '../src/protocol/job.ts';
+import { CairnClient } from '../src/sdk/client.ts';
+import { submitJob } from '../src/sdk/submit.ts';
+import { startEngine, type Engine } from './helpers/engines.ts';
 
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 
@@ -277,6 +282,21 @@ describe('agent: job inputs and outputs', () => {
     more.job.end();
   });
 
+  it('holds a running job’s trees again after an agent restart, so none is evicted under it', async () => {
+    const trees = new InputTrees(join(agentDir, 'restart-trees'), 0, node.blobs);
+    const id = await upload({ 'held.txt': 'held\n' });
+    const inputs = [input('h', 'ro_mount', id)];
+    const l = await layOut(inputs, [], { ...node, trees });
+    // The agent restarts: a new process, a new InputTrees, the same folders.
+    const restarted = new InputTrees(trees.dir, 0, node.blobs);
+    const resumed = new JobInputs({ ...node, trees: restarted }, l.dir, inputs);
+    resumed.resume();
+    assert.deepEqual(restarted.evict(), []);
+    assert.equal(existsSync(restarted.pathOf(id)), true);
+    resumed.end();
+    assert.deepEqual(restarted.evict(), [id], 'once the job ends its tree may go');
+  });
+
   it('redoes a layout a crash left half done: a half-made tree and the attempt’s inputs folder', async () => {
     const id = await upload({ 'k.txt': 'kept\n' });
     const dir = join(agentDir, 'crash-trees');
@@ -320,3 +340,64 @@ describe('agent: job inputs and outputs', () => {
   });
 });
 
+
+/**
+ * The same through the whole path: a job file's inputs resolved by the server, laid out by the
+ * local agent, used by a sandboxed host job and by a container job (podman).
+ */
+describe('agent: job inputs end to end', () => {
+  const work = tempDir('agent-inputs-e2e');
+  let engine: Engine | { skip: string };
+  let server: TestServer;
+  let client: CairnClient;
+  before(async () => {
+    engine = startEngine('podman');
+    server = new TestServer({ env: 'skip' in engine ? {} : { ...engine.env, CAIRN_AGENT_CONTAINER_ENGINE: 'podman' } });
+    await server.start();
+    await server.waitForAgent();
+    client = new CairnClient({ url: server.url });
+    mkdirSync(join(work, 'data', 'sub'), { recursive: true });
+    writeFileSync(join(work, 'data', 'a.txt'), 'alpha\n');
+    writeFileSync(join(work, 'data', 'sub', 'b.txt'), 'beta\n');
+  });
+  after(async () => {
+    await server?.stop();
+  });
+
+  const command = [
+    'cat ${{inputs.ro}}/a.txt',
+    '(echo x >> ${{inputs.ro}}/a.txt) 2>/dev/null && echo ro-written || echo ro-refused',
+    '(echo x >> ${{inputs.dl}}/a.txt) 2>/dev/null && echo dl-written || echo dl-refused',
+    '[ "$AZURE_ML_INPUT_ro" = "$CAIRN_INPUTS_DIR/ro" ] && echo var-ok',
+    'echo result > ${{outputs.model}}/r.txt && echo out-ok',
+  ].join('; ');
+  async function run(environment?: CommandJobSpec['environment']): Promise<{ job: Job; out: string[]; system: string }> {
+    const spec = {
+      type: 'command',
+      command,
+      inputs: { ro: { type: 'uri_folder', path: './data' }, dl: { type: 'uri_folder', path: './data', mode: 'download' } },
+      outputs: { model: { type: 'uri_folder' } },
+      ...(environment ? { environment } : {}),
+    } as CommandJobSpec;
+    const created = await submitJob(client, { spec, codeDir: null, inputPaths: { ro: join(work, 'data'), dl: join(work, 'data') } });
+    const lines: LogLine[] = [];
+    await client.stream(created.name, { onLine: (l) => lines.push(l) });
+    const job = await client.getJob(created.name);
+    return { job, out: lines.filter((l) => l.stream === 'stdout').map((l) => l.text), system: lines.filter((l) => l.stream === 'system').map((l) => l.text).join('\n') };
+  }
+
+  it('a host job reads its ro_mount input, cannot write it, writes its download copy and its output folder', async () => {
+    const { job, out } = await run();
+    assert.equal(job.status, 'Completed', job.status_reason ?? '');
+    assert.deepEqual(out, ['alpha', 'ro-refused', 'dl-written', 'var-ok', 'out-ok']);
+    assert.ok(job.outputs_collected?.some((o) => o.path === 'outputs/model/r.txt'), JSON.stringify(job.outputs_collected));
+    assert.ok(job.history?.some((e) => e.status === 'Preparing' && e.reason === "fetching input 'ro' (11 B, 2 files)"), JSON.stringify(job.history));
+  });
+
+  it('a container job sees the same: the shared tree as a read-only volume at the same path', async (t) => {
+    if ('skip' in engine) return t.skip(engine.skip);
+    const { job, out } = await run({ image: 'localhost/cairn-test-busybox:1' } as CommandJobSpec['environment']);
+    assert.equal(job.status, 'Completed', job.status_reason ?? '');
+    assert.deepEqual(out, ['alpha', 'ro-refused', 'dl-written', 'var-ok', 'out-ok']);
+  });
+});
