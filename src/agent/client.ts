@@ -85,9 +85,19 @@ export class ServerClient {
     }
     return new Promise<Answer>((resolve, reject) => {
       const req = mod.request(url, { method, headers, agent: pool, signal }, (res) => {
+        // Into one buffer of the announced size as the pieces come: a large blob is held once, not twice (pieces, then their concatenation).
+        const announced = Number(res.headers['content-length']);
+        const whole = Number.isSafeInteger(announced) && announced > 0 ? Buffer.allocUnsafe(announced) : null;
         const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type'] ?? ''), body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks) }));
+        let filled = 0;
+        res.on('data', (c: Buffer) => {
+          if (whole && !chunks.length && filled + c.length <= whole.length) filled += c.copy(whole, filled);
+          else chunks.push(c);
+        });
+        res.on('end', () => {
+          const body = whole && filled === whole.length && !chunks.length ? whole : Buffer.concat(whole ? [whole.subarray(0, filled), ...chunks] : chunks);
+          resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type'] ?? ''), body });
+        });
         res.on('error', reject);
       });
       req.on('error', reject);
