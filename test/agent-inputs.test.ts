@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, readlinkSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { TestServer, freePort, tempDir } from './helpers/cairn.ts';
 import { nodeTokenOf } from './helpers/hostile.ts';
@@ -15,7 +15,7 @@ import { BlobCache } from '../src/agent/blob-cache.ts';
 import { HttpError, PermanentError, ServerClient } from '../src/agent/client.ts';
 import type { AgentConfig } from '../src/agent/config.ts';
 import { HttpInputs } from '../src/agent/http-inputs.ts';
-import { InputTrees } from '../src/agent/input-trees.ts';
+import { InputTrees, removeTree } from '../src/agent/input-trees.ts';
 import { JobInputs, type LayoutHooks, type NodeData } from '../src/agent/inputs.ts';
 import { uploadOutputs } from '../src/agent/outputs.ts';
 import { giveTo, launchScript, probeIsolation } from '../src/agent/sandbox.ts';
@@ -47,6 +47,7 @@ describe('agent: job inputs and outputs', () => {
   });
   after(async () => {
     await server?.stop();
+    removeTree(agentDir); // read-only trees inside: made writable first
   });
 
   /** A snapshot on the server, as a submit would upload it. */
@@ -362,6 +363,7 @@ describe('agent: job inputs end to end', () => {
   });
   after(async () => {
     await server?.stop();
+    rmSync(work, { recursive: true, force: true });
   });
 
   const command = [
