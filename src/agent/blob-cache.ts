@@ -1,11 +1,15 @@
 import { createHash } from 'node:crypto';
-import { chmodSync, closeSync, constants, copyFileSync, mkdirSync, openSync, readSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, constants, copyFileSync, mkdirSync, openSync, readSync, renameSync, rmSync, statSync, symlinkSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ManifestEntry } from '../protocol/snapshot.ts';
+import type { BlobBatchRequest } from '../protocol/agent.ts';
 import { checkRelativePath } from '../protocol/paths.ts';
 import { HttpError, PermanentError, type ServerClient } from './client.ts';
 
-const PARALLEL_FETCHES = 8;
+/** Batches fetched at once, and how big one gets: a few answers keep the disk and the server busy. */
+const PARALLEL_FETCHES = 3;
+const BATCH_BLOBS = 500;
+const BATCH_BYTES = 64 * 1024 * 1024;
 
 /**
  * Content-addressed cache of snapshot blobs on this node: a job fetches only what the node lacks,
@@ -40,36 +44,101 @@ export class BlobCache {
   }
 
   /**
-   * Fetches the blobs this node lacks (or holds damaged); returns how many were fetched. Content
-   * the server says is damaged, or that arrives not matching its hash, is a permanent failure
-   * naming the file.
+   * Fetches the blobs this node lacks (or holds damaged); returns how many were fetched. They come
+   * in batches, each one answer of blobs back to back (one request per file cost the server more
+   * than the bytes), and go to disk as they arrive, hashed on the way: a file of gigabytes never
+   * sits in memory. Content the server says is damaged, or that arrives not matching its hash, is a
+   * permanent failure naming the file.
    */
-  async ensure(entries: ManifestEntry[]): Promise<number> {
+  async ensure(entries: ManifestEntry[], what = 'code file'): Promise<number> {
     const pathOfSha = new Map(entries.map((e) => [e.sha256, e.path]));
+    const sizeOfSha = new Map(entries.map((e) => [e.sha256, e.size]));
     const want = [...new Set(entries.filter((e) => e.link === undefined && !this.holds(e.sha256, e.size)).map((e) => e.sha256))];
+    const batches: string[][] = [];
+    let cur: string[] = [];
+    let bytes = 0;
+    for (const sha of want) {
+      const size = sizeOfSha.get(sha)!;
+      if (cur.length && (cur.length >= BATCH_BLOBS || bytes + size > BATCH_BYTES)) {
+        batches.push(cur);
+        cur = [];
+        bytes = 0;
+      }
+      cur.push(sha);
+      bytes += size;
+    }
+    if (cur.length) batches.push(cur);
     let next = 0;
     const worker = async () => {
-      while (next < want.length) {
-        const sha = want[next++];
-        const file = `'${pathOfSha.get(sha)}'`;
-        let data: Buffer;
-        try {
-          data = await this.client.request('GET', `/blobs/${sha}`);
-        } catch (err) {
-          if (err instanceof HttpError && err.code === 'DamagedContent') throw new PermanentError(`the code file ${file} is damaged on the server: ${err.message.replace(/^GET \S+: \d+ /, '')}`);
-          throw err;
-        }
-        if (createHash('sha256').update(data).digest('hex') !== sha) throw new PermanentError(`the code file ${file} arrived damaged: its bytes do not match its sha256 ${sha}`);
-        const dest = this.pathOf(sha);
-        mkdirSync(dirname(dest), { recursive: true });
-        const tmp = `${dest}.${process.pid}.tmp`;
-        writeFileSync(tmp, data);
-        renameSync(tmp, dest);
-        this.verified.set(sha, stampOf(dest));
-      }
+      while (next < batches.length) await this.fetchBatch(batches[next++]!, sizeOfSha, pathOfSha, what);
     };
-    await Promise.all(Array.from({ length: Math.min(PARALLEL_FETCHES, want.length) }, worker));
+    await Promise.all(Array.from({ length: Math.min(PARALLEL_FETCHES, batches.length) }, worker));
     return want.length;
+  }
+
+  private async fetchBatch(shas: string[], sizes: Map<string, number>, paths: Map<string, string>, what: string): Promise<void> {
+    let res: AsyncIterable<Buffer>;
+    try {
+      res = await this.client.requestStream('POST', '/blobs/batch', { sha256: shas } satisfies BlobBatchRequest);
+    } catch (err) {
+      if (err instanceof HttpError && err.code === 'DamagedContent') {
+        const sha = /[0-9a-f]{64}/.exec(err.message)?.[0];
+        throw new PermanentError(`the ${what} '${sha ? paths.get(sha) : '?'}' is damaged on the server: ${err.message.replace(/^POST \S+: \d+ /, '')}`);
+      }
+      throw err;
+    }
+    let i = 0;
+    let left = shas.length ? sizes.get(shas[0]!)! : 0;
+    let out: { fd: number; tmp: string; dest: string; hash: ReturnType<typeof createHash> } | null = null;
+    const open = () => {
+      const sha = shas[i]!;
+      const dest = this.pathOf(sha);
+      mkdirSync(dirname(dest), { recursive: true });
+      const tmp = `${dest}.${process.pid}.${i}.tmp`;
+      out = { fd: openSync(tmp, 'w'), tmp, dest, hash: createHash('sha256') };
+    };
+    const finish = () => {
+      const sha = shas[i]!;
+      const o = out!;
+      closeSync(o.fd);
+      out = null;
+      if (o.hash.digest('hex') !== sha) {
+        rmSync(o.tmp, { force: true });
+        throw new PermanentError(`the ${what} '${paths.get(sha)}' arrived damaged: its bytes do not match its sha256 ${sha}`);
+      }
+      renameSync(o.tmp, o.dest);
+      this.verified.set(sha, stampOf(o.dest));
+      i++;
+      left = i < shas.length ? sizes.get(shas[i]!)! : 0;
+    };
+    try {
+      // Empty files first: they take no bytes of the answer.
+      while (i < shas.length && left === 0) (open(), finish());
+      for await (const chunk of res) {
+        let at = 0;
+        while (at < chunk.length) {
+          if (i >= shas.length) throw new Error('the server sent more bytes than the batch holds');
+          if (!out) open();
+          const take = Math.min(left, chunk.length - at);
+          const piece = chunk.subarray(at, at + take);
+          out!.hash.update(piece);
+          writeSync(out!.fd, piece);
+          at += take;
+          left -= take;
+          if (left === 0) {
+            finish();
+            while (i < shas.length && left === 0) (open(), finish());
+          }
+        }
+      }
+      if (i < shas.length) throw new Error(`the answer ended ${shas.length - i} file(s) early`);
+    } finally {
+      const o = out as { fd: number; tmp: string } | null;
+      if (o) {
+        closeSync(o.fd);
+        rmSync(o.tmp, { force: true });
+      }
+    }
   }
 
   /** Whether this node has a whole copy: of the right size, hashing to its name (once per change of the file). */

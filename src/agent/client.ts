@@ -1,6 +1,6 @@
 import { readFileSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
-import type { Agent as HttpAgent, ClientRequest } from 'node:http';
+import type { Agent as HttpAgent, ClientRequest, IncomingMessage } from 'node:http';
 import { AGENT_API } from '../protocol/routes.ts';
 import type { AgentConfig } from './config.ts';
 
@@ -72,6 +72,32 @@ export class ServerClient {
     if (res.status < 200 || res.status >= 300) throw httpError(method, path, res.status, res.body.toString('utf8'));
     if (res.status === 204) return undefined;
     return res.type.includes('json') ? JSON.parse(res.body.toString('utf8')) : res.body;
+  }
+
+  /**
+   * A JSON request whose answer is read as it arrives (a batch of blobs may be gigabytes): the
+   * response stream on success, an HttpError (its body read) otherwise.
+   */
+  async requestStream(method: string, path: string, body: unknown, signal?: AbortSignal): Promise<IncomingMessage> {
+    const url = new URL(`${this.base}${AGENT_API}${path}`);
+    const payload = Buffer.from(JSON.stringify(body));
+    const headers = { authorization: `Bearer ${this.cfg.token}`, 'content-type': 'application/json', 'content-length': String(payload.length) };
+    const mod = url.protocol === 'https:' ? await import('node:https') : await import('node:http');
+    let pool = this.pools.get(url.protocol);
+    if (!pool) {
+      pool = new mod.Agent({ keepAlive: true, maxSockets: 32 });
+      this.pools.set(url.protocol, pool);
+    }
+    const res = await new Promise<IncomingMessage>((resolve, reject) => {
+      const req = mod.request(url, { method, headers, agent: pool, signal }, resolve);
+      req.on('error', reject);
+      req.setTimeout(IDLE_MS, () => req.destroy(new Error(`${method} ${url.pathname}: no answer for ${IDLE_MS / 1000} s`)));
+      req.end(payload);
+    });
+    if (res.statusCode && res.statusCode >= 200 && res.statusCode < 300) return res;
+    const chunks: Buffer[] = [];
+    for await (const c of res) chunks.push(c as Buffer);
+    throw httpError(method, path, res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'));
   }
 
   private async send(method: string, url: URL, headers: Record<string, string>, body: Buffer | string | undefined, signal?: AbortSignal): Promise<Answer> {

@@ -128,7 +128,9 @@ export class JobInputs {
     const entries = await h.retrying(() => this.node.blobs.fetchManifest(snapshotId));
     const bytes = entries.reduce((n, e) => n + e.size, 0);
     h.status(`fetching input '${i.name}' (${human(bytes)}, ${entries.length} file${entries.length === 1 ? '' : 's'})`);
-    await h.retrying(() => this.node.blobs.ensure(entries));
+    const fetched = await h.retrying(() => this.node.blobs.ensure(entries, `file of input '${i.name}'`));
+    const distinct = new Set(entries.filter((e) => e.link === undefined).map((e) => e.sha256)).size;
+    h.log(`input '${i.name}': fetched ${fetched} of ${distinct} file contents; the rest were on this node`);
     return entries;
   }
 

@@ -147,3 +147,7 @@ export const OutputsReport = z.object({
   artifacts: z.array(z.object({ path: z.string(), size: z.number().int().nonnegative(), sha256: Sha256 })).max(100_000),
 });
 export type OutputsReport = z.infer<typeof OutputsReport>;
+
+/** Blobs a node fetches in one answer, back to back in this order (it knows each size from its manifest). */
+export const BlobBatchRequest = z.strictObject({ sha256: z.array(Sha256).min(1).max(1000) });
+export type BlobBatchRequest = z.infer<typeof BlobBatchRequest>;

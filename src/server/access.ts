@@ -105,6 +105,7 @@ const cairn: Record<string, Policy> = {
   [`GET ${AGENT}/snapshots/:id`]: 'node',
   [`GET ${AGENT}/blobs/:sha`]: 'node',
   [`POST ${AGENT}/blobs/missing`]: 'node',
+  [`POST ${AGENT}/blobs/batch`]: 'node',
   [`PUT ${AGENT}/blobs/:sha`]: 'node',
 };
 
