@@ -123,6 +123,25 @@ describe('attached machines (virtualmachine) over real SSH', { skip }, () => {
     assert.equal(v.nodes[0].slots, 3);
   });
 
+  it('a data input on the attached host: the host fetches only the contents it lacks', async () => {
+    const data = join(work, 'vm-data');
+    mkdirSync(data, { recursive: true });
+    for (let i = 0; i < 5; i++) writeFileSync(join(data, `part-${i}.csv`), `rows of part ${i}\n`);
+    const file = join(work, 'vm-input.yml');
+    writeFileSync(file, 'command: cat ${{inputs.d}}/part-4.csv\ncompute: vm-one\ninputs:\n  d: {type: uri_folder, path: ./vm-data, mode: download}\n');
+    const systemLines = async (name: string) =>
+      (await json(`${server.url}/api/v1/workspaces/default/jobs/${name}/logs`)).body.lines.filter((l: { stream: string }) => l.stream === 'system').map((l: { text: string }) => l.text).join('\n');
+    const first = await cli(['job', 'create', '-f', file, '-n', 'vm-input-1', '--stream']);
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stdout, /rows of part 4/);
+    assert.match(await systemLines('vm-input-1'), /input 'd': fetched 5 of 5 file contents/);
+    writeFileSync(join(data, 'part-4.csv'), 'rows of part 4, changed\n');
+    const second = await cli(['job', 'create', '-f', file, '-n', 'vm-input-2', '--stream']);
+    assert.equal(second.code, 0, second.stderr);
+    assert.match(second.stdout, /rows of part 4, changed/);
+    assert.match(await systemLines('vm-input-2'), /input 'd': fetched 1 of 5 file contents; the rest were on this node/);
+  });
+
   it('several jobs run at once, up to the host capacity', async () => {
     // A barrier instead of timings: each job marks that it started and waits for the other two, so
     // the three can only complete if they run at the same time (the host shares this filesystem).
