@@ -257,6 +257,9 @@ describe('agent: job inputs and outputs', () => {
     const closed = `http://127.0.0.1:${await freePort()}/x.csv`;
     await assert.rejects(layOut([http('away', closed, 'download')]), (e: Error) => e instanceof PermanentError && e.message.startsWith(`input 'away': GET ${closed} failed: `) && !e.message.includes('\n'));
     for (const l of [one, two, three, dated, named]) l.job.end();
+    // A URL's size comes from outside: bounded, whether announced or not, and nothing is kept.
+    const small = new HttpInputs(join(tempDir('http-small'), 'http-inputs'), (s) => node.blobs.pathOf(s), 4);
+    await assert.rejects(small.fetch('big', url), (e: Error) => e instanceof PermanentError && e.message.startsWith(`input 'big': ${url} `) && e.message.endsWith("over this node's limit of 4 (CAIRN_AGENT_MAX_URL_BYTES)") || e.message.includes("more than this node's limit of 4"));
   });
 
   it('evicts the least recently used trees no job holds once over the bound, never a held one', async () => {

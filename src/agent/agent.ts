@@ -62,7 +62,7 @@ export class Agent {
       client: this.client,
       blobs,
       inputTrees: new InputTrees(join(cfg.dir, 'input-trees'), cfg.inputTreesMaxBytes, blobs),
-      httpInputs: new HttpInputs(join(cfg.dir, 'http-inputs'), (sha) => blobs.pathOf(sha)),
+      httpInputs: new HttpInputs(join(cfg.dir, 'http-inputs'), (sha) => blobs.pathOf(sha), cfg.maxUrlBytes),
       baseEnv: env,
       // A copy in the agent's folder: readable by a job user wherever the agent itself was installed.
       pythonDir: copyPythonModule(cfg.pythonDir, join(cfg.dir, 'python')),

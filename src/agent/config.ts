@@ -21,6 +21,8 @@ export const AgentConfig = z.object({
   envCacheMaxMb: z.number().int().positive().default(20 * 1024),
   /** Read-only input trees shared by this node's jobs past this size are removed, least recently used first (never one a running job holds). */
   inputTreesMaxBytes: z.number().int().nonnegative().default(20 * 2 ** 30),
+  /** The most one http(s) input may bring. */
+  maxUrlBytes: z.number().int().positive().default(64 * 2 ** 30),
   /** `podman`, `docker` or `none`; unset: whichever answers, podman first. */
   containerEngine: z.enum(['podman', 'docker', 'none']).optional(),
   /** A conda, mamba or micromamba binary, or `none`; unset: the first of them on PATH. */
@@ -53,6 +55,7 @@ export function agentConfigFromEnv(env: NodeJS.ProcessEnv): AgentConfig {
     pythonDir: env.CAIRN_AGENT_PYTHON_DIR || undefined,
     envCacheMaxMb: env.CAIRN_AGENT_ENV_CACHE_MB ? Number(env.CAIRN_AGENT_ENV_CACHE_MB) : undefined,
     inputTreesMaxBytes: env.CAIRN_AGENT_INPUT_TREES_MAX_BYTES ? Number(env.CAIRN_AGENT_INPUT_TREES_MAX_BYTES) : undefined,
+    maxUrlBytes: env.CAIRN_AGENT_MAX_URL_BYTES ? Number(env.CAIRN_AGENT_MAX_URL_BYTES) : undefined,
     containerEngine: env.CAIRN_AGENT_CONTAINER_ENGINE || undefined,
     conda: env.CAIRN_AGENT_CONDA || undefined,
     isolation: env.CAIRN_AGENT_ISOLATION || undefined,

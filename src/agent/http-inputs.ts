@@ -46,9 +46,12 @@ export function urlFileName(url: string): string {
 export class HttpInputs {
   private readonly dir: string;
   private readonly blobPath: (sha: string) => string;
-  constructor(dir: string, blobPath: (sha: string) => string) {
+  /** The most one URL may bring (a size from outside: bounded, or a wrong URL could fill the disk). */
+  private readonly maxBytes: number;
+  constructor(dir: string, blobPath: (sha: string) => string, maxBytes = 64 * 2 ** 30) {
     this.dir = dir;
     this.blobPath = blobPath;
+    this.maxBytes = maxBytes;
     mkdirSync(dir, { recursive: true });
     for (const n of readdirSync(dir)) if (n.startsWith('.download-')) rmSync(join(dir, n), { force: true }); // a crash's leftovers
   }
@@ -99,6 +102,12 @@ export class HttpInputs {
       if (res.status >= 500 || res.status === 429) throw new Error(answer);
       throw new PermanentError(answer);
     }
+    const announced = Number(res.headers.get('content-length'));
+    if (Number.isFinite(announced) && announced > this.maxBytes) {
+      await res.body.cancel();
+      throw new PermanentError(`input '${input}': ${url} is ${announced} bytes, over this node's limit of ${this.maxBytes} (CAIRN_AGENT_MAX_URL_BYTES)`);
+    }
+    const max = this.maxBytes;
     const hash = createHash('sha256');
     let size = 0;
     const tmp = join(this.dir, `.download-${process.pid}-${Math.random().toString(36).slice(2)}`);
@@ -108,6 +117,7 @@ export class HttpInputs {
         timer = setTimeout(() => stall.abort(new Error(`nothing arrived for ${STALL_MS / 1000} s`)), STALL_MS);
         hash.update(chunk);
         size += chunk.length;
+        if (size > max) return done(new PermanentError(`input '${input}': ${url} sent more than this node's limit of ${max} bytes (CAIRN_AGENT_MAX_URL_BYTES)`));
         done(null, chunk);
       },
     });
