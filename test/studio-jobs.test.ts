@@ -168,6 +168,28 @@ describe('the studio: jobs', () => {
     await context.close();
   });
 
+  it('lists a job’s data inputs with the versions they read, and each named output apart from outputs/', async () => {
+    mkdirSync(join(work, 'data'), { recursive: true });
+    writeFileSync(join(work, 'data', 'rows.csv'), 'a,b\n1,2\n');
+    await submit(
+      'data-job',
+      'command: cp ${{inputs.rows}}/rows.csv ${{outputs.clean}}/rows.csv && echo 0.9 > ${{outputs.score}}/score.txt\ninputs:\n  rows: {type: uri_folder, path: ./data}\noutputs:\n  clean: {type: uri_folder, name: clean-rows}\n  score: {type: uri_folder}\n',
+      { stream: true },
+    );
+    const { context, page } = await open('/jobs/data-job');
+    const inputs = page.getByRole('region', { name: 'Data inputs' });
+    await inputs.getByRole('cell', { name: 'rows', exact: true }).waitFor();
+    assert.match(await inputs.innerText(), /uri_folder\s+ro_mount\s+\.\/data/);
+    await page.getByRole('tab', { name: 'Outputs' }).click();
+    const outputs = page.getByRole('region', { name: 'Named outputs' });
+    await outputs.getByRole('cell', { name: 'azureml:clean-rows:1' }).waitFor();
+    assert.deepEqual(await outputs.locator('tbody tr').first().locator('td').allInnerTexts(), ['clean', 'uri_folder', '1', '8 B', 'azureml:clean-rows:1', '']);
+    await outputs.getByRole('cell', { name: 'score', exact: true }).waitFor();
+    await screenshot(page, 'jobs-named-outputs');
+    assert.deepEqual(pageErrors(page), []);
+    await context.close();
+  });
+
   it('filters the list by status and text, keeps the filters in the URL, and pages through many jobs', async () => {
     // One after another, each in a later millisecond than the last: newest first is then by name.
     for (let i = 0; i < 23; i++) {
