@@ -11,19 +11,10 @@ import type { DatastoreSpec } from '../protocol/data.ts';
 import { byPath, oneLine, quote, relParts, sizeGuard, tooManyFiles } from './common.ts';
 import { parseErrorXml, parseListXml } from './s3-xml.ts';
 import { DatastoreError, type DatastoreBackend, type DatastoreFile } from './types.ts';
+import { SOCKET_CAUSES } from '../transports/socket-causes.ts';
 
 type Spec = Extract<DatastoreSpec, { type: 's3' }>;
 
-const SOCKET_CAUSES: Record<string, string> = {
-  ECONNREFUSED: 'connection refused',
-  ECONNRESET: 'connection reset by peer',
-  EHOSTUNREACH: 'no route to host',
-  ENETUNREACH: 'network unreachable',
-  ETIMEDOUT: 'connection timed out',
-  UND_ERR_CONNECT_TIMEOUT: 'connection timed out',
-  ENOTFOUND: 'host name not found',
-  EAI_AGAIN: 'host name lookup failed (temporary DNS failure)',
-};
 /** The answers that mean the credentials, not the request, are wrong. */
 const DENIED = new Set(['InvalidAccessKeyId', 'SignatureDoesNotMatch', 'AccessDenied', 'InvalidToken', 'ExpiredToken', 'AuthorizationHeaderMalformed', 'RequestTimeTooSkewed']);
 

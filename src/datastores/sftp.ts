@@ -11,6 +11,8 @@ import { Client, type ConnectConfig, type SFTPWrapper, type Stats } from 'ssh2';
 import type { DatastoreSpec } from '../protocol/data.ts';
 import { byPath, isTempName, oneLine, quote, relParts, sizeGuard, tempName, tooManyFiles } from './common.ts';
 import { DatastoreError, type DatastoreBackend, type DatastoreFile } from './types.ts';
+import { call, rename } from '../transports/ssh/sftp-calls.ts';
+import { SOCKET_CAUSES } from '../transports/socket-causes.ts';
 
 type Spec = Extract<DatastoreSpec, { type: 'sftp' }>;
 
@@ -22,15 +24,6 @@ const IN_FLIGHT = 64;
 const NO_SUCH_FILE = 2;
 const PERMISSION_DENIED = 3;
 
-const SOCKET_CAUSES: Record<string, string> = {
-  ECONNREFUSED: 'connection refused',
-  ECONNRESET: 'connection reset by peer',
-  EHOSTUNREACH: 'no route to host',
-  ENETUNREACH: 'network unreachable',
-  ETIMEDOUT: 'connection timed out',
-  ENOTFOUND: 'host name not found',
-  EAI_AGAIN: 'host name lookup failed (temporary DNS failure)',
-};
 
 export class SftpDatastore implements DatastoreBackend {
   readonly type = 'sftp' as const;
@@ -323,24 +316,3 @@ async function readFully(sftp: SFTPWrapper, handle: Buffer, at: number, len: num
   return buf;
 }
 
-/** Replaces the target atomically where the server has OpenSSH's posix-rename (plain SFTP RENAME refuses an existing target). */
-async function rename(sftp: SFTPWrapper, from: string, to: string): Promise<void> {
-  try {
-    await call<void>((cb) => sftp.ext_openssh_rename(from, to, cb));
-    return;
-  } catch (err) {
-    if (!/does not support/i.test((err as Error).message ?? '')) throw err;
-  }
-  await call<void>((cb) => sftp.unlink(to, () => cb(undefined))); // not atomic, for servers without the extension
-  await call<void>((cb) => sftp.rename(from, to, cb));
-}
-
-function call<T>(fn: (cb: (err: Error | null | undefined, value?: T) => void) => void): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    try {
-      fn((err, value) => (err ? reject(err) : resolve(value as T)));
-    } catch (err) {
-      reject(err);
-    }
-  });
-}

@@ -2,6 +2,7 @@
 // host:port, the user and the cause, never a credential.
 import { CairnError } from '../../protocol/errors.ts';
 import type { SshTarget } from './types.ts';
+import { SOCKET_CAUSES } from '../socket-causes.ts';
 
 export function where(t: Pick<SshTarget, 'host' | 'port'>): string {
   return t.host.includes(':') ? `[${t.host}]:${t.port}` : `${t.host}:${t.port}`;
@@ -56,16 +57,6 @@ export function timedOut(t: SshTarget, what: string, ms: number): CairnError {
   return new CairnError('Timeout', `ssh: ${what} on ${where(t)} did not finish within ${seconds(ms)}`, { host: t.host, port: t.port }, 504);
 }
 
-const SOCKET_CAUSES: Record<string, string> = {
-  ECONNREFUSED: 'connection refused',
-  ECONNRESET: 'connection reset by peer',
-  EHOSTUNREACH: 'no route to host',
-  ENETUNREACH: 'network unreachable',
-  ETIMEDOUT: 'connection timed out',
-  ENOTFOUND: 'host name not found',
-  EAI_AGAIN: 'host name lookup failed (temporary DNS failure)',
-  EPIPE: 'connection closed by the server',
-};
 
 export interface ConnectFacts {
   /** The TCP connection was made (the failure came later: handshake or authentication). */

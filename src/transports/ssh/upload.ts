@@ -6,6 +6,7 @@ import type { SFTPWrapper } from 'ssh2';
 import { CairnError } from '../../protocol/errors.ts';
 import { dropped, where } from './errors.ts';
 import type { SshTarget } from './types.ts';
+import { call, rename } from './sftp-calls.ts';
 
 /** Bytes per SFTP WRITE and how many may be in flight: enough to fill a fast link's window. */
 const CHUNK = 32 * 1024;
@@ -95,24 +96,3 @@ async function writeAll(sftp: SFTPWrapper, handle: Buffer, chunk: (off: number, 
   if (failed !== undefined) throw failed;
 }
 
-/** Replaces `to` atomically where the server has OpenSSH's posix-rename extension (SFTP's own RENAME refuses an existing target). */
-async function rename(sftp: SFTPWrapper, from: string, to: string): Promise<void> {
-  try {
-    await call<void>((cb) => sftp.ext_openssh_rename(from, to, cb));
-    return;
-  } catch (err) {
-    if (!/does not support/i.test((err as Error).message ?? '')) throw err;
-  }
-  await call<void>((cb) => sftp.unlink(to, () => cb(undefined))); // not atomic, for servers without the extension
-  await call<void>((cb) => sftp.rename(from, to, cb));
-}
-
-function call<T>(fn: (cb: (err: Error | null | undefined, value?: T) => void) => void): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    try {
-      fn((err, value) => (err ? reject(err) : resolve(value as T)));
-    } catch (err) {
-      reject(err);
-    }
-  });
-}
