@@ -988,6 +988,9 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         assert.equal((await store.assets.latest('default', 'data', 'iris'))?.version, '10');
         assert.equal(Number((await store.assets.get('default', 'data', 'iris', '1'))?.total_size), 5_000_000_000, 'sizes past 32 bits');
         assert.equal(await store.assets.maxNumericVersion('default', 'data', 'iris'), 10);
+        await store.assets.deleteVersion('default', 'data', 'iris', '10');
+        assert.equal(await store.assets.maxNumericVersion('default', 'data', 'iris'), 10, 'a deleted version number is never given again');
+        await store.assets.insert(version('iris', '10', t0 + 2, { content_key: 'same' }));
         assert.equal((await store.assets.byContent('default', 'data', 'iris', 'same'))?.version, '10');
         assert.equal(await store.assets.byContent('default', 'model', 'iris', 'same'), undefined, 'kinds apart');
         assert.equal(await store.assets.setArchived('default', 'data', 'iris', '10', true), 1);

@@ -60,6 +60,10 @@ export class AssetsRepo {
 
   async insert(row: Insertable<AssetsTable>): Promise<void> {
     await this.db.insertInto('assets').values(row).execute();
+    const n = row.version_num;
+    if (n !== null && n !== undefined) {
+      await this.db.updateTable('asset_containers').set({ last_version: n }).where('workspace', '=', row.workspace).where('kind', '=', row.kind).where('name', '=', row.name).where('last_version', '<', n).execute();
+    }
   }
 
   get(workspace: string, kind: AssetKind, name: string, version: string): Promise<AssetRow | undefined> {
@@ -89,10 +93,11 @@ export class AssetsRepo {
     return newestFirst(await q.orderBy('created_ms', 'desc').limit(limit).execute());
   }
 
-  /** The largest numeric version of a name, archived ones included (a new version never reuses one). */
+  /** The largest numeric version a name ever had, archived and deleted ones included (a new version never reuses one). */
   async maxNumericVersion(workspace: string, kind: AssetKind, name: string): Promise<number> {
     const r = await this.db.selectFrom('assets').select((eb) => eb.fn.max('version_num').as('max')).where('workspace', '=', workspace).where('kind', '=', kind).where('name', '=', name).executeTakeFirst();
-    return Number(r?.max ?? 0);
+    const c = await this.container(workspace, kind, name);
+    return Math.max(Number(r?.max ?? 0), Number(c?.last_version ?? 0));
   }
 
   async update(workspace: string, kind: AssetKind, name: string, version: string, set: Partial<Pick<AssetRow, 'description' | 'tags' | 'stage' | 'updated_ms' | 'archived'>>): Promise<number> {

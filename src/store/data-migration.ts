@@ -36,6 +36,8 @@ export function dataMigration(dialect: Dialect): Migration {
         .addColumn('tags', 'text', (c) => c.notNull())
         .addColumn('created_ms', int64, (c) => c.notNull())
         .addColumn('updated_ms', int64, (c) => c.notNull())
+        // The highest version number ever given: a deleted version's number is never given again (as MLflow).
+        .addColumn('last_version', int64, (c) => c.notNull().defaultTo(0))
         .addPrimaryKeyConstraint('asset_containers_pk', ['workspace', 'kind', 'name'])
         .execute();
       await db.schema

@@ -258,6 +258,7 @@ export interface AssetContainersTable {
   tags: string; // JSON object
   created_ms: number;
   updated_ms: number;
+  last_version: Defaulted<number>;
 }
 
 export interface AssetsTable {

@@ -33,7 +33,7 @@ export class RegisteredModelsService {
       if (!isUniqueViolation(err)) throw err;
     }
     if (!made) throw new MlflowError('RESOURCE_ALREADY_EXISTS', `Registered Model (name=${name}) already exists.`);
-    return toRegisteredModel(row, [], []);
+    return toRegisteredModel({ ...row, last_version: 0 }, [], []);
   }
 
   async container(name: string): Promise<AssetContainerRow> {
