@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { chmodSync, closeSync, constants, copyFileSync, mkdirSync, openSync, readSync, renameSync, rmSync, statSync, symlinkSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, constants, copyFileSync, mkdirSync, openSync, readSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ManifestEntry } from '../protocol/snapshot.ts';
 import type { BlobBatchRequest } from '../protocol/agent.ts';
@@ -10,6 +10,8 @@ import { HttpError, PermanentError, type ServerClient } from './client.ts';
 const PARALLEL_FETCHES = 3;
 const BATCH_BLOBS = 500;
 const BATCH_BYTES = 64 * 1024 * 1024;
+/** Blobs up to this size are gathered in memory and written with one call. */
+const GATHER_BYTES = 4 * 1024 * 1024;
 
 /**
  * Content-addressed cache of snapshot blobs on this node: a job fetches only what the node lacks,
@@ -20,6 +22,8 @@ export class BlobCache {
   private readonly client: ServerClient;
   /** Cached blobs hashed since they last changed on disk (inode, size, mtime): a damaged copy is fetched again. */
   private readonly verified = new Map<string, string>();
+  /** Cache folders known to exist (two hex characters each): made once, not once per blob. */
+  private readonly dirs = new Set<string>();
   constructor(dir: string, client: ServerClient) {
     this.dir = dir;
     this.client = client;
@@ -89,23 +93,29 @@ export class BlobCache {
     }
     let i = 0;
     let left = shas.length ? sizes.get(shas[0]!)! : 0;
-    let out: { fd: number; tmp: string; dest: string; hash: ReturnType<typeof createHash> } | null = null;
+    // A small blob is gathered and written in one call; a big one goes to its file as it comes.
+    let out: { fd: number | null; pieces: Buffer[]; tmp: string; dest: string; hash: ReturnType<typeof createHash> } | null = null;
     const open = () => {
       const sha = shas[i]!;
       const dest = this.pathOf(sha);
-      mkdirSync(dirname(dest), { recursive: true });
+      const dir = dirname(dest);
+      if (!this.dirs.has(dir)) {
+        mkdirSync(dir, { recursive: true });
+        this.dirs.add(dir);
+      }
       const tmp = `${dest}.${process.pid}.${i}.tmp`;
-      out = { fd: openSync(tmp, 'w'), tmp, dest, hash: createHash('sha256') };
+      out = { fd: left > GATHER_BYTES ? this.again(dir, () => openSync(tmp, 'w')) : null, pieces: [], tmp, dest, hash: createHash('sha256') };
     };
     const finish = () => {
       const sha = shas[i]!;
       const o = out!;
-      closeSync(o.fd);
       out = null;
+      if (o.fd !== null) closeSync(o.fd);
       if (o.hash.digest('hex') !== sha) {
         rmSync(o.tmp, { force: true });
         throw new PermanentError(`the ${what} '${paths.get(sha)}' arrived damaged: its bytes do not match its sha256 ${sha}`);
       }
+      if (o.fd === null) this.again(dirname(o.dest), () => writeFileSync(o.tmp, o.pieces.length === 1 ? o.pieces[0]! : Buffer.concat(o.pieces)));
       renameSync(o.tmp, o.dest);
       this.verified.set(sha, stampOf(o.dest));
       i++;
@@ -119,10 +129,12 @@ export class BlobCache {
         while (at < chunk.length) {
           if (i >= shas.length) throw new Error('the server sent more bytes than the batch holds');
           if (!out) open();
+          const o = out!;
           const take = Math.min(left, chunk.length - at);
           const piece = chunk.subarray(at, at + take);
-          out!.hash.update(piece);
-          writeSync(out!.fd, piece);
+          o.hash.update(piece);
+          if (o.fd !== null) writeSync(o.fd, piece);
+          else o.pieces.push(piece);
           at += take;
           left -= take;
           if (left === 0) {
@@ -133,11 +145,22 @@ export class BlobCache {
       }
       if (i < shas.length) throw new Error(`the answer ended ${shas.length - i} file(s) early`);
     } finally {
-      const o = out as { fd: number; tmp: string } | null;
+      const o = out as { fd: number | null; tmp: string } | null;
       if (o) {
-        closeSync(o.fd);
+        if (o.fd !== null) closeSync(o.fd);
         rmSync(o.tmp, { force: true });
       }
+    }
+  }
+
+  /** Runs a file operation again once its folder is made, if someone removed that folder meanwhile. */
+  private again<T>(dir: string, op: () => T): T {
+    try {
+      return op();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      mkdirSync(dir, { recursive: true });
+      return op();
     }
   }
 

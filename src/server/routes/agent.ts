@@ -1,3 +1,4 @@
+import { closeSync, openSync, readSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AttemptReport, BlobBatchRequest, LogBatch, OutputsReport, RegisterRequest } from '../../protocol/agent.ts';
@@ -71,6 +72,24 @@ export function agentRoutes(app: FastifyInstance, s: Services): void {
 
 const parseBlobBatch = (v: unknown) => BlobBatchRequest.parse(v);
 
-async function* concatBlobs(s: Services, shas: string[]): AsyncGenerator<Buffer> {
-  for (const sha of shas) for await (const chunk of s.blobs.stream(sha)) yield chunk as Buffer;
+/**
+ * The blobs' bytes in order, read synchronously a MiB at a time: an fs stream per blob cost more
+ * in thread-pool round trips than the reading (a 10,000-file input was 130 MB/s that way), and a
+ * MiB from the page cache blocks the event loop for well under a millisecond.
+ */
+function* concatBlobs(s: Services, shas: string[]): Generator<Buffer> {
+  for (const sha of shas) {
+    const fd = openSync(s.blobs.pathOf(sha), 'r');
+    try {
+      for (;;) {
+        const buf = Buffer.allocUnsafe(CHUNK);
+        const n = readSync(fd, buf, 0, CHUNK, null);
+        if (n === 0) break;
+        yield n === CHUNK ? buf : buf.subarray(0, n);
+      }
+    } finally {
+      closeSync(fd);
+    }
+  }
 }
+const CHUNK = 1 << 20;
