@@ -104,6 +104,11 @@ describe('data and models in jobs: inputs, outputs, assets, datastores, lineage'
     const all = await out(['datastore', 'list']);
     assert.deepEqual(all.map((x: { name: string }) => x.name), ['workspaceblobstore', 'rawfiles']);
     await fails(['datastore', 'show', '-n', 'nothere'], /datastore 'nothere' does not exist/);
+    // Jobs read datastores: none may reach the server's data folder (its secret key, database, blobs).
+    write('bad-store.yml', `name: sneaky\ntype: local_folder\npath: ${join(server.dataDir, '..')}\n`);
+    await fails(['datastore', 'create', '-f', 'bad-store.yml'], /holds the server's data folder, which jobs must never see/);
+    write('bad-store2.yml', `name: sneaky\ntype: local_folder\npath: ${join(server.dataDir, 'blobs')}\n`);
+    await fails(['datastore', 'create', '-f', 'bad-store2.yml'], /lies inside the server's data folder/);
   });
 
   it('runs a job with inputs of every source and mode, and registers and writes its outputs', async () => {
@@ -204,8 +209,11 @@ describe('data and models in jobs: inputs, outputs, assets, datastores, lineage'
       assert.ok('port' in t, 'the OpenSSH testbed is up');
       // The share's folder, made by its own user (a datastore is a place that exists already).
       execFileSync('su', ['-s', '/bin/sh', t.passwordUser, '-c', 'mkdir -p "$HOME/share"']);
-      write('sftp.yml', `name: share\ntype: sftp\nhost: 127.0.0.1\nport: ${t.port}\npath: share\nhost_key: ${t.hostKey}\ncredentials: {username: ${t.passwordUser}, password: ${t.password}}\n`);
-      await ok(['datastore', 'create', '-f', 'sftp.yml']);
+      // Without host_key the key is pinned on create, as attaching a machine does.
+      write('sftp.yml', `name: share\ntype: sftp\nhost: 127.0.0.1\nport: ${t.port}\npath: share\ncredentials: {username: ${t.passwordUser}, password: ${t.password}}\n`);
+      const share = await out(['datastore', 'create', '-f', 'sftp.yml']);
+      assert.equal(share.spec.host_key, t.hostKey.replace(/=+$/, ''));
+      assert.ok(!JSON.stringify(share).includes(t.password), 'the password is never shown');
       write('sftp-bad.yml', `name: badshare\ntype: sftp\nhost: 127.0.0.1\nport: ${t.port}\nhost_key: ${t.hostKey}\ncredentials: {username: ${t.passwordUser}, password: not-it}\n`);
       await fails(['datastore', 'create', '-f', 'sftp-bad.yml'], /datastore 'badshare': /);
 

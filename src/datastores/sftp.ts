@@ -27,6 +27,8 @@ const PERMISSION_DENIED = 3;
 
 export class SftpDatastore implements DatastoreBackend {
   readonly type = 'sftp' as const;
+  /** The host key the server presented (SHA256:...), once connected: a datastore made without host_key pins it. */
+  seenHostKey: string | undefined;
   private readonly spec: Spec;
   private conn: Promise<{ client: Client; sftp: SFTPWrapper }> | undefined;
 
@@ -208,6 +210,7 @@ export class SftpDatastore implements DatastoreBackend {
         // Called during key exchange, before any credential is sent.
         hostVerifier: (key: Buffer): boolean => {
           const seen = `SHA256:${createHash('sha256').update(key).digest('base64').replace(/=+$/, '')}`;
+          this.seenHostKey = seen;
           if (pinned && seen !== pinned) mismatch = seen;
           return !mismatch;
         },

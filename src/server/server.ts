@@ -115,7 +115,7 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
   const environments = new EnvironmentsService({ store, aliases: cfg.environments.aliases });
   const snapshots = new SnapshotsService(store, blobs, cfg.snapshot);
   mkdirSync(join(cfg.dataDir, 'workspaceblobstore'), { recursive: true, mode: 0o700 });
-  const datastores = new DatastoresService({ store, blobs, secrets: secretBox, maxBlobBytes: cfg.maxBlobBytes, workspaceStoreDir: join(cfg.dataDir, 'workspaceblobstore') });
+  const datastores = new DatastoresService({ store, blobs, secrets: secretBox, maxBlobBytes: cfg.maxBlobBytes, workspaceStoreDir: join(cfg.dataDir, 'workspaceblobstore'), dataDir: cfg.dataDir });
   const content = new ContentResolver({ store, blobs, snapshots, datastores, maxBlobBytes: cfg.maxBlobBytes });
   const assets = new AssetsService({ store, content });
   const outputsFinisher = new JobOutputsFinisher({ store, snapshots, content, assets, datastores });

@@ -8,6 +8,9 @@ import type { DatastoreRow } from '../../store/datastores.ts';
 import { openDatastore } from '../../datastores/registry.ts';
 import { DatastoreError, type DatastoreBackend } from '../../datastores/types.ts';
 import { exportTree, importTree } from '../../datastores/transfer.ts';
+import { SftpDatastore } from '../../datastores/sftp.ts';
+import { realpathSync } from 'node:fs';
+import { resolve, sep } from 'node:path';
 import type { FsBlobs } from '../blobs/fs-blobs.ts';
 import type { SecretBox } from '../secrets/secret-box.ts';
 
@@ -18,6 +21,8 @@ export interface DatastoresDeps {
   maxBlobBytes: number;
   /** The folder behind workspaceblobstore, inside the server's data folder. */
   workspaceStoreDir: string;
+  /** The server's data folder: no folder datastore may reach it. */
+  dataDir: string;
 }
 
 type Secrets = Record<string, unknown>;
@@ -39,8 +44,13 @@ export class DatastoresService {
     const spec = parsed.data;
     if (spec.name === WORKSPACE_BLOBSTORE) throw new CairnError('AlreadyExists', `${WORKSPACE_BLOBSTORE} is built in (the server's own blob store) and cannot be replaced`);
     if (spec.type === 'sftp' && !spec.credentials.password && !spec.credentials.private_key) throw new CairnError('ValidationError', 'credentials: give a password or a private_key for the sftp login');
+    if (spec.type === 'local_folder') this.checkFolder(spec.path);
     // A datastore that cannot be reached, or refuses the credentials, is refused now, not at a job's start.
-    await this.withBackend(spec, (b) => b.probe());
+    await this.withBackend(spec, async (b) => {
+      await b.probe();
+      // Trust on first use, as attaching a machine does: later connections must present the same key.
+      if (spec.type === 'sftp' && !spec.host_key && b instanceof SftpDatastore) spec.host_key = b.seenHostKey;
+    });
     const { pub, secrets } = split(spec);
     const row = { workspace, name: spec.name, type: spec.type, spec: JSON.stringify(pub), secrets: secrets ? this.d.secrets.seal(secrets) : null, created_at: new Date().toISOString() };
     if (await this.d.store.datastores.get(workspace, spec.name)) await this.d.store.datastores.replace(row);
@@ -96,6 +106,24 @@ export class DatastoresService {
 
   async exists(workspace: string, name: string): Promise<boolean> {
     return name === WORKSPACE_BLOBSTORE || (await this.d.store.datastores.get(workspace, name)) !== undefined;
+  }
+
+  /**
+   * A folder datastore must not reach the server's data folder (its secret key, database and blobs)
+   * nor lie inside it: jobs read datastores, and must never see those.
+   */
+  private checkFolder(path: string): void {
+    const real = (p: string) => {
+      try {
+        return realpathSync(p);
+      } catch {
+        return resolve(p);
+      }
+    };
+    const folder = real(path);
+    const data = real(this.d.dataDir);
+    const inside = (a: string, b: string) => a === b || a.startsWith(b.endsWith(sep) ? b : b + sep);
+    if (inside(data, folder) || inside(folder, data)) throw new CairnError('ValidationError', `datastore path '${path}' ${inside(folder, data) ? 'lies inside' : 'holds'} the server's data folder, which jobs must never see; choose a folder apart from ${this.d.dataDir}`);
   }
 
   private memory() {
