@@ -31,7 +31,8 @@ export interface ContentDeps {
   maxBlobBytes: number;
 }
 
-const HTTP_TIMEOUT_MS = 60_000;
+/** An asset's http(s) source is fetched by the server at create: given up if it takes longer than this. */
+const HTTP_TIMEOUT_MS = 30 * 60_000;
 
 /**
  * Turns any path Azure ML lets a job, a data asset or a model name into content the blob store
