@@ -165,6 +165,9 @@ describe('data and models in jobs: inputs, outputs, assets, datastores, lineage'
     assert.equal(inputs.registered.asset, 'azureml:iris:1');
     assert.equal(inputs.train.files, 2);
     assert.deepEqual((await out(['data', 'show', '-n', 'iris:1'])).consumed_by, [job.name]);
+    const table = (await ok(['job', 'show', job.name, '-o', 'table'])).stdout;
+    assert.match(table, /data inputs:\n.*\n.*registered +uri_folder +ro_mount +azureml:iris:1 +azureml:iris:1/s);
+    assert.match(table, /named outputs:\n(.*\n)*model +custom_model +2 +azureml:tiny-model:1/);
     // The report output is a uri_file: the job wrote the file itself at ${{outputs.report}}.
     const dl = tempDir('model');
     await ok(['model', 'download', '-n', 'tiny-model', '--download-path', dl]);

@@ -80,6 +80,25 @@ export function jobDetail(j: Job): string {
       { header: 'Reason', get: (h) => h.reason ?? '' },
     ])}`;
   }
+  if (j.data_inputs?.length) {
+    out += `\n\ndata inputs:\n${table(j.data_inputs, [
+      { header: 'Input', get: (i) => i.name },
+      { header: 'Type', get: (i) => i.type },
+      { header: 'Mode', get: (i) => i.mode },
+      { header: 'Source', get: (i) => i.uri },
+      { header: 'Version read', get: (i) => i.asset ?? '' },
+      { header: 'Files', get: (i) => i.files ?? '' },
+    ])}`;
+  }
+  if (j.named_outputs?.length) {
+    out += `\n\nnamed outputs:\n${table(j.named_outputs, [
+      { header: 'Output', get: (o) => o.name },
+      { header: 'Type', get: (o) => o.type },
+      { header: 'Files', get: (o) => o.files },
+      { header: 'Registered as', get: (o) => o.asset ?? '' },
+      { header: 'Written to', get: (o) => o.path ?? '' },
+    ])}`;
+  }
   if (j.attempts && (j.attempts.length > 1 || (j.attempts[0] && j.attempts[0].rank !== 0))) {
     out += `\n\nattempts:\n${table(j.attempts, [
       { header: 'Attempt', get: (a) => a.number },
