@@ -51,7 +51,7 @@ export function jobCommand(cli: Cli): Command {
     .command('show')
     .argument('[name]', 'the job (same as -n)')
     .description(
-      'show a job: status, history with reasons, times, exit code, snapshot, git facts, collected outputs, and its MLflow run: ' +
+      'show a job: status, history with reasons, times, exit code, snapshot, git facts, collected outputs, data inputs with the asset versions they read, named outputs with the assets they became, and its MLflow run: ' +
         "params, tags and each metric's last value with its step (-o json/yaml: a `tracking` field with every tag; " +
         '-o table: params, metrics (last value) and tags sections, system tags (mlflow.*, cairn.*) left out)',
     )
