@@ -32,6 +32,16 @@ export async function endRank(store: Store, events: EventHub, a: AttemptRow, r: 
   // A rank told to stop because its node was taken back ended by preemption, whatever it reported.
   const stop = a.stop ? StopMark.parse(JSON.parse(a.stop)) : null;
   const outcome = stop?.preempted && r.outcome === 'canceled' ? 'preempted' : r.outcome;
+  if (!OPEN_RANK_STATES.includes(a.state)) return false; // a report sent again: it was applied
+  // The last rank of a gang that succeeded: its job's outputs are registered before the rank is
+  // marked ended, so a server that dies meanwhile leaves the rank open, the agent reports again,
+  // and the (idempotent) registration runs again, instead of a job stuck with every rank ended.
+  let outputs: string | null | undefined;
+  if (outcome === 'succeeded' && hooks.beforeCompleted && !stop) {
+    const others = (await store.jobs.attemptsOfNumber(a.job_id, a.number)).filter((x) => x.id !== a.id);
+    const job = others.every((x) => x.state === 'ended' && x.outcome === 'succeeded') ? await store.jobs.getById(a.job_id) : undefined;
+    if (job && !job.cancel_requested) outputs = await hooks.beforeCompleted(job);
+  }
   const ended = await store.jobs.updateAttempt(a.id, { state: 'ended', ended_at: r.at, outcome, exit_code: r.exit_code, reason: r.reason }, OPEN_RANK_STATES);
   if (!ended) return false;
   await store.nodes.markIdleIfFree(a.node, Date.now());
@@ -62,7 +72,7 @@ export async function endRank(store: Store, events: EventHub, a: AttemptRow, r: 
       await moveJob(store.db, events, job.id, job.cancel_requested ? 'Canceled' : 'Failed', why, { from: ['Preempted'], attempt: a.number });
     }
   } else {
-    const failed = result.status === 'Completed' && hooks.beforeCompleted ? await hooks.beforeCompleted(job) : null;
+    const failed = result.status === 'Completed' && hooks.beforeCompleted ? (outputs !== undefined ? outputs : await hooks.beforeCompleted(job)) : null;
     if (failed) await moveJob(store.db, events, job.id, 'Failed', failed, { attempt: a.number, set: { exit_code: result.exitCode, end_time: r.at } });
     else await moveJob(store.db, events, job.id, result.status, result.reason, { attempt: a.number, set: { exit_code: result.exitCode, end_time: r.at } });
   }
