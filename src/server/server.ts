@@ -118,7 +118,7 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
   const datastores = new DatastoresService({ store, blobs, secrets: secretBox, maxBlobBytes: cfg.maxBlobBytes, workspaceStoreDir: join(cfg.dataDir, 'workspaceblobstore'), dataDir: cfg.dataDir });
   const content = new ContentResolver({ store, blobs, snapshots, datastores, maxBlobBytes: cfg.maxBlobBytes });
   const assets = new AssetsService({ store, content });
-  const outputsFinisher = new JobOutputsFinisher({ store, snapshots, content, assets, datastores });
+  const outputsFinisher = new JobOutputsFinisher({ store, snapshots, assets, datastores });
   const jobs = new JobsService({ store, events, backends, environments, sizes, data: new JobDataResolver({ content, datastores }), kickScheduler: () => schedulerLoop.kick() });
   const services = {
     store,

@@ -125,13 +125,7 @@ export class AssetsService {
   }
 
   async row(workspace: string, kind: AssetKind, name: string, version?: string): Promise<AssetRow> {
-    const v = version === 'latest' ? undefined : version;
-    try {
-      return await this.d.content.findAsset(workspace, kind, name, v, label(kind));
-    } catch (err) {
-      if (err instanceof CairnError && err.code === 'UnknownAsset') throw new CairnError('NotFound', err.message.replace(/^(data asset|model): /, ''));
-      throw err;
-    }
+    return this.d.content.findAsset(workspace, kind, name, version === 'latest' ? undefined : version, '', 'NotFound');
   }
 
   /** The latest version of every name, or every version of one name. */

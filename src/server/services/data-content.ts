@@ -57,7 +57,7 @@ export class ContentResolver {
       case 'job_output':
         return this.fromJobOutput(workspace, what, type, path.job, path.output);
       case 'run':
-        return this.fromRun(what, type, path.run, path.path);
+        return this.fromRun(workspace, what, type, path.run, path.path);
       case 'http':
         return this.fromUrl(workspace, what, type, path.url);
     }
@@ -75,15 +75,17 @@ export class ContentResolver {
     return (await this.d.store.assets.get(workspace, kind, name, version)) !== undefined;
   }
 
-  async findAsset(workspace: string, kind: AssetKind, name: string, version: string | undefined, what: string): Promise<AssetRow> {
+  /** A version, or the latest; `code`: UnknownAsset where a job or an asset names it, NotFound where it is asked for itself. */
+  async findAsset(workspace: string, kind: AssetKind, name: string, version: string | undefined, what: string, code: 'UnknownAsset' | 'NotFound' = 'UnknownAsset'): Promise<AssetRow> {
     const assets = this.d.store.assets;
     const row = version === undefined ? await assets.latest(workspace, kind, name) : await assets.get(workspace, kind, name, version);
     if (row) return row;
     const versions = (await assets.versions(workspace, kind, name, true)).map((r) => r.version);
     const label = kind === 'data' ? 'data asset' : 'model';
-    if (!versions.length) throw new CairnError('UnknownAsset', `${what}: ${label} '${name}' does not exist (cairn ${kind} list shows what does)`);
-    if (version === undefined) throw new CairnError('UnknownAsset', `${what}: every version of ${label} '${name}' is archived (name one, or restore it)`);
-    throw new CairnError('UnknownAsset', `${what}: ${label} '${name}' has no version ${version} (it has ${versions.slice(0, 20).join(', ')})`);
+    const at = what ? `${what}: ` : '';
+    if (!versions.length) throw new CairnError(code, `${at}${label} '${name}' does not exist (cairn ${kind} list shows what does)`);
+    if (version === undefined) throw new CairnError(code, `${at}every version of ${label} '${name}' is archived (name one, or restore it)`);
+    throw new CairnError(code, `${at}${label} '${name}' has no version ${version} (it has ${versions.slice(0, 20).join(', ')})`);
   }
 
   private async fromAsset(workspace: string, what: string, type: AssetType, p: Extract<DataPath, { kind: 'asset' }>): Promise<Content> {
@@ -125,14 +127,13 @@ export class ContentResolver {
     return { ...c, job_id: job.id };
   }
 
-  private async fromRun(what: string, type: AssetType, runId: string, path: string): Promise<Content> {
+  private async fromRun(workspace: string, what: string, type: AssetType, runId: string, path: string): Promise<Content> {
     const run = await this.d.store.runs.run(runId);
     if (!run || run.lifecycle_stage === 'deleted') throw new CairnError('ValidationError', `${what}: MLflow run '${runId}' does not exist`);
     const entries = await this.artifactEntries(runId, path);
     if (!entries.length) throw new CairnError('ValidationError', `${what}: run '${runId}' has no artifacts under '${path || '/'}'`);
     const isFile = entries.length === 1 && entries[0].path === '';
     checkShape(what, type, isFile, `runs:/${runId}/${path}`);
-    const workspace = (await this.d.store.runs.experimentById(run.experiment_id))?.workspace ?? 'default';
     const c = await this.snapshotOf(workspace, isFile ? [{ ...entries[0], path: path.split('/').pop() || 'model' }] : entries, `runs:/${runId}/${path}`, isFile);
     return { ...c, run_id: runId, ...(run.job_id ? { job_id: run.job_id } : {}) };
   }
@@ -154,20 +155,24 @@ export class ContentResolver {
 
   /** The files a run (or job) holds under a prefix, as entries relative to it ('' when the prefix is one file). */
   async artifactEntries(runId: string, prefix: string): Promise<ManifestEntry[]> {
-    const clean = prefix.replace(/^\/+|\/+$/g, '');
-    const rows = await this.d.store.resources.artifacts(runId);
-    const out: ManifestEntry[] = [];
-    for (const r of rows) {
-      if (clean && r.path === clean) out.push({ path: '', mode: 0o644, size: Number(r.size), sha256: r.sha256 });
-      else if (!clean || r.path.startsWith(`${clean}/`)) out.push({ path: clean ? r.path.slice(clean.length + 1) : r.path, mode: 0o644, size: Number(r.size), sha256: r.sha256 });
-    }
-    return out;
+    return entriesUnder(await this.d.store.resources.artifacts(runId), prefix);
   }
 
   private async snapshotOf(workspace: string, entries: ManifestEntry[], uri: string, isFile: boolean): Promise<Content> {
     const snap = await this.d.snapshots.createData(workspace, entries);
     return { snapshot_id: snap.id, ...(isFile && entries[0] ? { file: entries[0].path } : {}), file_count: snap.file_count, total_size: snap.total_size, uri };
   }
+}
+
+/** Artifact rows under a prefix, as entries relative to it ('' when the prefix is one file). */
+export function entriesUnder(rows: { path: string; size: number | bigint; sha256: string }[], prefix: string): ManifestEntry[] {
+  const clean = prefix.replace(/^\/+|\/+$/g, '');
+  const out: ManifestEntry[] = [];
+  for (const r of rows) {
+    if (clean && r.path === clean) out.push({ path: '', mode: 0o644, size: Number(r.size), sha256: r.sha256 });
+    else if (!clean || r.path.startsWith(`${clean}/`)) out.push({ path: clean ? r.path.slice(clean.length + 1) : r.path, mode: 0o644, size: Number(r.size), sha256: r.sha256 });
+  }
+  return out;
 }
 
 function checkShape(what: string, type: AssetType, isFile: boolean, uri: string): void {

@@ -2,14 +2,13 @@ import { type Asset, JobData, kindOfType, parseDataPath } from '../../protocol/d
 import type { Store } from '../../store/index.ts';
 import type { JobRow } from '../../store/jobs.ts';
 import type { AssetsService } from './assets.ts';
-import type { ContentResolver } from './data-content.ts';
+import { entriesUnder } from './data-content.ts';
 import type { DatastoresService } from './datastores.ts';
 import type { SnapshotsService } from './snapshots.ts';
 
 export interface JobOutputsDeps {
   store: Store;
   snapshots: SnapshotsService;
-  content: ContentResolver;
   assets: AssetsService;
   datastores: DatastoresService;
 }
@@ -29,13 +28,14 @@ export class JobOutputsFinisher {
     if (!job.data) return null;
     const { outputs } = JobData.parse(JSON.parse(job.data));
     if (!outputs.some((o) => o.path || o.asset)) return null;
+    const artifacts = await this.d.store.resources.artifacts(job.id);
     const made: Asset[] = [];
     let current = '';
     let doing = 'registered';
     try {
       for (const o of outputs) {
         current = o.name;
-        const entries = await this.d.content.artifactEntries(job.id, `outputs/${o.name}`);
+        const entries = entriesUnder(artifacts, `outputs/${o.name}`);
         const isFile = entries.length === 1 && entries[0].path === '';
         const tree = isFile ? [{ ...entries[0], path: o.name }] : entries;
         if (o.type === 'uri_file' && !isFile && (o.path || o.asset)) return `output '${o.name}' is uri_file, but the job wrote ${entries.length ? 'a folder' : 'nothing'} at \${{outputs.${o.name}}}`;
