@@ -13,15 +13,22 @@ import { parseYamlDocument, readYamlFile } from './yaml-file.ts';
 export function loadAssetFile(file: string, kind: AssetKind, over: { name?: string; version?: string; path?: string } = {}): { spec: AssetFileSpec; localPath: string | null } {
   const raw = (parseYamlDocument(readYamlFile(file, kind === 'data' ? 'data asset' : 'model'), file).doc.toJSON() ?? {}) as Record<string, unknown>;
   const merged = { ...raw, ...(over.name ? { name: over.name } : {}), ...(over.version ? { version: over.version } : {}), ...(over.path ? { path: over.path } : {}) };
-  const r = AssetFileSpec.safeParse(merged);
+  return assetSpec(merged, file, over.path ? '.' : dirname(resolve(file)));
+}
+
+/**
+ * A data or model spec from its fields (a YAML file's, or flags'), checked, with the local path it
+ * uploads resolved against `baseDir`; every problem one line starting with `where`.
+ */
+export function assetSpec(fields: Record<string, unknown>, where: string, baseDir: string): { spec: AssetFileSpec; localPath: string | null } {
+  const r = AssetFileSpec.safeParse(fields);
   if (!r.success) {
     const i = r.error.issues[0];
-    throw new CairnError('ValidationError', `${file}: ${i.path.length ? `${i.path.join('.')}: ` : ''}${i.message}`);
+    throw new CairnError('ValidationError', `${where}: ${i.path.length ? `${i.path.join('.')}: ` : ''}${i.message}`);
   }
   const p = parseDataPath(r.data.path);
-  if ('error' in p) throw new CairnError('ValidationError', `${file}: path ${p.error}`);
-  const localPath = p.kind === 'local' ? resolve(over.path ? '.' : dirname(resolve(file)), p.path) : null;
-  return { spec: r.data, localPath };
+  if ('error' in p) throw new CairnError('ValidationError', `${where}: path ${p.error}`);
+  return { spec: r.data, localPath: p.kind === 'local' ? resolve(baseDir, p.path) : null };
 }
 
 /** `az ml data` / `az ml model` for one kind. */

@@ -1,9 +1,8 @@
-import { resolve as resolvePath } from 'node:path';
 import { Command, Option } from 'commander';
 import { COMMAND_HELP } from './help.ts';
 import { CairnError } from '../../protocol/errors.ts';
-import { type Asset, AssetFileSpec, type AssetKind, parseDataPath } from '../../protocol/data.ts';
-import { loadAssetFile } from '../../sdk/data.ts';
+import type { Asset, AssetKind } from '../../protocol/data.ts';
+import { assetSpec, loadAssetFile } from '../../sdk/data.ts';
 import type { Cli } from '../context.ts';
 import { ASSET_COLUMNS, assetDetail } from '../data-view.ts';
 import { render, type Format } from '../output.ts';
@@ -49,7 +48,8 @@ function assetCommand(cli: Cli, kind: AssetKind): Command {
       if (o.file) loaded = loadAssetFile(o.file, kind, { name: o.name, version: o.version, path: o.path });
       else {
         if (!o.name || !o.path) throw new CairnError('ValidationError', `${kind} create: give --file FILE, or --name and --path`);
-        loaded = loadAssetFromFlags(kind, o);
+        const fields = { name: o.name.replace(/^azureml:/, ''), path: o.path, ...(o.version ? { version: o.version } : {}), ...(o.type ? { type: o.type } : {}), ...(o.description ? { description: o.description } : {}) };
+        loaded = assetSpec(fields, `${kind} create`, process.cwd());
       }
       if (o.file && (o.type || o.description)) loaded.spec = { ...loaded.spec, ...(o.type ? { type: o.type } : {}), ...(o.description ? { description: o.description } : {}) };
       const client = await cli.client(cmd);
@@ -107,17 +107,6 @@ function assetCommand(cli: Cli, kind: AssetKind): Command {
       cli.out(`downloaded ${word} '${t.name}'${t.version ? `:${t.version}` : ''} to ${where}`);
     });
   return c;
-}
-
-function loadAssetFromFlags(kind: AssetKind, o: { name: string; version?: string; path: string; type?: string; description?: string }) {
-  const r = AssetFileSpec.safeParse({ name: o.name.replace(/^azureml:/, ''), path: o.path, ...(o.version ? { version: o.version } : {}), ...(o.type ? { type: o.type } : {}), ...(o.description ? { description: o.description } : {}) });
-  if (!r.success) {
-    const i = r.error.issues[0];
-    throw new CairnError('ValidationError', `${kind} create: ${i.path.join('.') || 'spec'}: ${i.message}`);
-  }
-  const p = parseDataPath(r.data.path);
-  if ('error' in p) throw new CairnError('ValidationError', `${kind} create: --path ${p.error}`);
-  return { spec: r.data, localPath: p.kind === 'local' ? resolvePath(p.path) : null };
 }
 
 export const dataCommand = (cli: Cli): Command => assetCommand(cli, 'data');
