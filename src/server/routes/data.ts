@@ -53,7 +53,7 @@ export function dataRoutes(app: FastifyInstance, s: Services): void {
       const q = parse(Which.extend({ path: z.string().min(1).max(4096) }), req.query);
       const row = await s.assets.row(req.params.ws, kind, req.params.name, q.version);
       const path = checkRelativePath(q.path, 'path');
-      const e = (await s.snapshots.manifest(row.snapshot_id)).entries.find((x) => x.path === path && x.link === undefined);
+      const e = (await s.snapshots.entries(row.snapshot_id)).find((x) => x.path === path && x.link === undefined);
       if (!e) throw new CairnError('NotFound', `${kind === 'data' ? 'data asset' : 'model'} '${row.name}:${row.version}' has no file '${path}'`);
       await s.blobs.check(e.sha256, { size: e.size, what: `'${path}' of '${row.name}:${row.version}'` });
       reply.header('content-type', 'application/octet-stream');

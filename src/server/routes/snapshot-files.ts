@@ -26,7 +26,7 @@ export function snapshotFileRoutes(app: FastifyInstance, s: Services): void {
     const path = checkRelativePath(req.query.path ?? '', 'file path');
     const max = req.query.max_bytes === undefined ? undefined : Number(req.query.max_bytes);
     if (max !== undefined && !(Number.isSafeInteger(max) && max > 0)) throw new CairnError('ValidationError', `max_bytes: expected a positive integer, got '${req.query.max_bytes}'`);
-    const entry = (await s.snapshots.manifest(id)).entries.find((e) => e.path === path);
+    const entry = (await s.snapshots.entries(id)).find((e) => e.path === path);
     if (!entry) throw new CairnError('NotFound', `snapshot ${id.slice(0, 12)} has no file '${path}'`);
     if (entry.link !== undefined) throw new CairnError('ValidationError', `'${path}' is a symbolic link to '${entry.link}', not a file`);
     await s.blobs.check(entry.sha256, { size: entry.size, what: `file '${path}' of snapshot ${id.slice(0, 12)}` });

@@ -90,7 +90,8 @@ export class SnapshotsService {
     if (this.recent.size > RECENT) this.recent.delete(this.recent.keys().next().value!);
   }
 
-  private async entries(id: string): Promise<ManifestEntry[]> {
+  /** A snapshot's entries, from the recent ones kept parsed when it is one (a download asks per file). Do not change them. */
+  async entries(id: string): Promise<readonly ManifestEntry[]> {
     const hit = this.recent.get(id);
     if (hit) return hit;
     const m = await this.manifest(id);
