@@ -12,8 +12,6 @@ export const MODEL_TYPES = ['custom_model', 'mlflow_model'] as const;
 export const ASSET_TYPES = [...DATA_TYPES, ...MODEL_TYPES] as const;
 export const AssetType = z.enum(ASSET_TYPES, { error: `type must be one of ${ASSET_TYPES.join(', ')}` });
 export type AssetType = z.infer<typeof AssetType>;
-export const DataType = z.enum(DATA_TYPES, { error: `a data asset's type must be one of ${DATA_TYPES.join(', ')}` });
-export const ModelType = z.enum(MODEL_TYPES, { error: `a model's type must be one of ${MODEL_TYPES.join(', ')}` });
 export type AssetKind = 'data' | 'model';
 export const kindOfType = (t: AssetType): AssetKind => ((MODEL_TYPES as readonly string[]).includes(t) ? 'model' : 'data');
 
@@ -211,7 +209,6 @@ export const DatastoreSpec = z.discriminatedUnion(
   },
 );
 export type DatastoreSpec = z.infer<typeof DatastoreSpec>;
-export type DatastoreType = DatastoreSpec['type'] | 'workspace_blob';
 
 export const WORKSPACE_BLOBSTORE = 'workspaceblobstore';
 
