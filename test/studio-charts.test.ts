@@ -85,6 +85,16 @@ describe('studio charts', () => {
     await server.stop();
   });
 
+  /** Opens the big job's metrics tab and waits for its loss chart; `asked` collects the bucket requests the page makes. */
+  async function openLoss(o: { asked?: string[]; phone?: boolean } = {}) {
+    const { context, page } = await newPage(browser, { phone: o.phone });
+    if (o.asked) page.on('request', (r) => r.url().includes('/metric-buckets?') && o.asked!.push(r.url()));
+    await page.goto(`${server.url}/jobs/${big}?tab=metrics`);
+    const loss = chart(page, 'loss');
+    await ready(loss);
+    return { context, page, loss };
+  }
+
   it('the bucket API: several runs over one range, wall and relative time, a run that is gone, bad input', async () => {
     const api = async (q: string) => {
       const r = await fetch(`${server.url}/api/v1/workspaces/default/metric-buckets?${q}`);
@@ -111,10 +121,7 @@ describe('studio charts', () => {
   });
 
   it('draws a 100,000-point metric as about one bucket per pixel, and the spike survives', async () => {
-    const { context, page } = await newPage(browser);
-    await page.goto(`${server.url}/jobs/${big}?tab=metrics`);
-    const loss = chart(page, 'loss');
-    await ready(loss);
+    const { context, page, loss } = await openLoss();
     assert.equal(await attr(loss, 'data-points'), String(POINTS), 'every point is in some bucket');
     const buckets = Number(await attr(loss, 'data-buckets'));
     const width = (await loss.locator('.u-over').boundingBox())!.width;
@@ -129,12 +136,8 @@ describe('studio charts', () => {
   });
 
   it('zooming asks the server for the selected steps and shows finer buckets, down to raw points; a double-click resets', async () => {
-    const { context, page } = await newPage(browser);
     const asked: string[] = [];
-    page.on('request', (r) => r.url().includes('/metric-buckets?') && asked.push(r.url()));
-    await page.goto(`${server.url}/jobs/${big}?tab=metrics`);
-    const loss = chart(page, 'loss');
-    await ready(loss);
+    const { context, page, loss } = await openLoss({ asked });
     const wholeWidth = Number(await attr(loss, 'data-bucket-width'));
     await drag(loss, 0.5, 0.6);
     await ready(loss, ':not([data-range="0:99999"])');
@@ -167,12 +170,8 @@ describe('studio charts', () => {
   });
 
   it('switches to wall-time and relative-time axes and a log scale, kept in the URL', async () => {
-    const { context, page } = await newPage(browser);
     const asked: string[] = [];
-    page.on('request', (r) => r.url().includes('/metric-buckets?') && asked.push(r.url()));
-    await page.goto(`${server.url}/jobs/${big}?tab=metrics`);
-    const loss = chart(page, 'loss');
-    await ready(loss);
+    const { context, page, loss } = await openLoss({ asked });
     await page.getByLabel('X axis').selectOption('time');
     await ready(loss, '[data-axis="time"]');
     assert.equal(await attr(loss, 'data-range'), `${T0}:${T0 + (POINTS - 1) * 10}`, 'wall time, in ms');
@@ -227,10 +226,7 @@ describe('studio charts', () => {
   });
 
   it('works on a phone-sized screen', async () => {
-    const { context, page } = await newPage(browser, { phone: true });
-    await page.goto(`${server.url}/jobs/${big}?tab=metrics`);
-    const loss = chart(page, 'loss');
-    await ready(loss);
+    const { context, page, loss } = await openLoss({ phone: true });
     const box = (await loss.boundingBox())!;
     assert.ok(box.width <= 390, `the chart fits the screen: ${box.width} px`);
     await screenshot(page, 'charts-phone');
