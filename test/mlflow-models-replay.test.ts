@@ -243,6 +243,9 @@ describe('the registry over Cairn model assets', () => {
     for (const r of notFound) assert.deepEqual([r.status, r.body.error_code], [404, 'RESOURCE_DOES_NOT_EXIST']);
     const refused = [
       await post('/model-versions/create', { name: 'clf', source: 's3://bucket/model' }),
+      // A malformed escape in a source is the caller's mistake, never a 500 the client retries for minutes.
+      await post('/model-versions/create', { name: 'clf', source: 'mlflow-artifacts:/models/clf/%E0' }),
+      await post('/model-versions/create', { name: 'clf', source: `mlflow-artifacts:/${exp}/${run}/artifacts/%E0` }),
       await post('/model-versions/create', { name: 'clf', source: `runs:/${run}/nothing-here` }),
       await post('/registered-models/alias', { name: 'clf', alias: 'latest', version: '1' }),
       await post('/registered-models/alias', { name: 'clf', alias: 'v3', version: '1' }),

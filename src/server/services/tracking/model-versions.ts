@@ -7,7 +7,7 @@ import type { AssetsService } from '../assets.ts';
 import type { Content, ContentResolver } from '../data-content.ts';
 import type { SnapshotsService } from '../snapshots.ts';
 import type { LoggedModelsService } from './logged-models.ts';
-import { isLoggedModelId } from './logged-models.ts';
+import { parseProxied, type Target } from './artifacts.ts';
 import type { RegisteredModelsService } from './registry.ts';
 import { checkRegistryTag, MODEL_ID_PROPERTY, readRecord, toModelVersion } from './registry-views.ts';
 import type { RunsService, Scope } from './runs.ts';
@@ -208,10 +208,14 @@ export function parseSource(source: string): Source | undefined {
   if (m) return { kind: 'version', name: m[1], version: m[2] };
   m = /^mlflow-artifacts:\/\/?(.*)$/.exec(source);
   if (!m) return undefined;
-  const parts = clean(m[1]).split('/');
-  if (parts.some((p) => p === '..')) return undefined;
-  if (parts[0] === 'models' && parts.length >= 3) return { kind: 'version', name: parts[1], version: decodeURIComponent(parts[2]) };
-  if (parts[1] === 'models' && isLoggedModelId(parts[2] ?? '') && parts[3] === 'artifacts') return { kind: 'logged', modelId: parts[2], path: parts.slice(4).join('/') };
-  if (parts.length >= 3 && parts[2] === 'artifacts' && /^\d+$/.test(parts[0])) return { kind: 'run', experimentId: parts[0], runId: parts[1], path: parts.slice(3).join('/') };
-  return undefined;
+  // The artifact proxy's own reading of its paths (decoding and path checks included).
+  let t: Target;
+  try {
+    t = parseProxied(m[1]);
+  } catch {
+    return undefined;
+  }
+  if (t.kind === 'version') return { kind: 'version', name: t.name, version: t.version };
+  if (t.kind === 'logged') return { kind: 'logged', modelId: t.modelId, path: t.rel };
+  return { kind: 'run', experimentId: t.experimentId, runId: t.runId, path: t.rel };
 }
