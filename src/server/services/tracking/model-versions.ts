@@ -161,11 +161,14 @@ export class ModelVersionsService {
     if (s.experimentId !== undefined && String(run.experiment_id) !== s.experimentId) {
       throw invalidParam(`Invalid model version source '${source}': run ${run.run_id} is in experiment ${run.experiment_id}`);
     }
-    const entries = await this.d.content.artifactEntries(run.run_id, s.path);
-    if (!entries.length && s.path && !s.path.includes('/')) {
-      // MLflow 3 logs a model's files under the logged model, not the run: `runs:/RUN/NAME` names it.
+    // MLflow 3 logs a model's files under the logged model, not the run: `runs:/RUN/NAME` names it
+    // when the run has no files of its own there. The run's artifact list is read only when such a
+    // logged model exists (resolve reads it again to make the content).
+    if (s.path && !s.path.includes('/')) {
       const [logged] = await this.d.loggedModels.bySourceRun(run.run_id, s.path);
-      if (logged) return { content: await this.loggedContent(scope, logged.model_id, ''), runId: run.run_id, modelId: logged.model_id };
+      if (logged && !(await this.d.content.artifactEntries(run.run_id, s.path)).length) {
+        return { content: await this.loggedContent(scope, logged.model_id, ''), runId: run.run_id, modelId: logged.model_id };
+      }
     }
     const content = await this.d.content.resolve(this.workspace, `model version source '${source}'`, 'mlflow_model', { kind: 'run', run: run.run_id, path: s.path });
     return { content, runId: run.run_id, ...(modelIdHint ? { modelId: modelIdHint } : {}) };
