@@ -250,6 +250,9 @@ describe('the registry over Cairn model assets', () => {
       await post('/registered-models/alias', { name: 'clf', alias: 'latest', version: '1' }),
       await post('/registered-models/alias', { name: 'clf', alias: 'v3', version: '1' }),
       await post('/model-versions/transition-stage', { name: 'clf', version: '1', stage: 'Nowhere', archive_existing_versions: false }),
+      // Tags are read as MLflow reads them: a value that is no string, a key that acts like a path.
+      await post('/registered-models/create', { name: 'tagged', tags: [{ key: 'k', value: { not: 'a string' } }] }),
+      await post('/model-versions/set-tag', { name: 'clf', version: '1', key: '../up', value: 'v' }),
     ];
     for (const r of refused) assert.deepEqual([r.status, r.body.error_code], [400, 'INVALID_PARAMETER_VALUE'], JSON.stringify(r.body));
 

@@ -122,8 +122,8 @@ export function checkLoggedModelName(name: string): string {
   return name;
 }
 
-/** `params` or `tags` of a logged-model request, keys checked like a run's. */
-export function readModelKeyValues(f: Fields, field: 'params' | 'tags', maxValue: number): { key: string; value: string }[] {
+/** `params` or `tags` of a logged-model or registry request, keys checked like a run's; values past `maxValue` are cut. */
+export function readModelKeyValues(f: Fields, field: 'params' | 'tags', maxValue = Infinity): { key: string; value: string }[] {
   return optList(f, field).map((t) => {
     const key = checkKey(field === 'params' ? 'param' : 'tag', reqString(t, 'key'));
     const v = t.value;

@@ -1,5 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { asFields, optInt64, optList, optString, optStringList, reqString, type Fields } from '../../../protocol/mlflow/fields.ts';
+import { asFields, optInt64, optString, optStringList, reqString, reqValueString, type Fields } from '../../../protocol/mlflow/fields.ts';
+import { readModelKeyValues } from '../../../protocol/mlflow/models.ts';
+import { checkKey } from '../../../protocol/mlflow/validation.ts';
 import { readModelName, readVersion } from '../../../protocol/mlflow/registry.ts';
 import { createdBy } from '../../auth.ts';
 import type { ModelServices } from '../../services/tracking/model-services.ts';
@@ -11,7 +13,9 @@ type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 /** A DELETE may carry its fields in the body (the Python client) or the query (curl, other clients). */
 const fieldsAnyway = (req: FastifyRequest): Fields => (req.method === 'GET' ? fieldsOf(req) : { ...asFields(req.query), ...fieldsOf(req) });
 
-const tagsOf = (f: Fields) => optList(f, 'tags').map((t) => ({ key: reqString(t, 'key'), value: typeof t.value === 'string' ? t.value : String(t.value ?? '') }));
+/** Tags as MLflow reads them (key names checked, values strings); their lengths are the registry's to refuse, never cut. */
+const tagsOf = (f: Fields) => readModelKeyValues(f, 'tags');
+const tagOf = (f: Fields) => ({ key: checkKey('tag', reqString(f, 'key')), value: reqValueString(f, 'value') });
 const truthy = (v: unknown) => v === true || v === 'true' || v === 'True' || v === 1;
 
 /**
@@ -44,7 +48,8 @@ export function registryRoutes(app: FastifyInstance, m: ModelServices): void {
     return found.length ? { model_versions: found } : EMPTY;
   });
   route('POST', '/registered-models/set-tag', async (f) => {
-    await registry.setTag(name(f), reqString(f, 'key'), typeof f.value === 'string' ? f.value : reqString(f, 'value'));
+    const t = tagOf(f);
+    await registry.setTag(name(f), t.key, t.value);
     return EMPTY;
   });
   route('DELETE', '/registered-models/delete-tag', async (f) => {
@@ -83,7 +88,8 @@ export function registryRoutes(app: FastifyInstance, m: ModelServices): void {
   );
   route('GET', '/model-versions/get-download-uri', async (f) => ({ artifact_uri: await versions.downloadUri(name(f), readVersion(f)) }));
   route('POST', '/model-versions/set-tag', async (f) => {
-    await versions.setTag(name(f), readVersion(f), reqString(f, 'key'), typeof f.value === 'string' ? f.value : reqString(f, 'value'));
+    const t = tagOf(f);
+    await versions.setTag(name(f), readVersion(f), t.key, t.value);
     return EMPTY;
   });
   route('DELETE', '/model-versions/delete-tag', async (f) => {
