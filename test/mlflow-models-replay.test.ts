@@ -286,6 +286,16 @@ describe('the registry over Cairn model assets', () => {
     assert.equal((await post('/runs/log-inputs', { run_id: run, datasets: [{ dataset: ds }] })).body.error_code, 'INVALID_PARAMETER_VALUE');
     assert.equal((await post('/runs/log-inputs', { run_id: run, datasets: [{ dataset: { name: 'd' } }] })).body.error_code, 'INVALID_PARAMETER_VALUE');
     assert.equal((await post('/runs/log-inputs', { run_id: 'f'.repeat(32), datasets: [] })).status, 404);
+    // Counts in one request are bounded, as log-batch's are.
+    const many = (n: number, f: (i: number) => unknown) => Array.from({ length: n }, (_, i) => f(i));
+    const overs = [
+      await post('/runs/log-inputs', { run_id: run, datasets: many(1001, (i) => ({ dataset: { ...ds, name: `d${i}`, digest: 'abc' } })) }),
+      await post('/runs/outputs', { run_id: run, models: many(1001, () => ({ model_id: 'm-0', step: 0 })) }),
+      await post('/logged-models', { experiment_id: exp, params: many(101, (i) => ({ key: `p${i}`, value: '1' })) }),
+      await post('/registered-models/create', { name: 'many-tags', tags: many(101, (i) => ({ key: `t${i}`, value: '1' })) }),
+    ];
+    for (const r of overs) assert.deepEqual([r.status, r.body.error_code], [400, 'INVALID_PARAMETER_VALUE'], JSON.stringify(r.body));
+    assert.match(overs[0].body.message, /at most 1000 datasets/);
     assert.equal((await post('/runs/log-model', { run_id: run, model_json: '{"flavors": {}}' })).body.error_code, 'INVALID_PARAMETER_VALUE');
     assert.equal((await post('/runs/log-model', { run_id: run, model_json: 'not json' })).body.error_code, 'INVALID_PARAMETER_VALUE');
     await post('/runs/delete', { run_id: run });

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { KeyValue, Metric } from './entities.ts';
 import { invalidParam, invalidValue, missingParam } from './errors.ts';
 import { optInt64, optList, optString, reqString, type Fields } from './fields.ts';
-import { checkKey } from './validation.ts';
+import { checkBatchCount, checkKey, LIMITS } from './validation.ts';
 
 /**
  * MLflow's dataset inputs (runs/log-inputs) and MLflow 3 logged models, as the real client sends
@@ -44,9 +44,18 @@ function bounded(f: Fields, name: keyof typeof DATASET_LIMITS, what: string, req
   return v;
 }
 
+/**
+ * How many datasets or model references one request may carry. MLflow's server takes any number
+ * here; its bound on one logging request's entities (log-batch's 1,000) is borrowed, far above
+ * what its client sends (autolog logs a dataset or two per run).
+ */
+const MAX_REFS = LIMITS.batchTotal;
+
 /** log-inputs' `datasets`, checked as MLflow's server checks them. */
 export function readDatasetInputs(f: Fields): DatasetInput[] {
-  return optList(f, 'datasets').map((d) => {
+  const list = optList(f, 'datasets');
+  checkBatchCount(list.length, MAX_REFS, 'datasets');
+  return list.map((d) => {
     const raw = d.dataset;
     if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw missingParam('dataset');
     const ds = raw as Fields;
@@ -73,7 +82,9 @@ export function readDatasetInputs(f: Fields): DatasetInput[] {
 
 /** log-inputs' `models` (3.x) and runs/outputs' `models`. */
 export function readModelRefs(f: Fields): { model_id: string; step: number }[] {
-  return optList(f, 'models').map((m) => ({ model_id: reqString(m, 'model_id'), step: optInt64(m, 'step') ?? 0 }));
+  const list = optList(f, 'models');
+  checkBatchCount(list.length, MAX_REFS, 'models');
+  return list.map((m) => ({ model_id: reqString(m, 'model_id'), step: optInt64(m, 'step') ?? 0 }));
 }
 
 // ---- logged models (MLflow 3) -------------------------------------------------------------------
@@ -122,9 +133,15 @@ export function checkLoggedModelName(name: string): string {
   return name;
 }
 
-/** `params` or `tags` of a logged-model or registry request, keys checked like a run's; values past `maxValue` are cut. */
+/**
+ * `params` or `tags` of a logged-model or registry request, keys checked like a run's; values past
+ * `maxValue` are cut. At most 100 of them, log-batch's bound (the 3.x client sends a logged
+ * model's params 100 a request).
+ */
 export function readModelKeyValues(f: Fields, field: 'params' | 'tags', maxValue = Infinity): { key: string; value: string }[] {
-  return optList(f, field).map((t) => {
+  const list = optList(f, field);
+  checkBatchCount(list.length, field === 'params' ? LIMITS.batchParams : LIMITS.batchTags, field);
+  return list.map((t) => {
     const key = checkKey(field === 'params' ? 'param' : 'tag', reqString(t, 'key'));
     const v = t.value;
     const value = typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : v === undefined || v === null ? '' : undefined;

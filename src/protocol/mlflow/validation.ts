@@ -91,6 +91,11 @@ export function readTag(f: Fields): KeyValueIn {
   return { key, value: reqValueString(f, 'value').slice(0, LIMITS.tagValue) };
 }
 
+/** MLflow's bound on how many entities of one kind a logging request carries, with its message. */
+export function checkBatchCount(n: number, max: number, what: string): void {
+  if (n > max) throw invalidParam(`A batch logging request can contain at most ${max} ${what}. Got ${n} ${what}. Please split up ${what} across multiple requests and try again.`);
+}
+
 export interface LogBatchIn {
   runId: string;
   metrics: MetricIn[];
@@ -103,12 +108,9 @@ export function readLogBatch(f: Fields): LogBatchIn {
   const rawMetrics = optList(f, 'metrics');
   const rawParams = optList(f, 'params');
   const rawTags = optList(f, 'tags');
-  const over = (n: number, max: number, what: string) => {
-    if (n > max) throw invalidParam(`A batch logging request can contain at most ${max} ${what}. Got ${n} ${what}. Please split up ${what} across multiple requests and try again.`);
-  };
-  over(rawMetrics.length, LIMITS.batchMetrics, 'metrics');
-  over(rawParams.length, LIMITS.batchParams, 'params');
-  over(rawTags.length, LIMITS.batchTags, 'tags');
+  checkBatchCount(rawMetrics.length, LIMITS.batchMetrics, 'metrics');
+  checkBatchCount(rawParams.length, LIMITS.batchParams, 'params');
+  checkBatchCount(rawTags.length, LIMITS.batchTags, 'tags');
   const total = rawMetrics.length + rawParams.length + rawTags.length;
   if (total > LIMITS.batchTotal) {
     throw invalidParam(
