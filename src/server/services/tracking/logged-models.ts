@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
 import { MlflowError, invalidParam } from '../../../protocol/mlflow/errors.ts';
 import { LIMITS } from '../../../protocol/mlflow/validation.ts';
 import { checkLoggedModelName, type LoggedModel, type LoggedModelStatus } from '../../../protocol/mlflow/models.ts';
@@ -10,14 +9,8 @@ import { splitIdentifier } from '../../../tracking/search/lexer.ts';
 import { paginate, parsePageToken } from '../../../tracking/search/page-token.ts';
 import { generateNames } from '../names.ts';
 import type { ExperimentsService } from './experiments.ts';
+import { pairs, readRecord } from './registry-views.ts';
 import type { RunsService, Scope } from './runs.ts';
-
-const Pairs = z.record(z.string(), z.string());
-const readPairs = (json: string): Record<string, string> => {
-  const parsed = Pairs.safeParse(JSON.parse(json));
-  return parsed.success ? parsed.data : {};
-};
-const asList = (m: Record<string, string>) => Object.entries(m).map(([key, value]) => ({ key, value }));
 
 /** Where a logged model's files live: under its experiment, as MLflow's server lays them out. */
 export const loggedModelArtifactUri = (experimentId: string, modelId: string) => `mlflow-artifacts:/${experimentId}/models/${modelId}/artifacts`;
@@ -104,13 +97,13 @@ export class LoggedModelsService {
 
   async setTags(scope: Scope, modelId: string, tags: { key: string; value: string }[]): Promise<void> {
     const row = await this.writable(scope, modelId);
-    const merged = { ...readPairs(row.tags), ...Object.fromEntries(tags.map((t) => [t.key, t.value])) };
+    const merged = { ...readRecord(row.tags), ...Object.fromEntries(tags.map((t) => [t.key, t.value])) };
     await this.repo.update(modelId, { tags: JSON.stringify(merged), updated_ms: Date.now() });
   }
 
   async deleteTag(scope: Scope, modelId: string, key: string): Promise<void> {
     const row = await this.writable(scope, modelId);
-    const tags = readPairs(row.tags);
+    const tags = readRecord(row.tags);
     if (!Object.hasOwn(tags, key)) throw new MlflowError('RESOURCE_DOES_NOT_EXIST', `No tag with key '${key}' found for model with ID '${modelId}'.`);
     delete tags[key];
     await this.repo.update(modelId, { tags: JSON.stringify(tags), updated_ms: Date.now() });
@@ -119,7 +112,7 @@ export class LoggedModelsService {
   /** Params, like a run's, never change once logged. */
   async logParams(scope: Scope, modelId: string, params: { key: string; value: string }[]): Promise<void> {
     const row = await this.writable(scope, modelId);
-    const have = readPairs(row.params);
+    const have = readRecord(row.params);
     for (const p of params) {
       const old = own(have, p.key);
       if (old !== undefined && old !== p.value) {
@@ -190,8 +183,8 @@ const ATTRIBUTES: Record<string, (r: LoggedModelRow) => string | number | undefi
 
 function attribute(r: LoggedModelRow, field: string): string | number | undefined {
   const { entity, key } = splitIdentifier(field);
-  if (entity === 'tags' || entity === 'tag') return own(readPairs(r.tags), key);
-  if (entity === 'params' || entity === 'param') return own(readPairs(r.params), key);
+  if (entity === 'tags' || entity === 'tag') return own(readRecord(r.tags), key);
+  if (entity === 'params' || entity === 'param') return own(readRecord(r.params), key);
   if (entity === 'metrics' || entity === 'metric') return undefined;
   const get = ATTRIBUTES[key];
   if (!get) throw invalidParam(`Invalid order by field name: ${field}`);
@@ -210,7 +203,7 @@ function toClause(c: { identifier: string; comparator: string; value: Parameters
     const value = stringValue(c.value, "tag (e.g. 'my-value')");
     const isTag = entity.startsWith('tag');
     return (r) => {
-      const v = own(readPairs(isTag ? r.tags : r.params), key);
+      const v = own(readRecord(isTag ? r.tags : r.params), key);
       return v !== undefined && matchString(comparator, v, value);
     };
   }
@@ -231,8 +224,8 @@ function toClause(c: { identifier: string; comparator: string; value: Parameters
 }
 
 export function toLoggedModel(r: LoggedModelRow): LoggedModel {
-  const tags = asList(readPairs(r.tags));
-  const params = asList(readPairs(r.params));
+  const tags = pairs(readRecord(r.tags));
+  const params = pairs(readRecord(r.params));
   return {
     info: {
       model_id: r.model_id,

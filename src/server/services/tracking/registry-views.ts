@@ -17,7 +17,7 @@ export function readRecord(json: string | null): Record<string, string> {
   const parsed = Pairs.safeParse(JSON.parse(json));
   return parsed.success ? Object.fromEntries(Object.entries(parsed.data).map(([k, v]) => [k, String(v)])) : {};
 }
-const pairs = (m: Record<string, string>) => Object.entries(m).map(([key, value]) => ({ key, value }));
+export const pairs = (m: Record<string, string>) => Object.entries(m).map(([key, value]) => ({ key, value }));
 
 export function toModelVersion(row: AssetRow, aliases: string[]): ModelVersion {
   const tags = pairs(readRecord(row.tags));
