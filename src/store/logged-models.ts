@@ -40,7 +40,7 @@ export class LoggedModelsRepo {
     const out = new Map<string, RunInputRow[]>();
     for (let i = 0; i < runIds.length; i += CHUNK) {
       const rows = await this.db.selectFrom('run_inputs').selectAll().where('run_id', 'in', runIds.slice(i, i + CHUNK)).orderBy('created_ms').orderBy('name').orderBy('digest').execute();
-      for (const r of rows) out.set(r.run_id, [...(out.get(r.run_id) ?? []), r]);
+      groupInto(out, rows);
     }
     return out;
   }
@@ -55,7 +55,7 @@ export class LoggedModelsRepo {
     const out = new Map<string, RunModelLinkRow[]>();
     for (let i = 0; i < runIds.length; i += CHUNK) {
       const rows = await this.db.selectFrom('run_model_links').selectAll().where('run_id', 'in', runIds.slice(i, i + CHUNK)).orderBy('direction').orderBy('step').orderBy('model_id').execute();
-      for (const r of rows) out.set(r.run_id, [...(out.get(r.run_id) ?? []), r]);
+      groupInto(out, rows);
     }
     return out;
   }
@@ -96,6 +96,15 @@ export class LoggedModelsRepo {
       .where('lifecycle_stage', '=', 'active')
       .orderBy('creation_ms', 'desc')
       .execute();
+  }
+}
+
+/** Appends rows to their run's list, keeping their order. */
+function groupInto<R extends { run_id: string }>(out: Map<string, R[]>, rows: R[]): void {
+  for (const r of rows) {
+    const list = out.get(r.run_id);
+    if (list) list.push(r);
+    else out.set(r.run_id, [r]);
   }
 }
 
