@@ -160,6 +160,9 @@ describe('the MLflow 2.12 client: autolog, log_model, register_model, aliases, l
     // Deleting the run's files leaves the version whole.
     const del = await fetch(`${server.url}/api/2.0/mlflow-artifacts/artifacts/${vars.exp}/${vars.run}/artifacts/model`, { method: 'DELETE' });
     assert.equal(del.status, 200);
+    // The run's copy is really gone, so what answers below can only be the version's own.
+    const fromRun = await fetch(`${server.url}/api/2.0/mlflow-artifacts/artifacts/${vars.exp}/${vars.run}/artifacts/model/model.pkl`);
+    assert.equal(fromRun.status, 404);
     const got = await fetch(`${server.url}/api/2.0/mlflow-artifacts/artifacts/models/iris-212/1/model.pkl`);
     assert.equal(got.status, 200);
     assert.deepEqual(Buffer.from(await got.arrayBuffer()), Buffer.from((fixture.files['model.pkl'] as { base64: string }).base64, 'base64'));
