@@ -214,13 +214,19 @@ describe('agent: job inputs and outputs', () => {
         }
         log(200);
         res.writeHead(200, { 'last-modified': lm }).end('dated\n');
+      } else if (req.url === '/stalls.csv') {
+        log(200);
+        res.writeHead(200, { 'content-length': '100' }).flushHeaders(); // the head, then nothing
       } else {
         log(404);
         res.writeHead(404).end('no');
       }
     });
     await new Promise<void>((r) => web.listen(0, '127.0.0.1', () => r()));
-    t.after(() => web.close());
+    t.after(() => {
+      web.closeAllConnections();
+      web.close();
+    });
     const base = `http://127.0.0.1:${(web.address() as { port: number }).port}`;
     const url = `${base}/files/data%20set.csv`;
     const http = (name: string, u: string, mode: ResolvedInput['mode'], type: ResolvedInput['type'] = 'uri_file'): ResolvedInput => ({ name, type, mode, url: u, uri: u });
@@ -260,6 +266,10 @@ describe('agent: job inputs and outputs', () => {
     // A URL's size comes from outside: bounded, whether announced or not, and nothing is kept.
     const small = new HttpInputs(join(tempDir('http-small'), 'http-inputs'), (s) => node.blobs.pathOf(s), 4);
     await assert.rejects(small.fetch('big', url), (e: Error) => e instanceof PermanentError && e.message.startsWith(`input 'big': ${url} `) && e.message.endsWith("over this node's limit of 4 (CAIRN_AGENT_MAX_URL_BYTES)") || e.message.includes("more than this node's limit of 4"));
+    // A server that sends the answer's head and then nothing is given up on, not waited for forever.
+    const impatient = new HttpInputs(join(tempDir('http-stall'), 'http-inputs'), (s) => node.blobs.pathOf(s), 2 ** 20, 200);
+    const stalls = `${base}/stalls.csv`;
+    await assert.rejects(impatient.fetch('slow', stalls), (e: Error) => e instanceof PermanentError && e.message === `input 'slow': GET ${stalls} failed: nothing arrived for 0.2 s`);
   });
 
   it('evicts the least recently used trees no job holds once over the bound, never a held one', async () => {

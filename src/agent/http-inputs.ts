@@ -48,10 +48,12 @@ export class HttpInputs {
   private readonly blobPath: (sha: string) => string;
   /** The most one URL may bring (a size from outside: bounded, or a wrong URL could fill the disk). */
   private readonly maxBytes: number;
-  constructor(dir: string, blobPath: (sha: string) => string, maxBytes = 64 * 2 ** 30) {
+  private readonly stallMs: number;
+  constructor(dir: string, blobPath: (sha: string) => string, maxBytes = 64 * 2 ** 30, stallMs = STALL_MS) {
     this.dir = dir;
     this.blobPath = blobPath;
     this.maxBytes = maxBytes;
+    this.stallMs = stallMs;
     mkdirSync(dir, { recursive: true });
     for (const n of readdirSync(dir)) if (n.startsWith('.download-')) rmSync(join(dir, n), { force: true }); // a crash's leftovers
   }
@@ -89,43 +91,52 @@ export class HttpInputs {
     const headers: Record<string, string> = {};
     if (known?.etag) headers['if-none-match'] = known.etag;
     if (known?.last_modified) headers['if-modified-since'] = known.last_modified;
+    // One deadline, pushed back by whatever arrives: the answer's head, then each piece of its body.
     const stall = new AbortController();
-    let timer = setTimeout(() => stall.abort(new Error(`nothing arrived for ${STALL_MS / 1000} s`)), STALL_MS);
-    const res = await fetch(url, { headers, signal: signal ? AbortSignal.any([signal, stall.signal]) : stall.signal }).finally(() => clearTimeout(timer));
-    if (res.status === 304 && known) {
-      await res.body?.cancel();
-      return { sha256: known.sha256, size: known.size, downloaded: false };
-    }
-    if (!res.ok || !res.body) {
-      await res.body?.cancel();
-      const answer = `input '${input}': GET ${url} answered ${res.status}`;
-      if (res.status >= 500 || res.status === 429) throw new Error(answer);
-      throw new PermanentError(answer);
-    }
-    const announced = Number(res.headers.get('content-length'));
-    if (Number.isFinite(announced) && announced > this.maxBytes) {
-      await res.body.cancel();
-      throw new PermanentError(`input '${input}': ${url} is ${announced} bytes, over this node's limit of ${this.maxBytes} (CAIRN_AGENT_MAX_URL_BYTES)`);
-    }
-    const max = this.maxBytes;
+    let timer: NodeJS.Timeout | undefined;
+    const arm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => stall.abort(new Error(`nothing arrived for ${this.stallMs / 1000} s`)), this.stallMs);
+    };
+    arm();
     const hash = createHash('sha256');
     let size = 0;
+    let res: Response;
     const tmp = join(this.dir, `.download-${process.pid}-${Math.random().toString(36).slice(2)}`);
-    const count = new Transform({
-      transform(chunk: Buffer, _enc, done) {
-        clearTimeout(timer);
-        timer = setTimeout(() => stall.abort(new Error(`nothing arrived for ${STALL_MS / 1000} s`)), STALL_MS);
-        hash.update(chunk);
-        size += chunk.length;
-        if (size > max) return done(new PermanentError(`input '${input}': ${url} sent more than this node's limit of ${max} bytes (CAIRN_AGENT_MAX_URL_BYTES)`));
-        done(null, chunk);
-      },
-    });
     try {
-      await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), count, createWriteStream(tmp));
-    } catch (err) {
-      rmSync(tmp, { force: true });
-      throw err;
+      res = await fetch(url, { headers, signal: signal ? AbortSignal.any([signal, stall.signal]) : stall.signal });
+      arm();
+      if (res.status === 304 && known) {
+        await res.body?.cancel();
+        return { sha256: known.sha256, size: known.size, downloaded: false };
+      }
+      if (!res.ok || !res.body) {
+        await res.body?.cancel();
+        const answer = `input '${input}': GET ${url} answered ${res.status}`;
+        if (res.status >= 500 || res.status === 429) throw new Error(answer);
+        throw new PermanentError(answer);
+      }
+      const announced = Number(res.headers.get('content-length'));
+      if (Number.isFinite(announced) && announced > this.maxBytes) {
+        await res.body.cancel();
+        throw new PermanentError(`input '${input}': ${url} is ${announced} bytes, over this node's limit of ${this.maxBytes} (CAIRN_AGENT_MAX_URL_BYTES)`);
+      }
+      const max = this.maxBytes;
+      const count = new Transform({
+        transform(chunk: Buffer, _enc, done) {
+          arm();
+          hash.update(chunk);
+          size += chunk.length;
+          if (size > max) return done(new PermanentError(`input '${input}': ${url} sent more than this node's limit of ${max} bytes (CAIRN_AGENT_MAX_URL_BYTES)`));
+          done(null, chunk);
+        },
+      });
+      try {
+        await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), count, createWriteStream(tmp));
+      } catch (err) {
+        rmSync(tmp, { force: true });
+        throw err;
+      }
     } finally {
       clearTimeout(timer);
     }
