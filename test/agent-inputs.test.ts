@@ -265,7 +265,7 @@ describe('agent: job inputs and outputs', () => {
     for (const l of [one, two, three, dated, named]) l.job.end();
     // A URL's size comes from outside: bounded, whether announced or not, and nothing is kept.
     const small = new HttpInputs(join(tempDir('http-small'), 'http-inputs'), (s) => node.blobs.pathOf(s), 4);
-    await assert.rejects(small.fetch('big', url), (e: Error) => e instanceof PermanentError && e.message.startsWith(`input 'big': ${url} `) && e.message.endsWith("over this node's limit of 4 (CAIRN_AGENT_MAX_URL_BYTES)") || e.message.includes("more than this node's limit of 4"));
+    await assert.rejects(small.fetch('big', url), (e: Error) => e instanceof PermanentError && e.message.startsWith(`input 'big': ${url} `) && (e.message.endsWith("over this node's limit of 4 (CAIRN_AGENT_MAX_URL_BYTES)") || e.message.includes("more than this node's limit of 4")));
     // A server that sends the answer's head and then nothing is given up on, not waited for forever.
     const impatient = new HttpInputs(join(tempDir('http-stall'), 'http-inputs'), (s) => node.blobs.pathOf(s), 2 ** 20, 200);
     const stalls = `${base}/stalls.csv`;
