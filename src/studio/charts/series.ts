@@ -166,7 +166,7 @@ export function pageOf<T>(items: T[], page: number, size: number): { items: T[];
   return { items: items.slice((p - 1) * size, p * size), page: p, pages };
 }
 
-/** A duration in seconds as people read it: 45s, 12m 5s, 3h 20m. */
+/** A relative-time axis label or readout: 45s, 12m 5s, 3h 20m, and negative before the run started (a duration in a table is ../format.ts's). */
 export function formatDuration(seconds: number): string {
   const s = Math.round(Math.abs(seconds));
   const sign = seconds < 0 ? '-' : '';

@@ -1,5 +1,6 @@
 // Words for a compute's state, counts and properties, shared by the list and the compute's page.
 import type { ComputeView } from '../../../protocol/compute.ts';
+import { duration } from '../../format.ts';
 
 /** Provisioning state, then the power state when there is one (Running, Stopped, Starting...). */
 export const stateWords = (c: ComputeView): string[] => [c.provisioning_state, ...(c.state && c.state !== c.provisioning_state ? [c.state] : [])];
@@ -12,13 +13,10 @@ export function nodeCounts(c: ComputeView): string {
   return String(c.nodes.length);
 }
 
-/** How long ago, in the largest unit that reads well: 42 s, 3 min, 2 h 5 min. */
+/** How long ago, as the studio writes durations (42s, 3m 05s, 2h 05m). */
 export function since(iso: string | null | undefined, now = Date.now()): string | null {
   if (!iso) return null;
-  const s = Math.max(0, Math.round((now - Date.parse(iso)) / 1000));
-  if (s < 60) return `${s} s`;
-  if (s < 3600) return `${Math.floor(s / 60)} min`;
-  return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
+  return duration(Math.max(0, Math.round((now - Date.parse(iso)) / 1000)));
 }
 
 /** The provider a pool compute's nodes come from: 'local', or the object's type. */

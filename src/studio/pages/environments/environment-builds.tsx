@@ -2,7 +2,7 @@
 // content after that), so its builds are those jobs' records, and a build's output is in the
 // job's log. Looked for among the newest jobs, and the page says so.
 import { useApi, WS } from '../../api.ts';
-import { formatDuration } from '../../charts/series.ts';
+import { duration } from '../../format.ts';
 import { Link } from '../../router.tsx';
 import { ErrorBox, Loading, Status, Time } from '../../ui.tsx';
 
@@ -61,7 +61,7 @@ export function EnvironmentBuilds({ name }: { name: string }) {
                       ) : rec.builder === 'none' ? (
                         `nothing to build${rec.ready_ms !== undefined ? ` (ready in ${Math.round(rec.ready_ms)} ms)` : ''}`
                       ) : rec.built ? (
-                        `built with ${rec.builder}${rec.build_seconds !== undefined ? ` in ${formatDuration(rec.build_seconds)}` : ''}`
+                        `built with ${rec.builder}${rec.build_seconds !== undefined ? ` in ${duration(rec.build_seconds)}` : ''}`
                       ) : (
                         `reused (cache hit${rec.ready_ms !== undefined ? `, ready in ${Math.round(rec.ready_ms)} ms` : ''})`
                       )}

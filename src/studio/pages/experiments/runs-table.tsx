@@ -1,7 +1,8 @@
 // The runs of an experiment side by side: fixed facts, then the params and final metrics the user
 // chose. A header sorts on the server (MLflow's order_by); a checkbox picks runs to compare.
 import type { ReactNode } from 'react';
-import { formatDuration, formatValue } from '../../charts/series.ts';
+import { formatValue } from '../../charts/series.ts';
+import { duration } from '../../format.ts';
 import { Link } from '../../router.tsx';
 import { Status, Time } from '../../ui.tsx';
 import { columnId, valueOf, type Column } from './columns.ts';
@@ -67,7 +68,7 @@ export function RunsTable(o: {
                 <td>
                   <Time at={new Date(r.info.start_time).toISOString()} />
                 </td>
-                <td>{end !== undefined ? formatDuration((end - r.info.start_time) / 1000) : '-'}</td>
+                <td>{end !== undefined ? duration((end - r.info.start_time) / 1000) : '-'}</td>
                 <td>{job ? <Link to={`/jobs/${encodeURIComponent(job)}`}>{job}</Link> : <span className="muted">-</span>}</td>
                 {o.columns.map((c) => {
                   const v = valueOf(r, c);

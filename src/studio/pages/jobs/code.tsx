@@ -4,7 +4,7 @@ import { useApi, WS } from '../../api.ts';
 import { setQuery, useLocation } from '../../router.tsx';
 import { ErrorBox, Loading, Props } from '../../ui.tsx';
 import type { Job } from '../../../protocol/job.ts';
-import { bytes, count } from './format.ts';
+import { bytes, count } from '../../format.ts';
 import { FileTree, findFiles } from './file-tree.tsx';
 import { FileViewer, type FileEntry } from './file-viewer.tsx';
 

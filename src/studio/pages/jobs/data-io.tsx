@@ -2,7 +2,7 @@
 // from outputs/ (what it holds, where it was written, the asset it was registered as).
 import type { ReactNode } from 'react';
 import type { Job } from '../../../protocol/job.ts';
-import { bytes } from './format.ts';
+import { bytes } from '../../format.ts';
 
 /** A titled card holding one table: `title` names the region, `head` the columns. */
 function DataTable({ title, head, children }: { title: string; head: string[]; children: ReactNode }) {

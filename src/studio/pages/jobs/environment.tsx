@@ -1,5 +1,6 @@
 // What the job ran with: the environment as resolved at submit, what the node built or reused for
 // it, and the build's own output (the log's system stream, where the agent writes it).
+import { duration } from '../../format.ts';
 import { Link } from '../../router.tsx';
 import { Loading, Props } from '../../ui.tsx';
 import type { Job } from '../../../protocol/job.ts';
@@ -59,7 +60,7 @@ export function EnvironmentTab({ job, feed, state }: { job: Job; feed: LogFeed |
             <Props
               rows={[
                 ['Made with', rec.builder],
-                ['Built', rec.builder === 'none' ? 'nothing to build: the node’s own Python' : rec.built ? `yes, for this attempt${rec.build_seconds !== undefined ? ` (${rec.build_seconds.toFixed(1)} s)` : ''}` : 'no: reused from the node’s cache'],
+                ['Built', rec.builder === 'none' ? 'nothing to build: the node’s own Python' : rec.built ? `yes, for this attempt${rec.build_seconds !== undefined ? ` (${duration(rec.build_seconds)})` : ''}` : 'no: reused from the node’s cache'],
                 ['Ready after', rec.ready_ms !== undefined ? `${Math.round(rec.ready_ms)} ms` : null],
                 ['Python', rec.python ? <span className="mono">{rec.python}</span> : null],
                 ['Interpreter', rec.interpreter ? <span className="mono">{rec.interpreter}</span> : null],

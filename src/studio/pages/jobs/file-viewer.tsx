@@ -1,7 +1,7 @@
 // One file of the job's code: text with line numbers, a picture, or a note that it is binary;
 // always with a link to download the whole file.
 import { ErrorBox, Loading } from '../../ui.tsx';
-import { bytes } from './format.ts';
+import { bytes } from '../../format.ts';
 import { IMAGE, PREVIEW_BYTES, useContent } from './content.ts';
 
 export interface FileEntry {

@@ -4,7 +4,7 @@ import { ErrorBox, Loading, Page, Status, Time } from '../../ui.tsx';
 import { Link, setQuery, useLocation } from '../../router.tsx';
 import { JobFilters } from './list-filters.tsx';
 import { jobsUrl, useJobsPage, type JobQuery, type JobsPage } from './use-jobs-page.ts';
-import { count, duration, jobPage } from './format.ts';
+import { count, duration, jobPage } from '../../format.ts';
 import './jobs.css';
 
 const PAGE_SIZES = [10, 25, 50, 100, 200];

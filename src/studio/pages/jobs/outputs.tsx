@@ -4,7 +4,8 @@ import { useApi } from '../../api.ts';
 import { setQuery, useLocation } from '../../router.tsx';
 import { ErrorBox, Loading } from '../../ui.tsx';
 import type { Artifact, Job } from '../../../protocol/job.ts';
-import { bytes, jobPath } from './format.ts';
+import { bytes } from '../../format.ts';
+import { jobPath } from './format.ts';
 import { kindOf, Preview } from './preview.tsx';
 import { NamedOutputs } from './data-io.tsx';
 

@@ -2,7 +2,7 @@
 import { CopyButton, Props, Status, Time } from '../../ui.tsx';
 import { Link } from '../../router.tsx';
 import type { Job } from '../../../protocol/job.ts';
-import { duration } from './format.ts';
+import { duration } from '../../format.ts';
 import { Timeline } from './timeline.tsx';
 import { DataInputs, NamedOutputs } from './data-io.tsx';
 

@@ -1,7 +1,7 @@
 // A preview of one output: text as it is, JSON pretty-printed, CSV as a table, pictures inline.
 import { ErrorBox, Loading } from '../../ui.tsx';
 import type { Artifact } from '../../../protocol/job.ts';
-import { bytes } from './format.ts';
+import { bytes } from '../../format.ts';
 import { IMAGE, PREVIEW_BYTES, useContent } from './content.ts';
 import { parseCsv } from './csv.ts';
 import { CodeText } from './file-viewer.tsx';

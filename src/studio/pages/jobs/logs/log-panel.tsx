@@ -2,7 +2,7 @@
 import { useEffect, useRef, useState } from 'react';
 import type { Job } from '../../../../protocol/job.ts';
 import { ErrorBox } from '../../../ui.tsx';
-import { count } from '../format.ts';
+import { count } from '../../../format.ts';
 import { plainText, renderLine } from './ansi.tsx';
 import { STREAMS, type StreamName } from './log-buffer.ts';
 import type { FeedState, LogFeed } from './log-feed.ts';
