@@ -124,6 +124,7 @@ describe('agent: job inputs and outputs', () => {
   it('gives download and rw_mount inputs private writable copies that leave the cache and the shared tree alone', async () => {
     const id = await upload({ 'x.txt': 'original\n', 'deep/y.txt': 'why\n' });
     const l = await layOut([input('dl', 'download', id), input('rw', 'rw_mount', id), input('ev', 'eval_download', id, { type: 'mltable' }), input('ro', 'ro_mount', id)]);
+    assert.deepEqual(l.status, ["fetching input 'dl' (13 B, 2 files)"], 'four inputs of one content: its manifest and blobs are fetched once');
     for (const name of ['dl', 'rw', 'ev']) {
       const f = join(l.dir, 'inputs', name, 'x.txt');
       assert.equal(lstatSync(join(l.dir, 'inputs', name)).isDirectory(), true, name);

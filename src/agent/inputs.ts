@@ -49,6 +49,8 @@ export class JobInputs {
   private shown = new Map<string, string>();
   private held: string[] = [];
   private readonly abort = new AbortController();
+  /** Snapshot id -> its entries, fetched (with their blobs) once per layout however many inputs share it. */
+  private readonly fetched = new Map<string, Promise<ManifestEntry[]>>();
 
   constructor(node: NodeData, attemptDir: string, inputs: ResolvedInput[] = [], outputs: ResolvedOutput[] = []) {
     this.node = node;
@@ -124,7 +126,13 @@ export class JobInputs {
     this.node.blobs.materialize(entries, at);
   }
 
-  private async fetch(i: ResolvedInput, snapshotId: string, h: LayoutHooks): Promise<ManifestEntry[]> {
+  private fetch(i: ResolvedInput, snapshotId: string, h: LayoutHooks): Promise<ManifestEntry[]> {
+    let p = this.fetched.get(snapshotId);
+    if (!p) this.fetched.set(snapshotId, (p = this.fetchOnce(i, snapshotId, h)));
+    return p;
+  }
+
+  private async fetchOnce(i: ResolvedInput, snapshotId: string, h: LayoutHooks): Promise<ManifestEntry[]> {
     const entries = await h.retrying(() => this.node.blobs.fetchManifest(snapshotId));
     const bytes = entries.reduce((n, e) => n + e.size, 0);
     h.status(`fetching input '${i.name}' (${human(bytes)}, ${entries.length} file${entries.length === 1 ? '' : 's'})`);
@@ -184,6 +192,7 @@ export class JobInputs {
     for (const k of this.held) this.node.trees.release(k);
     this.held = [];
     this.shown.clear();
+    this.fetched.clear();
     removeTree(this.dir);
   }
 }
