@@ -3,6 +3,7 @@
 import { Link } from '../../router.tsx';
 import { CopyButton, Status, Time } from '../../ui.tsx';
 import type { ComputeNodeView, ComputeView } from '../../../protocol/compute.ts';
+import { jobPage } from '../../format.ts';
 import { since } from './describe.ts';
 
 const shape = (n: ComputeNodeView): string =>
@@ -59,7 +60,7 @@ export function NodesTable({ compute }: { compute: ComputeView }) {
               <td>
                 {pool ? (
                   n.current_job ? (
-                    <Link to={`/jobs/${encodeURIComponent(n.current_job)}`}>{n.current_job}</Link>
+                    <Link to={jobPage(n.current_job)}>{n.current_job}</Link>
                   ) : (
                     <span className="muted">none</span>
                   )

@@ -2,7 +2,7 @@
 // content after that), so its builds are those jobs' records, and a build's output is in the
 // job's log. Looked for among the newest jobs, and the page says so.
 import { useApi, WS } from '../../api.ts';
-import { duration } from '../../format.ts';
+import { duration, jobPage } from '../../format.ts';
 import { Link } from '../../router.tsx';
 import { ErrorBox, Loading, Status, Time } from '../../ui.tsx';
 
@@ -48,7 +48,7 @@ export function EnvironmentBuilds({ name }: { name: string }) {
                 return (
                   <tr key={j.name}>
                     <td>
-                      <Link to={`/jobs/${encodeURIComponent(j.name)}`}>{j.display_name || j.name}</Link>
+                      <Link to={jobPage(j.name)}>{j.display_name || j.name}</Link>
                       {j.display_name && j.display_name !== j.name ? <div className="mono muted">{j.name}</div> : null}
                     </td>
                     <td className="mono">{j.environment_details?.ref?.slice(name.length + 1)}</td>

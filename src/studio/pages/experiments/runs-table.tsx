@@ -2,7 +2,7 @@
 // chose. A header sorts on the server (MLflow's order_by); a checkbox picks runs to compare.
 import type { ReactNode } from 'react';
 import { formatValue } from '../../charts/series.ts';
-import { duration } from '../../format.ts';
+import { duration, jobPage } from '../../format.ts';
 import { Link } from '../../router.tsx';
 import { Status, Time } from '../../ui.tsx';
 import { columnId, valueOf, type Column } from './columns.ts';
@@ -69,7 +69,7 @@ export function RunsTable(o: {
                   <Time at={new Date(r.info.start_time).toISOString()} />
                 </td>
                 <td>{end !== undefined ? duration((end - r.info.start_time) / 1000) : '-'}</td>
-                <td>{job ? <Link to={`/jobs/${encodeURIComponent(job)}`}>{job}</Link> : <span className="muted">-</span>}</td>
+                <td>{job ? <Link to={jobPage(job)}>{job}</Link> : <span className="muted">-</span>}</td>
                 {o.columns.map((c) => {
                   const v = valueOf(r, c);
                   return (
