@@ -1,6 +1,7 @@
-// "Attach": a machine (virtualmachine) or a Slurm cluster the user already has, reached over SSH
-// with their credentials. The server connects and checks the host before it stores anything, so a
-// host that cannot be reached or a refused key comes back as the server's one-line message.
+// "Attach": a machine (virtualmachine) the user already has, reached over SSH with their
+// credentials (a Slurm cluster's fields are here too, but the server refuses that type for now).
+// The server connects and checks the host before it stores anything, so a host that cannot be
+// reached or a refused key comes back as the server's one-line message.
 import { KeyField, NumberField, Section, SelectField, TextField, useFormState, type Values } from './form-kit.tsx';
 import { checkSpec, compact, numberOrText, parseTags, textOrNone } from './spec-check.ts';
 import { ComputeForm } from './submit.tsx';
@@ -62,7 +63,7 @@ export function AttachComputeForm({ onCancel }: { onCancel: () => void }) {
           label="Type"
           options={[
             { value: 'virtualmachine', label: 'virtualmachine: a machine you have, over SSH' },
-            { value: 'slurm', label: 'slurm: a Slurm cluster (its login node)' },
+            { value: 'slurm', label: 'slurm: a Slurm cluster (its login node), not supported by the server yet' },
           ]}
         />
         <TextField form={form} path="name" label="Name" hint="3 to 24 letters, digits and '-', starting with a letter." placeholder="gpu-box" />
