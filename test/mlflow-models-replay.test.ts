@@ -204,6 +204,8 @@ describe('the MLflow 3.x client: logged models, register_model through models:/M
     assert.deepEqual(await search(`source_run_id = '${vars.run}'`), [vars.model_id]);
     assert.deepEqual(await search("name LIKE 'mod%' AND model_type = 'x'"), []);
     assert.equal((await post('/logged-models/search', { experiment_ids: [vars.exp], filter: 'name ==== 1' })).status, 400);
+    // An unknown order_by field is refused whether or not anything matched.
+    assert.equal((await post('/logged-models/search', { experiment_ids: [vars.exp], filter: "name = 'none such'", order_by: [{ field_name: 'nope' }] })).status, 400);
     assert.equal((await api(`${lm}/tags/stage`, { method: 'DELETE' })).status, 200);
     const gone = await api(`${lm}/tags/stage`, { method: 'DELETE' });
     assert.deepEqual([gone.status, gone.body.error_code], [404, 'RESOURCE_DOES_NOT_EXIST']);
