@@ -185,25 +185,31 @@ export class BlobCache {
     return true;
   }
 
-  /** Lays the snapshot out in `dest`: copies (reflinks where the filesystem can) and links. */
-  materialize(entries: ManifestEntry[], dest: string): void {
+  /**
+   * Lays the snapshot out in `dest`: links as links, files by `place` (by default a copy, a reflink
+   * where the file system can, with the entry's permission bits). Returns every folder it made,
+   * `dest` included.
+   */
+  materialize(entries: ManifestEntry[], dest: string, place: (blob: string, target: string, e: ManifestEntry) => void = copyOf): Set<string> {
     mkdirSync(dest, { recursive: true });
-    const made = new Set<string>();
+    const made = new Set<string>([dest]);
     for (const e of entries) {
       const target = join(dest, e.path);
       const parent = dirname(target);
       if (!made.has(parent)) {
         mkdirSync(parent, { recursive: true });
-        made.add(parent);
+        for (let p = parent; !made.has(p); p = dirname(p)) made.add(p);
       }
-      if (e.link !== undefined) {
-        symlinkSync(e.link, target);
-        continue;
-      }
-      copyFileSync(this.pathOf(e.sha256), target, constants.COPYFILE_FICLONE);
-      chmodSync(target, e.mode & 0o777); // permission bits only, whatever a server sent
+      if (e.link !== undefined) symlinkSync(e.link, target);
+      else place(this.pathOf(e.sha256), target, e);
     }
+    return made;
   }
+}
+
+function copyOf(blob: string, target: string, e: ManifestEntry): void {
+  copyFileSync(blob, target, constants.COPYFILE_FICLONE);
+  chmodSync(target, e.mode & 0o777); // permission bits only, whatever a server sent
 }
 
 function stampOf(path: string): string {

@@ -1,6 +1,6 @@
-import { chmodSync, constants, copyFileSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, constants, copyFileSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { ManifestEntry } from '../protocol/snapshot.ts';
 import type { BlobCache } from './blob-cache.ts';
 
@@ -87,23 +87,8 @@ export class InputTrees {
     if (existsSync(path)) return path;
     const tmp = join(this.dir, `.tmp-${key}-${process.pid}`);
     removeTree(tmp);
-    mkdirSync(tmp, { recursive: true });
-    const dirs = new Set<string>([tmp]);
-    let bytes = 0;
-    for (const e of entries) {
-      const target = join(tmp, e.path);
-      const parent = dirname(target);
-      if (!dirs.has(parent)) {
-        mkdirSync(parent, { recursive: true });
-        for (let p = parent; p.length > tmp.length && !dirs.has(p); p = dirname(p)) dirs.add(p);
-      }
-      if (e.link !== undefined) {
-        symlinkSync(e.link, target);
-        continue;
-      }
-      this.place(this.blobs.pathOf(e.sha256), target, e.mode & 0o111 ? 0o555 : 0o444);
-      bytes += e.size;
-    }
+    const dirs = this.blobs.materialize(entries, tmp, (blob, target, e) => this.place(blob, target, e.mode & 0o111 ? 0o555 : 0o444));
+    const bytes = entries.reduce((n, e) => n + (e.link === undefined ? e.size : 0), 0);
     // Deepest first: a folder made read-only cannot take its children's changes.
     for (const d of [...dirs].sort((a, b) => b.length - a.length)) chmodSync(d, 0o555);
     writeFileSync(join(this.dir, `${key}.json`), JSON.stringify({ bytes, files: entries.length } satisfies TreeMeta));
