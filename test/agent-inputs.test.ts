@@ -273,6 +273,15 @@ describe('agent: job inputs and outputs', () => {
     await assert.rejects(impatient.fetch('slow', stalls), (e: Error) => e instanceof PermanentError && e.message === `input 'slow': GET ${stalls} failed: nothing arrived for 0.2 s`);
   });
 
+  it('refuses a manifest whose links would lead a layout outside its folder', async () => {
+    const blob = { mode: 0o644, size: 6, sha256: sha('alpha\n') };
+    const served = (entries: object[]) => new BlobCache(join(agentDir, 'blobs'), { request: async () => ({ entries }) } as unknown as ServerClient);
+    const id = 'f'.repeat(64);
+    await assert.rejects(served([{ path: 'a', ...blob, link: '/tmp' }, { path: 'a/x', ...blob }]).fetchManifest(id), (e: Error) => e instanceof PermanentError && e.message === `snapshot ffffffffffff cannot be laid out: 'a/x' lies under the symbolic link 'a'`);
+    await assert.rejects(served([{ path: 'a', ...blob, link: '/tmp' }, { path: 'a', ...blob }]).fetchManifest(id), (e: Error) => e instanceof PermanentError && e.message.endsWith("it lists 'a' twice"));
+    assert.equal((await served([{ path: 'a', ...blob, link: 'b/x' }, { path: 'b/x', ...blob }]).fetchManifest(id)).length, 2, 'a link beside files is fine');
+  });
+
   it('evicts the least recently used trees no job holds once over the bound, never a held one', async () => {
     const blobs = node.blobs;
     const trees = new InputTrees(join(agentDir, 'small-trees'), 250, blobs);

@@ -44,6 +44,7 @@ export class BlobCache {
     }
     const entries = ManifestEntry.array().parse(body.entries);
     for (const e of entries) checkRelativePath(e.path, 'snapshot path');
+    checkLinks(entries, snapshotId);
     return entries;
   }
 
@@ -204,6 +205,24 @@ export class BlobCache {
       else place(this.pathOf(e.sha256), target, e);
     }
     return made;
+  }
+}
+
+/**
+ * No entry may share a link's path or lie under a link: laying it out would write through the link,
+ * outside the folder. The server refuses such manifests; like the paths, the node checks again.
+ */
+function checkLinks(entries: ManifestEntry[], snapshotId: string): void {
+  const links = new Set(entries.filter((e) => e.link !== undefined).map((e) => e.path));
+  if (!links.size) return;
+  const seen = new Set<string>();
+  const bad = (why: string) => new PermanentError(`snapshot ${snapshotId.slice(0, 12)} cannot be laid out: ${why}`);
+  for (const e of entries) {
+    if (seen.has(e.path)) throw bad(`it lists '${e.path}' twice`);
+    seen.add(e.path);
+    for (let i = e.path.indexOf('/'); i !== -1; i = e.path.indexOf('/', i + 1)) {
+      if (links.has(e.path.slice(0, i))) throw bad(`'${e.path}' lies under the symbolic link '${e.path.slice(0, i)}'`);
+    }
   }
 }
 
