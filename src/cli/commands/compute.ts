@@ -58,7 +58,7 @@ export function computeCommand(cli: Cli): Command {
     .description(
       'create a compute target (az ml compute create): from an Azure ML v2 compute YAML file, or from flags. ' +
         'The file is checked here first, as the server will check it; machines you already have are attached (compute attach), not created. ' +
-        'Clusters (amlcompute) and instances (computeinstance) are not built yet: a valid file is refused with a message saying so. ' +
+        "Clusters (amlcompute) and instances (computeinstance) get their nodes from a node provider (provider:, default local: agents on the server's machine). " +
         'Waits until provisioning ends, unless --no-wait',
     )
     .option('-f, --file <path>', 'compute YAML file (Azure ML v2 schema)')
