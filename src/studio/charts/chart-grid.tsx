@@ -8,7 +8,7 @@ import type { ChartRun } from './plot-options.ts';
 import { AXES, isAxis, pageOf, searchKeys, type Axis } from './series.ts';
 import './charts.css';
 
-export const CHARTS_PER_PAGE = 12;
+const CHARTS_PER_PAGE = 12;
 
 /** `stamps`: per metric, something that changes when it gets new points (its latest step and time). */
 export function ChartGrid({ runs, keys, stamps }: { runs: ChartRun[]; keys: string[]; stamps?: Record<string, string> }) {

@@ -10,7 +10,7 @@ export interface ChartRun {
 }
 
 /** Series per run, in this order after the x series: band max, band min, last values, smoothed. */
-export const PER_RUN = 4;
+const PER_RUN = 4;
 
 export function plotData(a: Aligned, smoothing: number, log: boolean): { data: uPlot.AlignedData; hidden: number } {
   const cols: (number | null)[][] = [];
@@ -27,7 +27,7 @@ export function plotData(a: Aligned, smoothing: number, log: boolean): { data: u
   return { data: [a.x, ...cols] as uPlot.AlignedData, hidden };
 }
 
-export const AXIS_LABEL: Record<Axis, string> = { step: 'step', time: 'time', relative: 'time since start' };
+const AXIS_LABEL: Record<Axis, string> = { step: 'step', time: 'time', relative: 'time since start' };
 
 export function plotOptions(o: {
   width: number;

@@ -51,7 +51,7 @@ export interface Aligned {
 }
 
 /** Chart units from the server's: the time axes come in milliseconds. */
-export const toChartX = (x: number, axis: Axis): number => (axis === 'step' ? x : x / 1000);
+const toChartX = (x: number, axis: Axis): number => (axis === 'step' ? x : x / 1000);
 
 const finite = (v: number): number | null => (Number.isFinite(v) ? v : null);
 
@@ -186,5 +186,5 @@ export function formatValue(v: number | null | undefined): string {
 }
 
 /** Distinct colours for overlaid runs (Tableau 10), repeated past ten. */
-export const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
+const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
 export const colorOf = (i: number): string => PALETTE[i % PALETTE.length]!;

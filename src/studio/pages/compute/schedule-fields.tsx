@@ -10,7 +10,7 @@ const rowIds = (v: Values): string[] => (typeof v[ROWS] === 'string' && v[ROWS] 
 const key = (id: string, field: string) => `sched.${id}.${field}`;
 
 /** What a schedule's problem is filed under: its place in the list, as the protocol's message names it. */
-export const scheduleField = (position: number) => `schedules.compute_start_stop.${position}`;
+const scheduleField = (position: number) => `schedules.compute_start_stop.${position}`;
 export const SCHEDULE_FIELDS = Array.from({ length: MAX_SCHEDULES }, (_, i) => scheduleField(i));
 /** A valid schedule put in place of a reported one so that the check goes on to the next. */
 export const VALID_SCHEDULE = { action: 'stop', trigger: { type: 'cron', expression: '0 0 * * *' } };

@@ -7,7 +7,7 @@ import { KIND_LABEL, type Environment } from './types.ts';
 import './environments.css';
 
 /** One line on what an environment is made of: its image, its packages, or its Dockerfile. */
-export function madeOf(e: Environment): string {
+function madeOf(e: Environment): string {
   const deps = e.conda_file?.dependencies?.flatMap((d) => (typeof d === 'string' ? [d] : d.pip)) ?? [];
   const parts = [e.image ? `image ${e.image}` : '', e.build ? `${e.build.dockerfile_path} in ${e.build.path ?? 'an uploaded folder'}` : '', deps.length ? `${deps.length} package${deps.length > 1 ? 's' : ''}: ${deps.slice(0, 4).join(', ')}${deps.length > 4 ? ', …' : ''}` : ''];
   return parts.filter(Boolean).join(' · ') || 'the node\'s own interpreter';

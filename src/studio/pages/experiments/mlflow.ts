@@ -32,7 +32,7 @@ export interface Run {
   data: { metrics?: { key: string; value: WireDouble; step: number; timestamp: number }[]; params?: KeyValue[]; tags?: KeyValue[] };
 }
 
-export const RUNS_PER_PAGE = 250;
+const RUNS_PER_PAGE = 250;
 
 export function searchRuns(o: { experimentId: string; filter: string; orderBy: string | null; pageToken?: string }): Promise<{ runs?: Run[]; next_page_token?: string }> {
   return api('POST', `${MLFLOW}/runs/search`, {
