@@ -331,7 +331,7 @@ describe('job tokens: a job writes only its own logged models, and registers onl
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
     }).then(async (r) => ({ status: r.status, body: (await r.json().catch(() => ({}))) as any }));
 
-  it('scopes logged models and their files to the job; registry writes are open and record the job', async () => {
+  it('scopes logged models and their files to the job; in the registry it creates freely and changes only what it made', async () => {
     const user = as(token);
     const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
     const spec = { type: 'command', command: 'echo "TOKEN=$MLFLOW_TRACKING_TOKEN"; echo "RUN=$MLFLOW_RUN_ID"', experiment_name: 'job-models' };
@@ -377,6 +377,25 @@ describe('job tokens: a job writes only its own logged models, and registers onl
     assert.equal((await asJob(`/api/2.0/mlflow-artifacts/artifacts/models/from-a-job/1/MLmodel`)).status, 200);
     const anon = await fetch(`${secured.url}/api/2.0/mlflow/registered-models/get?name=from-a-job`);
     assert.equal(anon.status, 401);
+
+    // What it made it may change; a team's model only grows by the versions it registers.
+    assert.equal((await asJob('/registered-models/alias', { name: 'from-a-job', alias: 'champion', version: '1' })).status, 200);
+    assert.equal((await asJob('/model-versions/set-tag', { name: 'from-a-job', version: '1', key: 'k', value: 'v' })).status, 200);
+    assert.equal((await user('/registered-models/create', { name: 'team-model' })).status, 200);
+    assert.equal((await user('/model-versions/create', { name: 'team-model', source: `models:/${mine.model_id}` })).status, 200);
+    assert.equal((await asJob('/model-versions/create', { name: 'team-model', source: `models:/${mine.model_id}` })).status, 200, 'a job may add a version');
+    const refused = [
+      await asJob('/registered-models/delete', { name: 'team-model' }, 'DELETE'),
+      await asJob('/registered-models/rename', { name: 'team-model', new_name: 'gone' }),
+      await asJob('/registered-models/alias', { name: 'team-model', alias: 'champion', version: '2' }),
+      await asJob('/registered-models/set-tag', { name: 'team-model', key: 'k', value: 'v' }),
+      await asJob('/model-versions/delete', { name: 'team-model', version: '1' }, 'DELETE'),
+      await asJob('/model-versions/update', { name: 'team-model', version: '1', description: 'mine now' }, 'PATCH'),
+      await asJob('/model-versions/transition-stage', { name: 'team-model', version: '2', stage: 'Production', archive_existing_versions: true }),
+    ];
+    for (const r of refused) assert.deepEqual([r.status, r.body.error_code], [403, 'PERMISSION_DENIED'], JSON.stringify(r.body));
+    assert.equal((await asJob('/model-versions/transition-stage', { name: 'team-model', version: '2', stage: 'Staging' })).status, 200, 'its own version');
+    assert.equal((await user('/registered-models/get?name=team-model')).body.registered_model.name, 'team-model', 'nothing was changed');
   });
 });
 

@@ -160,7 +160,7 @@ const MLFLOW_TRACKING = [
   'DELETE /logged-models/:model_id/tags/:tag_key',
   'POST /logged-models/:model_id/params',
   'GET /logged-models/:model_id/artifacts/directories',
-  // The model registry over Cairn's model assets (routes/mlflow/registry.ts): open to job tokens, as MLflow's is.
+  // The model registry over Cairn's model assets (routes/mlflow/registry.ts): job tokens create and register; they change only what their job made (checked there, on the matched route's fields).
   'POST /registered-models/create',
   'GET /registered-models/get',
   'POST /registered-models/rename',

@@ -38,6 +38,8 @@ export function dataMigration(dialect: Dialect): Migration {
         .addColumn('updated_ms', int64, (c) => c.notNull())
         // The highest version number ever given: a deleted version's number is never given again (as MLflow).
         .addColumn('last_version', int64, (c) => c.notNull().defaultTo(0))
+        // Who made the name: a job token may change only names and versions its job made.
+        .addColumn('created_by', 'text', (c) => c.notNull().defaultTo(''))
         .addPrimaryKeyConstraint('asset_containers_pk', ['workspace', 'kind', 'name'])
         .execute();
       await db.schema

@@ -259,6 +259,7 @@ export interface AssetContainersTable {
   created_ms: number;
   updated_ms: number;
   last_version: Defaulted<number>;
+  created_by: Defaulted<string>;
 }
 
 export interface AssetsTable {

@@ -71,7 +71,7 @@ export class AssetsService {
     const same = await assets.byContent(workspace, v.kind, v.name, key);
     if (same && (v.version === undefined || v.version === same.version)) return { asset: await this.view(same), created: false };
     const now = Date.now();
-    await assets.ensureContainer({ workspace, kind: v.kind, name: v.name, description: null, tags: '{}', created_ms: now, updated_ms: now }).catch((err) => {
+    await assets.ensureContainer({ workspace, kind: v.kind, name: v.name, description: null, tags: '{}', created_ms: now, updated_ms: now, created_by: v.created_by }).catch((err) => {
       if (!isUniqueViolation(err)) throw err; // made meanwhile by another request
     });
     for (let tries = 0; tries < 3; tries++) {

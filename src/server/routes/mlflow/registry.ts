@@ -20,23 +20,34 @@ const truthy = (v: unknown) => v === true || v === 'true' || v === 'True' || v =
 
 /**
  * MLflow's model registry REST API (mlflow/protos/model_registry.proto), over Cairn's model
- * assets. Registry writes are open to job tokens, as MLflow's are to any client; the version
- * records who made it.
+ * assets. A job token may create names and register versions (of any name, from what it may
+ * read), but change or delete only what its job made; every name and version records who made it.
  */
 export function registryRoutes(app: FastifyInstance, m: ModelServices): void {
   const route = (method: Method | Method[], url: string, handler: (f: Fields, req: FastifyRequest) => Promise<unknown>) =>
     app.route({ method, url, handler: (req) => handler(fieldsAnyway(req), req) });
   const { registry, versions } = m;
   const name = (f: Fields) => reqString(f, 'name');
+  /** The caller's created-by when it is a job (whose writes are limited to what it made), null for an admin. */
+  const jobBy = (req: FastifyRequest) => (req.principal?.kind === 'job' ? createdBy(req) : null);
+  /** A change to a whole registered model, or to one version, allowed to this caller. */
+  const mayChange = (req: FastifyRequest, f: Fields, version?: string) => registry.checkMayChange(jobBy(req), name(f), version);
 
   // Registered models.
-  route('POST', '/registered-models/create', async (f) => ({
-    registered_model: await registry.create(readModelName(f), { description: optString(f, 'description'), tags: tagsOf(f) }),
+  route('POST', '/registered-models/create', async (f, req) => ({
+    registered_model: await registry.create(readModelName(f), { description: optString(f, 'description'), tags: tagsOf(f) }, createdBy(req)),
   }));
   route('GET', '/registered-models/get', async (f) => ({ registered_model: await registry.get(name(f)) }));
-  route('POST', '/registered-models/rename', async (f) => ({ registered_model: await registry.rename(name(f), readModelName(f, 'new_name')) }));
-  route('PATCH', '/registered-models/update', async (f) => ({ registered_model: await registry.update(name(f), optString(f, 'description')) }));
-  route('DELETE', '/registered-models/delete', async (f) => {
+  route('POST', '/registered-models/rename', async (f, req) => {
+    await mayChange(req, f);
+    return { registered_model: await registry.rename(name(f), readModelName(f, 'new_name')) };
+  });
+  route('PATCH', '/registered-models/update', async (f, req) => {
+    await mayChange(req, f);
+    return { registered_model: await registry.update(name(f), optString(f, 'description')) };
+  });
+  route('DELETE', '/registered-models/delete', async (f, req) => {
+    await mayChange(req, f);
     await registry.delete(name(f));
     return EMPTY;
   });
@@ -47,20 +58,24 @@ export function registryRoutes(app: FastifyInstance, m: ModelServices): void {
     const found = await registry.latestVersions(name(f), optStringList(f, 'stages') ?? []);
     return found.length ? { model_versions: found } : EMPTY;
   });
-  route('POST', '/registered-models/set-tag', async (f) => {
+  route('POST', '/registered-models/set-tag', async (f, req) => {
     const t = tagOf(f);
+    await mayChange(req, f);
     await registry.setTag(name(f), t.key, t.value);
     return EMPTY;
   });
-  route('DELETE', '/registered-models/delete-tag', async (f) => {
+  route('DELETE', '/registered-models/delete-tag', async (f, req) => {
+    await mayChange(req, f);
     await registry.deleteTag(name(f), reqString(f, 'key'));
     return EMPTY;
   });
-  route('POST', '/registered-models/alias', async (f) => {
+  route('POST', '/registered-models/alias', async (f, req) => {
+    await mayChange(req, f);
     await registry.setAlias(name(f), reqString(f, 'alias'), readVersion(f));
     return EMPTY;
   });
-  route('DELETE', '/registered-models/alias', async (f) => {
+  route('DELETE', '/registered-models/alias', async (f, req) => {
+    await mayChange(req, f);
     await registry.deleteAlias(name(f), reqString(f, 'alias'));
     return EMPTY;
   });
@@ -78,8 +93,12 @@ export function registryRoutes(app: FastifyInstance, m: ModelServices): void {
     }),
   }));
   route('GET', '/model-versions/get', async (f) => ({ model_version: await versions.get(name(f), readVersion(f)) }));
-  route('PATCH', '/model-versions/update', async (f) => ({ model_version: await versions.update(name(f), readVersion(f), optString(f, 'description')) }));
-  route('DELETE', '/model-versions/delete', async (f) => {
+  route('PATCH', '/model-versions/update', async (f, req) => {
+    await mayChange(req, f, readVersion(f));
+    return { model_version: await versions.update(name(f), readVersion(f), optString(f, 'description')) };
+  });
+  route('DELETE', '/model-versions/delete', async (f, req) => {
+    await mayChange(req, f, readVersion(f));
     await versions.delete(name(f), readVersion(f));
     return EMPTY;
   });
@@ -87,16 +106,20 @@ export function registryRoutes(app: FastifyInstance, m: ModelServices): void {
     versions.search({ filter: optString(f, 'filter'), maxResults: optInt64(f, 'max_results'), orderBy: optStringList(f, 'order_by'), pageToken: optString(f, 'page_token') }),
   );
   route('GET', '/model-versions/get-download-uri', async (f) => ({ artifact_uri: await versions.downloadUri(name(f), readVersion(f)) }));
-  route('POST', '/model-versions/set-tag', async (f) => {
+  route('POST', '/model-versions/set-tag', async (f, req) => {
     const t = tagOf(f);
+    await mayChange(req, f, readVersion(f));
     await versions.setTag(name(f), readVersion(f), t.key, t.value);
     return EMPTY;
   });
-  route('DELETE', '/model-versions/delete-tag', async (f) => {
+  route('DELETE', '/model-versions/delete-tag', async (f, req) => {
+    await mayChange(req, f, readVersion(f));
     await versions.deleteTag(name(f), readVersion(f), reqString(f, 'key'));
     return EMPTY;
   });
-  route('POST', '/model-versions/transition-stage', async (f) => ({
-    model_version: await versions.transition(name(f), readVersion(f), reqString(f, 'stage'), truthy(f.archive_existing_versions)),
-  }));
+  route('POST', '/model-versions/transition-stage', async (f, req) => {
+    // Archiving the other versions changes them too: then the whole model must be the job's.
+    await mayChange(req, f, truthy(f.archive_existing_versions) ? undefined : readVersion(f));
+    return { model_version: await versions.transition(name(f), readVersion(f), reqString(f, 'stage'), truthy(f.archive_existing_versions)) };
+  });
 }

@@ -22,10 +22,10 @@ export class RegisteredModelsService {
     this.workspace = workspace;
   }
 
-  async create(name: string, o: { description?: string; tags: { key: string; value: string }[] }): Promise<RegisteredModel> {
+  async create(name: string, o: { description?: string; tags: { key: string; value: string }[] }, createdBy = ''): Promise<RegisteredModel> {
     for (const t of o.tags) checkRegistryTag(t.key, t.value);
     const now = Date.now();
-    const row = { workspace: this.workspace, kind: 'model', name, description: o.description || null, tags: JSON.stringify(Object.fromEntries(o.tags.map((t) => [t.key, t.value]))), created_ms: now, updated_ms: now };
+    const row = { workspace: this.workspace, kind: 'model', name, description: o.description || null, tags: JSON.stringify(Object.fromEntries(o.tags.map((t) => [t.key, t.value]))), created_ms: now, updated_ms: now, created_by: createdBy };
     let made = false;
     try {
       made = await this.store.assets.ensureContainer(row);
@@ -34,6 +34,25 @@ export class RegisteredModelsService {
     }
     if (!made) throw new MlflowError('RESOURCE_ALREADY_EXISTS', `Registered Model (name=${name}) already exists.`);
     return toRegisteredModel({ ...row, last_version: 0 }, [], []);
+  }
+
+  /**
+   * A job token changes only what its job made: a version it registered, or a name it made whose
+   * every version it registered (MLflow's clients may create freely; changing a team's model, its
+   * aliases or stages is for people). `by`: the job's created-by, null for an admin.
+   */
+  async checkMayChange(by: string | null, name: string, version?: string): Promise<void> {
+    if (by === null) return;
+    if (version !== undefined) {
+      const v = await this.version(name, version);
+      if (v.created_by !== by) throw new MlflowError('PERMISSION_DENIED', `a job token may change only the model versions its job registered; version ${version} of '${name}' was registered by ${v.created_by}`);
+      return;
+    }
+    const c = await this.container(name);
+    const others = (await this.store.assets.versions(this.workspace, 'model', name, true)).filter((v) => v.created_by !== by);
+    if (c.created_by !== by || others.length) {
+      throw new MlflowError('PERMISSION_DENIED', `a job token may change only the registered models its job made, with only versions it registered; '${name}' ${c.created_by !== by ? `was made by ${c.created_by || 'someone else'}` : `has version ${others[0]!.version} by ${others[0]!.created_by}`}`);
+    }
   }
 
   async container(name: string): Promise<AssetContainerRow> {
