@@ -17,12 +17,6 @@ export class HttpError extends Error {
 /** A request that neither answers nor sends anything for this long is given up (undici's default, which fetch had). */
 const IDLE_MS = 300_000;
 
-interface Answer {
-  status: number;
-  type: string;
-  body: Buffer;
-}
-
 /**
  * The agent's only way to the server: JSON over HTTP with the node's token, on kept-alive
  * connections. node:http rather than fetch(): a job's input may be ten thousand blobs, and fetch
@@ -68,10 +62,12 @@ export class ServerClient {
       payload = Buffer.from(JSON.stringify(body));
     }
     if (payload) headers['content-length'] = String(payload.length);
-    const res = await this.send(method, new URL(`${this.base}${AGENT_API}${path}`), headers, opts.file ?? payload, opts.signal);
-    if (res.status < 200 || res.status >= 300) throw httpError(method, path, res.status, res.body.toString('utf8'));
-    if (res.status === 204) return undefined;
-    return res.type.includes('json') ? JSON.parse(res.body.toString('utf8')) : res.body;
+    const res = await this.send(method, path, headers, opts.file ?? payload, opts.signal);
+    const status = res.statusCode ?? 0;
+    const answer = await readBody(res);
+    if (status < 200 || status >= 300) throw httpError(method, path, status, answer.toString('utf8'));
+    if (status === 204) return undefined;
+    return String(res.headers['content-type'] ?? '').includes('json') ? JSON.parse(answer.toString('utf8')) : answer;
   }
 
   /**
@@ -79,61 +75,53 @@ export class ServerClient {
    * response stream on success, an HttpError (its body read) otherwise.
    */
   async requestStream(method: string, path: string, body: unknown, signal?: AbortSignal): Promise<IncomingMessage> {
-    const url = new URL(`${this.base}${AGENT_API}${path}`);
     const payload = Buffer.from(JSON.stringify(body));
     const headers = { authorization: `Bearer ${this.cfg.token}`, 'content-type': 'application/json', 'content-length': String(payload.length) };
+    const res = await this.send(method, path, headers, payload, signal);
+    const status = res.statusCode ?? 0;
+    if (status >= 200 && status < 300) return res;
+    throw httpError(method, path, status, (await readBody(res)).toString('utf8'));
+  }
+
+  /** Sends a request on a kept-alive connection; resolves with the answer's head, its body left to the caller. */
+  private async send(method: string, path: string, headers: Record<string, string>, body: Buffer | string | undefined, signal?: AbortSignal): Promise<IncomingMessage> {
+    const url = new URL(`${this.base}${AGENT_API}${path}`);
+    // node:https only when the server is https: the agent on a local server never loads TLS.
     const mod = url.protocol === 'https:' ? await import('node:https') : await import('node:http');
     let pool = this.pools.get(url.protocol);
     if (!pool) {
       pool = new mod.Agent({ keepAlive: true, maxSockets: 32 });
       this.pools.set(url.protocol, pool);
     }
-    const res = await new Promise<IncomingMessage>((resolve, reject) => {
+    return new Promise<IncomingMessage>((resolve, reject) => {
       const req = mod.request(url, { method, headers, agent: pool, signal }, resolve);
       req.on('error', reject);
       req.setTimeout(IDLE_MS, () => req.destroy(new Error(`${method} ${url.pathname}: no answer for ${IDLE_MS / 1000} s`)));
-      req.end(payload);
-    });
-    if (res.statusCode && res.statusCode >= 200 && res.statusCode < 300) return res;
-    const chunks: Buffer[] = [];
-    for await (const c of res) chunks.push(c as Buffer);
-    throw httpError(method, path, res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'));
-  }
-
-  private async send(method: string, url: URL, headers: Record<string, string>, body: Buffer | string | undefined, signal?: AbortSignal): Promise<Answer> {
-    const https = url.protocol === 'https:';
-    // node:https only when the server is https: the agent on a local server never loads TLS.
-    const mod = https ? await import('node:https') : await import('node:http');
-    let pool = this.pools.get(url.protocol);
-    if (!pool) {
-      pool = new mod.Agent({ keepAlive: true, maxSockets: 32 });
-      this.pools.set(url.protocol, pool);
-    }
-    return new Promise<Answer>((resolve, reject) => {
-      const req = mod.request(url, { method, headers, agent: pool, signal }, (res) => {
-        // Into one buffer of the announced size as the pieces come: a large blob is held once, not twice (pieces, then their concatenation).
-        const announced = Number(res.headers['content-length']);
-        const whole = Number.isSafeInteger(announced) && announced > 0 ? Buffer.allocUnsafe(announced) : null;
-        const chunks: Buffer[] = [];
-        let filled = 0;
-        res.on('data', (c: Buffer) => {
-          if (whole && !chunks.length && filled + c.length <= whole.length) filled += c.copy(whole, filled);
-          else chunks.push(c);
-        });
-        res.on('end', () => {
-          const body = whole && filled === whole.length && !chunks.length ? whole : Buffer.concat(whole ? [whole.subarray(0, filled), ...chunks] : chunks);
-          resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type'] ?? ''), body });
-        });
-        res.on('error', reject);
-      });
-      req.on('error', reject);
-      req.setTimeout(IDLE_MS, () => req.destroy(new Error(`${method} ${url.pathname}: no answer for ${IDLE_MS / 1000} s`)));
       if (typeof body === 'string') {
-        // A refusal may come before the whole body went: the answer above settles it, not the writing.
+        // A refusal may come before the whole body went: the answer settles it, not the writing.
         writeFileTo(req, body).catch((err) => req.destroy(err));
       } else req.end(body);
     });
   }
+}
+
+/** A whole answer, into one buffer of the announced size as the pieces come: a large blob is held once, not twice (pieces, then their concatenation). */
+function readBody(res: IncomingMessage): Promise<Buffer> {
+  return new Promise<Buffer>((resolve, reject) => {
+    const announced = Number(res.headers['content-length']);
+    const whole = Number.isSafeInteger(announced) && announced > 0 ? Buffer.allocUnsafe(announced) : null;
+    const chunks: Buffer[] = [];
+    let filled = 0;
+    res.on('data', (c: Buffer) => {
+      if (whole && !chunks.length && filled + c.length <= whole.length) filled += c.copy(whole, filled);
+      else chunks.push(c);
+    });
+    res.on('end', () => resolve(whole && filled === whole.length && !chunks.length ? whole : Buffer.concat(whole ? [whole.subarray(0, filled), ...chunks] : chunks)));
+    res.on('error', reject);
+    res.on('close', () => {
+      if (!res.complete) reject(new Error('the connection closed before the answer ended'));
+    });
+  });
 }
 
 /**
