@@ -5,8 +5,8 @@
 // and, where the page has a table, its first row is there. Each page is opened 5 times in one
 // browser context (the studio's files are cached, as for a person moving between pages); the
 // median is reported. Same-run baseline: the server's /api/v1/health opened the same way (one small
-// JSON answer, no studio). The bar is 1,000 ms a page. Pages still being built (a placeholder with
-// no table) count as ready once their heading shows; `data` says which kind each page was.
+// JSON answer, no studio). The bar is 1,000 ms a page. A page with nothing to list counts as ready
+// once its heading shows; `data` says which kind each page was.
 // Prints one JSON object.
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
@@ -79,12 +79,16 @@ async function main(): Promise<void> {
   const browser = await openBrowser();
   try {
     await server.waitForAgent();
+    // One experiment's page (its 500 runs) and one environment's page need an id and a name.
+    const experiment = (await (await fetch(`${server.url}/api/2.0/mlflow/experiments/get-by-name?experiment_name=experiment-0`)).json()) as { experiment: { experiment_id: string } };
+    const env = await fetch(`${server.url}/api/v1/workspaces/default/environments`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'bench-env', description: 'the node as it is' }) });
+    if (env.status !== 201) throw new Error(`creating bench-env: ${env.status} ${await env.text()}`);
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     const page = await context.newPage();
     // Warm the browser's cache of the studio's files, as for anyone who has opened it once.
     await timeOnce(page, `${server.url}/computes`, 'studio');
     // The attached tab, so that /computes has a row to show (local); the default tab is empty here.
-    const routes = ['/jobs', `/jobs/${oneJob}`, '/experiments', '/computes?tab=attached', '/computes/local', '/environments'];
+    const routes = ['/jobs', `/jobs/${oneJob}`, '/experiments', `/experiments/${experiment.experiment.experiment_id}`, '/computes?tab=attached', '/computes/local', '/environments', '/environments/bench-env'];
     const pages: Record<string, { ms: number | null; max_ms: number | null; data: string; timeouts: number }> = {};
     for (const route of routes) {
       const times: number[] = [];
