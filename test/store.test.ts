@@ -1006,6 +1006,10 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         await store.assets.setAlias('default', 'iris', 'champion', '1');
         await store.assets.setAlias('default', 'iris', 'champion', '1');
         assert.deepEqual((await store.assets.aliases('default', 'iris')).map((a) => `${a.alias}=${a.version}`), ['champion=1']);
+        const byName = await store.assets.versionsOf('default', 'data', ['iris', 'absent']);
+        assert.deepEqual(byName.get('iris')!.map((r) => r.version), ['10', '2', '1']);
+        assert.deepEqual(byName.get('absent'), []);
+        assert.deepEqual([...(await store.assets.aliasesOf('default', ['iris', 'absent']))].map(([n, a]) => `${n}:${a.map((x) => x.alias).join(',')}`), ['iris:champion', 'absent:']);
         await store.assets.deleteContainer('default', 'model', 'iris');
         assert.deepEqual(await store.assets.aliases('default', 'iris'), []);
         assert.equal((await store.assets.versions('default', 'data', 'iris', true)).length, 3, 'the data name is untouched');

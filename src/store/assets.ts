@@ -123,7 +123,27 @@ export class AssetsRepo {
     return this.db.selectFrom('assets').selectAll().where('job_id', '=', jobId).execute();
   }
 
+  /** Every version of these names (archived ones too), grouped by name, newest first: one query for a page of names. */
+  async versionsOf(workspace: string, kind: AssetKind, names: string[]): Promise<Map<string, AssetRow[]>> {
+    const out = new Map<string, AssetRow[]>(names.map((n) => [n, []]));
+    for (let i = 0; i < names.length; i += 500) {
+      const rows = await this.db.selectFrom('assets').selectAll().where('workspace', '=', workspace).where('kind', '=', kind).where('name', 'in', names.slice(i, i + 500)).execute();
+      for (const r of newestFirst(rows)) out.get(r.name)?.push(r);
+    }
+    return out;
+  }
+
   // --- model aliases ---------------------------------------------------------------------------
+
+  /** The aliases of these names, grouped by name: one query for a page of names. */
+  async aliasesOf(workspace: string, names: string[]): Promise<Map<string, Selectable<ModelAliasesTable>[]>> {
+    const out = new Map<string, Selectable<ModelAliasesTable>[]>(names.map((n) => [n, []]));
+    for (let i = 0; i < names.length; i += 500) {
+      const rows = await this.db.selectFrom('model_aliases').selectAll().where('workspace', '=', workspace).where('name', 'in', names.slice(i, i + 500)).orderBy('alias').execute();
+      for (const r of rows) out.get(r.name)?.push(r);
+    }
+    return out;
+  }
 
   aliases(workspace: string, name: string): Promise<Selectable<ModelAliasesTable>[]> {
     return this.db.selectFrom('model_aliases').selectAll().where('workspace', '=', workspace).where('name', '=', name).orderBy('alias').execute();

@@ -140,8 +140,7 @@ export class ModelVersionsService {
   async search(o: { filter?: string; maxResults?: number; orderBy?: string[]; pageToken?: string }) {
     const rows = await this.d.store.assets.all(this.workspace, 'model', true, 200_000);
     const found = searchVersions(rows, o);
-    const aliases = new Map<string, { alias: string; version: string }[]>();
-    for (const name of new Set(found.rows.map((r) => r.name))) aliases.set(name, await this.d.store.assets.aliases(this.workspace, name));
+    const aliases = await this.d.store.assets.aliasesOf(this.workspace, [...new Set(found.rows.map((r) => r.name))]);
     const versions = found.rows.map((r) => toModelVersion(r, (aliases.get(r.name) ?? []).filter((a) => a.version === r.version).map((a) => a.alias)));
     return { ...(versions.length ? { model_versions: versions } : {}), ...(found.nextPageToken ? { next_page_token: found.nextPageToken } : {}) };
   }

@@ -171,7 +171,10 @@ export class RegisteredModelsService {
       return compareValues(a.name, b.name);
     });
     const { page, nextPageToken } = paginate(rows, parsePageToken(o.pageToken), max);
-    const models = await Promise.all(page.map((c) => this.view(c)));
+    // Two queries for the page, not two per model.
+    const names = page.map((c) => c.name);
+    const [versions, aliases] = await Promise.all([this.store.assets.versionsOf(this.workspace, 'model', names), this.store.assets.aliasesOf(this.workspace, names)]);
+    const models = page.map((c) => toRegisteredModel(c, versions.get(c.name) ?? [], aliases.get(c.name) ?? []));
     return { ...(models.length ? { registered_models: models } : {}), ...(nextPageToken ? { next_page_token: nextPageToken } : {}) };
   }
 }
