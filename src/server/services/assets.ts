@@ -23,6 +23,8 @@ export interface NewVersion {
   job_id?: string;
   run_id?: string;
   created_by: string;
+  /** A new number even for content a version already holds (MLflow numbers every registration anew). */
+  alwaysNew?: boolean;
 }
 
 const label = (k: AssetKind) => (k === 'data' ? 'data asset' : 'model');
@@ -68,7 +70,7 @@ export class AssetsService {
   async register(workspace: string, v: NewVersion, store: Store | { assets: Store['assets'] } = this.d.store): Promise<{ asset: Asset; created: boolean }> {
     const assets = store.assets;
     const key = contentKey(v.type, v.content.snapshot_id, v.content.file);
-    const same = await assets.byContent(workspace, v.kind, v.name, key);
+    const same = v.alwaysNew ? undefined : await assets.byContent(workspace, v.kind, v.name, key);
     if (same && (v.version === undefined || v.version === same.version)) return { asset: await this.view(same), created: false };
     const now = Date.now();
     await assets.ensureContainer({ workspace, kind: v.kind, name: v.name, description: null, tags: '{}', created_ms: now, updated_ms: now, created_by: v.created_by }).catch((err) => {

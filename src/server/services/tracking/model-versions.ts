@@ -56,30 +56,21 @@ export class ModelVersionsService {
     const tags = Object.fromEntries(r.tags.map((t) => [t.key, t.value]));
     const properties = got.modelId ? { [MODEL_ID_PROPERTY]: got.modelId } : undefined;
     // MLflow numbers every registration anew, the same files again included.
-    for (let tries = 0; tries < 5; tries++) {
-      const version = String((await this.d.store.assets.maxNumericVersion(this.workspace, 'model', r.name)) + 1);
-      try {
-        await this.d.assets.register(this.workspace, {
-          kind: 'model',
-          name: r.name,
-          version,
-          type: 'mlflow_model',
-          content: { ...got.content, uri: r.source },
-          description: r.description || undefined,
-          tags,
-          properties,
-          job_id: got.content.job_id,
-          run_id: r.runId || got.runId,
-          created_by: createdBy,
-        });
-      } catch (err) {
-        if (err instanceof CairnError && err.code === 'AlreadyExists') continue; // another registration took the number
-        throw err;
-      }
-      await this.d.registry.touch(r.name);
-      return toModelVersion((await this.d.registry.version(r.name, version))!, []);
-    }
-    throw new MlflowError('RESOURCE_CONFLICT', `too many versions of '${r.name}' are being created at once; try again`);
+    const { asset } = await this.d.assets.register(this.workspace, {
+      kind: 'model',
+      name: r.name,
+      type: 'mlflow_model',
+      content: { ...got.content, uri: r.source },
+      description: r.description || undefined,
+      tags,
+      properties,
+      job_id: got.content.job_id,
+      run_id: r.runId || got.runId,
+      created_by: createdBy,
+      alwaysNew: true,
+    });
+    await this.d.registry.touch(r.name);
+    return toModelVersion(await this.d.registry.version(r.name, asset.version), []);
   }
 
   async get(name: string, version: string): Promise<ModelVersion> {
