@@ -132,7 +132,7 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
     content,
     assets,
     agents: new AgentsService({ store, events, blobs, tokens: jobTokens, heartbeatIntervalMs: cfg.local.heartbeatIntervalMs, cancelGraceMs: cfg.local.cancelGraceMs, onAttemptEnded: () => schedulerLoop.kick(), finishOutputs: (job) => outputsFinisher.finish(job) }),
-    tracking: { experiments, runs, artifacts: new ArtifactsService(store, blobs, runs) },
+    tracking: { experiments, runs, artifacts: new ArtifactsService(store, blobs, runs, snapshots) },
     limits: { maxBlobBytes: cfg.maxBlobBytes, maxSnapshotBytes: cfg.snapshot.maxBytes },
   };
   const sessions = new StudioSessions(jobTokens.derive('studio-session'), cfg.authTokens);

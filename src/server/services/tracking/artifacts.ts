@@ -7,7 +7,7 @@ import type { ArtifactRow } from '../../../store/resources.ts';
 import type { RunRow } from '../../../store/runs.ts';
 import type { FsBlobs } from '../../blobs/fs-blobs.ts';
 import type { RunsService, Scope } from './runs.ts';
-import type { Manifest } from '../../../protocol/snapshot.ts';
+import type { SnapshotsService } from '../snapshots.ts';
 import { isLoggedModelId, loggedModelOf } from './logged-models.ts';
 
 /**
@@ -20,10 +20,12 @@ export class ArtifactsService {
   private readonly store: Store;
   private readonly blobs: FsBlobs;
   private readonly runs: RunsService;
-  constructor(store: Store, blobs: FsBlobs, runs: RunsService) {
+  private readonly snapshots: SnapshotsService;
+  constructor(store: Store, blobs: FsBlobs, runs: RunsService, snapshots: SnapshotsService) {
     this.store = store;
     this.blobs = blobs;
     this.runs = runs;
+    this.snapshots = snapshots;
   }
 
   /** The artifacts-table key of a writable tree (a run's id, or a logged model's), checked for the caller. */
@@ -52,8 +54,8 @@ export class ArtifactsService {
     // A registered version is the workspace's: any caller reads it, as a job reads a model input.
     const row = await this.store.assets.get(this.runs.workspace, 'model', t.name, t.version);
     if (!row) throw new MlflowError('RESOURCE_DOES_NOT_EXIST', `Model Version (name=${t.name}, version=${t.version}) not found`);
-    const manifest = JSON.parse(this.blobs.read(row.snapshot_id).toString('utf8')) as Manifest;
-    const files = manifest.entries.filter((e) => e.link === undefined).map((e) => ({ job_id: '', path: e.path, size: e.size, sha256: e.sha256 }));
+    // The snapshot's kept entries: a download asks once per file.
+    const files = (await this.snapshots.entries(row.snapshot_id)).filter((e) => e.link === undefined).map((e) => ({ job_id: '', path: e.path, size: e.size, sha256: e.sha256 }));
     return { owner: `model '${t.name}' version ${t.version}`, files };
   }
 
