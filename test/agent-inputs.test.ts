@@ -20,6 +20,7 @@ import { JobInputs, type LayoutHooks, type NodeData } from '../src/agent/inputs.
 import { uploadOutputs } from '../src/agent/outputs.ts';
 import { giveTo, launchScript, probeIsolation } from '../src/agent/sandbox.ts';
 import type { ResolvedInput, ResolvedOutput } from '../src/protocol/data.ts';
+import { AGENT_API } from '../src/protocol/routes.ts';
 import type { CommandJobSpec } from '../src/protocol/job-spec.ts';
 import type { Job, LogLine } from '../src/protocol/job.ts';
 import { CairnClient } from '../src/sdk/client.ts';
@@ -271,6 +272,20 @@ describe('agent: job inputs and outputs', () => {
     const impatient = new HttpInputs(join(tempDir('http-stall'), 'http-inputs'), (s) => node.blobs.pathOf(s), 2 ** 20, 200);
     const stalls = `${base}/stalls.csv`;
     await assert.rejects(impatient.fetch('slow', stalls), (e: Error) => e instanceof PermanentError && e.message === `input 'slow': GET ${stalls} failed: nothing arrived for 0.2 s`);
+  });
+
+  it('serves a batch of blobs back to back in the order asked, and bounds what a batch may ask', async () => {
+    const big = Buffer.alloc(1.5 * 2 ** 20, 7);
+    big.write('the big one');
+    const parts = [Buffer.from('a'), big, Buffer.alloc(0), Buffer.from('the last, small\n'), Buffer.from('a')];
+    for (const b of parts) assert.equal((await fetch(`${ws}/blobs/${sha(b)}`, { method: 'PUT', headers: { 'content-type': 'application/octet-stream' }, body: b })).status, 204);
+    const batch = (body: string, token = nodeTokenOf(server)) => fetch(`${server.url}${AGENT_API}/blobs/batch`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body });
+    const r = await batch(JSON.stringify({ sha256: parts.map(sha) }));
+    assert.equal(r.status, 200);
+    assert.deepEqual(Buffer.from(await r.arrayBuffer()), Buffer.concat(parts));
+    assert.equal((await batch(JSON.stringify({ sha256: Array(1001).fill(sha('a')) }))).status, 400, 'more hashes than one batch takes');
+    assert.equal((await batch(JSON.stringify({ sha256: [sha('a')], pad: 'x'.repeat(200_000) }))).status, 413, 'a body far over what 1,000 hashes need');
+    assert.equal((await batch(JSON.stringify({ sha256: [sha('a')] }), 'not-a-token')).status, 401);
   });
 
   it('refuses a manifest whose links would lead a layout outside its folder', async () => {
