@@ -74,23 +74,38 @@ export function agentRoutes(app: FastifyInstance, s: Services): void {
 const BLOB_BATCH_BODY = 128 * 1024;
 
 /**
- * The blobs' bytes in order, read synchronously a MiB at a time: an fs stream per blob cost more
- * in thread-pool round trips than the reading (a 10,000-file input was 130 MB/s that way), and a
- * MiB from the page cache blocks the event loop for well under a millisecond.
+ * The blobs' bytes in order, read synchronously into MiB buffers that small blobs share, each piece
+ * sent once a blob ends with 128 KiB gathered (or the buffer is full): an fs stream per blob cost
+ * more in thread-pool round trips than the reading (a 10,000-file input was 130 MB/s that way), a
+ * buffer per blob cost a MiB and a write for a file of a few bytes (8x slower for 1 KB files), and
+ * this much from the page cache blocks the event loop for well under a millisecond.
  */
 function* concatBlobs(s: Services, shas: string[]): Generator<Buffer> {
+  let buf = Buffer.allocUnsafe(CHUNK);
+  let start = 0;
+  let at = 0;
   for (const sha of shas) {
     const fd = openSync(s.blobs.pathOf(sha), 'r');
     try {
       for (;;) {
-        const buf = Buffer.allocUnsafe(CHUNK);
-        const n = readSync(fd, buf, 0, CHUNK, null);
+        if (at === CHUNK) {
+          yield buf.subarray(start);
+          buf = Buffer.allocUnsafe(CHUNK);
+          start = at = 0;
+        }
+        const n = readSync(fd, buf, at, CHUNK - at, null);
         if (n === 0) break;
-        yield n === CHUNK ? buf : buf.subarray(0, n);
+        at += n;
       }
     } finally {
       closeSync(fd);
     }
+    if (at - start >= PIECE) {
+      yield buf.subarray(start, at);
+      start = at;
+    }
   }
+  if (at > start) yield buf.subarray(start, at);
 }
 const CHUNK = 1 << 20;
+const PIECE = 128 * 1024;
