@@ -10,7 +10,6 @@ import { chownSync, mkdirSync, readdirSync, rmSync, statSync, symlinkSync, write
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { execFileSync } from 'node:child_process';
-import { AwsClient } from 'aws4fetch';
 import type { DatastoreSpec } from '../src/protocol/data.ts';
 import { openDatastore } from '../src/datastores/registry.ts';
 import { parseListXml } from '../src/datastores/s3-xml.ts';
@@ -19,7 +18,7 @@ import { DatastoreError, type DatastoreBackend, type DatastoreErrorCode } from '
 import { FsBlobs } from '../src/server/blobs/fs-blobs.ts';
 import { freePort, tempDir } from './helpers/cairn.ts';
 import { sshTestbed } from './helpers/ssh.ts';
-import { S3_KEYS, startS3rver } from './helpers/s3.ts';
+import { makeBucket, S3_KEYS, startS3rver } from './helpers/s3.ts';
 
 interface Subject {
   spec: DatastoreSpec;
@@ -390,9 +389,7 @@ conformance({
     const { port, stop } = await startS3rver(dir);
     const endpoint = `http://127.0.0.1:${port}`;
     const bucket = 'cairn-data';
-    const aws = new AwsClient({ accessKeyId: S3_KEYS.access_key_id, secretAccessKey: S3_KEYS.secret_access_key, service: 's3', region: 'us-east-1' });
-    const made = await aws.fetch(`${endpoint}/${bucket}`, { method: 'PUT' });
-    assert.equal(made.status, 200, await made.text());
+    await makeBucket(endpoint, bucket);
     const spec = { name: 's3_store', type: 's3' as const, endpoint, bucket, region: 'us-east-1', prefix: 'team/data/', credentials: S3_KEYS };
     return {
       spec,

@@ -38,24 +38,22 @@ export async function startS3rver(dir: string): Promise<{ port: number; stop: ()
   };
 }
 export const S3_KEYS = { access_key_id: 'S3RVER', secret_access_key: 'S3RVER' };
+const aws = new AwsClient({ accessKeyId: S3_KEYS.access_key_id, secretAccessKey: S3_KEYS.secret_access_key, service: 's3', region: 'us-east-1' });
 
 /** Makes a bucket with a signed PUT (S3 has no other way). */
 export async function makeBucket(endpoint: string, bucket: string): Promise<void> {
-  const aws = new AwsClient({ accessKeyId: S3_KEYS.access_key_id, secretAccessKey: S3_KEYS.secret_access_key, service: 's3', region: 'us-east-1' });
   const r = await aws.fetch(`${endpoint}/${bucket}`, { method: 'PUT' });
   if (r.status !== 200) throw new Error(`making bucket ${bucket}: ${r.status} ${await r.text()}`);
 }
 
 /** Puts one object (a test's fixture). */
 export async function putObject(endpoint: string, bucket: string, key: string, body: string): Promise<void> {
-  const aws = new AwsClient({ accessKeyId: S3_KEYS.access_key_id, secretAccessKey: S3_KEYS.secret_access_key, service: 's3', region: 'us-east-1' });
   const r = await aws.fetch(`${endpoint}/${bucket}/${key}`, { method: 'PUT', body });
   if (r.status !== 200) throw new Error(`putting ${key}: ${r.status} ${await r.text()}`);
 }
 
 /** Reads one object back. */
 export async function getObject(endpoint: string, bucket: string, key: string): Promise<{ status: number; text: string }> {
-  const aws = new AwsClient({ accessKeyId: S3_KEYS.access_key_id, secretAccessKey: S3_KEYS.secret_access_key, service: 's3', region: 'us-east-1' });
   const r = await aws.fetch(`${endpoint}/${bucket}/${key}`);
   return { status: r.status, text: await r.text() };
 }
