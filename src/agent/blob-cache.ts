@@ -56,9 +56,15 @@ export class BlobCache {
    * permanent failure naming the file.
    */
   async ensure(entries: ManifestEntry[], what = 'code file'): Promise<number> {
-    const pathOfSha = new Map(entries.map((e) => [e.sha256, e.path]));
-    const sizeOfSha = new Map(entries.map((e) => [e.sha256, e.size]));
-    const want = [...new Set(entries.filter((e) => e.link === undefined && !this.holds(e.sha256, e.size)).map((e) => e.sha256))];
+    // Each content once, however many files share it.
+    const pathOfSha = new Map<string, string>();
+    const sizeOfSha = new Map<string, number>();
+    for (const e of entries) {
+      if (e.link !== undefined || sizeOfSha.has(e.sha256)) continue;
+      pathOfSha.set(e.sha256, e.path);
+      sizeOfSha.set(e.sha256, e.size);
+    }
+    const want = [...sizeOfSha].filter(([sha, size]) => !this.holds(sha, size)).map(([sha]) => sha);
     const batches: string[][] = [];
     let cur: string[] = [];
     let bytes = 0;
@@ -168,15 +174,13 @@ export class BlobCache {
   /** Whether this node has a whole copy: of the right size, hashing to its name (once per change of the file). */
   private holds(sha: string, size: number): boolean {
     const path = this.pathOf(sha);
-    let stamp: string;
-    try {
-      const st = statSync(path);
-      if (st.size !== size) throw new Error('size');
-      stamp = `${st.ino}:${st.size}:${st.mtimeMs}`;
-    } catch {
+    const st = statSync(path, { throwIfNoEntry: false });
+    if (!st) return false;
+    if (st.size !== size) {
       rmSync(path, { force: true });
       return false;
     }
+    const stamp = `${st.ino}:${st.size}:${st.mtimeMs}`;
     if (this.verified.get(sha) === stamp) return true;
     if (hashFile(path) !== sha) {
       rmSync(path, { force: true }); // damaged on this node: fetched again
