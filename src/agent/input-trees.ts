@@ -53,7 +53,7 @@ export class InputTrees {
     else this.holders.delete(key);
   }
 
-  meta(key: string): TreeMeta | null {
+  private meta(key: string): TreeMeta | null {
     try {
       return JSON.parse(readFileSync(join(this.dir, `${key}.json`), 'utf8')) as TreeMeta;
     } catch {
@@ -82,7 +82,7 @@ export class InputTrees {
    * Lays the tree out unless it already is (the caller holds it and has ensured its blobs). Built
    * in a temporary folder and renamed into place: a tree that exists is whole.
    */
-  make(key: string, entries: ManifestEntry[]): string {
+  private make(key: string, entries: ManifestEntry[]): string {
     const path = this.pathOf(key);
     if (existsSync(path)) return path;
     const tmp = join(this.dir, `.tmp-${key}-${process.pid}`);

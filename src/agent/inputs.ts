@@ -6,10 +6,9 @@ import type { ManifestEntry } from '../protocol/snapshot.ts';
 import { checkRelativePath } from '../protocol/paths.ts';
 import type { BlobCache } from './blob-cache.ts';
 import { PermanentError } from './client.ts';
-import type { HttpInputs } from './http-inputs.ts';
+import { urlFileName, type HttpInputs } from './http-inputs.ts';
 import { removeTree, type InputTrees } from './input-trees.ts';
 import { giveTo, type Bind, type JobUser } from './sandbox.ts';
-import { urlFileName } from './http-inputs.ts';
 
 /** What the node keeps for job data: the blob cache, the shared read-only trees, the fetched URLs. */
 export interface NodeData {

@@ -2,7 +2,7 @@
 // flat and machine-written, so a few anchored patterns read it without an XML library. Text is
 // XML-escaped (a key may hold & < > " '), and S3 writes control characters as numeric references.
 
-export interface ListedObject {
+interface ListedObject {
   key: string;
   size: number;
   etag: string;
@@ -49,7 +49,7 @@ function text(xml: string, name: string): string | undefined {
 
 const NAMED: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
 
-export function unescapeXml(s: string): string {
+function unescapeXml(s: string): string {
   return s.replace(/&(#x[0-9a-fA-F]{1,6}|#[0-9]{1,7}|amp|lt|gt|quot|apos);/g, (whole, ref: string) => {
     if (ref[0] !== '#') return NAMED[ref]!;
     const cp = ref[1] === 'x' ? parseInt(ref.slice(2), 16) : parseInt(ref.slice(1), 10);
