@@ -10,7 +10,6 @@ import { DatastoreError, type DatastoreBackend } from './types.ts';
 export interface BlobSink {
   has(sha: string): boolean;
   putStream(src: Readable, o: { maxBytes: number }): Promise<{ sha256: string; size: number }>;
-  stream(sha: string): Readable;
 }
 
 /**
