@@ -9,6 +9,7 @@ import { PermanentError } from './client.ts';
 import { urlFileName, type HttpInputs } from './http-inputs.ts';
 import { removeTree, type InputTrees } from './input-trees.ts';
 import { giveTo, type Bind, type JobUser } from './sandbox.ts';
+import { humanSize } from '../protocol/sizes.ts';
 
 /** What the node keeps for job data: the blob cache, the shared read-only trees, the fetched URLs. */
 export interface NodeData {
@@ -134,7 +135,7 @@ export class JobInputs {
   private async fetchOnce(i: ResolvedInput, snapshotId: string, h: LayoutHooks): Promise<ManifestEntry[]> {
     const entries = await h.retrying(() => this.node.blobs.fetchManifest(snapshotId));
     const bytes = entries.reduce((n, e) => n + e.size, 0);
-    h.status(`fetching input '${i.name}' (${human(bytes)}, ${entries.length} file${entries.length === 1 ? '' : 's'})`);
+    h.status(`fetching input '${i.name}' (${humanSize(bytes)}, ${entries.length} file${entries.length === 1 ? '' : 's'})`);
     const fetched = await h.retrying(() => this.node.blobs.ensure(entries, `file of input '${i.name}'`));
     const distinct = new Set(entries.filter((e) => e.link === undefined).map((e) => e.sha256)).size;
     h.log(`input '${i.name}': fetched ${fetched} of ${distinct} file contents; the rest were on this node`);
@@ -201,13 +202,3 @@ function fileOf(i: ResolvedInput): string | undefined {
   return i.file ?? (i.url ? urlFileName(i.url) : undefined);
 }
 
-function human(bytes: number): string {
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let v = bytes;
-  let u = 0;
-  while (v >= 1000 && u < units.length - 1) {
-    v /= 1000;
-    u++;
-  }
-  return `${u ? v.toFixed(1) : v} ${units[u]}`;
-}

@@ -1,7 +1,8 @@
 import type { Asset, Datastore } from '../protocol/data.ts';
 import type { Column } from './output.ts';
+import { humanSize } from '../protocol/sizes.ts';
 
-const size = (n: number) => (n >= 1e9 ? `${(n / 1e9).toFixed(1)} GB` : n >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} kB` : `${n} B`);
+const size = humanSize;
 
 export const ASSET_COLUMNS: Column<Asset>[] = [
   { header: 'Name', get: (a) => a.name },

@@ -1,23 +1,10 @@
 import { CairnError } from '../protocol/errors.ts';
 import type { ManifestEntry } from '../protocol/snapshot.ts';
+import { humanSize } from '../protocol/sizes.ts';
 
 export const DEFAULT_WARN_BYTES = 300_000_000;
 export const DEFAULT_WARN_FILES = 2000;
 
-const UNITS = ['B', 'KB', 'MB', 'GB', 'TB'];
-
-/** Decimal units, as in "300 MB"; `exact` drops a `.0` for round limits. */
-export function humanSize(n: number, exact = false): string {
-  let i = 0;
-  let v = n;
-  while (v >= 1000 && i < UNITS.length - 1) {
-    v /= 1000;
-    i++;
-  }
-  if (i === 0) return `${n} B`;
-  const s = v.toFixed(1);
-  return `${exact && s.endsWith('.0') ? s.slice(0, -2) : s} ${UNITS[i]}`;
-}
 
 export function count(n: number): string {
   return n.toLocaleString('en-US');
