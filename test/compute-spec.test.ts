@@ -258,7 +258,7 @@ describe('slurm', () => {
   it('accepts a login node with optional scheduler settings', () => {
     const spec = parseComputeSpec(slurm({ partition: 'gpu', slurmrestd_url: 'http://login1:6820', min_instances: 0, max_instances: 8, idle_time_before_scale_down: 300, host_key: HOST_KEY }));
     assert.equal(spec.type, 'slurm');
-    assert.equal(spec.type === 'slurm' && spec.ssh_settings.ssh_port, 22);
+    assert.equal(spec.type === 'slurm' && spec.ssh_settings?.ssh_port, 22);
     assert.ok(parseComputeSpec(slurm()));
   });
   it('names the field and the problem', () => {
@@ -269,7 +269,16 @@ describe('slurm', () => {
     rejects(slurm({ min_instances: 3, max_instances: 2 }), 'min_instances (3) must not be greater than max_instances (2)');
     rejects(slurm({ max_instances: 0 }), 'max_instances: expected an integer of 1 or more');
     rejects(slurm({}, { admin_password: undefined, ssh_key_value: undefined }), 'ssh_settings: give one of admin_password, ssh_private_key_file or ssh_key_value (the private key text) so Cairn can log in');
-    rejects(slurm({ work_dir: '/x' }), "unknown field 'work_dir' for a slurm compute");
+    rejects(slurm({ work_dir: 'x' }), "work_dir: must be an absolute path or start with '~/' (found 'x')");
+    rejects(slurm({ default_time_limit: 'UNLIMITED' }), "default_time_limit: expected a Slurm time limit like 30, 4:00:00 or 1-00:00:00 (found 'UNLIMITED'); UNLIMITED is not allowed: the partition's limit applies when unset");
+    rejects(slurm({ partition: 'a b' }), "partition: must be a Slurm name without spaces or shell characters (found 'a b')");
+    rejects(slurm({ ssh_settings: undefined }), 'ssh_settings: ssh_settings is required with address: admin_username and a credential Cairn logs in to the login host with');
+    rejects({ type: 'slurm', name: 'hpc', host_key: HOST_KEY }, "host_key: host_key pins the login host's key: it needs address");
+    rejects(slurm({ slurm_env: { 'A-B': 'x' } }), "slurm_env: 'A-B' is not an environment variable name (letters, digits, _)");
+  });
+  it('runs the commands on the server\'s own host without address', () => {
+    const spec = parseComputeSpec({ type: 'slurm', name: 'hpc', partition: 'debug', work_dir: '/shared/cairn', default_time_limit: '1:00:00', sbatch_options: ['--mem=1G'], priorities: { low: { nice: 100 }, high: { qos: 'high' } }, slurm_env: { SLURM_CONF: '/etc/slurm/other.conf' } });
+    assert.equal(spec.type === 'slurm' && spec.address, undefined);
   });
 });
 

@@ -49,6 +49,7 @@ function job(o: Partial<Insertable<JobsTable>> = {}): Insertable<JobsTable> {
     max_retries: 3,
     wait_code: null,
     data: null,
+    external_id: null,
     ...o,
   };
 }
@@ -175,11 +176,11 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         const url = await freshUrl();
         const first = await open(url);
         assert.equal(first.dialect, dialect);
-        for (const t of ['workspaces', 'computes', 'snapshots', 'jobs', 'job_events', 'attempts', 'log_lines', 'artifacts', 'nodes', 'environments', 'compute_events', 'datastores', 'asset_containers', 'assets', 'model_aliases', 'job_inputs', 'datastore_stamps', 'run_inputs', 'logged_models'] as const) {
+        for (const t of ['workspaces', 'computes', 'snapshots', 'jobs', 'job_events', 'attempts', 'log_lines', 'artifacts', 'nodes', 'environments', 'compute_events', 'datastores', 'asset_containers', 'assets', 'model_aliases', 'job_inputs', 'datastore_stamps', 'run_inputs', 'logged_models', 'batch_submissions'] as const) {
           assert.equal(await count(first, t), 0, `${t} exists and is empty`);
         }
         const applied = await sql<{ name: string; timestamp: string }>`select name, timestamp from kysely_migration order by name`.execute(first.db);
-        assert.deepEqual(applied.rows.map((r) => r.name), ['0001_core', '0002_tracking', '0003_compute_lifecycle', '0004_environments', '0005_pools', '0006_data', '0007_registry']);
+        assert.deepEqual(applied.rows.map((r) => r.name), ['0001_core', '0002_tracking', '0003_compute_lifecycle', '0004_environments', '0005_pools', '0006_data', '0007_registry', '0008_batch']);
         await first.resources.ensureWorkspace('default', AT);
         await first.jobs.insert(job({ name: 'survivor' }), 'created', AT);
 
@@ -362,6 +363,31 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         const store = await freshStore();
         for (const id of ['j-1', 'j-3', 'j-2']) await store.jobs.insert(job({ id, name: id, queued_at_ms: T0 }), 'submitted', AT);
         assert.deepEqual((await store.jobs.list({ workspace: 'default' })).map((r) => r.id), ['j-3', 'j-2', 'j-1']);
+      });
+    });
+
+    describe('batch submissions', () => {
+      const sub = (name: string, o: Record<string, unknown> = {}) => ({ name, workspace: 'default', compute: 'hpc', job_id: `job-${name}`, attempt: 1, state: 'recorded' as const, node_count: 1, recorded_at: AT, external_id: null, external_state: null, detail: null, submitted_at: null, ended_at: null, last_seen_ms: null, ...o });
+      it('records before submitting, counts tries, moves only from the state it expects, and lists what is live per compute', async () => {
+        const store = await freshStore();
+        await store.batch.insert(sub('a'));
+        await store.batch.insert(sub('b', { compute: 'other' }));
+        await store.batch.insert(sub('c', { state: 'done' }));
+        await assert.rejects(store.batch.insert(sub('a')), (e) => isUniqueViolation(e), 'a name is recorded once');
+        assert.deepEqual((await store.batch.live('default', 'hpc')).map((s) => s.name), ['a']);
+        assert.deepEqual((await store.batch.liveComputes()).map((c) => c.compute).sort(), ['hpc', 'other']);
+        assert.deepEqual([...(await store.batch.jobsWithLive(['job-a', 'job-b', 'job-c', 'job-x']))].sort(), ['job-a', 'job-b']);
+        await store.batch.countTry('a');
+        await store.batch.countTry('a');
+        assert.equal((await store.batch.get('a'))?.tries, 2);
+        assert.equal(await store.batch.update('a', { state: 'submitted', external_id: '42' }, ['recorded']), true);
+        assert.equal(await store.batch.update('a', { state: 'submitted', external_id: '43' }, ['recorded']), false, 'a second writer does not apply');
+        const a = await store.batch.get('a');
+        assert.equal(a?.external_id, '42');
+        assert.equal(a?.last_seen_ms, null);
+        await store.batch.update('a', { last_seen_ms: 2 ** 41 });
+        assert.equal((await store.batch.get('a'))?.last_seen_ms, 2 ** 41, 'milliseconds beyond 32 bits round-trip');
+        assert.deepEqual((await store.batch.forJob('job-a')).map((s) => s.name), ['a']);
       });
     });
 

@@ -1,7 +1,7 @@
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { AGENT_VERSION } from '../protocol/routes.ts';
-import { type NodeShape, RegisterResponse, WorkResponse } from '../protocol/agent.ts';
+import { type AttemptAssignment, type NodeShape, RegisterResponse, WorkResponse } from '../protocol/agent.ts';
 import { BlobCache } from './blob-cache.ts';
 import { HttpInputs } from './http-inputs.ts';
 import { InputTrees } from './input-trees.ts';
@@ -39,6 +39,9 @@ export class Agent {
   private lastContact = Date.now();
   private graceMs = 10_000;
   private readonly shape: NodeShape;
+  /** One-shot: whether an attempt ran (its end is then this agent's cue to leave), and how the last one ended. */
+  private ranOne = false;
+  private lastOutcome: string | null = null;
 
   constructor(cfg: AgentConfig, env: NodeJS.ProcessEnv) {
     this.cfg = cfg;
@@ -55,24 +58,25 @@ export class Agent {
       pythons: new PythonFinder(env.PATH, (p) => canRun(isolation.user, p)),
     };
     this.shape = detectShape({ container_engines: facts.engines, ...(facts.conda ? { conda: facts.conda.tool } : {}), isolation: { mode: isolation.mode, note: isolation.note } }, cfg.shape, cfg.gpus);
-    const blobs = new BlobCache(join(cfg.dir, 'blobs'), this.client);
+    const cache = cfg.cacheDir ?? cfg.dir;
+    const blobs = new BlobCache(join(cache, 'blobs'), this.client);
     this.ctx = {
       node: cfg.node,
       attemptsDir,
       client: this.client,
       blobs,
-      inputTrees: new InputTrees(join(cfg.dir, 'input-trees'), cfg.inputTreesMaxBytes, blobs),
-      httpInputs: new HttpInputs(join(cfg.dir, 'http-inputs'), (sha) => blobs.pathOf(sha), cfg.maxUrlBytes),
+      inputTrees: new InputTrees(join(cache, 'input-trees'), cfg.inputTreesMaxBytes, blobs),
+      httpInputs: new HttpInputs(join(cache, 'http-inputs'), (sha) => blobs.pathOf(sha), cfg.maxUrlBytes),
       baseEnv: env,
       // A copy in the agent's folder: readable by a job user wherever the agent itself was installed.
-      pythonDir: copyPythonModule(cfg.pythonDir, join(cfg.dir, 'python')),
+      pythonDir: copyPythonModule(cfg.pythonDir, join(cache, 'python')),
       log: (m) => this.log(m),
       backoff: () => Math.min(2_000, 50 * 2 ** Math.min(this.failures++, 6)),
       connected: () => {
         this.failures = 0;
       },
       cancelGraceMs: () => this.graceMs,
-      envs: new EnvManager(new EnvCache(join(cfg.dir, 'envs'), cfg.envCacheMaxMb * 2 ** 20), facts, env),
+      envs: new EnvManager(new EnvCache(join(cache, 'envs'), cfg.envCacheMaxMb * 2 ** 20), facts, env),
       gpus: cfg.gpus ?? (this.shape.gpus > 0 ? 'all' : []),
       isolation,
       jobEnvExtra: cfg.jobEnv,
@@ -109,7 +113,14 @@ export class Agent {
   async run(): Promise<void> {
     this.resumeFromDisk();
     let registered = false;
+    const onceUntil = Date.now() + this.cfg.onceWaitMs;
     while (!this.stopping) {
+      if (this.cfg.once && this.ranOne && this.runners.size === 0) break;
+      if (this.cfg.once && !this.ranOne && Date.now() > onceUntil) {
+        this.log(`one-shot: no work came within ${Math.round(this.cfg.onceWaitMs / 1000)} s (the attempt ended or was canceled meanwhile); leaving`);
+        this.lastOutcome = 'no work';
+        break;
+      }
       try {
         if (!registered) {
           await this.register();
@@ -121,10 +132,10 @@ export class Agent {
         this.failures = 0;
         this.lastContact = Date.now();
         const work = WorkResponse.parse(res);
-        for (const a of work.assignments) if (!this.runners.has(a.attempt_id)) this.start(AttemptRunner.create(this.ctx, a));
+        for (const a of work.assignments) if (!this.runners.has(a.attempt_id)) this.start(AttemptRunner.create(this.ctx, this.placed(a)));
         for (const c of work.cancels) this.runners.get(c.attempt_id)?.cancel(c.reason, c.preempted);
       } catch (err) {
-        if (this.stopping) break;
+        if (this.stopping || (this.cfg.once && this.ranOne && this.runners.size === 0)) break;
         registered = false;
         if (!isTransient(err)) this.log(`server refused: ${(err as Error).message}`);
         if (this.shouldGiveUp()) break;
@@ -132,6 +143,28 @@ export class Agent {
         this.client.refreshServerUrl();
       }
     }
+  }
+
+  /** A batch system knows where it put a distributed job's nodes; the server could only guess. */
+  private placed(a: AttemptAssignment): AttemptAssignment {
+    return this.cfg.rankHosts && a.rank ? { ...a, rank: { ...a.rank, hosts: this.cfg.rankHosts } } : a;
+  }
+
+  /** One-shot: the exit status the batch system records (0 only when every attempt here succeeded). */
+  get exitCode(): number {
+    return !this.cfg.once || this.lastOutcome === 'succeeded' ? 0 : 1;
+  }
+
+  /**
+   * One-shot, on SIGTERM from the batch system (scancel, time limit, preemption): the jobs'
+   * processes end now and their logs are flushed; their end is the server's to learn from the
+   * batch system, which knows why.
+   */
+  async abandon(): Promise<void> {
+    this.stopping = true;
+    this.abort.abort();
+    await Promise.all([...this.runners.values()].map((r) => r.abandon()));
+    await this.shutdown();
   }
 
   async shutdown(): Promise<void> {
@@ -180,8 +213,13 @@ export class Agent {
 
   private start(r: AttemptRunner): void {
     this.runners.set(r.id, r);
+    this.ranOne = true;
     r.run().finally(() => {
-      if (r.done) this.runners.delete(r.id);
+      if (!r.done) return;
+      this.runners.delete(r.id);
+      this.lastOutcome = this.lastOutcome === null || this.lastOutcome === 'succeeded' ? r.outcome : this.lastOutcome;
+      // One-shot: the last attempt has ended; the long poll under way need not run out.
+      if (this.cfg.once && this.runners.size === 0) this.abort.abort();
     });
   }
 }

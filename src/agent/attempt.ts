@@ -93,6 +93,26 @@ export class AttemptRunner {
     this.cleanupWatchers();
   }
 
+  /** How it ended, once it has (what it reported). */
+  get outcome(): string | null {
+    return this.state.ended?.outcome ?? null;
+  }
+
+  /**
+   * The batch system is ending this job step: the job's processes go at once (SIGTERM, SIGKILL
+   * after a short grace), the logs so far are sent, and nothing more is reported.
+   */
+  async abandon(graceMs = 1_500): Promise<void> {
+    this.stopped = true;
+    this.data.cancel();
+    const running = this.state.phase === 'running';
+    if (running) signalGroup(readPgid(this.dir), 'SIGTERM');
+    await sleep(running ? graceMs : 0);
+    if (running) signalGroup(readPgid(this.dir), 'SIGKILL');
+    await Promise.race([this.drainLogs().catch(() => {}), sleep(1_000)]);
+    this.cleanupWatchers();
+  }
+
   cancel(reason: string, preempted = false): void {
     if (this.state.cancel || this.state.phase === 'ending' || this.state.phase === 'done') return;
     this.state.cancel = { reason, at_ms: Date.now(), ...(preempted ? { preempted } : {}) };

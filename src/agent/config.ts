@@ -41,6 +41,18 @@ export const AgentConfig = z.object({
   nodeWorkDir: z.string().optional(),
   /** The machine's GPUs that are this node's (indices); unset: all of them. */
   gpus: z.array(z.number().int().nonnegative()).optional(),
+  /**
+   * One-shot (a batch system's job step, e.g. Slurm's): run the attempts handed to this node, then
+   * exit; a SIGTERM (scancel, time limit, preemption) ends the job's processes and leaves its end
+   * for the server to learn from the batch system.
+   */
+  once: z.boolean().default(false),
+  /** One-shot: how long to wait for an assignment before leaving (the attempt was canceled meanwhile). */
+  onceWaitMs: z.number().int().positive().default(120_000),
+  /** Blob, environment and input caches somewhere else than `dir`: a shared file system all nodes of a cluster see. */
+  cacheDir: z.string().optional(),
+  /** The addresses of a distributed job's nodes as the batch system placed them (instead of the server's guess). */
+  rankHosts: z.array(z.string().min(1)).optional(),
 });
 export type AgentConfig = z.infer<typeof AgentConfig>;
 
@@ -65,6 +77,10 @@ export function agentConfigFromEnv(env: NodeJS.ProcessEnv): AgentConfig {
     shape: env.CAIRN_AGENT_SHAPE ? JSON.parse(env.CAIRN_AGENT_SHAPE) : undefined,
     nodeWorkDir: env.CAIRN_AGENT_NODE_WORK_DIR || undefined,
     gpus: env.CAIRN_AGENT_GPUS === undefined ? undefined : env.CAIRN_AGENT_GPUS.split(',').filter(Boolean).map(Number),
+    once: env.CAIRN_AGENT_ONCE === '1',
+    onceWaitMs: env.CAIRN_AGENT_ONCE_WAIT_MS ? Number(env.CAIRN_AGENT_ONCE_WAIT_MS) : undefined,
+    cacheDir: env.CAIRN_AGENT_CACHE_DIR || undefined,
+    rankHosts: env.CAIRN_AGENT_RANK_HOSTS ? env.CAIRN_AGENT_RANK_HOSTS.split(',').filter(Boolean) : undefined,
   });
   if (!parsed.success) {
     const first = parsed.error.issues[0];

@@ -14,10 +14,15 @@ if (!agent.lock()) {
 agent.describeIsolation();
 for (const sig of ['SIGTERM', 'SIGINT'] as const) {
   process.on(sig, () => {
+    if (cfg.once) {
+      agent.log(`${sig}: the batch system is ending this step; stopping its jobs`);
+      void agent.abandon().then(() => process.exit(128 + (sig === 'SIGTERM' ? 15 : 2)));
+      return;
+    }
     agent.log(`${sig}: stopping; running jobs carry on and are picked up by the next agent`);
     void agent.shutdown().then(() => process.exit(0));
   });
 }
 await agent.run();
 await agent.shutdown();
-process.exit(0);
+process.exit(agent.exitCode);

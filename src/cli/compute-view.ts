@@ -1,3 +1,4 @@
+import { slurmDetail } from './slurm-view.ts';
 import type { ComputeNodeView, ComputeView } from '../protocol/compute.ts';
 import type { ListedSize } from '../protocol/compute-sizes.ts';
 import { table, type Column } from './output.ts';
@@ -101,6 +102,8 @@ export function computeDetail(view: ComputeView): string {
   const unsupported = Object.entries(c.unsupported ?? {});
   if (unsupported.length) out += `\n\nnot supported:\n${unsupported.map(([a, why]) => `  ${a}: ${why}`).join('\n')}`;
   out += `\n\nnodes:\n${c.nodes?.length ? table(c.nodes, nodeColumns(c.nodes)) : '(none)'}`;
+  if (c.slurm) out += slurmDetail(c.slurm);
+  if (c.live_error) out += `\n\n${c.live_error}`;
   if (c.scaling_history?.length) out += `\n\nscaling history:\n${c.scaling_history.map((e) => `  ${e.at.replace('T', ' ').slice(0, 19)}  ${e.message}`).join('\n')}`;
   return out;
 }

@@ -58,6 +58,7 @@ export function jobDetail(j: Job): string {
     ['experiment_name', j.experiment_name],
     ['compute', j.compute],
     ['node', j.node],
+    ...(j.slurm_job_id ? [['slurm_job_id', j.slurm_job_id] as [string, unknown]] : []),
     ['command', j.command],
     ['environment', environmentText(j)],
     ...environmentRecordText(j),

@@ -9,6 +9,8 @@ export interface JobDemand {
   command: string;
   /** Whole nodes at once (resources.instance_count). */
   instanceCount: number;
+  /** limits.timeout in seconds, when set. */
+  timeoutS?: number | null;
 }
 
 /** What every compute backend can do: say what it is and check a job before it is queued. */
@@ -18,14 +20,14 @@ export interface ComputeBackend {
   refuseJob?(compute: ComputeRow, job: JobDemand): string | null;
   /** Actions this type cannot do, with the reason a user reads (SkyPilot's unsupported-feature reasons). */
   readonly unsupported?: Partial<Record<ComputeAction | 'delete' | 'detach' | 'update', string>>;
+  /** Lets go of connections (and, for managed nodes, the nodes) on the server's orderly stop. */
+  shutdown?(): Promise<void>;
 }
 
 /** Backends that start and watch their own nodes (the local agent, attached machines' agents). */
 export interface ComputeWithManagedNodes extends ComputeBackend {
   /** Makes sure the compute's nodes are up; network and process I/O only, no open transaction. */
   ensureNodes(compute: ComputeRow): Promise<void>;
-  /** Lets the nodes go on the server's orderly stop (running jobs carry on). */
-  shutdown?(): Promise<void>;
 }
 
 export type { ComputeSecrets };
@@ -61,6 +63,71 @@ export interface ComputeWithPower extends ComputeBackend {
   power(c: ComputeContext, action: ComputeAction): Promise<void>;
 }
 
+/** What a batch system says of one submission, in Cairn's terms (each backend maps its own states). */
+export interface BatchObservation {
+  phase: 'queued' | 'provisioning' | 'running' | 'ended' | 'unknown';
+  /** For `ended`: how the submission ended. `preempted` (preemption, a failed node) is requeued as a new attempt. */
+  outcome?: 'succeeded' | 'failed' | 'timed_out' | 'canceled' | 'preempted';
+  exitCode?: number | null;
+  /** In words, naming the batch system's id and state: the job's status reason. */
+  reason: string;
+  /** The batch system's own state (PENDING, NODE_FAIL, ...). */
+  raw: string;
+  /** When it ended (UTC ISO), when the batch system says. */
+  endedAt?: string | null;
+}
+
+/** One attempt of a job as handed to a batch system: its agents register as `nodeNames[i]` with `nodeToken`. */
+export interface BatchSubmission {
+  /** Unique: the batch system's job name, by which a crash's half-made submission is found again. */
+  name: string;
+  jobId: string;
+  jobName: string;
+  attempt: number;
+  nodeNames: string[];
+  nodeToken: string;
+  /** From the job: whole nodes, time limit (s), GPUs per node, priority. */
+  nodes: number;
+  timeoutS: number | null;
+  /** resources.instance_type: a size whose GPUs each node needs (--gres). */
+  instanceType?: string;
+  priority: 'low' | 'medium' | 'high';
+}
+
+/** The batch system refused a submission: the job fails with this message (Slurm's own words). */
+export class SubmissionRefused extends Error {}
+
+/**
+ * Backends whose computes schedule jobs themselves (Slurm): Cairn's scheduler leaves their jobs to
+ * the batch dispatcher (reconcilers/batch-dispatcher.ts), which records each submission before
+ * calling `submit` and follows it with `observe`. All of them do network or process I/O: never
+ * inside a transaction.
+ */
+export interface ComputeWithBatchQueue extends ComputeBackend {
+  /**
+   * Makes the submissions (several at once: one round trip to a login host for a burst); each
+   * gets the batch system's id, or SubmissionRefused with its words. Throws when the batch system
+   * could not be reached at all (then none was made, or the ones made are found by name later).
+   */
+  submit(c: ComputeContext, s: BatchSubmission[]): Promise<Map<string, string | SubmissionRefused>>;
+  /** Ids of earlier submissions by name (after a crash between recording and submitting); unknown names are absent. */
+  find(c: ComputeContext, names: string[]): Promise<Map<string, string>>;
+  /** What the batch system says of these ids; ids it no longer knows of are absent. */
+  observe(c: ComputeContext, ids: string[]): Promise<Map<string, BatchObservation>>;
+  cancel(c: ComputeContext, ids: string[]): Promise<void>;
+  /** The end of a submission's own output (the batch script's), to explain an end its agent never reported. */
+  outputTail?(c: ComputeContext, name: string): Promise<string | null>;
+  /** Files a submission left behind on the cluster, once it is done. */
+  forget?(c: ComputeContext, name: string): Promise<void>;
+}
+
+/** Backends that tell more of a compute than the store knows (Slurm's partitions and nodes), for `compute show`. */
+export interface ComputeWithLiveView extends ComputeBackend {
+  describe(c: ComputeContext): Promise<Record<string, unknown>>;
+}
+
+export const hasBatchQueue = (b: ComputeBackend): b is ComputeWithBatchQueue => typeof (b as ComputeWithBatchQueue).submit === 'function';
+export const hasLiveView = (b: ComputeBackend): b is ComputeWithLiveView => typeof (b as ComputeWithLiveView).describe === 'function';
 export const hasManagedNodes = (b: ComputeBackend): b is ComputeWithManagedNodes =>
   typeof (b as ComputeWithManagedNodes).ensureNodes === 'function';
 export const hasProvisioning = (b: ComputeBackend): b is ComputeWithProvisioning =>
@@ -82,4 +149,6 @@ export interface BackendDeps {
   providers: Map<string, NodeProvider>;
   /** The sizes clusters and instances may have (Azure's and the operator's). */
   sizes: SizeCatalog;
+  /** The PATH commands run on the server's own host get (Slurm's tools, for a Slurm compute without address). */
+  hostPath?: string;
 }

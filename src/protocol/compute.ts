@@ -224,18 +224,52 @@ export const VirtualMachineSpec = z.strictObject({
   resource_id: azureOnly(`${NO_AZURE}; give address (the machine's host name or IP address) instead of resource_id`),
 });
 
-export const SlurmSpec = z.strictObject({
-  ...common,
-  type: z.literal('slurm'),
-  address: Address,
-  ssh_settings: HostSshSettings,
-  host_key: HostKeyFingerprint.optional(),
-  partition: z.string().min(1, { error: 'must not be empty' }).optional(),
-  slurmrestd_url: z.url({ protocol: /^https?$/, error: "expected the http:// or https:// URL of slurmrestd, like 'http://login1:6820'" }).optional(),
-  min_instances: intIn(0).optional(),
-  max_instances: intIn(1).optional(),
-  idle_time_before_scale_down: intIn(0, undefined, 'seconds').optional(),
+/** What `queue_settings.priority` becomes in Slurm: a QOS, a nice value, or both. */
+const SlurmPriority = z.strictObject({ qos: z.string().min(1).max(64).optional(), nice: intIn(-10000, 10000).optional() });
+const SlurmText = custom(z.string(), (v) => (v === '' ? 'must not be empty' : /[\s\u0000-\u001f'"`$\\;|&<>]/.test(v) ? `must be a Slurm name without spaces or shell characters (found '${show(v)}')` : null));
+const SlurmEnv = custom(z.record(z.string(), z.string().max(4096)), (env) => {
+  const bad = Object.keys(env).find((k) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(k));
+  return bad === undefined ? (Object.keys(env).length > 64 ? 'at most 64 variables' : null) : `'${show(bad)}' is not an environment variable name (letters, digits, _)`;
 });
+
+/**
+ * An existing Slurm cluster (Cairn's own type; Azure ML has none). With `address`, Cairn runs the
+ * Slurm commands on that login host over SSH; without, on the server's own host. Slurm does the
+ * queueing: each job becomes one sbatch submission whose script starts Cairn's agent.
+ */
+export const SlurmSpec = z
+  .strictObject({
+    ...common,
+    type: z.literal('slurm'),
+    address: Address.optional(),
+    ssh_settings: HostSshSettings.optional(),
+    host_key: HostKeyFingerprint.optional(),
+    partition: SlurmText.optional(),
+    account: SlurmText.optional(),
+    qos: SlurmText.optional(),
+    /** For jobs without limits.timeout: Slurm's time format (`30`, `4:00:00`, `1-00:00:00`); never UNLIMITED. */
+    default_time_limit: custom(z.string(), (v) => (/^(\d+-)?\d+(:\d+){0,2}$/.test(v) && !/^0+(:0+)*$/.test(v) ? null : `expected a Slurm time limit like 30, 4:00:00 or 1-00:00:00 (found '${show(v)}'); UNLIMITED is not allowed: the partition's limit applies when unset`)).optional(),
+    /** More sbatch options for every job; the ones Cairn sets itself are refused by name. */
+    sbatch_options: z.array(z.string().max(512)).max(64).optional(),
+    /** queue_settings.priority -> QOS or nice. */
+    priorities: z.strictObject({ low: SlurmPriority.optional(), medium: SlurmPriority.optional(), high: SlurmPriority.optional() }).optional(),
+    /** A folder every compute node sees (shared file system): the agent, its blob and environment caches, job folders. */
+    work_dir: WorkDir.optional(),
+    /** Where the compute nodes reach this server (default: the server's own URL, right when they share its host or network). */
+    server_url: z.url({ protocol: /^https?$/, error: "expected the http:// or https:// URL compute nodes reach Cairn at, like 'http://cairn.hpc.example.org:8080'" }).optional(),
+    /** Variables for every Slurm command Cairn runs (SLURM_CONF for a non-default configuration, PATH for Slurm elsewhere). */
+    slurm_env: SlurmEnv.optional(),
+    slurmrestd_url: z.url({ protocol: /^https?$/, error: "expected the http:// or https:// URL of slurmrestd, like 'http://login1:6820'" }).optional(),
+    min_instances: intIn(0).optional(),
+    max_instances: intIn(1).optional(),
+    idle_time_before_scale_down: intIn(0, undefined, 'seconds').optional(),
+    resource_id: azureOnly(`${NO_AZURE}; give address (the login host) instead of resource_id`),
+  })
+  .superRefine((s, ctx) => {
+    if (s.address && !s.ssh_settings) ctx.addIssue({ code: 'custom', path: ['ssh_settings'], message: 'ssh_settings is required with address: admin_username and a credential Cairn logs in to the login host with' });
+    if (!s.address && s.ssh_settings) ctx.addIssue({ code: 'custom', path: ['address'], message: 'address is required with ssh_settings: the login host (leave both out to run the Slurm commands on the server\'s own host)' });
+    if (!s.address && s.host_key) ctx.addIssue({ code: 'custom', path: ['host_key'], message: 'host_key pins the login host\'s key: it needs address' });
+  });
 
 export const KubernetesSpec = z.strictObject({
   ...common,
@@ -338,7 +372,7 @@ export const IMMUTABLE_FIELDS: Record<ComputeType, readonly string[]> = {
   computeinstance: ['name', 'type', 'size', 'ssh_public_access_enabled', 'ssh_settings', 'enable_node_public_ip', 'provider.type'],
   // Credentials and host_key stay changeable: rotating a key or a host's key is routine.
   virtualmachine: ['name', 'type', 'address', 'ssh_settings.ssh_port', 'work_dir'],
-  slurm: ['name', 'type', 'address'],
+  slurm: ['name', 'type', 'address', 'work_dir'],
   kubernetes: ['name', 'type'],
 };
 
@@ -454,6 +488,18 @@ export type ComputeEvent = z.infer<typeof ComputeEvent>;
 export const ProvisioningState = z.enum(['Creating', 'Succeeded', 'Failed', 'Updating', 'Deleting', 'Canceled']);
 export type ProvisioningState = z.infer<typeof ProvisioningState>;
 
+/** A Slurm compute's `compute show`: the cluster as Slurm reports it now, and how Azure ML's autoscaling settings read on it. */
+export const SlurmClusterView = z.looseObject({
+  version: z.string(),
+  cluster: z.string().nullable(),
+  partition: z.string().nullable(),
+  partitions: z.array(z.looseObject({ name: z.string(), state: z.string().optional(), default: z.boolean(), nodes: z.string().optional(), total_nodes: z.number(), total_cpus: z.number(), max_nodes: z.string().optional(), max_time: z.string().optional() })),
+  nodes: z.array(z.looseObject({ name: z.string(), state: z.string().optional(), partitions: z.array(z.string()), cpus: z.number(), cpus_allocated: z.number(), memory_mb: z.number(), gres: z.string().nullable(), address: z.string().optional(), reason: z.string().optional() })),
+  autoscaling: z.array(z.object({ partition: z.string(), cloud_nodes: z.array(z.string()), max_instances: z.number(), min_instances: z.number(), idle_time_before_scale_down: z.number().nullable(), explanation: z.string() })),
+  accounting: z.boolean(),
+});
+export type SlurmClusterView = z.infer<typeof SlurmClusterView>;
+
 /** The spec's public fields (loose: they differ by type) plus what only the server knows. */
 export const ComputeView = z.looseObject({
   name: z.string(),
@@ -473,6 +519,10 @@ export const ComputeView = z.looseObject({
   /** Pool computes: nodes now (current / min / max), and the autoscaler's decisions with their reasons. */
   current_node_count: z.number().int().optional(),
   scaling_history: z.array(ComputeEvent).optional(),
+  /** Slurm computes, in `compute show`: what Slurm reports now. */
+  slurm: SlurmClusterView.optional(),
+  /** Why the live part of `compute show` is missing (the login host did not answer). */
+  live_error: z.string().optional(),
 });
 export type ComputeView = z.infer<typeof ComputeView>;
 

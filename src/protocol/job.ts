@@ -54,6 +54,8 @@ export const Job = CommandJobSpec.extend({
   outputs_collected: z.array(z.object({ path: z.string(), size: z.number() })).optional(),
   /** Why a Queued job waits, from a fixed set (capacity, nodes_starting, max_instances, compute_stopped, no_engine, reserved, too_big). */
   wait_code: z.string().nullable().optional(),
+  /** On a Slurm compute: the Slurm job id of the latest attempt's submission. */
+  slurm_job_id: z.string().nullable().optional(),
   /** Every try at running the job, each rank of it on its node (several per try for a distributed job). */
   attempts: z
     .array(

@@ -1,14 +1,10 @@
-import { randomUUID } from 'node:crypto';
-import { hasContainerEngine, type AttemptAssignment, type RankInfo } from '../protocol/agent.ts';
-import { needsContainerEngine, PipOptions, ResolvedEnvironment } from '../protocol/environment.ts';
-import { CommandJobSpec, type Distribution } from '../protocol/job-spec.ts';
+import { hasContainerEngine } from '../protocol/agent.ts';
+import { needsContainerEngine, type PipOptions, ResolvedEnvironment } from '../protocol/environment.ts';
 import { WAITING_STATUSES } from '../protocol/job.ts';
 import type { Store } from '../store/index.ts';
 import type { JobRow } from '../store/jobs.ts';
-import type { NodeRow } from '../store/nodes.ts';
 import type { EventHub } from '../domain/events.ts';
-import { interpolateCommand } from '../domain/interpolate.ts';
-import { JobData } from '../protocol/data.ts';
+import { buildAssignments, pipOf } from '../domain/assignments.ts';
 import { moveJob } from '../domain/transitions.ts';
 import { plan, type FreeNode, type PoolState, type QueuedJob } from '../domain/placement.ts';
 import { poolOf } from '../domain/pools.ts';
@@ -31,9 +27,12 @@ export class Scheduler {
   private readonly pip: PipOptions;
   private readonly sizes: SizeCatalog;
   private readonly now: () => number;
+  /** Compute types whose own scheduler queues the jobs (Slurm): the batch dispatcher hands those over instead. */
+  private readonly selfQueued: ReadonlySet<string>;
 
   /** `owner` should survive a restart of the same server, so it can take its own leases back at once. */
-  constructor(o: { store: Store; events: EventHub; owner: string; sizes?: SizeCatalog; pip?: PipOptions; now?: () => number }) {
+  constructor(o: { store: Store; events: EventHub; owner: string; sizes?: SizeCatalog; pip?: PipOptions; now?: () => number; selfQueued?: ReadonlySet<string> }) {
+    this.selfQueued = o.selfQueued ?? new Set();
     this.sizes = o.sizes ?? AZURE_SIZES;
     this.store = o.store;
     this.events = o.events;
@@ -46,6 +45,7 @@ export class Scheduler {
   async tick(): Promise<number> {
     let placed = 0;
     for (const c of await this.store.jobs.queuedComputes()) {
+      if (this.selfQueued.size && this.selfQueued.has((await this.store.computes.get(c.workspace, c.compute))?.type ?? '')) continue;
       const now = this.now();
       if (!(await this.store.computes.claimScheduling(c.workspace, c.compute, this.owner, now, now + LEASE_MS))) continue;
       placed += await this.placeOn(c.workspace, c.compute);
@@ -79,10 +79,10 @@ export class Scheduler {
     }
     if (p.placements.length === 0) return 0;
     const nodeRows = new Map(ready.map((n) => [n.name, n]));
-    const pip = this.pipOf(row.spec);
+    const pip = pipOf(row.spec, this.pip);
     // Reads first: SQLite has one connection, which the transaction below holds.
     const experiments = await this.store.runs.experimentsOfJobs(p.placements.map((pl) => pl.job.id));
-    const prepared = p.placements.map((pl) => ({ pl, assignments: this.assignments(byId.get(pl.job.id)!, pl.nodes.map((x) => nodeRows.get(x)!), pip, experiments.get(pl.job.id)) }));
+    const prepared = p.placements.map((pl) => ({ pl, assignments: buildAssignments(byId.get(pl.job.id)!, pl.nodes.map((x) => nodeRows.get(x)!), pip, experiments.get(pl.job.id)) }));
     const placed = await this.store.transaction(async (trx) => {
       const jobs = this.store.jobs.with(trx);
       let n = 0;
@@ -119,88 +119,10 @@ export class Scheduler {
     return placed;
   }
 
-  /** A compute's own `pip:` settings win over the server's. */
-  private pipOf(specJson: string): PipOptions {
-    const own = PipOptions.safeParse(JSON.parse(specJson).pip);
-    return own.success && own.data ? own.data : this.pip;
-  }
-
-  /** One assignment per process: a single one, or the ranks of a distributed job over its nodes. */
-  private assignments(job: JobRow, nodes: NodeRow[], pip: PipOptions, experimentId: number | undefined): { node: string; attempt_id: string; assignment: Omit<AttemptAssignment, 'job_token'> }[] {
-    const spec = CommandJobSpec.parse(JSON.parse(job.spec));
-    const environment = job.environment ? ResolvedEnvironment.parse(JSON.parse(job.environment)) : undefined;
-    const number = job.attempt + 1;
-    const data = job.data ? JobData.parse(JSON.parse(job.data)) : { inputs: [], outputs: [] };
-    const base = {
-      job_id: job.id,
-      job_name: job.name,
-      attempt: number,
-      command: interpolateCommand(spec, data.inputs),
-      environment_variables: spec.environment_variables ?? {},
-      snapshot_id: job.snapshot_id,
-      timeout_s: spec.limits?.timeout ?? null,
-      experiment_name: job.experiment_name,
-      ...(experimentId !== undefined ? { experiment_id: String(experimentId) } : {}),
-      display_name: job.display_name,
-      ...(environment ? { environment } : {}),
-      ...(Object.keys(pip).length ? { pip } : {}),
-      ...(data.inputs.length ? { inputs: data.inputs } : {}),
-      ...(data.outputs.length ? { outputs: data.outputs } : {}),
-    };
-    const ranks = rankLayout(spec.distribution, nodes, job.id, number);
-    return ranks.map((r) => {
-      const attempt_id = randomUUID();
-      return { node: r.node, attempt_id, assignment: { ...base, attempt_id, ...(r.info ? { rank: r.info } : {}) } };
-    });
-  }
 }
 
 function needsEngine(r: JobRow): boolean {
   if (!r.environment) return false;
   const env = ResolvedEnvironment.safeParse(JSON.parse(r.environment));
   return env.success && needsContainerEngine(env.data.kind);
-}
-
-/** The address other ranks reach a node at: the provider's, or loopback for nodes on the server's machine. */
-function addressOf(n: NodeRow): string {
-  try {
-    const ref = n.provider_ref ? (JSON.parse(n.provider_ref) as { address?: unknown }) : {};
-    return typeof ref.address === 'string' ? ref.address : '127.0.0.1';
-  } catch {
-    return '127.0.0.1';
-  }
-}
-
-/**
- * Where each process of a job runs. A single node and no distribution: one process, no rank
- * variables. PyTorch and MPI: process_count_per_instance on each node. TensorFlow: workers, then
- * parameter servers, spread over the nodes in turn.
- */
-export function rankLayout(d: Distribution | undefined, nodes: NodeRow[], jobId: string, attempt: number): { node: string; info?: RankInfo }[] {
-  const hosts = nodes.map(addressOf);
-  // One port per attempt, spread so concurrent jobs on the same machine rarely meet.
-  let h = 0;
-  for (const ch of `${jobId}:${attempt}`) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
-  const master_port = 20_000 + (h % 20_000);
-  if (!d && nodes.length === 1) return [{ node: nodes[0].name }];
-  const kind = d?.type ?? 'none';
-  if (d?.type === 'tensorflow') {
-    const workers = d.worker_count ?? nodes.length;
-    const total = workers + d.parameter_server_count;
-    return Array.from({ length: total }, (_, rank) => {
-      const nodeRank = rank % nodes.length;
-      return {
-        node: nodes[nodeRank].name,
-        info: { rank, world_size: total, local_rank: Math.floor(rank / nodes.length), local_world_size: Math.ceil(total / nodes.length), node_rank: nodeRank, hosts, master_port, distribution: 'tensorflow', parameter_server_count: d.parameter_server_count },
-      };
-    });
-  }
-  const ppn = d ? d.process_count_per_instance : 1;
-  const out: { node: string; info: RankInfo }[] = [];
-  nodes.forEach((n, nodeRank) => {
-    for (let local = 0; local < ppn; local++) {
-      out.push({ node: n.name, info: { rank: nodeRank * ppn + local, world_size: nodes.length * ppn, local_rank: local, local_world_size: ppn, node_rank: nodeRank, hosts, master_port, distribution: kind, parameter_server_count: 0 } });
-    }
-  });
-  return out;
 }

@@ -66,6 +66,8 @@ export const ServerConfig = z.object({
       defaultWorkDir: z.string().default('~/.cairn-agent'),
     })
     .default({ connectTimeoutMs: 10_000, defaultWorkDir: '~/.cairn-agent' }),
+  /** The PATH Slurm's commands run with on this host (a Slurm compute without address). */
+  hostPath: z.string().optional(),
   environments: z
     .object({
       /** Curated-name patterns (`*` matches anything) to what they run with; first match wins. */
@@ -144,6 +146,7 @@ export function loadServerConfig(flags: ServerFlags, env: NodeJS.ProcessEnv): Se
       connectTimeoutMs: env.CAIRN_SSH_CONNECT_TIMEOUT_MS ? Number(env.CAIRN_SSH_CONNECT_TIMEOUT_MS) : undefined,
       defaultWorkDir: env.CAIRN_AGENT_WORK_DIR || undefined,
     },
+    hostPath: env.PATH,
     environments: {
       aliases: env.CAIRN_ENVIRONMENT_ALIASES ? readAliases(env.CAIRN_ENVIRONMENT_ALIASES) : undefined,
       pip: pipFromEnv(env),

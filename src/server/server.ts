@@ -25,6 +25,7 @@ import { ArtifactsService } from './services/tracking/artifacts.ts';
 import { MetricCompactor } from '../reconcilers/metric-compactor.ts';
 import { ComputeProvisioner } from '../reconcilers/compute-provisioner.ts';
 import { Autoscaler } from '../reconcilers/autoscaler.ts';
+import { BatchDispatcher } from '../reconcilers/batch-dispatcher.ts';
 import { createProviders } from '../providers/registry.ts';
 import { SizeCatalog } from '../protocol/compute-sizes.ts';
 import { ComputesService, unsealCompute } from './services/computes.ts';
@@ -98,14 +99,17 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
   const isolation = { hide: [cfg.dataDir], jobUser: cfg.jobUser };
   const sizes = new SizeCatalog(cfg.sizes);
   const providers = createProviders({ store, sizes, dataDir: cfg.dataDir, serverUrl: () => url, agentEnv: cfg.local.agentEnv, isolation, nodeHomes: cfg.nodeHomes, log: (m) => app?.log.warn(m), unseal }, cfg.fakeCloud);
-  const backends = createBackends({ store, sizes, dataDir: cfg.dataDir, serverUrl: () => url, log, local: cfg.local, ssh: cfg.ssh, unseal, isolation, providers });
+  const backends = createBackends({ store, sizes, dataDir: cfg.dataDir, serverUrl: () => url, log, local: cfg.local, ssh: cfg.ssh, unseal, isolation, providers, hostPath: cfg.hostPath });
   const owner = `${hostname()}:${cfg.dataDir}`;
-  const scheduler = new Scheduler({ store, events, sizes, owner: `scheduler@${owner}`, pip: cfg.environments.pip });
+  const scheduler = new Scheduler({ store, events, sizes, owner: `scheduler@${owner}`, pip: cfg.environments.pip, selfQueued: BatchDispatcher.types(backends) });
   // A pass that placed jobs goes again at once: a long queue drains at the store's pace, not the tick's.
   const schedulerLoop = loop(500, async () => {
     while ((await scheduler.tick()) > 0);
     autoscalerLoop.kick();
   }, (e) => app?.log.error({ err: e }, 'scheduler'));
+  // Jobs on computes that queue them themselves (Slurm): recorded, submitted and followed there.
+  const dispatcher = new BatchDispatcher({ store, events, backends, unseal, owner: `scheduler@${owner}`, pip: cfg.environments.pip, log: (m) => app?.log.warn(m) });
+  const dispatcherLoop = loop(1_000, () => dispatcher.tick(), (e) => app?.log.error({ err: e }, 'batch dispatcher'));
   const experiments = new ExperimentsService(store, cfg.workspace);
   const runs = new RunsService(store, experiments);
   const provisioner = new ComputeProvisioner({ store, backends, owner: `provisioner@${hostname()}:${cfg.dataDir}`, unseal, log: (m) => app?.log.warn(m) });
@@ -119,7 +123,7 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
   const content = new ContentResolver({ store, blobs, snapshots, datastores, maxBlobBytes: cfg.maxBlobBytes });
   const assets = new AssetsService({ store, content });
   const outputsFinisher = new JobOutputsFinisher({ store, snapshots, assets, datastores });
-  const jobs = new JobsService({ store, events, backends, environments, sizes, data: new JobDataResolver({ content, datastores }), kickScheduler: () => schedulerLoop.kick() });
+  const jobs = new JobsService({ store, events, backends, environments, sizes, data: new JobDataResolver({ content, datastores }), kickScheduler: () => (schedulerLoop.kick(), dispatcherLoop.kick()) });
   const services = {
     store,
     blobs,
@@ -164,6 +168,7 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
   schedulerLoop.kick();
   provisionerLoop.kick();
   autoscalerLoop.kick();
+  dispatcherLoop.kick();
 
   return {
     url,
@@ -174,8 +179,10 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
       schedulerLoop.stop();
       autoscalerLoop.stop();
       compactorLoop.stop();
+      dispatcherLoop.stop();
       provisionerLoop.stop(); // work under way keeps its lease; this server's next start resumes it
-      if (opts.stopAgents !== false) for (const b of backends.values()) if (hasManagedNodes(b)) await b.shutdown?.();
+      if (opts.stopAgents !== false) for (const b of backends.values()) await b.shutdown?.();
+      else for (const b of backends.values()) if (!hasManagedNodes(b)) await b.shutdown?.();
       await app!.close();
       await store.close();
       if (readServerFile(cfg.dataDir)?.pid === process.pid) rmSync(serverFilePath(cfg.dataDir), { force: true });

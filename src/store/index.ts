@@ -12,6 +12,7 @@ import { RunsRepo } from './runs.ts';
 import { MetricsRepo } from './metrics.ts';
 import { AssetsRepo } from './assets.ts';
 import { DatastoresRepo } from './datastores.ts';
+import { BatchRepo } from './batch.ts';
 import { rawSqlRunner } from './raw-sql.ts';
 import type { DatabaseSync } from 'node:sqlite';
 
@@ -34,6 +35,7 @@ export class Store {
   readonly metrics: MetricsRepo;
   readonly assets: AssetsRepo;
   readonly datastores: DatastoresRepo;
+  readonly batch: BatchRepo;
 
   private constructor(db: Kysely<Database>, dialect: Dialect, where: string, sqlite: DatabaseSync | undefined) {
     this.db = db;
@@ -49,6 +51,7 @@ export class Store {
     this.metrics = new MetricsRepo(rawSqlRunner(db, sqlite));
     this.assets = new AssetsRepo(db);
     this.datastores = new DatastoresRepo(db);
+    this.batch = new BatchRepo(db);
   }
 
   static async open(url: string): Promise<Store> {

@@ -4,6 +4,7 @@ import { trackingMigration } from './tracking-migration.ts';
 import { poolsMigration } from './pools-migration.ts';
 import { dataMigration } from './data-migration.ts';
 import { registryMigration } from './registry-migration.ts';
+import { batchMigration } from './batch-migration.ts';
 
 /** Migrations are code, keyed by name; each takes the dialect for the few types that differ. */
 function migrations(dialect: Dialect): Record<string, Migration> {
@@ -167,6 +168,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     '0005_pools': poolsMigration(dialect),
     '0006_data': dataMigration(dialect),
     '0007_registry': registryMigration(dialect),
+    '0008_batch': batchMigration(dialect),
   };
 }
 

@@ -80,6 +80,27 @@ export interface JobsTable {
   wait_code: string | null;
   /** Data inputs and outputs as resolved at submit: JSON of JobData (protocol/data.ts). */
   data: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The batch system's id of the latest submission (a Slurm job id), for computes that queue jobs themselves. */
+  external_id: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+export interface BatchSubmissionsTable {
+  name: string;
+  workspace: string;
+  compute: string;
+  job_id: string;
+  attempt: number;
+  state: 'recorded' | 'submitted' | 'done';
+  external_id: string | null;
+  external_state: string | null;
+  detail: string | null;
+  node_count: number;
+  tries: Defaulted<number>;
+  cancel_sent: Defaulted<number>;
+  recorded_at: string;
+  submitted_at: string | null;
+  ended_at: string | null;
+  last_seen_ms: number | null;
 }
 
 export interface EnvironmentsTable {
@@ -377,4 +398,5 @@ export interface Database {
   run_inputs: RunInputsTable;
   logged_models: LoggedModelsTable;
   run_model_links: RunModelLinksTable;
+  batch_submissions: BatchSubmissionsTable;
 }

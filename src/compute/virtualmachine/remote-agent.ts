@@ -39,14 +39,17 @@ export function remoteLayout(workDir: string, home: string, compute: string, cus
   };
 }
 
-async function must(session: SshSession, cmd: string, what: string): Promise<string> {
+/** What installing the agent needs of a host: a shell and file uploads (an SSH session, or the server's own host for Slurm). */
+export type AgentHost = Pick<SshSession, 'exec' | 'upload' | 'target'>;
+
+async function must(session: AgentHost, cmd: string, what: string): Promise<string> {
   const r = await session.exec(cmd, { timeoutMs: 60_000 });
   if (r.code !== 0) throw new CairnError('HostCheckFailed', `${what} failed on ${session.target.host}: ${(r.stderr || r.stdout).trim().split('\n').pop() ?? `exit ${r.code}`}`);
   return r.stdout;
 }
 
 /** Copies what is missing (by sha256) and returns the agent file and the Node binary to run it with. */
-export async function installAgent(session: SshSession, l: RemoteLayout, facts: HostFacts, artifacts: AgentArtifacts): Promise<{ agentFile: string; node: string }> {
+export async function installAgent(session: AgentHost, l: RemoteLayout, facts: HostFacts, artifacts: AgentArtifacts): Promise<{ agentFile: string; node: string }> {
   const bundle = await artifacts.agent();
   const agentFile = posix.join(l.root, `agent-${bundle.sha256.slice(0, 12)}.mjs`);
   const runtime = facts.node ? null : await artifacts.nodeRuntime();

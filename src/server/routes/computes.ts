@@ -23,7 +23,7 @@ export function computeRoutes(app: FastifyInstance, s: Services): void {
     return view;
   });
 
-  app.get<{ Params: P }>(COMPUTE, async (req) => s.computes.get(req.params.ws, req.params.name));
+  app.get<{ Params: P }>(COMPUTE, async (req) => s.computes.get(req.params.ws, req.params.name, { live: true }));
 
   app.patch<{ Params: P }>(COMPUTE, async (req) => s.computes.update(req.params.ws, req.params.name, parse(UpdateComputeRequest, req.body).patch));
 

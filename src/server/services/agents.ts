@@ -137,11 +137,15 @@ export class AgentsService {
       return { keep_running: keep_running && a.state !== 'ended' };
     }
     if (a.state === 'ended') return { keep_running: false };
+    // A job handed to a batch system (Slurm) waits in its queue until its agent starts: from there it is Preparing.
+    const started = { from: ['Queued', 'Provisioning'], attempt: a.number, set: { node: a.node } };
     if (r.phase === 'preparing') {
       await store.jobs.updateAttempt(a.id, { state: 'preparing' }, ['assigned']);
-      if (r.detail && a.rank === 0) await moveJob(store.db, events, a.job_id, 'Preparing', r.detail, { from: ['Preparing'], attempt: a.number });
+      const moved = a.rank === 0 && job?.attempt === a.number && (await moveJob(store.db, events, a.job_id, 'Preparing', r.detail ?? `started on node '${node.name}'`, started));
+      if (!moved && r.detail && a.rank === 0) await moveJob(store.db, events, a.job_id, 'Preparing', r.detail, { from: ['Preparing'], attempt: a.number });
     } else if (r.phase === 'running') {
       await store.jobs.updateAttempt(a.id, { state: 'running' }, ['assigned', 'preparing']);
+      if (job?.attempt === a.number) await moveJob(store.db, events, a.job_id, 'Preparing', `started on node '${node.name}'`, started);
       await moveJob(store.db, events, a.job_id, 'Running', null, { from: ['Preparing', 'NotResponding'], attempt: a.number, set: { start_time: r.at } });
     } else if (r.phase === 'finalizing') {
       await store.jobs.updateAttempt(a.id, { state: 'finalizing' }, ['assigned', 'preparing', 'running']);

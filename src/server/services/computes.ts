@@ -17,7 +17,7 @@ import {
 import type { ListedSize, SizeCatalog } from '../../protocol/compute-sizes.ts';
 import { TERMINAL_STATUSES } from '../../protocol/job.ts';
 import { NOT_YET } from '../../compute/registry.ts';
-import { hasPower, hasProvisioning, type ComputeBackend, type ComputeContext, type ComputeSecrets, type ComputeWithProvisioning } from '../../compute/types.ts';
+import { hasLiveView, hasPower, hasProvisioning, type ComputeBackend, type ComputeContext, type ComputeSecrets, type ComputeWithProvisioning } from '../../compute/types.ts';
 import type { Store } from '../../store/index.ts';
 import { BUSY_STATES, type ComputeRow } from '../../store/computes.ts';
 import type { SecretBox } from '../secrets/secret-box.ts';
@@ -78,8 +78,17 @@ export class ComputesService {
     return Promise.all((await this.d.store.computes.list(workspace, type)).map((c) => this.view(c)));
   }
 
-  async get(workspace: string, name: string): Promise<ComputeView> {
-    return this.view(await this.row(workspace, name));
+  /** `live`: also what the backend learns from the compute now (Slurm's partitions and nodes), for `compute show`. */
+  async get(workspace: string, name: string, o: { live?: boolean } = {}): Promise<ComputeView> {
+    const row = await this.row(workspace, name);
+    const view = await this.view(row);
+    const backend = this.d.backends.get(row.type);
+    if (!o.live || !backend || !hasLiveView(backend) || row.provisioning_state !== 'Succeeded') return view;
+    try {
+      return { ...view, ...(await backend.describe(unsealCompute(this.d.secrets, row))) };
+    } catch (err) {
+      return { ...view, live_error: `could not ask the compute: ${(err as Error).message}` };
+    }
   }
 
   async row(workspace: string, name: string): Promise<ComputeRow> {

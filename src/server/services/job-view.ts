@@ -26,6 +26,7 @@ export function toJob(row: JobRow, extra: Partial<Job> = {}): Job {
     git: row.git ? JSON.parse(row.git) : null,
     node: row.node,
     wait_code: isWaiting(row.status) ? row.wait_code : null,
+    ...(row.external_id ? { slurm_job_id: row.external_id } : {}),
     environment_details: row.environment ? { ...JSON.parse(row.environment), record: row.environment_record ? JSON.parse(row.environment_record) : null } : null,
     ...extra,
   };

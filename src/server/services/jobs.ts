@@ -80,7 +80,7 @@ export class JobsService {
       throw new CairnError('ValidationError', `command: with its inputs filled in it is ${Buffer.byteLength(command)} bytes, over the limit of ${MAX_COMMAND_BYTES}`);
     }
     const instanceCount = spec.resources?.instance_count ?? 1;
-    const refused = backend.refuseJob?.(compute, { command, instanceCount });
+    const refused = backend.refuseJob?.(compute, { command, instanceCount, timeoutS: spec.limits?.timeout ?? null });
     if (refused) throw new CairnError('ValidationError', `compute '${computeName}' cannot run this job: ${refused}`);
     const environment = await this.d.environments.resolve(workspace, spec.environment, spec.python_path);
     await this.checkRunnable(workspace, computeName, environment);

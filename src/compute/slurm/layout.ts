@@ -1,0 +1,90 @@
+import { posix } from 'node:path';
+import { shellQuote as q } from '../../transports/ssh/index.ts';
+
+/**
+ * Where Cairn's files live on a Slurm cluster's shared file system. The agent, its Node runtime,
+ * the blob and environment caches are shared by every node (a snapshot is fetched and an
+ * environment built once per file system); each submission has a folder of its own.
+ */
+export interface SlurmLayout {
+  root: string;
+  runtimeDir: string;
+  pythonDir: string;
+  cacheDir: string;
+  subsDir: string;
+  envFile: string;
+  launcher: string;
+}
+
+export function slurmLayout(root: string): SlurmLayout {
+  return {
+    root,
+    runtimeDir: posix.join(root, 'runtime'),
+    pythonDir: posix.join(root, 'python'),
+    cacheDir: posix.join(root, 'cache'),
+    subsDir: posix.join(root, 'subs'),
+    envFile: posix.join(root, 'agent.env'),
+    launcher: posix.join(root, 'run-agent.sh'),
+  };
+}
+
+export const subDir = (l: SlurmLayout, name: string): string => posix.join(l.subsDir, name);
+
+/** What every submission's agent shares: where the server is, the caches, what jobs must not see. */
+export function agentEnvFile(l: SlurmLayout, serverUrl: string): Buffer {
+  const env = {
+    CAIRN_AGENT_SERVER_URL: serverUrl,
+    CAIRN_AGENT_CACHE_DIR: l.cacheDir,
+    CAIRN_AGENT_PYTHON_DIR: l.pythonDir,
+    // Jobs see neither the other submissions' tokens nor the caches (their own environment is bound back).
+    CAIRN_AGENT_HIDE: l.root,
+    CAIRN_AGENT_ONCE: '1',
+  };
+  return Buffer.from(Object.entries(env).map(([k, v]) => `${k}=${q(v)}\n`).join(''));
+}
+
+/**
+ * Started once per node of a submission (by the batch script itself, or by srun on each node):
+ * picks its node's name by SLURM_NODEID, and tells the agent where Slurm put the job's nodes.
+ */
+export function launcherScript(l: SlurmLayout, nodeBin: string, agentFile: string): Buffer {
+  return Buffer.from(`#!/bin/sh
+# Cairn's agent for one node of a Slurm job (one-shot: it runs this job's attempt and exits).
+set -a
+. ${q(l.envFile)}
+. "$CAIRN_SLURM_SUB/token.env"
+set +a
+i=\${SLURM_NODEID:-0}
+set -- $CAIRN_SLURM_NODES
+shift "$i" 2>/dev/null || { echo "cairn: no node name for SLURM_NODEID=$i" >&2; exit 2; }
+CAIRN_AGENT_NODE=$1
+CAIRN_AGENT_DIR="$CAIRN_SLURM_SUB/n$i"
+export CAIRN_AGENT_NODE CAIRN_AGENT_DIR
+if [ "\${SLURM_JOB_NUM_NODES:-1}" -gt 1 ]; then
+  # Ranks meet at the addresses Slurm knows its nodes by (NodeAddr), in the allocation's order.
+  hosts=
+  for h in $(scontrol show hostnames "$SLURM_JOB_NODELIST"); do
+    a=$(scontrol show node "$h" -o 2>/dev/null | sed -n 's/.* NodeAddr=\\([^ ]*\\).*/\\1/p')
+    hosts="\${hosts:+$hosts,}\${a:-$h}"
+  done
+  export CAIRN_AGENT_RANK_HOSTS="$hosts"
+fi
+mkdir -p "$CAIRN_AGENT_DIR"
+exec ${q(nodeBin)} ${q(agentFile)}
+`);
+}
+
+/**
+ * The batch script: the agent is the batch step's main process on one node; on several, srun
+ * starts one agent per node (so Slurm tracks, signals and accounts for each of them).
+ */
+export function batchScript(l: SlurmLayout, o: { name: string; jobName: string; attempt: number; nodeNames: string[] }): string {
+  const sub = subDir(l, o.name);
+  const start = o.nodeNames.length > 1 ? `exec srun --nodes=${o.nodeNames.length} --ntasks=${o.nodeNames.length} --ntasks-per-node=1 --kill-on-bad-exit=0 ${q(l.launcher)}` : `exec ${q(l.launcher)}`;
+  return `#!/bin/sh
+# Cairn job ${o.jobName.replace(/[^\w.-]/g, '_')}, attempt ${o.attempt}
+export CAIRN_SLURM_SUB=${q(sub)}
+export CAIRN_SLURM_NODES=${q(o.nodeNames.join(' '))}
+${start}
+`;
+}

@@ -1,0 +1,262 @@
+import { arch as serverArch } from 'node:os';
+import { posix } from 'node:path';
+import { CairnError } from '../../protocol/errors.ts';
+import type { ComputeSpec } from '../../protocol/compute.ts';
+import type { ComputeRow } from '../../store/computes.ts';
+import { connectSsh, SshPool, shellQuote as q, type SshSession, type SshTarget } from '../../transports/ssh/index.ts';
+import type { BackendDeps, BatchObservation, BatchSubmission, ComputeContext, ComputeSecrets, ComputeWithBatchQueue, ComputeWithLiveView, ComputeWithProvisioning, JobDemand, PreflightResult } from '../types.ts';
+import { SubmissionRefused } from '../types.ts';
+import { AgentArtifacts } from '../virtualmachine/agent-bundle.ts';
+import { installAgent } from '../virtualmachine/remote-agent.ts';
+import { SlurmCommands } from './commands.ts';
+import { LocalShell, SshShell, type ClusterShell } from './shell.ts';
+import { agentEnvFile, batchScript, launcherScript, slurmLayout, subDir, type SlurmLayout } from './layout.ts';
+import { checkExtraOptions, sbatchArgs } from './sbatch-options.ts';
+import { parseDuration } from './time.ts';
+import { checkCluster, describeCluster, scalingUpdates, type PartitionFacts } from './cluster-facts.ts';
+
+export type SlurmSpec = Extract<ComputeSpec, { type: 'slurm' }>;
+
+const ARCH_OF: Record<string, string> = { x86_64: 'x64', amd64: 'x64', aarch64: 'arm64', arm64: 'arm64' };
+/** Until a submission is made, `queue_settings.priority: low` is niced so the user's other jobs go first. */
+const DEFAULT_PRIORITIES: NonNullable<SlurmSpec['priorities']> = { low: { nice: 100 } };
+
+interface Attached {
+  home: string;
+  layout: SlurmLayout;
+  partition: PartitionFacts | null;
+}
+
+/**
+ * An existing Slurm cluster. Cairn does not schedule its jobs: each becomes one sbatch submission
+ * (recorded first, by the batch dispatcher) whose script starts Cairn's agent once per node, from
+ * a folder on the cluster's shared file system. Commands run on the login host over SSH, or on
+ * the server's own host when the compute has no address.
+ */
+export class SlurmCompute implements ComputeWithProvisioning, ComputeWithBatchQueue, ComputeWithLiveView {
+  readonly type = 'slurm';
+  readonly unsupported = {
+    start: "a Slurm cluster has no power switch in Cairn: Slurm powers its CLOUD nodes up and down itself (see `cairn compute show`: min_instances, max_instances, idle_time_before_scale_down)",
+    stop: 'a Slurm cluster has no power switch in Cairn: `cairn compute update --set min_instances=0` lets Slurm suspend all its idle CLOUD nodes',
+    restart: 'a Slurm cluster cannot be restarted from Cairn: restart slurmctld on the cluster; Cairn carries on where it was',
+  };
+  private readonly deps: BackendDeps;
+  private readonly pool = new SshPool();
+  private readonly artifacts = new AgentArtifacts();
+  private readonly attached = new Map<string, Attached>();
+  private readonly commands = new Map<string, { cmd: SlurmCommands; shell: ClusterShell }>();
+
+  constructor(deps: BackendDeps) {
+    this.deps = deps;
+  }
+
+  refuseJob(compute: ComputeRow, job: JobDemand): string | null {
+    const p = this.attached.get(key(compute))?.partition;
+    if (!p) return null; // not looked at yet: Slurm itself refuses what cannot run, in its own words
+    if (job.instanceCount > p.totalNodes) return `partition '${p.name}' has ${p.totalNodes} node${p.totalNodes === 1 ? '' : 's'}: a job on ${job.instanceCount} nodes cannot run there`;
+    if (p.maxNodes !== null && job.instanceCount > p.maxNodes) return `partition '${p.name}' allows at most ${p.maxNodes} node${p.maxNodes === 1 ? '' : 's'} per job (MaxNodes): a job on ${job.instanceCount} nodes cannot run there`;
+    if (p.maxTimeS !== null && job.timeoutS && job.timeoutS > p.maxTimeS) return `partition '${p.name}' allows at most ${p.maxTime} per job (MaxTime): limits.timeout of ${job.timeoutS} s is longer`;
+    return null;
+  }
+
+  // ---- connecting ------------------------------------------------------------------------------
+
+  private target(spec: SlurmSpec, secrets: ComputeSecrets, hostKey: string | null): SshTarget {
+    const ssh = spec.ssh_settings!;
+    return { host: spec.address!, port: ssh.ssh_port, username: ssh.admin_username, privateKey: secrets.ssh_private_key, password: secrets.admin_password, hostKey: hostKey ?? undefined, readyTimeoutMs: this.deps.ssh.connectTimeoutMs };
+  }
+
+  private async open(spec: SlurmSpec, secrets: ComputeSecrets, hostKey: string | null, pooled: string | null): Promise<{ shell: ClusterShell; session: SshSession | null }> {
+    const env = spec.slurm_env ?? {};
+    if (!spec.address) return { shell: new LocalShell(env, this.deps.hostPath), session: null };
+    const t = this.target(spec, secrets, hostKey);
+    const session = pooled ? await this.pool.get(pooled, t) : await connectSsh(t);
+    return { shell: new SshShell(session, env), session };
+  }
+
+  private async cmd(c: ComputeContext): Promise<{ cmd: SlurmCommands; shell: ClusterShell }> {
+    const k = key(c.row);
+    const have = this.commands.get(k);
+    const spec = c.spec as SlurmSpec;
+    if (have && (!spec.address || !(have.shell.host as SshSession).closed)) return have;
+    const { shell } = await this.open(spec, c.secrets, c.row.host_key, k);
+    const made = { cmd: new SlurmCommands(shell), shell };
+    this.commands.set(k, made);
+    if (!this.attached.has(k)) await this.look(c, made.cmd, made.shell);
+    else made.cmd.learn((await made.cmd.facts()).config);
+    return made;
+  }
+
+  /** What this server needs to know of an attached cluster: the login user's home (for `~/`), the layout, the partition's limits. */
+  private async look(c: ComputeContext, cmd: SlurmCommands, shell: ClusterShell): Promise<Attached> {
+    const spec = c.spec as SlurmSpec;
+    const home = (await shell.run('printf %s "$HOME"')).out.trim();
+    const facts = await cmd.facts();
+    const partition = checkCluster(spec, facts).partition;
+    const a = { home, layout: slurmLayout(rootOf(spec, home, c.row.name, this.deps.ssh.defaultWorkDir)), partition };
+    this.attached.set(key(c.row), a);
+    return a;
+  }
+
+  // ---- attach, update, detach -----------------------------------------------------------------
+
+  async preflight(specIn: ComputeSpec, secrets: ComputeSecrets, hostKey: string | null): Promise<PreflightResult> {
+    const spec = specIn as SlurmSpec;
+    const extra = checkExtraOptions(spec.sbatch_options ?? []);
+    if (extra) throw new CairnError('ValidationError', extra);
+    const { shell, session } = await this.open(spec, secrets, hostKey, null);
+    try {
+      const cmd = new SlurmCommands(shell);
+      const facts = await cmd.facts();
+      const checked = checkCluster(spec, facts);
+      const host = await shell.run('printf %s "$HOME"; echo; uname -m');
+      const [home, machine] = host.out.trim().split('\n');
+      if (spec.address && ARCH_OF[machine?.trim() ?? ''] !== serverArch()) {
+        throw new CairnError('HostCheckFailed', `the login host ${shell.where} is ${machine?.trim() || 'of an unknown architecture'}; this server can only bring its agent to ${serverArch()} hosts`);
+      }
+      const layout = slurmLayout(rootOf(spec, home ?? '', spec.name, this.deps.ssh.defaultWorkDir));
+      const warnings = [...checked.warnings, ...(await this.checkShared(cmd, spec, layout, checked.partition?.name ?? null))];
+      if (spec.address || spec.server_url) warnings.push(...(await this.checkServerReach(shell, spec)));
+      return { ...(session ? { hostKey: session.hostKey } : {}), warnings };
+    } finally {
+      await session?.close();
+    }
+  }
+
+  /**
+   * The work folder must be one the compute nodes see: written here, looked for from a compute
+   * node with srun (bounded by --immediate, so a full cluster cannot hold attach).
+   */
+  private async checkShared(cmd: SlurmCommands, spec: SlurmSpec, l: SlurmLayout, partition: string | null): Promise<string[]> {
+    const probe = posix.join(l.root, `.shared-check-${Date.now()}`);
+    const opts = [...(partition ? [`--partition=${partition}`] : []), ...(spec.account ? [`--account=${spec.account}`] : [])].map(q).join(' ');
+    const r = await cmd.run(`mkdir -p ${q(l.root)} && touch ${q(probe)} || exit 5\nout=$(srun --nodes=1 --ntasks=1 --time=1 --immediate=20 --job-name=cairn-attach-check ${opts} sh -c ${q(`test -f ${q(probe)} && echo seen || echo unseen`)} 2>&1); r=$?\nrm -f ${q(probe)}\nprintf '%s\\n%s\\n' "$r" "$out"`, 60_000);
+    if (r.code === 5) throw new CairnError('HostCheckFailed', `cannot create the work folder ${l.root} on ${cmd.where}: ${r.err.trim().split('\n').pop() ?? ''}`);
+    const [rc, ...rest] = r.out.trim().split('\n');
+    const text = rest.join(' ');
+    if (rc === '0' && text.includes('unseen')) throw new CairnError('HostCheckFailed', `the work folder ${l.root} is not visible on the compute nodes (a folder on the login host's own disk?): give work_dir on a file system the nodes share (home, NFS, Lustre)`);
+    if (rc === '0' && text.includes('seen')) return [];
+    return [`could not check that the compute nodes see ${l.root} (srun could not start a step within 20 s: ${text.slice(0, 200) || `exit ${rc}`}); Cairn assumes they do`];
+  }
+
+  /** The agents on the compute nodes call the server: a login host that cannot reach it is worth a warning. */
+  private async checkServerReach(shell: ClusterShell, spec: SlurmSpec): Promise<string[]> {
+    const url = spec.server_url ?? this.deps.serverUrl();
+    const r = await shell.run(`if command -v curl >/dev/null 2>&1; then curl -s -o /dev/null -m 5 -w '%{http_code}' ${q(`${url}/api/v1/health`)}; else echo nocurl; fi`);
+    const code = r.out.trim();
+    if (code === 'nocurl' || /^[1-5]\d\d$/.test(code)) return [];
+    return [`the login host could not reach this server at ${url} (jobs' agents call it from the compute nodes): set server_url to an address the compute nodes can reach`];
+  }
+
+  async provision(c: ComputeContext): Promise<void> {
+    const { cmd, shell } = await this.cmd(c);
+    const a = this.attached.get(key(c.row)) ?? (await this.look(c, cmd, shell));
+    const l = a.layout;
+    const made = await shell.run(`mkdir -p ${[l.root, l.cacheDir, l.subsDir].map(q).join(' ')} && chmod 700 ${q(l.root)}`);
+    if (made.code !== 0) throw new CairnError('HostCheckFailed', `cannot create ${l.root} on ${shell.where}: ${made.err.trim()}`);
+    // The Node runtime is always copied to the shared folder: the login host's own Node may not exist on the compute nodes.
+    const installed = await installAgent(shell.host, { base: l.root, root: l.root, runtimeDir: l.runtimeDir, agentDir: l.subsDir, pythonDir: l.pythonDir, envFile: l.envFile, serverFile: '', logFile: '', launcher: l.launcher }, { node: null } as never, this.artifacts);
+    const spec = c.spec as SlurmSpec;
+    await shell.write(l.envFile, agentEnvFile(l, spec.server_url ?? this.deps.serverUrl()), 0o600);
+    await shell.write(l.launcher, launcherScript(l, installed.node, installed.agentFile), 0o700);
+  }
+
+  async apply(c: ComputeContext): Promise<void> {
+    this.commands.delete(key(c.row));
+    this.attached.delete(key(c.row));
+    await this.pool.drop(key(c.row));
+    const { cmd } = await this.cmd(c);
+    const facts = await cmd.facts();
+    const nodes = await cmd.nodes();
+    const updates = scalingUpdates(c.spec as SlurmSpec, facts, nodes);
+    if (updates.refused.length) throw new CairnError('Unsupported', updates.refused.join('; '));
+    for (const u of updates.commands) await cmd.update(u);
+    await this.provision(c); // a new server_url or slurm_env reaches the agent's settings
+  }
+
+  async release(c: ComputeContext, _mode: 'delete' | 'detach'): Promise<void> {
+    try {
+      const { shell } = await this.cmd(c);
+      const l = this.attached.get(key(c.row))?.layout;
+      if (l) await shell.run(`rm -rf ${q(l.root)}`);
+    } catch (err) {
+      this.deps.log(`could not clean up Slurm compute ${c.row.name}: ${(err as Error).message}`);
+    }
+    this.commands.delete(key(c.row));
+    this.attached.delete(key(c.row));
+    await this.pool.drop(key(c.row));
+  }
+
+  async describe(c: ComputeContext): Promise<Record<string, unknown>> {
+    const { cmd } = await this.cmd(c);
+    const [facts, nodes] = [await cmd.facts(), await cmd.nodes()];
+    return describeCluster(c.spec as SlurmSpec, facts, nodes);
+  }
+
+  // ---- jobs -----------------------------------------------------------------------------------
+
+  async submit(c: ComputeContext, subs: BatchSubmission[]): Promise<Map<string, string | SubmissionRefused>> {
+    const { cmd, shell } = await this.cmd(c);
+    const spec = c.spec as SlurmSpec;
+    const l = this.attached.get(key(c.row))!.layout;
+    const made = await shell.run(`mkdir -p ${subs.map((s) => q(subDir(l, s.name))).join(' ')}`);
+    if (made.code !== 0) throw new CairnError('HostCheckFailed', `cannot create submission folders under ${l.subsDir}: ${made.err.trim()}`);
+    const calls = [];
+    const out = new Map<string, string | SubmissionRefused>();
+    for (const s of subs) {
+      const dir = subDir(l, s.name);
+      await shell.write(posix.join(dir, 'token.env'), Buffer.from(`CAIRN_AGENT_TOKEN=${s.nodeToken}\n`), 0o600);
+      await shell.write(posix.join(dir, 'job.sh'), Buffer.from(batchScript(l, s)), 0o700);
+      const prio = { ...DEFAULT_PRIORITIES, ...spec.priorities }[s.priority];
+      const limit = s.timeoutS ?? (spec.default_time_limit ? parseDuration(spec.default_time_limit) : null);
+      const gpus = s.instanceType ? (this.deps.sizes.find(s.instanceType)?.gpus ?? 0) : 0;
+      try {
+        const args = sbatchArgs({ jobName: s.name, partition: spec.partition, account: spec.account, qos: prio?.qos ?? spec.qos, nice: prio?.nice, nodes: s.nodes, timeLimitSeconds: limit, gpusPerNode: gpus, output: posix.join(dir, 'slurm-%j.out'), chdir: dir, extra: spec.sbatch_options ?? [] });
+        calls.push({ name: s.name, args, script: posix.join(dir, 'job.sh') });
+      } catch (err) {
+        out.set(s.name, new SubmissionRefused((err as Error).message));
+      }
+    }
+    for (const [name, r] of await cmd.sbatch(calls)) out.set(name, 'id' in r ? r.id : new SubmissionRefused(r.refused));
+    return out;
+  }
+
+  async find(c: ComputeContext, names: string[]): Promise<Map<string, string>> {
+    return (await this.cmd(c)).cmd.findByName(names);
+  }
+
+  async observe(c: ComputeContext, ids: string[]): Promise<Map<string, BatchObservation>> {
+    const states = await (await this.cmd(c)).cmd.states(ids);
+    return new Map([...states].map(([id, s]) => [id, { phase: s.phase, ...(s.outcome ? { outcome: s.outcome } : {}), exitCode: s.exitCode ?? null, reason: s.reason, raw: s.raw, endedAt: s.endedAt }]));
+  }
+
+  async cancel(c: ComputeContext, ids: string[]): Promise<void> {
+    await (await this.cmd(c)).cmd.scancel(ids);
+  }
+
+  async outputTail(c: ComputeContext, name: string): Promise<string | null> {
+    const { shell } = await this.cmd(c);
+    const l = this.attached.get(key(c.row))!.layout;
+    const r = await shell.run(`tail -q -n 3 ${q(subDir(l, name))}/slurm-*.out 2>/dev/null | grep -v '^\\s*$' | tail -n 1`);
+    return r.out.trim().slice(0, 400) || null;
+  }
+
+  async forget(c: ComputeContext, name: string): Promise<void> {
+    const { shell } = await this.cmd(c);
+    const l = this.attached.get(key(c.row))!.layout;
+    await shell.run(`rm -rf ${q(subDir(l, name))}`);
+  }
+
+  async shutdown(): Promise<void> {
+    await this.pool.closeAll();
+  }
+}
+
+const key = (row: Pick<ComputeRow, 'workspace' | 'name'>) => `${row.workspace}/${row.name}`;
+
+/** The compute's folder: under work_dir (a shared file system), `~/` being the login user's home. */
+function rootOf(spec: SlurmSpec, home: string, compute: string, defaultWorkDir: string): string {
+  const dir = spec.work_dir ?? defaultWorkDir;
+  const abs = dir.startsWith('~/') ? posix.join(home, dir.slice(2)) : dir;
+  return posix.join(abs, `slurm-${compute}`);
+}
