@@ -9,7 +9,9 @@
 #   (unshare, setpriv and useradd sandbox every job); podman, runc, busybox-static and docker.io
 #   (the container tests; scripts/podman-up.sh and docker-up.sh configure and start them);
 #   python3-torch (a real two-node PyTorch job on a compute cluster); chromium (the studio's tests
-#   drive it headless through playwright-core).
+#   drive it headless through playwright-core); Slurm 22.05 (slurmctld, slurmd, slurm-client,
+#   slurmrestd, slurm-wlm-jwt-plugin) and munge (test/helpers/slurm.ts starts a private cluster per
+#   test file; apt may try to start their services, which a policy-rc.d denying it leaves alone).
 # Idempotent.
 set -euo pipefail
 SCRIPT=install-test-deps
@@ -35,8 +37,16 @@ command -v runc >/dev/null || need+=(runc)
 /usr/bin/python3 -c 'import torch' 2>/dev/null || need+=(python3-torch)
 # The studio's end-to-end tests: Debian's Chromium, driven by playwright-core.
 command -v chromium >/dev/null || need+=(chromium)
+# Slurm clusters for the scheduler tests: controller, node daemon, client commands, REST daemon with
+# JWT auth, and munge (the clusters' authentication).
+[ -x /usr/sbin/slurmctld ] || need+=(slurmctld)
+[ -x /usr/sbin/slurmd ] || need+=(slurmd)
+command -v sbatch >/dev/null || need+=(slurm-client)
+[ -x /usr/sbin/slurmrestd ] || need+=(slurmrestd)
+ls /usr/lib/*/slurm-wlm/auth_jwt.so >/dev/null 2>&1 || need+=(slurm-wlm-jwt-plugin)
+[ -x /usr/sbin/munged ] || need+=(munge)
 if [ ${#need[@]} -gt 0 ]; then
   [ "$(id -u)" = 0 ] || die "need root to install: ${need[*]}"
   apt_install "${need[@]}"
 fi
-log "ok (git, python3, python3-venv, python3-pip, postgresql, openssh-server, openssh-client, iproute2, util-linux, passwd, podman, runc, busybox-static, docker.io, python3-torch, chromium)"
+log "ok (git, python3, python3-venv, python3-pip, postgresql, openssh-server, openssh-client, iproute2, util-linux, passwd, podman, runc, busybox-static, docker.io, python3-torch, chromium, slurmctld, slurmd, slurm-client, slurmrestd, slurm-wlm-jwt-plugin, munge)"
