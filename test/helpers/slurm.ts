@@ -52,8 +52,9 @@ export interface SlurmCluster {
   rest?: { url: string; user: string; token(user?: string): string };
   /**
    * Runs a Slurm command (sbatch, squeue, scontrol, ...) against this cluster; returns stdout,
-   * throws with stderr on a non-zero exit. `user` runs it as that user (setpriv), from `cwd` (default
-   * the cluster's outDir, which any user can enter).
+   * throws with stderr on a non-zero exit (default timeout 30 s). `user` runs it as that user
+   * (setpriv); cwd defaults to this process's, or for another user to outDir (which any user can
+   * enter: a job's working directory is where it was submitted from).
    */
   cmd(args: string[], o?: { timeoutMs?: number; user?: string; cwd?: string; input?: string }): string;
   /** Stops slurmctld (by pid, waits until gone) and starts it again without -i, keeping its state: a controller restart. */
