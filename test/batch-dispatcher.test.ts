@@ -28,7 +28,7 @@ class FakeQueue implements ComputeWithBatchQueue {
     if (this.down) throw new Error('login host unreachable');
     const out = new Map<string, string | SubmissionRefused>();
     for (const s of subs) {
-      this.calls.push(`submit ${s.name} nodes=${s.nodes} names=${s.nodeNames.length} token=${s.nodeToken.length > 20}`);
+      this.calls.push(`submit ${s.name} nodes=${s.nodes} names=${s.nodeNames.length} token=${new Set(s.nodeTokens).size === s.nodeNames.length && s.nodeTokens.every((t) => t.length > 20)}`);
       if (this.refuse) {
         out.set(s.name, new SubmissionRefused(this.refuse));
         continue;
@@ -126,6 +126,7 @@ describe('batch dispatcher (reconciler, real SQLite, fake batch system)', () => 
     const nodes = await store.nodes.forCompute('default', 'hpc');
     assert.equal(nodes.length, 2);
     assert.ok(nodes.every((n) => n.state === 'starting' && /^[0-9a-f]{64}$/.test(n.token_hash)), 'nodes wait for their agents, with a real token hash');
+    assert.notEqual(nodes[0]!.token_hash, nodes[1]!.token_hash, 'a token of its own per node: a token names its node');
     await dispatcher.tick();
     assert.equal(fake.calls.length, 1, 'a second pass submits nothing');
   });

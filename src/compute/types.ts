@@ -53,6 +53,8 @@ export interface PreflightResult {
 export interface ComputeWithProvisioning extends ComputeBackend {
   preflight(spec: ComputeSpec, secrets: ComputeSecrets, hostKey: string | null): Promise<PreflightResult>;
   provision(c: ComputeContext): Promise<void>;
+  /** Inside the update request: refuses (throws) a change the compute cannot make, before anything is stored; returns warnings. */
+  checkUpdate?(current: ComputeContext, next: ComputeSpec): Promise<string[]>;
   /** Applies an accepted update (new credentials, capacity) to what runs. */
   apply?(c: ComputeContext): Promise<void>;
   /** Undoes what Cairn set up: `detach` and `delete` both leave the machine as it was found. */
@@ -77,7 +79,7 @@ export interface BatchObservation {
   endedAt?: string | null;
 }
 
-/** One attempt of a job as handed to a batch system: its agents register as `nodeNames[i]` with `nodeToken`. */
+/** One attempt of a job as handed to a batch system: the agent of node i registers as `nodeNames[i]` with `nodeTokens[i]`. */
 export interface BatchSubmission {
   /** Unique: the batch system's job name, by which a crash's half-made submission is found again. */
   name: string;
@@ -85,7 +87,7 @@ export interface BatchSubmission {
   jobName: string;
   attempt: number;
   nodeNames: string[];
-  nodeToken: string;
+  nodeTokens: string[];
   /** From the job: whole nodes, time limit (s), GPUs per node, priority. */
   nodes: number;
   timeoutS: number | null;

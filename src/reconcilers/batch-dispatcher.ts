@@ -177,14 +177,13 @@ export class BatchDispatcher {
     }
   }
 
-  /** A new node token for each try: only its hash is stored, so a try after a crash cannot reuse the last one. */
+  /** New node tokens for each try (one per node: a token names its node): only their hashes are stored, so a try after a crash cannot reuse the last ones. */
   private async prepare(s: BatchSubmissionRow, job: JobRow): Promise<BatchSubmission> {
     const { store } = this.d;
     const ranks = await store.jobs.attemptsOfNumber(s.job_id, s.attempt);
     const nodeNames = [...new Set(ranks.sort((a, b) => a.rank - b.rank).map((a) => a.node))];
-    const token = randomBytes(24).toString('hex');
-    const hash = createHash('sha256').update(token).digest('hex');
-    for (const n of nodeNames) await store.nodes.update(n, { token_hash: hash });
+    const nodeTokens = nodeNames.map(() => randomBytes(24).toString('hex'));
+    for (const [i, n] of nodeNames.entries()) await store.nodes.update(n, { token_hash: createHash('sha256').update(nodeTokens[i]!).digest('hex') });
     const spec = CommandJobSpec.parse(JSON.parse(job.spec));
     return {
       name: s.name,
@@ -192,7 +191,7 @@ export class BatchDispatcher {
       jobName: job.name,
       attempt: s.attempt,
       nodeNames,
-      nodeToken: token,
+      nodeTokens,
       nodes: s.node_count,
       timeoutS: spec.limits?.timeout ?? null,
       ...(spec.resources?.instance_type ? { instanceType: spec.resources.instance_type } : {}),

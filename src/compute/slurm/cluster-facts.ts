@@ -93,8 +93,9 @@ function scalingOf(p: Rec, facts: ClusterFacts, nodes: Rec[]): Scaling | null {
     const mine = e.nodes.filter((n) => cloud.includes(n));
     if (mine.length) min += e.keep === null ? mine.length : Math.min(e.keep, mine.length);
   }
-  const suspend = facts.config.SuspendTime;
-  const idle = unlimited(suspend) ? null : parseDuration(suspend!.replace(/\s*sec$/, ''));
+  // `scontrol show config` says `SuspendTime = 600 sec`, or NONE when power saving is off.
+  const suspend = /^(\d+)(\s*sec)?$/.exec(facts.config.SuspendTime ?? '');
+  const idle = suspend ? Number(suspend[1]) : null;
   return {
     partition: p.PartitionName!,
     cloud_nodes: cloud,

@@ -39,6 +39,8 @@ export function agentEnvFile(l: SlurmLayout, serverUrl: string): Buffer {
     // Jobs see neither the other submissions' tokens nor the caches (their own environment is bound back).
     CAIRN_AGENT_HIDE: l.root,
     CAIRN_AGENT_ONCE: '1',
+    // Jobs see where Slurm put them (SLURM_JOB_ID, SLURM_NODEID, SLURM_JOB_NODELIST...), as under sbatch.
+    CAIRN_AGENT_JOB_ENV: 'SLURM_*,SLURMD_NODENAME',
   };
   return Buffer.from(Object.entries(env).map(([k, v]) => `${k}=${q(v)}\n`).join(''));
 }
@@ -59,7 +61,9 @@ set -- $CAIRN_SLURM_NODES
 shift "$i" 2>/dev/null || { echo "cairn: no node name for SLURM_NODEID=$i" >&2; exit 2; }
 CAIRN_AGENT_NODE=$1
 CAIRN_AGENT_DIR="$CAIRN_SLURM_SUB/n$i"
-export CAIRN_AGENT_NODE CAIRN_AGENT_DIR
+# Each node's agent has a token of its own (a token names its node).
+eval "CAIRN_AGENT_TOKEN=\\\${CAIRN_AGENT_TOKEN_$i}"
+export CAIRN_AGENT_NODE CAIRN_AGENT_DIR CAIRN_AGENT_TOKEN
 if [ "\${SLURM_JOB_NUM_NODES:-1}" -gt 1 ]; then
   # Ranks meet at the addresses Slurm knows its nodes by (NodeAddr), in the allocation's order.
   hosts=

@@ -78,17 +78,19 @@ export class SshShell implements ClusterShell {
 export class LocalShell implements ClusterShell {
   readonly where = 'this host';
   readonly host: AgentHost;
+  /** The shell's own environment; slurm_env is set by each script, as on a login host. */
   private readonly env: Record<string, string>;
+  private readonly slurmEnv: Record<string, string>;
 
-  constructor(env: Record<string, string>, path: string | undefined) {
+  constructor(slurmEnv: Record<string, string>, path: string | undefined) {
     const user = userInfo().username;
+    this.slurmEnv = slurmEnv;
     this.env = {
       PATH: path ?? '/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin',
       HOME: homedir(),
       USER: user,
       LOGNAME: user,
       LANG: 'C.UTF-8',
-      ...env,
     };
     this.host = {
       target: { host: 'localhost', port: 0, username: user },
@@ -108,7 +110,7 @@ export class LocalShell implements ClusterShell {
   }
 
   run(script: string, o: { timeoutMs?: number } = {}): Promise<ShellResult> {
-    return runWrapped((c, x) => this.exec(c, x), this.where, {}, script, o.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+    return runWrapped((c, x) => this.exec(c, x), this.where, this.slurmEnv, script, o.timeoutMs ?? DEFAULT_TIMEOUT_MS);
   }
 
   async write(path: string, data: Buffer, mode: number): Promise<void> {
@@ -120,11 +122,11 @@ export class LocalShell implements ClusterShell {
 
   private exec(command: string, o: ExecOptions): Promise<ExecResult> {
     return new Promise((resolve, reject) => {
-      const child = spawn('/bin/sh', ['-c', command], { env: this.env, stdio: ['pipe', 'pipe', 'pipe'] });
+      const child = spawn('/bin/sh', ['-c', command], { env: this.env, stdio: [o.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
       const out: Buffer[] = [];
       const err: Buffer[] = [];
-      child.stdout.on('data', (d: Buffer) => out.push(d));
-      child.stderr.on('data', (d: Buffer) => err.push(d));
+      child.stdout!.on('data', (d: Buffer) => out.push(d));
+      child.stderr!.on('data', (d: Buffer) => err.push(d));
       const timer = o.timeoutMs ? setTimeout(() => child.kill('SIGKILL'), o.timeoutMs) : undefined;
       child.on('error', (e) => {
         if (timer) clearTimeout(timer);
@@ -135,7 +137,11 @@ export class LocalShell implements ClusterShell {
         if (signal === 'SIGKILL' && o.timeoutMs) return reject(new CairnError('Timeout', `a Slurm command on this host took longer than ${Math.round(o.timeoutMs / 1000)} s`));
         resolve({ code, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
       });
-      child.stdin.end(o.stdin ?? '');
+      if (child.stdin) {
+        // A command that exits without reading its input must not take the server down with EPIPE.
+        child.stdin.on('error', () => {});
+        child.stdin.end(o.stdin);
+      }
     });
   }
 }

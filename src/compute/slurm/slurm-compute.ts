@@ -161,6 +161,14 @@ export class SlurmCompute implements ComputeWithProvisioning, ComputeWithBatchQu
     await shell.write(l.launcher, launcherScript(l, installed.node, installed.agentFile), 0o700);
   }
 
+  /** What Slurm 22.05 cannot change with scontrol is refused here, naming the slurm.conf line to change, and nothing is stored. */
+  async checkUpdate(current: ComputeContext, next: ComputeSpec): Promise<string[]> {
+    const { cmd } = await this.cmd(current);
+    const updates = scalingUpdates(next as SlurmSpec, await cmd.facts(), await cmd.nodes());
+    if (updates.refused.length) throw new CairnError('Unsupported', updates.refused.join('; '));
+    return [];
+  }
+
   async apply(c: ComputeContext): Promise<void> {
     this.commands.delete(key(c.row));
     this.attached.delete(key(c.row));
@@ -205,7 +213,7 @@ export class SlurmCompute implements ComputeWithProvisioning, ComputeWithBatchQu
     const out = new Map<string, string | SubmissionRefused>();
     for (const s of subs) {
       const dir = subDir(l, s.name);
-      await shell.write(posix.join(dir, 'token.env'), Buffer.from(`CAIRN_AGENT_TOKEN=${s.nodeToken}\n`), 0o600);
+      await shell.write(posix.join(dir, 'token.env'), Buffer.from(s.nodeTokens.map((t, i) => `CAIRN_AGENT_TOKEN_${i}=${t}\n`).join('')), 0o600);
       await shell.write(posix.join(dir, 'job.sh'), Buffer.from(batchScript(l, s)), 0o700);
       const prio = { ...DEFAULT_PRIORITIES, ...spec.priorities }[s.priority];
       const limit = s.timeoutS ?? (spec.default_time_limit ? parseDuration(spec.default_time_limit) : null);

@@ -150,6 +150,7 @@ export class ComputesService {
       // New credentials or a new pinned key must work before they replace the old ones.
       warnings.push(...(await backend.preflight(spec, secrets, newKey)).warnings, ...passwordWarning(secrets));
     }
+    if (backend && hasProvisioning(backend) && backend.checkUpdate) warnings.push(...(await backend.checkUpdate(current, spec)));
     const updated = await this.d.store.computes.update(workspace, row.name, {
       spec: JSON.stringify(spec),
       secrets: this.seal(secrets),
