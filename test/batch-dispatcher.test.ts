@@ -131,6 +131,15 @@ describe('batch dispatcher (reconciler, real SQLite, fake batch system)', () => 
     assert.equal(fake.calls.length, 1, 'a second pass submits nothing');
   });
 
+  it('a burst larger than one pass: jobs already in the batch queue do not hide the ones behind them', async () => {
+    for (let i = 0; i < 230; i++) await queue(`b${String(i).padStart(3, '0')}`);
+    await dispatcher.tick();
+    assert.equal(fake.jobs.size, 200, 'one pass hands over one slice');
+    await dispatcher.tick();
+    assert.equal(fake.jobs.size, 230, 'the next pass the rest, though the first 200 are still Queued in the batch system');
+    assert.equal(new Set([...fake.jobs.values()].map((j) => j.name)).size, 230, 'each once');
+  });
+
   it('the Cairn scheduler leaves jobs of a self-queued compute alone', async () => {
     await queue('a');
     const scheduler = new Scheduler({ store, events, owner: 'server-a', now: () => clock, selfQueued: new Set(['fakebatch']) });

@@ -376,7 +376,12 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         await assert.rejects(store.batch.insert(sub('a')), (e) => isUniqueViolation(e), 'a name is recorded once');
         assert.deepEqual((await store.batch.live('default', 'hpc')).map((s) => s.name), ['a']);
         assert.deepEqual((await store.batch.liveComputes()).map((c) => c.compute).sort(), ['hpc', 'other']);
-        assert.deepEqual([...(await store.batch.jobsWithLive(['job-a', 'job-b', 'job-c', 'job-x']))].sort(), ['job-a', 'job-b']);
+        // Waiting jobs without a live submission, in queue order: job-a's is live, job-c's is done.
+        for (const [n, prio] of [['a', 2], ['c', 2], ['d', 3], ['e', 1]] as const) await store.jobs.insert(job({ id: `job-${n}`, name: n, compute: 'hpc', priority: prio }), 'submitted', AT);
+        await store.jobs.insert(job({ id: 'job-f', name: 'f', compute: 'hpc', status: 'Running' }), 'submitted', AT);
+        await store.jobs.insert(job({ id: 'job-g', name: 'g', compute: 'hpc', cancel_requested: 1 }), 'submitted', AT);
+        assert.deepEqual((await store.batch.unsubmitted('default', 'hpc', 10)).map((j) => j.id), ['job-d', 'job-c', 'job-e']);
+        assert.deepEqual((await store.batch.unsubmitted('default', 'hpc', 1)).map((j) => j.id), ['job-d']);
         await store.batch.countTry('a');
         await store.batch.countTry('a');
         assert.equal((await store.batch.get('a'))?.tries, 2);

@@ -19,8 +19,10 @@ import type { NodeFacts } from './environments/plans.ts';
 import { arch, platform } from 'node:os';
 import { copyPythonModule } from './python-module.ts';
 import { canRun, probeIsolation } from './sandbox.ts';
+import { cachedProbe } from './facts-cache.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const FACTS_MAX_AGE_MS = 10 * 60_000;
 
 /**
  * The process on a node: registers, long-polls for work, runs attempts and carries on with the
@@ -50,14 +52,20 @@ export class Agent {
     mkdirSync(attemptsDir, { recursive: true });
     this.pidFile = join(cfg.dir, 'agent.pid');
     const isolation = probeIsolation({ wanted: cfg.isolation, hide: [cfg.dir, ...cfg.hide], jobUser: cfg.jobUser });
+    // One-shot agents share what they probed through the cache folder (every Slurm job starts one).
+    const probed = cachedProbe(cfg.once ? cfg.cacheDir : undefined, FACTS_MAX_AGE_MS, () => {
+      const engines = detectEngines(env, cfg.containerEngine);
+      const conda = detectConda(cfg.conda, env.PATH);
+      return { engines, conda, shape: detectShape({ container_engines: engines, ...(conda ? { conda: conda.tool } : {}) }, cfg.shape, cfg.gpus) };
+    });
     const facts: NodeFacts = {
       os: platform(),
       arch: arch(),
-      engines: detectEngines(env, cfg.containerEngine),
-      conda: detectConda(cfg.conda, env.PATH),
+      engines: probed.engines,
+      conda: probed.conda,
       pythons: new PythonFinder(env.PATH, (p) => canRun(isolation.user, p)),
     };
-    this.shape = detectShape({ container_engines: facts.engines, ...(facts.conda ? { conda: facts.conda.tool } : {}), isolation: { mode: isolation.mode, note: isolation.note } }, cfg.shape, cfg.gpus);
+    this.shape = { ...probed.shape, isolation: { mode: isolation.mode, note: isolation.note } };
     const cache = cfg.cacheDir ?? cfg.dir;
     const blobs = new BlobCache(join(cache, 'blobs'), this.client);
     this.ctx = {

@@ -92,9 +92,7 @@ export class BatchDispatcher {
 
   private async record(row: ComputeRow): Promise<void> {
     const { store, events } = this.d;
-    const queue = (await store.jobs.queueOf(row.workspace, row.name, RECORD_PER_PASS)).filter((j) => !j.cancel_requested);
-    const live = await store.batch.jobsWithLive(queue.map((j) => j.id));
-    const todo = queue.filter((j) => !live.has(j.id));
+    const todo = await store.batch.unsubmitted(row.workspace, row.name, RECORD_PER_PASS);
     if (todo.length === 0) return;
     const pip = pipOf(row.spec, this.d.pip);
     const experiments = await store.runs.experimentsOfJobs(todo.map((j) => j.id));

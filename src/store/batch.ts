@@ -1,5 +1,6 @@
 import type { Insertable, Kysely, Selectable, Transaction, Updateable } from 'kysely';
 import type { BatchSubmissionsTable, Database } from './schema.ts';
+import type { JobRow } from './jobs.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
 export type BatchSubmissionRow = Selectable<BatchSubmissionsTable>;
@@ -32,11 +33,25 @@ export class BatchRepo {
     return this.db.selectFrom('batch_submissions').select(['workspace', 'compute']).distinct().where('state', '!=', 'done').execute();
   }
 
-  /** Jobs (of those given) that have a submission not yet done. */
-  async jobsWithLive(jobIds: string[]): Promise<Set<string>> {
-    if (jobIds.length === 0) return new Set();
-    const rows = await this.db.selectFrom('batch_submissions').select('job_id').where('job_id', 'in', jobIds).where('state', '!=', 'done').execute();
-    return new Set(rows.map((r) => r.job_id));
+  /**
+   * A compute's waiting jobs that have no submission under way, in queue order (priority, then
+   * submission): what the dispatcher hands over next. Jobs already in the batch system's queue
+   * are Queued too, and must not hide the ones behind them.
+   */
+  unsubmitted(workspace: string, compute: string, limit: number): Promise<JobRow[]> {
+    return this.db
+      .selectFrom('jobs')
+      .selectAll()
+      .where('workspace', '=', workspace)
+      .where('compute', '=', compute)
+      .where('status', 'in', ['Queued', 'Provisioning'])
+      .where('cancel_requested', '=', 0)
+      .where(({ not, exists, selectFrom }) => not(exists(selectFrom('batch_submissions as s').select('s.name').whereRef('s.job_id', '=', 'jobs.id').where('s.state', '!=', 'done'))))
+      .orderBy('priority', 'desc')
+      .orderBy('queued_at_ms')
+      .orderBy('id')
+      .limit(limit)
+      .execute();
   }
 
   forJob(jobId: string): Promise<BatchSubmissionRow[]> {

@@ -3,7 +3,7 @@ import { CairnError } from '../../protocol/errors.ts';
 import type { ClusterShell } from './shell.ts';
 import { parseJobcompLog, parseSacct, parseScontrolRecords, parseSlurmVersion, parseSqueue, SACCT_FIELDS, SQUEUE_FORMAT, SQUEUE_SEP, type SqueueRow } from './parse.ts';
 import { mapSlurmState, type SlurmMapping } from './states.ts';
-import { oneLineSlurmError, parseSbatchOutput } from './sbatch-options.ts';
+import { oneLineSlurmError, parseSbatchOutput, type SbatchRequest } from './sbatch-options.ts';
 
 /** What the cluster says of one job, wherever it was found (squeue, sacct, the job completion log). */
 export interface SlurmJobState extends SlurmMapping {
@@ -25,6 +25,8 @@ export interface SbatchCall {
   name: string;
   args: string[];
   script: string;
+  /** What the arguments were made from (slurmrestd takes these as job properties). */
+  request: SbatchRequest;
 }
 
 const section = (name: string) => `printf '\\n@@section:${name}@@\\n'`;
@@ -148,7 +150,7 @@ export class SlurmCommands {
     const pending = (s.get('pending') ?? '').split('\n').map((l) => l.split(SQUEUE_SEP)).filter((p) => p.length === 3 && /^\d+$/.test(p[0]!));
     for (const row of rows) out.set(row.id, this.fromSqueue(row, pending));
     const missing = ids.filter((id) => !out.has(id));
-    if (missing.length) for (const [id, st] of await this.finished(missing)) out.set(id, st);
+    if (missing.length) for (const [id, st] of await this.forgotten(missing)) out.set(id, st);
     return out;
   }
 
@@ -161,8 +163,8 @@ export class SlurmCommands {
     return { ...m, id: row.id, raw: row.state, nodes: row.nodes, endedAt: null, source: 'squeue' };
   }
 
-  /** Jobs squeue no longer lists: from accounting when the site has it, else the job completion log. */
-  private async finished(ids: string[]): Promise<Map<string, SlurmJobState>> {
+  /** Jobs squeue (or slurmrestd) no longer lists: from accounting when the site has it, else the job completion log. */
+  async forgotten(ids: string[]): Promise<Map<string, SlurmJobState>> {
     const out = new Map<string, SlurmJobState>();
     const script = [
       ...(this.accounting ? [section('sacct'), `sacct -n -P -X -j ${q(ids.join(','))} -o ${SACCT_FIELDS} 2>/dev/null`] : []),

@@ -52,6 +52,9 @@ export function agentEnvFile(l: SlurmLayout, serverUrl: string): Buffer {
 export function launcherScript(l: SlurmLayout, nodeBin: string, agentFile: string): Buffer {
   return Buffer.from(`#!/bin/sh
 # Cairn's agent for one node of a Slurm job (one-shot: it runs this job's attempt and exits).
+# Slurm requeued this job itself (a site default): the attempt it ran belongs to the past, and Cairn
+# requeues as new attempts of its own.
+if [ "\${SLURM_RESTART_COUNT:-0}" -gt 0 ]; then echo "cairn: Slurm restarted this job (SLURM_RESTART_COUNT=$SLURM_RESTART_COUNT); Cairn does not run an attempt twice" >&2; exit 3; fi
 set -a
 . ${q(l.envFile)}
 . "$CAIRN_SLURM_SUB/token.env"

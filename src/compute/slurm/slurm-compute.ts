@@ -13,6 +13,8 @@ import { LocalShell, SshShell, type ClusterShell } from './shell.ts';
 import { agentEnvFile, batchScript, launcherScript, slurmLayout, subDir, type SlurmLayout } from './layout.ts';
 import { checkExtraOptions, sbatchArgs } from './sbatch-options.ts';
 import { parseDuration } from './time.ts';
+import { SlurmRest, type RestAuth } from './rest.ts';
+import type { SlurmJobState } from './commands.ts';
 import { checkCluster, describeCluster, scalingUpdates, type PartitionFacts } from './cluster-facts.ts';
 
 export type SlurmSpec = Extract<ComputeSpec, { type: 'slurm' }>;
@@ -45,6 +47,7 @@ export class SlurmCompute implements ComputeWithProvisioning, ComputeWithBatchQu
   private readonly artifacts = new AgentArtifacts();
   private readonly attached = new Map<string, Attached>();
   private readonly commands = new Map<string, { cmd: SlurmCommands; shell: ClusterShell }>();
+  private readonly rests = new Map<string, { rest: SlurmRest; env: Record<string, string> }>();
 
   constructor(deps: BackendDeps) {
     this.deps = deps;
@@ -72,6 +75,19 @@ export class SlurmCompute implements ComputeWithProvisioning, ComputeWithBatchQu
     const t = this.target(spec, secrets, hostKey);
     const session = pooled ? await this.pool.get(pooled, t) : await connectSsh(t);
     return { shell: new SshShell(session, env), session };
+  }
+
+  /** slurmrestd for job submission, state and cancel, when the compute names one. */
+  private async rest(c: ComputeContext): Promise<{ rest: SlurmRest; env: Record<string, string> } | null> {
+    const spec = c.spec as SlurmSpec;
+    if (!spec.slurmrestd_url) return null;
+    const k = key(c.row);
+    const have = this.rests.get(k);
+    if (have) return have;
+    const { shell } = await this.cmd(c);
+    const made = restFor(spec.slurmrestd_url, shell, spec.slurm_env ?? {});
+    this.rests.set(k, made);
+    return made;
   }
 
   private async cmd(c: ComputeContext): Promise<{ cmd: SlurmCommands; shell: ClusterShell }> {
@@ -104,10 +120,12 @@ export class SlurmCompute implements ComputeWithProvisioning, ComputeWithBatchQu
     const spec = specIn as SlurmSpec;
     const extra = checkExtraOptions(spec.sbatch_options ?? []);
     if (extra) throw new CairnError('ValidationError', extra);
+    if (spec.slurmrestd_url && spec.sbatch_options?.length) throw new CairnError('ValidationError', "sbatch_options are sbatch's command-line options, which slurmrestd does not take: remove them, or remove slurmrestd_url to submit with sbatch over SSH");
     const { shell, session } = await this.open(spec, secrets, hostKey, null);
     try {
       const cmd = new SlurmCommands(shell);
       const facts = await cmd.facts();
+      if (spec.slurmrestd_url) await restFor(spec.slurmrestd_url, shell, spec.slurm_env ?? {}).rest.detect();
       const checked = checkCluster(spec, facts);
       const host = await shell.run('printf %s "$HOME"; echo; uname -m');
       const [home, machine] = host.out.trim().split('\n');
@@ -172,6 +190,7 @@ export class SlurmCompute implements ComputeWithProvisioning, ComputeWithBatchQu
   async apply(c: ComputeContext): Promise<void> {
     this.commands.delete(key(c.row));
     this.attached.delete(key(c.row));
+    this.rests.delete(key(c.row));
     await this.pool.drop(key(c.row));
     const { cmd } = await this.cmd(c);
     const facts = await cmd.facts();
@@ -192,6 +211,7 @@ export class SlurmCompute implements ComputeWithProvisioning, ComputeWithBatchQu
     }
     this.commands.delete(key(c.row));
     this.attached.delete(key(c.row));
+    this.rests.delete(key(c.row));
     await this.pool.drop(key(c.row));
   }
 
@@ -219,27 +239,50 @@ export class SlurmCompute implements ComputeWithProvisioning, ComputeWithBatchQu
       const limit = s.timeoutS ?? (spec.default_time_limit ? parseDuration(spec.default_time_limit) : null);
       const gpus = s.instanceType ? (this.deps.sizes.find(s.instanceType)?.gpus ?? 0) : 0;
       try {
-        const args = sbatchArgs({ jobName: s.name, partition: spec.partition, account: spec.account, qos: prio?.qos ?? spec.qos, nice: prio?.nice, nodes: s.nodes, timeLimitSeconds: limit, gpusPerNode: gpus, output: posix.join(dir, 'slurm-%j.out'), chdir: dir, extra: spec.sbatch_options ?? [] });
-        calls.push({ name: s.name, args, script: posix.join(dir, 'job.sh') });
+        const request = { jobName: s.name, partition: spec.partition, account: spec.account, qos: prio?.qos ?? spec.qos, nice: prio?.nice, nodes: s.nodes, timeLimitSeconds: limit, gpusPerNode: gpus, output: posix.join(dir, 'slurm-%j.out'), chdir: dir, extra: spec.sbatch_options ?? [] };
+        calls.push({ name: s.name, args: sbatchArgs(request), script: posix.join(dir, 'job.sh'), request });
       } catch (err) {
         out.set(s.name, new SubmissionRefused((err as Error).message));
       }
+    }
+    const rest = await this.rest(c);
+    if (rest) {
+      for (const call of calls) {
+        const r = await rest.rest.submit(call.request, batchScript(l, subs.find((s) => s.name === call.name)!), rest.env);
+        out.set(call.name, 'id' in r ? r.id : new SubmissionRefused(r.refused));
+      }
+      return out;
     }
     for (const [name, r] of await cmd.sbatch(calls)) out.set(name, 'id' in r ? r.id : new SubmissionRefused(r.refused));
     return out;
   }
 
   async find(c: ComputeContext, names: string[]): Promise<Map<string, string>> {
-    return (await this.cmd(c)).cmd.findByName(names);
+    const rest = await this.rest(c);
+    const { cmd } = await this.cmd(c);
+    if (!rest) return cmd.findByName(names);
+    const found = await rest.rest.findByName(names);
+    const left = names.filter((n) => !found.has(n));
+    for (const [n, id] of left.length ? await cmd.findByName(left) : []) found.set(n, id);
+    return found;
   }
 
   async observe(c: ComputeContext, ids: string[]): Promise<Map<string, BatchObservation>> {
-    const states = await (await this.cmd(c)).cmd.states(ids);
+    const rest = await this.rest(c);
+    const { cmd } = await this.cmd(c);
+    let states: Map<string, SlurmJobState>;
+    if (rest) {
+      states = await rest.rest.states(ids);
+      const left = ids.filter((id) => !states.has(id));
+      for (const [id, st] of left.length ? await cmd.forgotten(left) : []) states.set(id, st);
+    } else states = await cmd.states(ids);
     return new Map([...states].map(([id, s]) => [id, { phase: s.phase, ...(s.outcome ? { outcome: s.outcome } : {}), exitCode: s.exitCode ?? null, reason: s.reason, raw: s.raw, endedAt: s.endedAt }]));
   }
 
   async cancel(c: ComputeContext, ids: string[]): Promise<void> {
-    await (await this.cmd(c)).cmd.scancel(ids);
+    const rest = await this.rest(c);
+    if (rest) await rest.rest.cancel(ids);
+    else await (await this.cmd(c)).cmd.scancel(ids);
   }
 
   async outputTail(c: ComputeContext, name: string): Promise<string | null> {
@@ -261,6 +304,27 @@ export class SlurmCompute implements ComputeWithProvisioning, ComputeWithBatchQu
 }
 
 const key = (row: Pick<ComputeRow, 'workspace' | 'name'>) => `${row.workspace}/${row.name}`;
+const TOKEN_LIFESPAN_S = 3_600;
+
+/**
+ * slurmrestd as the login user: a JWT from `scontrol token` (renewed well before it expires), and
+ * the environment REST-submitted jobs get (sbatch would pass the login shell's: PATH and slurm_env).
+ */
+function restFor(url: string, shell: ClusterShell, slurmEnv: Record<string, string>): { rest: SlurmRest; env: Record<string, string> } {
+  let cached: { auth: RestAuth; until: number } | null = null;
+  const env: Record<string, string> = { ...slurmEnv };
+  const auth = async (): Promise<RestAuth> => {
+    if (cached && Date.now() < cached.until) return cached.auth;
+    const r = await shell.run(`id -un; printf '%s\n' "$PATH"; scontrol token lifespan=${TOKEN_LIFESPAN_S}`);
+    const [user, path, tokenLine] = r.out.trim().split('\n');
+    const token = /SLURM_JWT=(\S+)/.exec(tokenLine ?? '')?.[1];
+    if (r.code !== 0 || !user || !token) throw new CairnError('HostCheckFailed', `could not get a slurmrestd token with \`scontrol token\` on ${shell.where}: ${r.err.trim().split('\n').pop() || 'no token printed'} (slurmrestd needs AuthAltTypes=auth/jwt)`);
+    env.PATH ??= path ?? '/usr/bin:/bin';
+    cached = { auth: { user, token }, until: Date.now() + (TOKEN_LIFESPAN_S / 2) * 1000 };
+    return cached.auth;
+  };
+  return { rest: new SlurmRest(url, auth), env };
+}
 
 /** The compute's folder: under work_dir (a shared file system), `~/` being the login user's home. */
 function rootOf(spec: SlurmSpec, home: string, compute: string, defaultWorkDir: string): string {
