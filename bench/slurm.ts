@@ -133,7 +133,7 @@ async function burst(client: CairnClient): Promise<void> {
     await sleep(1_000);
   }
   const completedMs = performance.now() - burstStart;
-  const submissions = readFileSync(cluster_.jobCompLog, 'utf8').split('\n').map((l) => / Name=(cairn-\S+) /.exec(l)?.[1]).filter((n): n is string => !!n);
+  const submissions = readFileSync(cluster_.jobCompLog, 'utf8').split('\n').map((l) => / Name=(cairn-[0-9a-f-]{36}-\d+) /.exec(l)?.[1]).filter((n): n is string => !!n);
   const perJob = new Map<string, number>();
   for (const n of submissions) perJob.set(n, (perJob.get(n) ?? 0) + 1);
   const twice = [...perJob.values()].filter((n) => n > 1).length;

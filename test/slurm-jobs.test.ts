@@ -101,6 +101,23 @@ describe('Slurm computes on a real Slurm 22.05 (commands on the server host)', {
     assert.equal(j.exit_code, 3);
   });
 
+  it('a job Slurm refuses fails with Slurm\'s own message, nothing left half-submitted; one that can never fit is refused at submit', async () => {
+    // A size with a GPU asks for --gres=gpu:1; this cluster has no GPUs.
+    writeFileSync(join(work, 'gpu.yml'), 'command: nvidia-smi\ncompute: hpc\nresources:\n  instance_type: Standard_NC6s_v3\n');
+    assert.equal((await cli(['job', 'create', '-f', 'gpu.yml', '-n', 'wants-gpu'])).code, 0);
+    const g = await waitStatus('wants-gpu', ['Failed', 'Completed']);
+    assert.equal(g.status_reason, 'Slurm refused the job: Batch job submission failed: Invalid generic resource (gres) specification');
+    assert.equal(g.slurm_job_id, undefined);
+    assert.deepEqual(g.attempts.map((a: { state: string }) => a.state), ['ended']);
+    assert.deepEqual((await json(`${server.url}/api/v1/workspaces/default/computes/hpc`)).body.nodes, [], 'no node left waiting for an agent');
+
+    writeFileSync(join(work, 'big.yml'), 'command: hostname\ncompute: hpc\nresources:\n  instance_count: 4\n');
+    const big = await cli(['job', 'create', '-f', 'big.yml', '-n', 'too-big']);
+    assert.equal(big.code, 1);
+    assert.equal(big.stderr, "error: compute 'hpc' cannot run this job: partition 'debug' has 3 nodes: a job on 4 nodes cannot run there\n");
+    assert.equal((await cli(['job', 'show', '-n', 'too-big'])).code, 1, 'no job was created');
+  });
+
   it('a job waiting behind other work shows Slurm\'s reason and how many jobs are ahead; cancel removes it from Slurm\'s queue', async () => {
     // Fill every CPU of the partition, then queue one more job from outside Cairn.
     const blocker = c.cmd(['sbatch', '--parsable', '-p', 'debug', '-N3', '--exclusive', '-o', '/dev/null', '--wrap', 'sleep 120']).trim();

@@ -382,8 +382,8 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         await store.jobs.insert(job({ id: 'job-g', name: 'g', compute: 'hpc', cancel_requested: 1 }), 'submitted', AT);
         assert.deepEqual((await store.batch.unsubmitted('default', 'hpc', 10)).map((j) => j.id), ['job-d', 'job-c', 'job-e']);
         assert.deepEqual((await store.batch.unsubmitted('default', 'hpc', 1)).map((j) => j.id), ['job-d']);
-        await store.batch.countTry('a');
-        await store.batch.countTry('a');
+        await store.batch.countTries(['a']);
+        await store.batch.countTries(['a', 'b']);
         assert.equal((await store.batch.get('a'))?.tries, 2);
         assert.equal(await store.batch.update('a', { state: 'submitted', external_id: '42' }, ['recorded']), true);
         assert.equal(await store.batch.update('a', { state: 'submitted', external_id: '43' }, ['recorded']), false, 'a second writer does not apply');

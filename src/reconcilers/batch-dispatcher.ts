@@ -16,6 +16,7 @@ import { hasBatchQueue, SubmissionRefused, type BatchObservation, type BatchSubm
 const LEASE_MS = 30_000;
 /** Jobs recorded per compute and pass: a burst is handed over in slices the size of one sbatch batch. */
 const RECORD_PER_PASS = 200;
+const RECORD_PER_TRANSACTION = 50;
 const PRIORITY: Record<number, BatchSubmission['priority']> = { 1: 'low', 2: 'medium', 3: 'high' };
 
 export interface BatchDispatcherDeps {
@@ -55,8 +56,10 @@ export class BatchDispatcher {
     return new Set([...backends.values()].filter(hasBatchQueue).map((b) => b.type));
   }
 
-  async tick(): Promise<void> {
+  /** One pass over every compute it serves; returns how many jobs it handed over (more may be waiting: go again). */
+  async tick(): Promise<number> {
     const { store } = this.d;
+    let handed = 0;
     const seen = new Set<string>();
     const targets = [...(await store.jobs.queuedComputes()), ...(await store.batch.liveComputes())];
     for (const t of targets) {
@@ -69,11 +72,12 @@ export class BatchDispatcher {
       if (row.provisioning_state !== 'Succeeded') continue;
       if (!(await this.lease(row))) continue;
       try {
-        await this.pass(row, backend);
+        handed += await this.pass(row, backend);
       } catch (err) {
         this.say(`${key}:pass`, `compute '${row.name}': ${(err as Error).message}`);
       }
     }
+    return handed;
   }
 
   private lease(row: ComputeRow): Promise<boolean> {
@@ -81,51 +85,57 @@ export class BatchDispatcher {
     return this.d.store.computes.claimScheduling(row.workspace, row.name, this.d.owner, now, now + LEASE_MS);
   }
 
-  private async pass(row: ComputeRow, backend: ComputeWithBatchQueue): Promise<void> {
-    await this.record(row);
+  private async pass(row: ComputeRow, backend: ComputeWithBatchQueue): Promise<number> {
+    const recorded = await this.record(row);
     const c = this.d.unseal(row);
     await this.submit(c, backend);
     await this.observe(c, backend);
+    return recorded;
   }
 
   // ---- 1. record ------------------------------------------------------------------------------
 
-  private async record(row: ComputeRow): Promise<void> {
+  private async record(row: ComputeRow): Promise<number> {
     const { store, events } = this.d;
     const todo = await store.batch.unsubmitted(row.workspace, row.name, RECORD_PER_PASS);
-    if (todo.length === 0) return;
+    if (todo.length === 0) return 0;
     const pip = pipOf(row.spec, this.d.pip);
     const experiments = await store.runs.experimentsOfJobs(todo.map((j) => j.id));
-    for (const job of todo) {
-      const number = job.attempt + 1;
-      const name = submissionName(job.id, number);
-      const nodes = Array.from({ length: job.instance_count }, (_, i) => virtualNode(row, `${row.name}-${job.id}-a${number}-n${i}`));
-      const prepared = buildAssignments(job, nodes, pip, experiments.get(job.id));
+    // Many jobs per transaction: a burst is written in a few commits, not one per job.
+    for (let i = 0; i < todo.length; i += RECORD_PER_TRANSACTION) {
+      const chunk = todo.slice(i, i + RECORD_PER_TRANSACTION).map((job) => {
+        const number = job.attempt + 1;
+        const nodes = Array.from({ length: job.instance_count }, (_, n) => virtualNode(row, `${row.name}-${job.id}-a${number}-n${n}`));
+        return { job, number, nodes, prepared: buildAssignments(job, nodes, pip, experiments.get(job.id)) };
+      });
       const at = new Date(this.now()).toISOString();
       await store.transaction(async (trx) => {
-        const moved = await moveJob(trx, events, job.id, 'Queued', `handing over to ${row.type === 'slurm' ? 'Slurm' : row.type} as attempt ${number}`, {
-          from: [...WAITING_STATUSES],
-          attempt: number,
-          set: { attempt: number, node: null, wait_code: 'batch', lease_owner: null, lease_until: null },
-        });
-        if (!moved) return; // canceled meanwhile
-        for (const n of nodes) await store.nodes.with(trx).upsert({ ...n, registered_at: at });
-        for (const a of prepared) {
-          await store.jobs.with(trx).insertAttempt({
-            id: a.attempt_id,
-            job_id: job.id,
-            number,
-            node: a.node,
-            state: 'assigned',
-            assignment: JSON.stringify(a.assignment),
-            assigned_at: at,
-            rank: a.assignment.rank?.rank ?? 0,
-            world_size: a.assignment.rank?.world_size ?? 1,
+        for (const { job, number, nodes, prepared } of chunk) {
+          const moved = await moveJob(trx, events, job.id, 'Queued', `handing over to ${label(row)} as attempt ${number}`, {
+            from: [...WAITING_STATUSES],
+            attempt: number,
+            set: { attempt: number, node: null, wait_code: 'batch', lease_owner: null, lease_until: null },
           });
+          if (!moved) continue; // canceled meanwhile
+          for (const n of nodes) await store.nodes.with(trx).upsert({ ...n, registered_at: at });
+          for (const a of prepared) {
+            await store.jobs.with(trx).insertAttempt({
+              id: a.attempt_id,
+              job_id: job.id,
+              number,
+              node: a.node,
+              state: 'assigned',
+              assignment: JSON.stringify(a.assignment),
+              assigned_at: at,
+              rank: a.assignment.rank?.rank ?? 0,
+              world_size: a.assignment.rank?.world_size ?? 1,
+            });
+          }
+          await store.batch.with(trx).insert({ name: submissionName(job.id, number), workspace: row.workspace, compute: row.name, job_id: job.id, attempt: number, state: 'recorded', node_count: nodes.length, recorded_at: at, external_id: null, external_state: null, detail: null, submitted_at: null, ended_at: null, last_seen_ms: null });
         }
-        await store.batch.with(trx).insert({ name, workspace: row.workspace, compute: row.name, job_id: job.id, attempt: number, state: 'recorded', node_count: nodes.length, recorded_at: at, external_id: null, external_state: null, detail: null, submitted_at: null, ended_at: null, last_seen_ms: null });
       });
     }
+    return todo.length;
   }
 
   // ---- 2. submit ------------------------------------------------------------------------------
@@ -155,7 +165,7 @@ export class BatchDispatcher {
       fresh.push(await this.prepare(s, jobs.get(s.name)!));
     }
     if (fresh.length === 0) return;
-    for (const s of fresh) await store.batch.countTry(s.name);
+    await store.batch.countTries(fresh.map((s) => s.name));
     let results: Map<string, string | SubmissionRefused>;
     try {
       results = await backend.submit(c, fresh);

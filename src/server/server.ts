@@ -109,7 +109,9 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
   }, (e) => app?.log.error({ err: e }, 'scheduler'));
   // Jobs on computes that queue them themselves (Slurm): recorded, submitted and followed there.
   const dispatcher = new BatchDispatcher({ store, events, backends, unseal, owner: `scheduler@${owner}`, pip: cfg.environments.pip, log: (m) => app?.log.warn(m) });
-  const dispatcherLoop = loop(1_000, () => dispatcher.tick(), (e) => app?.log.error({ err: e }, 'batch dispatcher'));
+  const dispatcherLoop = loop(1_000, async () => {
+    while ((await dispatcher.tick()) > 0);
+  }, (e) => app?.log.error({ err: e }, 'batch dispatcher'));
   const experiments = new ExperimentsService(store, cfg.workspace);
   const runs = new RunsService(store, experiments);
   const provisioner = new ComputeProvisioner({ store, backends, owner: `provisioner@${hostname()}:${cfg.dataDir}`, unseal, log: (m) => app?.log.warn(m) });

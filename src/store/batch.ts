@@ -67,11 +67,12 @@ export class BatchRepo {
   }
 
   /** Counted before each try, so a crash during one is known to the next. */
-  async countTry(name: string): Promise<void> {
+  async countTries(names: string[]): Promise<void> {
+    if (names.length === 0) return;
     await this.db
       .updateTable('batch_submissions')
       .set((eb) => ({ tries: eb('tries', '+', 1) }))
-      .where('name', '=', name)
+      .where('name', 'in', names)
       .execute();
   }
 }

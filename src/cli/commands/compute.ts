@@ -91,15 +91,17 @@ export function computeCommand(cli: Cli): Command {
   compute
     .command('attach')
     .description(
-      'attach a machine you already have (az ml compute attach): from a compute YAML file, or from flags. ' +
-        'Cairn connects over SSH, checks the host and installs its agent there. The ssh_private_key_file is read here ' +
+      'attach a machine or a Slurm cluster you already have (az ml compute attach): from a compute YAML file, or from flags. ' +
+        'A virtualmachine: Cairn connects over SSH, checks the host and installs its agent there. A slurm compute (type: slurm, ' +
+        'from a file: partition, account, qos, default_time_limit, sbatch_options, work_dir, slurm_env, slurmrestd_url): Cairn checks ' +
+        "Slurm through the login host (address) or on the server's own host (no address), and Slurm schedules its jobs. The ssh_private_key_file is read here " +
         '(relative to the YAML file, or to the current folder for --ssh-private-key-file) and its text sent to the server; ' +
         "the host's SSH key is pinned on first contact unless --host-key gives it. Waits until the agent is up, unless --no-wait",
     )
     .option('-f, --file <path>', 'compute YAML file (Azure ML v2 schema)')
     .option('-n, --name <name>', 'compute name (overrides the file)')
     .addOption(setOpt())
-    .option('--type <type>', 'virtualmachine (the default without a file), slurm or kubernetes; the server refuses a type whose backend it does not have yet')
+    .option('--type <type>', 'virtualmachine (the default without a file), slurm (give the rest in a file or with --set) or kubernetes (refused: no backend yet)')
     .option('--address <host>', 'virtualmachine: host name or IP address to reach over SSH')
     .option('--admin-username <user>', 'virtualmachine: SSH user')
     .option('--ssh-private-key-file <path>', 'virtualmachine: SSH private key file (relative to the current folder; ~/ is your home)')

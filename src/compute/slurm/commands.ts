@@ -29,6 +29,9 @@ export interface SbatchCall {
   request: SbatchRequest;
 }
 
+/** sbatch calls a burst runs at once. */
+const SBATCH_PARALLEL = 8;
+
 const section = (name: string) => `printf '\\n@@section:${name}@@\\n'`;
 
 /** Splits an output made of `@@section:NAME@@` parts. */
@@ -99,8 +102,17 @@ export class SlurmCommands {
    * Throws only when the host could not run the script at all.
    */
   async sbatch(calls: SbatchCall[]): Promise<Map<string, { id: string } | { refused: string }>> {
-    const lines = calls.map((c, i) => `o=$(sbatch ${c.args.map(q).join(' ')} ${q(c.script)} 2>&1); r=$?; printf '@@sbatch:%s:%s@@\\n%s\\n@@end:%s@@\\n' ${i} "$r" "$o" ${i}`);
-    const r = await this.sh.run(lines.join('\n'), { timeoutMs: 30_000 + calls.length * 2_000 });
+    // A few at a time: slurmctld takes concurrent submissions, so a burst needs not wait on each in turn.
+    const lines = calls.map((c, i) => `s ${i} ${c.args.map(q).join(' ')} ${q(c.script)} &${(i + 1) % SBATCH_PARALLEL === 0 ? '\nwait' : ''}`);
+    const script = [
+      'd=$(mktemp -d) || exit 99',
+      `s() { i=$1; shift; o=$(sbatch "$@" 2>&1); r=$?; printf '@@sbatch:%s:%s@@\\n%s\\n@@end:%s@@\\n' "$i" "$r" "$o" "$i" > "$d/$i"; }`,
+      ...lines,
+      'wait',
+      `i=0; while [ $i -lt ${calls.length} ]; do cat "$d/$i" 2>/dev/null; i=$((i+1)); done`,
+      'rm -rf "$d"',
+    ].join('\n');
+    const r = await this.sh.run(script, { timeoutMs: 30_000 + calls.length * 2_000 });
     const out = new Map<string, { id: string } | { refused: string }>();
     const re = /@@sbatch:(\d+):(\d+)@@\n([\s\S]*?)\n@@end:\1@@/g;
     for (let m = re.exec(r.out); m; m = re.exec(r.out)) {

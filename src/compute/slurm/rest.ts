@@ -74,6 +74,9 @@ export class SlurmRest {
     const offered = [...new Set(Object.keys(body.paths ?? {}).map((p) => /^\/slurm\/(v\d+\.\d+\.\d+)\//.exec(p)?.[1]).filter((v): v is string => !!v))].sort();
     const chosen = SPOKEN.find((v) => offered.includes(v));
     if (!chosen) throw new CairnError('HostCheckFailed', `slurmrestd at ${this.url} offers ${offered.join(', ') || 'no Slurm API'}; Cairn speaks ${SPOKEN.join(' and ')} (Slurm 21.08-22.05): remove slurmrestd_url to use the Slurm commands over SSH`);
+    // The OpenAPI document is served to any token; ping checks this one with slurmctld.
+    const ping = await this.call<{ errors?: { error?: string }[] }>('GET', `/slurm/${chosen}/ping`);
+    if (ping.status !== 200) throw new CairnError('HostCheckFailed', `slurmrestd at ${this.url} could not ping slurmctld for user '${(await this.auth()).user}' (a bad or expired token?): ${this.errors(ping.body) || `HTTP ${ping.status}`}`);
     this.version = chosen;
     return chosen;
   }
@@ -94,7 +97,7 @@ export class SlurmRest {
       nodes: r.nodes,
       tasks_per_node: 1,
       ...(r.timeLimitSeconds ? { time_limit: Math.max(1, Math.ceil(r.timeLimitSeconds / 60)) } : {}),
-      ...(r.gpusPerNode ? { gpus_per_node: `gpu:${r.gpusPerNode}` } : {}),
+      ...(r.gpusPerNode ? { gres: `gpu:${r.gpusPerNode}` } : {}),
       standard_output: r.output,
       current_working_directory: r.chdir,
       environment,
