@@ -94,6 +94,11 @@ describe('batch dispatcher (reconciler, real SQLite, fake batch system)', () => 
       new Date(clock).toISOString(),
     );
   };
+  /** One dispatcher pass a second after the last (it asks the queue at most twice a second). */
+  const pass = async () => {
+    clock += 1_000;
+    await dispatcher.tick();
+  };
   const get = async (name: string) => (await store.jobs.getByName('default', name))!;
   const subs = async (name: string) => store.batch.forJob(`id-${name}`);
 
@@ -109,7 +114,7 @@ describe('batch dispatcher (reconciler, real SQLite, fake batch system)', () => 
 
   it('records the attempt (ranks, nodes, submission) before submitting, then submits once and follows the queue', async () => {
     await queue('a', { n: 2 });
-    await dispatcher.tick();
+    await pass();
     const [s] = await subs('a');
     assert.equal(s!.name, submissionName('id-a', 1));
     assert.equal(s!.state, 'submitted');
@@ -127,15 +132,15 @@ describe('batch dispatcher (reconciler, real SQLite, fake batch system)', () => 
     assert.equal(nodes.length, 2);
     assert.ok(nodes.every((n) => n.state === 'starting' && /^[0-9a-f]{64}$/.test(n.token_hash)), 'nodes wait for their agents, with a real token hash');
     assert.notEqual(nodes[0]!.token_hash, nodes[1]!.token_hash, 'a token of its own per node: a token names its node');
-    await dispatcher.tick();
+    await pass();
     assert.equal(fake.calls.length, 1, 'a second pass submits nothing');
   });
 
   it('a burst larger than one pass: jobs already in the batch queue do not hide the ones behind them', async () => {
     for (let i = 0; i < 230; i++) await queue(`b${String(i).padStart(3, '0')}`);
-    await dispatcher.tick();
+    await pass();
     assert.equal(fake.jobs.size, 200, 'one pass hands over one slice');
-    await dispatcher.tick();
+    await pass();
     assert.equal(fake.jobs.size, 230, 'the next pass the rest, though the first 200 are still Queued in the batch system');
     assert.equal(new Set([...fake.jobs.values()].map((j) => j.name)).size, 230, 'each once');
   });
@@ -150,7 +155,7 @@ describe('batch dispatcher (reconciler, real SQLite, fake batch system)', () => 
   it('a crash right after sbatch: the next pass finds the submission by name instead of submitting it again', async () => {
     await queue('a');
     fake.crashAfterSubmit = true;
-    await dispatcher.tick();
+    await pass();
     assert.equal((await subs('a'))[0]!.state, 'recorded', 'the id never reached the store');
     fake.crashAfterSubmit = false;
     const restarted = make(); // the same server after a restart: its lease is its own
@@ -164,13 +169,13 @@ describe('batch dispatcher (reconciler, real SQLite, fake batch system)', () => 
   it('an unreachable batch system leaves the submission recorded; it is made once the system is back', async () => {
     await queue('a');
     fake.down = true;
-    await dispatcher.tick();
+    await pass();
     const [s] = await subs('a');
     assert.equal(s!.state, 'recorded');
     assert.match(s!.detail!, /not submitted yet: login host unreachable/);
     assert.equal((await get('a')).status, 'Queued');
     fake.down = false;
-    await dispatcher.tick();
+    await pass();
     assert.equal((await subs('a'))[0]!.state, 'submitted');
     assert.equal(fake.jobs.size, 1);
   });
@@ -178,7 +183,7 @@ describe('batch dispatcher (reconciler, real SQLite, fake batch system)', () => 
   it('a refusal fails the job with the batch system\'s words and leaves no node behind', async () => {
     await queue('a');
     fake.refuse = 'Batch job submission failed: Node count specification invalid';
-    await dispatcher.tick();
+    await pass();
     const j = await get('a');
     assert.equal(j.status, 'Failed');
     assert.equal(j.status_reason, 'fakebatch refused the job: Batch job submission failed: Node count specification invalid');
@@ -188,30 +193,30 @@ describe('batch dispatcher (reconciler, real SQLite, fake batch system)', () => 
 
   it('states become statuses: configuring is Provisioning, running is Preparing until the agent reports', async () => {
     await queue('a');
-    await dispatcher.tick();
+    await pass();
     fake.set('100', { phase: 'provisioning', reason: 'Slurm job 100 is configuring: its nodes are powering up', raw: 'CONFIGURING' });
-    await dispatcher.tick();
+    await pass();
     assert.deepEqual([(await get('a')).status, (await get('a')).status_reason], ['Provisioning', 'Slurm job 100 is configuring: its nodes are powering up']);
     fake.set('100', { phase: 'running', reason: 'Slurm job 100 is RUNNING on n1', raw: 'RUNNING' });
-    await dispatcher.tick();
+    await pass();
     assert.deepEqual([(await get('a')).status, (await get('a')).status_reason], ['Preparing', 'Slurm job 100 is RUNNING on n1']);
   });
 
   it('an unknown state keeps the last known status and is logged once, never guessed', async () => {
     await queue('a');
-    await dispatcher.tick();
+    await pass();
     fake.set('100', { phase: 'unknown', reason: "Slurm job 100: unknown Slurm state 'WIBBLE'", raw: 'WIBBLE' });
-    await dispatcher.tick();
-    await dispatcher.tick();
+    await pass();
+    await pass();
     assert.equal((await get('a')).status, 'Queued');
     assert.equal(logs.filter((l) => l.includes('WIBBLE')).length, 1);
   });
 
   it('an end the agent never reported ends the attempt with the batch system\'s reason; the nodes are forgotten', async () => {
     await queue('t');
-    await dispatcher.tick();
+    await pass();
     fake.set('100', { phase: 'ended', outcome: 'timed_out', exitCode: null, reason: 'Slurm job 100 ended TIMEOUT: Slurm ended it at its time limit (1 min)', raw: 'TIMEOUT' });
-    await dispatcher.tick();
+    await pass();
     const j = await get('t');
     assert.equal(j.status, 'Failed');
     assert.equal(j.status_reason, 'Slurm job 100 ended TIMEOUT: Slurm ended it at its time limit (1 min)');
@@ -219,9 +224,9 @@ describe('batch dispatcher (reconciler, real SQLite, fake batch system)', () => 
     assert.equal((await subs('t'))[0]!.state, 'done');
 
     await queue('ok');
-    await dispatcher.tick();
+    await pass();
     fake.set('101', { phase: 'ended', outcome: 'succeeded', exitCode: 0, reason: 'Slurm job 101 ended COMPLETED', raw: 'COMPLETED' });
-    await dispatcher.tick();
+    await pass();
     const k = await get('ok');
     assert.equal(k.status, 'Failed', 'COMPLETED with no report from the agent is not a success: outputs and logs never came');
     assert.equal(k.status_reason, "Slurm job 101 ended COMPLETED, but its agent never reported the job's end; its output ends: node: not found");
@@ -229,11 +234,11 @@ describe('batch dispatcher (reconciler, real SQLite, fake batch system)', () => 
 
   it('a failed node requeues the job as a new attempt, submitted anew', async () => {
     await queue('r', { retries: 1 });
-    await dispatcher.tick();
+    await pass();
     fake.set('100', { phase: 'ended', outcome: 'preempted', exitCode: null, reason: 'Slurm job 100 ended NODE_FAIL: node(s) n1 failed (NODE_FAIL); requeued', raw: 'NODE_FAIL' });
-    await dispatcher.tick(); // ends attempt 1: the job is Queued again
+    await pass(); // ends attempt 1: the job is Queued again
     assert.equal((await get('r')).status, 'Queued');
-    await dispatcher.tick(); // records and submits attempt 2
+    await pass(); // records and submits attempt 2
     const j = await get('r');
     assert.equal(j.attempt, 2);
     const all = await subs('r');
@@ -245,10 +250,10 @@ describe('batch dispatcher (reconciler, real SQLite, fake batch system)', () => 
 
   it('a cancel reaches the batch system once; the job ends Canceled', async () => {
     await queue('c');
-    await dispatcher.tick();
+    await pass();
     await store.db.updateTable('jobs').set({ cancel_requested: 1, status: 'CancelRequested' }).where('id', '=', 'id-c').execute();
-    await dispatcher.tick();
-    await dispatcher.tick();
+    await pass();
+    await pass();
     assert.deepEqual(fake.calls.filter((c) => c.startsWith('cancel')), ['cancel 100']);
     const j = await get('c');
     assert.equal(j.status, 'Canceled');
@@ -260,13 +265,13 @@ describe('batch dispatcher (reconciler, real SQLite, fake batch system)', () => 
     const other = make('server-b');
     await other.tick(); // server-b takes the lease and works the compute
     const before = fake.calls.length;
-    await dispatcher.tick(); // server-a: lease held by b
+    await pass(); // server-a: lease held by b
     assert.equal(fake.calls.length, before);
     fake.set('100', { phase: 'running', reason: 'Slurm job 100 is RUNNING on n1', raw: 'RUNNING' });
-    await dispatcher.tick();
+    await pass();
     assert.equal((await get('a')).status, 'Queued', 'server-a applied nothing');
     clock += 31_000; // b's lease runs out: a takes over where b was
-    await dispatcher.tick();
+    await pass();
     assert.equal((await get('a')).status, 'Preparing');
     assert.equal(fake.jobs.size, 1);
   });

@@ -17,6 +17,7 @@ const LEASE_MS = 30_000;
 /** Jobs recorded per compute and pass: a burst is handed over in slices the size of one sbatch batch. */
 const RECORD_PER_PASS = 200;
 const RECORD_PER_TRANSACTION = 50;
+const OBSERVE_EVERY_MS = 500;
 const PRIORITY: Record<number, BatchSubmission['priority']> = { 1: 'low', 2: 'medium', 3: 'high' };
 
 export interface BatchDispatcherDeps {
@@ -45,6 +46,8 @@ export class BatchDispatcher {
   private readonly now: () => number;
   /** Unknown states and lost submissions are logged once each, not every pass. */
   private readonly said = new Map<string, string>();
+  /** When each compute's queue was last asked. */
+  private readonly observed = new Map<string, number>();
 
   constructor(deps: BatchDispatcherDeps) {
     this.d = deps;
@@ -105,7 +108,7 @@ export class BatchDispatcher {
     for (let i = 0; i < todo.length; i += RECORD_PER_TRANSACTION) {
       const chunk = todo.slice(i, i + RECORD_PER_TRANSACTION).map((job) => {
         const number = job.attempt + 1;
-        const nodes = Array.from({ length: job.instance_count }, (_, n) => virtualNode(row, `${row.name}-${job.id}-a${number}-n${n}`));
+        const nodes = Array.from({ length: job.instance_count }, (_, n) => virtualNode(row, rankNodeName(row, job.id, number, n)));
         return { job, number, nodes, prepared: buildAssignments(job, nodes, pip, experiments.get(job.id)) };
       });
       const at = new Date(this.now()).toISOString();
@@ -144,9 +147,10 @@ export class BatchDispatcher {
     const { store } = this.d;
     const recorded = (await store.batch.live(c.row.workspace, c.row.name)).filter((s) => s.state === 'recorded');
     if (recorded.length === 0) return;
+    const byId = await store.jobs.byIds(recorded.map((s) => s.job_id));
     const jobs = new Map<string, JobRow>();
     for (const s of recorded) {
-      const job = await store.jobs.getById(s.job_id);
+      const job = byId.get(s.job_id);
       if (!job || job.cancel_requested || isTerminal(job.status) || job.attempt !== s.attempt) await this.finish(s, { outcome: 'canceled', reason: 'canceled before it was submitted', exitCode: null });
       else jobs.set(s.name, job);
     }
@@ -154,16 +158,11 @@ export class BatchDispatcher {
     // A submission tried before may have reached the batch system just before a crash: look for it by name first.
     const tried = pending.filter((s) => s.tries > 0);
     const found = tried.length ? await backend.find(c, tried.map((s) => s.name)) : new Map<string, string>();
-    const fresh: BatchSubmission[] = [];
-    for (const s of pending) {
-      const id = found.get(s.name);
-      if (id) {
-        if (!(await this.lease(c.row))) return;
-        await this.submitted(s, id, jobs.get(s.name)!, c.row);
-        continue;
-      }
-      fresh.push(await this.prepare(s, jobs.get(s.name)!));
+    if (found.size) {
+      if (!(await this.lease(c.row))) return;
+      await this.submitted(c.row, pending.filter((s) => found.has(s.name)).map((s) => ({ s, id: found.get(s.name)! })));
     }
+    const fresh = await this.prepare(c.row, pending.filter((s) => !found.has(s.name)), jobs);
     if (fresh.length === 0) return;
     await store.batch.countTries(fresh.map((s) => s.name));
     let results: Map<string, string | SubmissionRefused>;
@@ -177,42 +176,56 @@ export class BatchDispatcher {
     }
     this.said.delete(`${c.row.name}:submit`);
     if (!(await this.lease(c.row))) return;
+    const rows = new Map(pending.map((p) => [p.name, p]));
+    await this.submitted(c.row, fresh.flatMap((s) => (typeof results.get(s.name) === 'string' ? [{ s: rows.get(s.name)!, id: results.get(s.name) as string }] : [])));
     for (const s of fresh) {
       const r = results.get(s.name);
-      const row = pending.find((p) => p.name === s.name)!;
-      if (typeof r === 'string') await this.submitted(row, r, jobs.get(s.name)!, c.row);
-      else if (r instanceof SubmissionRefused) await this.finish(row, { outcome: 'failed', reason: `${label(c.row)} refused the job: ${r.message}`, exitCode: null });
+      if (r instanceof SubmissionRefused) await this.finish(rows.get(s.name)!, { outcome: 'failed', reason: `${label(c.row)} refused the job: ${r.message}`, exitCode: null });
     }
   }
 
-  /** New node tokens for each try (one per node: a token names its node): only their hashes are stored, so a try after a crash cannot reuse the last ones. */
-  private async prepare(s: BatchSubmissionRow, job: JobRow): Promise<BatchSubmission> {
-    const { store } = this.d;
-    const ranks = await store.jobs.attemptsOfNumber(s.job_id, s.attempt);
-    const nodeNames = [...new Set(ranks.sort((a, b) => a.rank - b.rank).map((a) => a.node))];
-    const nodeTokens = nodeNames.map(() => randomBytes(24).toString('hex'));
-    for (const [i, n] of nodeNames.entries()) await store.nodes.update(n, { token_hash: createHash('sha256').update(nodeTokens[i]!).digest('hex') });
-    const spec = CommandJobSpec.parse(JSON.parse(job.spec));
-    return {
-      name: s.name,
-      jobId: job.id,
-      jobName: job.name,
-      attempt: s.attempt,
-      nodeNames,
-      nodeTokens,
-      nodes: s.node_count,
-      timeoutS: spec.limits?.timeout ?? null,
-      ...(spec.resources?.instance_type ? { instanceType: spec.resources.instance_type } : {}),
-      priority: PRIORITY[job.priority] ?? 'medium',
-    };
+  /**
+   * New node tokens for each try (one per node: a token names its node), their hashes stored in
+   * one transaction: only hashes are kept, so a try after a crash cannot reuse the last tokens.
+   */
+  private async prepare(row: ComputeRow, subs: BatchSubmissionRow[], jobs: Map<string, JobRow>): Promise<BatchSubmission[]> {
+    const out = subs.map((s) => {
+      const job = jobs.get(s.name)!;
+      const nodeNames = Array.from({ length: s.node_count }, (_, i) => rankNodeName(row, job.id, s.attempt, i));
+      const spec = CommandJobSpec.parse(JSON.parse(job.spec));
+      return {
+        name: s.name,
+        jobId: job.id,
+        jobName: job.name,
+        attempt: s.attempt,
+        nodeNames,
+        nodeTokens: nodeNames.map(() => randomBytes(24).toString('hex')),
+        nodes: s.node_count,
+        timeoutS: spec.limits?.timeout ?? null,
+        ...(spec.resources?.instance_type ? { instanceType: spec.resources.instance_type } : {}),
+        priority: PRIORITY[job.priority] ?? 'medium',
+      } satisfies BatchSubmission;
+    });
+    if (out.length === 0) return out;
+    await this.d.store.transaction(async (trx) => {
+      const nodes = this.d.store.nodes.with(trx);
+      for (const b of out) for (const [i, n] of b.nodeNames.entries()) await nodes.update(n, { token_hash: createHash('sha256').update(b.nodeTokens[i]!).digest('hex') });
+    });
+    return out;
   }
 
-  private async submitted(s: BatchSubmissionRow, id: string, job: JobRow, row: ComputeRow): Promise<void> {
+  /** Submissions the batch system took, with its ids: recorded in one transaction. */
+  private async submitted(row: ComputeRow, made: { s: BatchSubmissionRow; id: string }[]): Promise<void> {
+    if (made.length === 0) return;
     const { store, events } = this.d;
     const at = new Date(this.now()).toISOString();
-    if (!(await store.batch.update(s.name, { state: 'submitted', external_id: id, submitted_at: at, detail: null }, ['recorded']))) return;
-    await store.jobs.update(job.id, { external_id: id });
-    await moveJob(store.db, events, job.id, 'Queued', `submitted to ${label(row)} as job ${id}`, { from: ['Queued'], attempt: s.attempt });
+    await store.transaction(async (trx) => {
+      for (const { s, id } of made) {
+        if (!(await store.batch.with(trx).update(s.name, { state: 'submitted', external_id: id, submitted_at: at, detail: null }, ['recorded']))) continue;
+        await store.jobs.with(trx).update(s.job_id, { external_id: id });
+        await moveJob(trx, events, s.job_id, 'Queued', `submitted to ${label(row)} as job ${id}`, { from: ['Queued'], attempt: s.attempt });
+      }
+    });
   }
 
   // ---- 3. observe -----------------------------------------------------------------------------
@@ -221,14 +234,18 @@ export class BatchDispatcher {
     const { store } = this.d;
     const subs = (await store.batch.live(c.row.workspace, c.row.name)).filter((s) => s.state === 'submitted' && s.external_id);
     if (subs.length === 0) return;
-    const jobs = new Map<string, JobRow | undefined>();
-    for (const s of subs) jobs.set(s.name, await store.jobs.getById(s.job_id));
+    const byId = await store.jobs.byIds(subs.map((s) => s.job_id));
+    const jobs = new Map<string, JobRow | undefined>(subs.map((s) => [s.name, byId.get(s.job_id)]));
     // Cancels first: a job canceled in Cairn (or gone) is canceled in the batch system once.
     const cancel = subs.filter((s) => !s.cancel_sent && wantsCancel(jobs.get(s.name), s));
     if (cancel.length) {
       await backend.cancel(c, cancel.map((s) => s.external_id!));
       for (const s of cancel) await store.batch.update(s.name, { cancel_sent: 1 });
     }
+    // While a burst is handed over, passes follow each other closely: the queue is asked at most every OBSERVE_EVERY_MS.
+    const key = `${c.row.workspace}/${c.row.name}`;
+    if (!cancel.length && this.now() - (this.observed.get(key) ?? 0) < OBSERVE_EVERY_MS) return;
+    this.observed.set(key, this.now());
     const seen = await backend.observe(c, subs.map((s) => s.external_id!));
     if (!(await this.lease(c.row))) return;
     for (const s of subs) await this.apply(c, backend, s, jobs.get(s.name), seen.get(s.external_id!));
@@ -296,6 +313,9 @@ export class BatchDispatcher {
     this.d.log(msg);
   }
 }
+
+/** The node the agent of node `i` of a submission registers as. */
+const rankNodeName = (row: ComputeRow, jobId: string, attempt: number, i: number): string => `${row.name}-${jobId}-a${attempt}-n${i}`;
 
 /** The name a submission has in the batch system: unique per job and attempt, so it can be found again. */
 export const submissionName = (jobId: string, attempt: number): string => `cairn-${jobId}-${attempt}`;

@@ -63,6 +63,16 @@ export class JobsRepo {
     return this.db.selectFrom('jobs').selectAll().where('workspace', '=', workspace).where('name', '=', name).executeTakeFirst();
   }
 
+  /** Several jobs at once (a dispatcher pass looks at all the jobs it follows). */
+  async byIds(ids: string[]): Promise<Map<string, JobRow>> {
+    const out = new Map<string, JobRow>();
+    for (let i = 0; i < ids.length; i += 500) {
+      const rows = await this.db.selectFrom('jobs').selectAll().where('id', 'in', ids.slice(i, i + 500)).execute();
+      for (const r of rows) out.set(r.id, r);
+    }
+    return out;
+  }
+
   getById(id: string): Promise<JobRow | undefined> {
     return this.db.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirst();
   }

@@ -27,6 +27,11 @@ export interface SlurmOptions {
   minJobAge?: number;
   /** Seconds a CLOUD node stays idle before it is powered down. Default 10. */
   suspendTime?: number;
+  /**
+   * Enforce jobs' memory requests (--mem) the way a cluster without cgroups can: jobacct_gather/linux
+   * with OverMemoryKill, memory a consumable resource (CR_CPU_Memory, 500 MB per CPU by default).
+   */
+  enforceMemory?: boolean;
 }
 
 export interface SlurmCluster {
@@ -102,7 +107,7 @@ export async function startSlurm(o: SlurmOptions = {}): Promise<SlurmCluster | {
   if (!Number.isInteger(nStatic) || nStatic < 1 || !Number.isInteger(nCloud) || nCloud < 0 || nStatic + nCloud > PORT_BLOCK - 2) {
     throw new Error(`startSlurm: need 1 or more static nodes, 0 or more cloud nodes, at most ${PORT_BLOCK - 2} in all (got ${nStatic} + ${nCloud})`);
   }
-  return start({ nStatic, nCloud, rest: o.rest === true, minJobAge: o.minJobAge ?? 300, suspendTime: o.suspendTime ?? 10 });
+  return start({ nStatic, nCloud, rest: o.rest === true, minJobAge: o.minJobAge ?? 300, suspendTime: o.suspendTime ?? 10, enforceMemory: o.enforceMemory === true });
 }
 
 // --- one cluster ------------------------------------------------------------------------------
@@ -113,6 +118,7 @@ interface Plan {
   rest: boolean;
   minJobAge: number;
   suspendTime: number;
+  enforceMemory: boolean;
 }
 
 /** Clusters of this process not stopped yet: killed on process exit if a test forgot (or crashed). */
@@ -388,7 +394,7 @@ function slurmConf(c: Plan & {
     'MailProg=/bin/true',
     'ProctrackType=proctrack/linuxproc',
     'TaskPlugin=task/none',
-    'JobAcctGatherType=jobacct_gather/none',
+    ...(c.enforceMemory ? ['JobAcctGatherType=jobacct_gather/linux', 'JobAcctGatherParams=OverMemoryKill', 'JobAcctGatherFrequency=1', 'DefMemPerCPU=500'] : ['JobAcctGatherType=jobacct_gather/none']),
     'AccountingStorageType=accounting_storage/none',
     'JobCompType=jobcomp/filetxt',
     `JobCompLoc=${c.files.jobComp}`,
@@ -397,7 +403,7 @@ function slurmConf(c: Plan & {
     'SchedulerType=sched/backfill',
     'SchedulerParameters=sched_interval=1,bf_interval=1',
     'SelectType=select/cons_tres',
-    'SelectTypeParameters=CR_CPU',
+    `SelectTypeParameters=${c.enforceMemory ? 'CR_CPU_Memory' : 'CR_CPU'}`,
     'ReturnToService=2',
     'SlurmdParameters=config_overrides',
     'MessageTimeout=10',

@@ -231,10 +231,18 @@ export class SlurmCompute implements ComputeWithProvisioning, ComputeWithBatchQu
     if (made.code !== 0) throw new CairnError('HostCheckFailed', `cannot create submission folders under ${l.subsDir}: ${made.err.trim()}`);
     const calls = [];
     const out = new Map<string, string | SubmissionRefused>();
+    // Each submission's token and batch script, a few files at a time (over SSH each is an SFTP write).
+    for (let i = 0; i < subs.length; i += 16) {
+      await Promise.all(
+        subs.slice(i, i + 16).map(async (s) => {
+          const dir = subDir(l, s.name);
+          await shell.write(posix.join(dir, 'token.env'), Buffer.from(s.nodeTokens.map((t, n) => `CAIRN_AGENT_TOKEN_${n}=${t}\n`).join('')), 0o600);
+          await shell.write(posix.join(dir, 'job.sh'), Buffer.from(batchScript(l, s)), 0o700);
+        }),
+      );
+    }
     for (const s of subs) {
       const dir = subDir(l, s.name);
-      await shell.write(posix.join(dir, 'token.env'), Buffer.from(s.nodeTokens.map((t, i) => `CAIRN_AGENT_TOKEN_${i}=${t}\n`).join('')), 0o600);
-      await shell.write(posix.join(dir, 'job.sh'), Buffer.from(batchScript(l, s)), 0o700);
       const prio = { ...DEFAULT_PRIORITIES, ...spec.priorities }[s.priority];
       const limit = s.timeoutS ?? (spec.default_time_limit ? parseDuration(spec.default_time_limit) : null);
       const gpus = s.instanceType ? (this.deps.sizes.find(s.instanceType)?.gpus ?? 0) : 0;
@@ -288,7 +296,8 @@ export class SlurmCompute implements ComputeWithProvisioning, ComputeWithBatchQu
   async outputTail(c: ComputeContext, name: string): Promise<string | null> {
     const { shell } = await this.cmd(c);
     const l = this.attached.get(key(c.row))!.layout;
-    const r = await shell.run(`tail -q -n 3 ${q(subDir(l, name))}/slurm-*.out 2>/dev/null | grep -v '^\\s*$' | tail -n 1`);
+    // The telling line: slurmstepd's word on memory when it killed the step, else the last one.
+    const r = await shell.run(`f=$(ls ${q(subDir(l, name))}/slurm-*.out 2>/dev/null | tail -n 1); [ -n "$f" ] || exit 0; grep -i -m 1 -e 'exceeded .*memory limit' -e 'oom-kill' -e 'out of memory' "$f" || tail -n 20 "$f" | grep -v '^[[:space:]]*$' | tail -n 1`);
     return r.out.trim().slice(0, 400) || null;
   }
 
