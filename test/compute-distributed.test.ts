@@ -8,6 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CairnClient } from '../src/sdk/client.ts';
 import { runCli, TestServer, tempDir } from './helpers/cairn.ts';
+import { allreduceScript } from './helpers/torch.ts';
 
 const torch = spawnSync('/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
 const skip = torch ? false : process.env.CI === 'true' ? false : "Debian's python3-torch is not installed (scripts/install-test-deps.sh installs it)";
@@ -25,15 +26,7 @@ describe('a two-node PyTorch job (gloo all-reduce)', { skip }, () => {
   it('runs one rank per node; every rank prints the sum of all ranks', async () => {
     writeFileSync(
       join(work, 'allreduce.py'),
-      [
-        'import os, torch, torch.distributed as dist',
-        "dist.init_process_group('gloo')",
-        'rank = dist.get_rank()',
-        't = torch.tensor([float(rank + 1)])',
-        'dist.all_reduce(t)',
-        "print(f'rank {rank} of {dist.get_world_size()} on {os.environ[\"CAIRN_NODE\"]}: sum {t.item()}', flush=True)",
-        'dist.destroy_process_group()',
-      ].join('\n'),
+      allreduceScript('CAIRN_NODE'),
     );
     writeFileSync(join(work, 'job.yml'), 'command: /usr/bin/python3 allreduce.py\ncode: .\ncompute: gpu-less\nresources:\n  instance_count: 2\ndistribution:\n  type: pytorch\n  process_count_per_instance: 1\nlimits: {timeout: 300}\n');
     const c = await runCli(['compute', 'create', '--name', 'gpu-less', '--type', 'amlcompute', '--size', 'Standard_DS2_v2', '--max-instances', '2'], { env: server.cliEnv, cwd: work });

@@ -1,10 +1,12 @@
 // A Slurm cluster reached through a login host over SSH: the project's test sshd on this machine
-// (scripts/sshd-up.sh) serves as the login host, as the unprivileged user `cairntest`, whose
+// (scripts/sshd-up.sh) serves as the login host, as an unprivileged user of its own (`cairnslurm`), whose
 // .bashrc prints a banner (with lines that look like Slurm's own output) on every command. The
 // cluster is a real Slurm 22.05 (test/helpers/slurm.ts); the real CLI runs as a subprocess.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { json, runCli, TestServer, tempDir, waitFor } from './helpers/cairn.ts';
 import { startSlurm, type SlurmCluster } from './helpers/slurm.ts';
@@ -14,7 +16,9 @@ import { connectSsh } from '../src/transports/ssh/index.ts';
 const bed = await sshTestbed();
 const cluster = 'skip' in bed ? bed : await startSlurm({ cloudNodes: 0 });
 const skip = 'skip' in bed ? bed.skip : 'skip' in cluster ? cluster.skip : false;
-const BASHRC = '/home/cairntest/.bashrc';
+/** A login user of this test's own: its chatty .bashrc must not reach the other SSH tests' users. */
+const LOGIN_USER = 'cairnslurm';
+const LOGIN_PASSWORD = randomBytes(12).toString('hex');
 const BANNER = 'echo "Welcome to the HPC login node"\necho "Submitted batch job 999999"\necho "JobId=424242 Name=cairn-fake JobState=COMPLETED"\necho "12345"\n';
 
 /** Local ports of `pid`'s TCP connections to `remotePort` (from /proc), so the test cuts only its own server's SSH link. */
@@ -39,30 +43,36 @@ describe('Slurm through a login host over SSH (real sshd, real Slurm 22.05, a ch
   const t = bed as Testbed;
   const c = cluster as SlurmCluster;
   let server: TestServer;
-  let bashrc = '';
   const work = tempDir('slurm-ssh');
   const cli = (args: string[], timeoutMs = 120_000) => runCli(args, { env: server.cliEnv, cwd: work, timeoutMs });
   const job = async (name: string) => (await json(`${server.url}/api/v1/workspaces/default/jobs/${name}`)).body;
   const logs = async (name: string): Promise<string[]> => (await json(`${server.url}/api/v1/workspaces/default/jobs/${name}/logs`)).body.lines.map((l: { text: string }) => l.text);
   const yaml = (name: string, extra = '') =>
-    `name: ${name}\ntype: slurm\naddress: 127.0.0.1\nssh_settings:\n  admin_username: ${t.passwordUser}\n  admin_password: ${t.password}\n  ssh_port: ${t.port}\npartition: debug\nslurm_env:\n  SLURM_CONF: ${c.conf}\n${extra}`;
+    `name: ${name}\ntype: slurm\naddress: 127.0.0.1\nssh_settings:\n  admin_username: ${LOGIN_USER}\n  admin_password: ${LOGIN_PASSWORD}\n  ssh_port: ${t.port}\npartition: debug\nslurm_env:\n  SLURM_CONF: ${c.conf}\n${extra}`;
 
   before(async () => {
-    bashrc = readFileSync(BASHRC, 'utf8');
+    try {
+      execFileSync('id', [LOGIN_USER], { stdio: 'ignore' });
+    } catch {
+      execFileSync('useradd', ['-m', '-s', '/bin/bash', LOGIN_USER]);
+    }
+    execFileSync('chpasswd', [], { input: `${LOGIN_USER}:${LOGIN_PASSWORD}\n` });
     // Before Debian's "not interactive: return" guard, so every command over SSH prints it.
-    writeFileSync(BASHRC, BANNER + bashrc);
+    const bashrc = `/home/${LOGIN_USER}/.bashrc`;
+    writeFileSync(bashrc, BANNER + readFileSync('/etc/skel/.bashrc', 'utf8'));
+    const { uid, gid } = { uid: Number(execFileSync('id', ['-u', LOGIN_USER]).toString()), gid: Number(execFileSync('id', ['-g', LOGIN_USER]).toString()) };
+    chownSync(bashrc, uid, gid);
     server = await new TestServer().start();
     writeFileSync(join(work, 'who.py'), 'import getpass, os\nprint("user", getpass.getuser(), "slurm job", os.environ.get("SLURM_JOB_ID"), flush=True)\n');
   });
   after(async () => {
-    writeFileSync(BASHRC, bashrc);
     await runCli(['compute', 'detach', '-n', 'login', '--yes', '--force'], { env: server?.cliEnv }).catch(() => {});
     await server?.stop();
     await c.stop();
   });
 
   it('the banner really prints on every command (so the rest of this test means something)', async () => {
-    const session = await connectSsh({ host: '127.0.0.1', port: t.port, username: t.passwordUser, password: t.password });
+    const session = await connectSsh({ host: '127.0.0.1', port: t.port, username: LOGIN_USER, password: LOGIN_PASSWORD });
     try {
       const r = await session.exec('echo real-output');
       assert.equal(r.stdout, 'Welcome to the HPC login node\nSubmitted batch job 999999\nJobId=424242 Name=cairn-fake JobState=COMPLETED\n12345\nreal-output\n');
@@ -97,8 +107,8 @@ describe('Slurm through a login host over SSH (real sshd, real Slurm 22.05, a ch
     assert.equal(j.status, 'Completed', j.status_reason);
     assert.notEqual(j.slurm_job_id, '999999');
     assert.notEqual(j.slurm_job_id, '12345');
-    assert.deepEqual(await logs('via-ssh'), [`user ${t.passwordUser} slurm job ${j.slurm_job_id}`]);
-    assert.match(c.cmd(['scontrol', 'show', 'job', j.slurm_job_id, '-o']), new RegExp(`UserId=${t.passwordUser}\\(`));
+    assert.deepEqual(await logs('via-ssh'), [`user ${LOGIN_USER} slurm job ${j.slurm_job_id}`]);
+    assert.match(c.cmd(['scontrol', 'show', 'job', j.slurm_job_id, '-o']), new RegExp(`UserId=${LOGIN_USER}\\(`));
   });
 
   it('the SSH connection dropping mid-job loses nothing: the job completes, submitted once', async () => {
@@ -123,7 +133,7 @@ describe('Slurm through a login host over SSH (real sshd, real Slurm 22.05, a ch
   });
 
   it('detach removes what Cairn put on the cluster\'s file system', async () => {
-    const root = `/home/${t.passwordUser}/.cairn-agent/slurm-login`;
+    const root = `/home/${LOGIN_USER}/.cairn-agent/slurm-login`;
     assert.ok(existsSync(join(root, 'run-agent.sh')));
     assert.equal((await cli(['compute', 'detach', '-n', 'login', '--yes'])).code, 0);
     await waitFor('login detached', async () => (await cli(['compute', 'show', '-n', 'login'])).code === 1, 60_000);

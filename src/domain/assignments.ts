@@ -3,7 +3,7 @@ import type { AttemptAssignment, RankInfo } from '../protocol/agent.ts';
 import { PipOptions, ResolvedEnvironment } from '../protocol/environment.ts';
 import { CommandJobSpec, type Distribution } from '../protocol/job-spec.ts';
 import { JobData } from '../protocol/data.ts';
-import type { JobRow } from '../store/jobs.ts';
+import type { JobRow, JobsRepo } from '../store/jobs.ts';
 import type { NodeRow } from '../store/nodes.ts';
 import { interpolateCommand } from './interpolate.ts';
 
@@ -50,6 +50,23 @@ export function buildAssignments(job: JobRow, nodes: NodeRow[], pip: PipOptions,
     const attempt_id = randomUUID();
     return { node: r.node, attempt_id, assignment: { ...base, attempt_id, ...(r.info ? { rank: r.info } : {}) } };
   });
+}
+
+/** Writes an attempt's ranks as `assigned`, in the caller's transaction (the placement's or the batch submission's). */
+export async function insertRanks(jobs: JobsRepo, jobId: string, number: number, prepared: PreparedAssignment[], at: string): Promise<void> {
+  for (const a of prepared) {
+    await jobs.insertAttempt({
+      id: a.attempt_id,
+      job_id: jobId,
+      number,
+      node: a.node,
+      state: 'assigned',
+      assignment: JSON.stringify(a.assignment),
+      assigned_at: at,
+      rank: a.assignment.rank?.rank ?? 0,
+      world_size: a.assignment.rank?.world_size ?? 1,
+    });
+  }
 }
 
 /** The address other ranks reach a node at: the provider's, or loopback for nodes on the server's machine. */

@@ -10,7 +10,7 @@ import type { BatchSubmissionRow } from '../store/batch.ts';
 import type { EventHub } from '../domain/events.ts';
 import { moveJob } from '../domain/transitions.ts';
 import { endRank, OPEN_RANK_STATES } from '../domain/attempts.ts';
-import { buildAssignments, pipOf } from '../domain/assignments.ts';
+import { buildAssignments, insertRanks, pipOf } from '../domain/assignments.ts';
 import { hasBatchQueue, SubmissionRefused, type BatchObservation, type BatchSubmission, type ComputeBackend, type ComputeContext, type ComputeWithBatchQueue } from '../compute/types.ts';
 
 const LEASE_MS = 30_000;
@@ -121,19 +121,7 @@ export class BatchDispatcher {
           });
           if (!moved) continue; // canceled meanwhile
           for (const n of nodes) await store.nodes.with(trx).upsert({ ...n, registered_at: at });
-          for (const a of prepared) {
-            await store.jobs.with(trx).insertAttempt({
-              id: a.attempt_id,
-              job_id: job.id,
-              number,
-              node: a.node,
-              state: 'assigned',
-              assignment: JSON.stringify(a.assignment),
-              assigned_at: at,
-              rank: a.assignment.rank?.rank ?? 0,
-              world_size: a.assignment.rank?.world_size ?? 1,
-            });
-          }
+          await insertRanks(store.jobs.with(trx), job.id, number, prepared, at);
           await store.batch.with(trx).insert({ name: submissionName(job.id, number), workspace: row.workspace, compute: row.name, job_id: job.id, attempt: number, state: 'recorded', node_count: nodes.length, recorded_at: at, external_id: null, external_state: null, detail: null, submitted_at: null, ended_at: null, last_seen_ms: null });
         }
       });

@@ -4,7 +4,7 @@ import { WAITING_STATUSES } from '../protocol/job.ts';
 import type { Store } from '../store/index.ts';
 import type { JobRow } from '../store/jobs.ts';
 import type { EventHub } from '../domain/events.ts';
-import { buildAssignments, pipOf } from '../domain/assignments.ts';
+import { buildAssignments, insertRanks, pipOf } from '../domain/assignments.ts';
 import { moveJob } from '../domain/transitions.ts';
 import { plan, type FreeNode, type PoolState, type QueuedJob } from '../domain/placement.ts';
 import { poolOf } from '../domain/pools.ts';
@@ -98,19 +98,7 @@ export class Scheduler {
           set: { node: pl.nodes[0], attempt: number, lease_owner: null, lease_until: null, wait_code: null },
         });
         if (!moved) continue; // canceled meanwhile
-        for (const a of assignments) {
-          await jobs.insertAttempt({
-            id: a.attempt_id,
-            job_id: job.id,
-            number,
-            node: a.node,
-            state: 'assigned',
-            assignment: JSON.stringify(a.assignment),
-            assigned_at: new Date(this.now()).toISOString(),
-            rank: a.assignment.rank?.rank ?? 0,
-            world_size: a.assignment.rank?.world_size ?? 1,
-          });
-        }
+        await insertRanks(jobs, job.id, number, assignments, new Date(this.now()).toISOString());
         n++;
       }
       return n;
