@@ -10,6 +10,7 @@
 // with CI=true that is a failure, since nothing may be skipped in CI. scripts/install-test-deps.sh
 // installs the packages.
 import { execFile, spawn, spawnSync } from 'node:child_process';
+import { processTable } from './ssh.ts';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { randomBytes } from 'node:crypto';
@@ -681,17 +682,7 @@ async function waitGone(pids: number[], timeoutMs: number): Promise<boolean> {
  * descendants of all these (ResumeProgram runs, job processes). Never this process or its ancestors.
  */
 function clusterProcesses(conf: string, daemons: number[]): Set<number> {
-  const table = new Map<number, { ppid: number; comm: string }>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const close = stat.lastIndexOf(')');
-      table.set(Number(entry), { ppid: Number(stat.slice(close + 2).split(' ')[1]), comm: stat.slice(stat.indexOf('(') + 1, close) });
-    } catch {
-      // ended meanwhile
-    }
-  }
+  const table = processTable();
   const mine = `SLURM_CONF=${conf}`;
   const roots = new Set(daemons.filter((p) => table.has(p)));
   for (const [pid, p] of table) {

@@ -132,8 +132,8 @@ function runScript(name: string): string {
 
 // --- cutting connections -------------------------------------------------------------------------
 
-/** pid -> [ppid, comm] for every process now. */
-function processTable(): Map<number, { ppid: number; comm: string }> {
+/** pid -> [ppid, comm] for every process now (also used by the Slurm helper). */
+export function processTable(): Map<number, { ppid: number; comm: string }> {
   const table = new Map<number, { ppid: number; comm: string }>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
