@@ -5,7 +5,8 @@
 //     first line in the output file). Budget: Cairn's overhead under 0.5 s.
 //  2. a burst of BENCH_SLURM_BURST (500) jobs: Cairn's submit throughput (submit of the first to the
 //     last one reaching Slurm) against `sbatch` in a loop, then every Cairn job must complete, each
-//     submitted to Slurm exactly once. Budget: Cairn's throughput not below sbatch's.
+//     submitted to Slurm exactly once. Cairn hands like jobs over as job arrays (one sbatch per
+//     array). Budget: Cairn's throughput not below sbatch's.
 // Needs root (it starts Slurm's daemons).
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -146,10 +147,19 @@ async function burst(client: CairnClient): Promise<void> {
     await sleep(1_000);
   }
   const completedMs = performance.now() - burstStart;
-  const submissions = readFileSync(cluster_.jobCompLog, 'utf8').split('\n').map((l) => / Name=(cairn-[0-9a-f-]{36}-\d+) /.exec(l)?.[1]).filter((n): n is string => !!n);
+  // Each Cairn job once in Slurm: the completion log's ids (a job array's tasks as array_task) of
+  // Cairn's submissions (its arrays and single jobs) against the ids the jobs carry.
+  const lines = readFileSync(cluster_.jobCompLog, 'utf8').split('\n').filter((l) => / Name=cairn-(array-)?[0-9a-f-]{36}(-\d+)? /.test(l));
+  const slurmIds = lines.map((l) => {
+    const a = / ArrayJobId=(\d+) ArrayTaskId=(\d+) /.exec(l);
+    return a ? `${a[1]}_${a[2]}` : /^JobId=(\d+)/.exec(l)![1]!;
+  });
   const perJob = new Map<string, number>();
-  for (const n of submissions) perJob.set(n, (perJob.get(n) ?? 0) + 1);
+  for (const id of slurmIds) perJob.set(id, (perJob.get(id) ?? 0) + 1);
   const twice = [...perJob.values()].filter((n) => n > 1).length;
+  const cairnIds = new Set(subs.map((j) => j.slurm_job_id));
+  const sbatchCalls = new Set(lines.map((l) => / Name=(\S+) /.exec(l)![1])).size;
+  const allMatch = cairnIds.size === BURST && [...cairnIds].every((id) => perJob.has(id!));
   out.burst = {
     jobs: BURST,
     baseline_sbatch_loop_ms: Math.round(loopMs),
@@ -161,6 +171,8 @@ async function burst(client: CairnClient): Promise<void> {
     cairn_dispatcher_jobs_per_s: dispatcherMs ? r((BURST / dispatcherMs) * 1000) : null,
     cairn_all_completed_ms: Math.round(completedMs),
     slurm_jobs_for_cairn: perJob.size,
+    cairn_sbatch_calls: sbatchCalls,
+    every_job_id_in_slurm_log: allMatch,
     submitted_twice: twice,
     throughput_not_below_sbatch: BURST / reachedMs >= BURST / loopMs,
   };

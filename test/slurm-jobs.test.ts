@@ -10,6 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { json, runCli, TestServer, tempDir, waitFor } from './helpers/cairn.ts';
 import { allreduceScript } from './helpers/torch.ts';
 import { startSlurm, type SlurmCluster } from './helpers/slurm.ts';
+import { Store } from '../src/store/index.ts';
 
 const cluster = await startSlurm({ minJobAge: 5, suspendTime: 10 });
 const skip = 'skip' in cluster ? cluster.skip : false;
@@ -240,6 +241,82 @@ describe('Slurm computes on a real Slurm 22.05 (commands on the server host)', {
     assert.equal(shown.min_instances, undefined, 'nothing of the refused update was stored');
     assert.equal(shown.provisioning_state, 'Succeeded');
     assert.equal(shown.slurm.autoscaling[0].max_instances, 2);
+  });
+
+  it('a burst of like jobs goes to Slurm as job arrays: each task runs its own job, a canceled one alone ends, and a crash before the ids were recorded finds them again by the array\'s name', async () => {
+    const names = Array.from({ length: 6 }, (_, i) => `burst-${i}`);
+    const partition = (state: string) => c.cmd(['scontrol', 'update', 'PartitionName=debug', `State=${state}`]);
+    partition('DOWN'); // Slurm queues them and runs nothing until the crash below is over
+    let jobs: { name: string; id: string; slurm_job_id: string }[];
+    try {
+      const printTask = 'import os; e = os.environ.get; print("task", e("SLURM_ARRAY_JOB_ID", "-") + "_" + e("SLURM_ARRAY_TASK_ID", "-"), "of", e("SLURM_JOB_NAME"), flush=True)';
+      await Promise.all(names.map(async (name) => {
+        const r = await json(`${server.url}/api/v1/workspaces/default/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ spec: { type: 'command', name, compute: 'hpc', command: `python3 -c '${printTask}'` } }) });
+        assert.equal(r.status, 201, JSON.stringify(r.body));
+      }));
+      jobs = await waitFor('the burst to reach Slurm', async () => {
+        const all = await Promise.all(names.map(job));
+        return all.every((j) => j.slurm_job_id) ? all : null;
+      }, 60_000);
+      const arrayed = jobs.filter((j) => /^\d+_\d+$/.test(j.slurm_job_id));
+      assert.ok(arrayed.length >= 3, `jobs handed over together share a job array: ${jobs.map((j) => j.slurm_job_id).join(' ')}`);
+      assert.equal(new Set(jobs.map((j) => j.slurm_job_id)).size, names.length, 'each job its own Slurm job or task');
+      const live = c.cmd(['squeue', '-h', '-a', '-r', '-t', 'all', '-o', '%i %j']);
+      for (const j of arrayed) assert.match(live, new RegExp(`^${j.slurm_job_id} cairn-array-[0-9a-f-]{36}$`, 'm'));
+
+      // A crash after sbatch but before the ids were stored: the submissions are back to recorded,
+      // their ids forgotten. The restarted server must find them by the array's name, not submit again.
+      await server.kill();
+      const store = await Store.open(`sqlite:${join(server.dataDir, 'cairn.db')}`);
+      try {
+        for (const j of arrayed) assert.ok(await store.batch.update(`cairn-${j.id}-1`, { state: 'recorded', external_id: null }, ['submitted']));
+      } finally {
+        await store.close();
+      }
+      await server.start();
+      await waitFor('the submissions to be found again', async () => {
+        const s = await Store.open(`sqlite:${join(server.dataDir, 'cairn.db')}`).catch(() => null);
+        if (!s) return false;
+        try {
+          const rows = await s.batch.live('default', 'hpc');
+          return arrayed.every((j) => rows.some((r) => r.name === `cairn-${j.id}-1` && r.state === 'submitted' && r.external_id === j.slurm_job_id));
+        } finally {
+          await s.close();
+        }
+      }, 60_000);
+
+      // One task canceled in the queue: scancel of that task only.
+      assert.equal((await cli(['job', 'cancel', '-n', arrayed[0]!.name])).code, 0);
+      await waitStatus(arrayed[0]!.name, ['Canceled']);
+      await waitFor('Slurm to cancel that task', async () => /CANCELLED/.test(c.cmd(['squeue', '-h', '-a', '-r', '-t', 'all', '-j', arrayed[0]!.slurm_job_id, '-o', '%T']) || 'CANCELLED'), 30_000);
+      // One task canceled in the queue outside Cairn: Slurm keeps no record of it, yet the job ends.
+      c.cmd(['scancel', arrayed[1]!.slurm_job_id]);
+      const gone = await waitStatus(arrayed[1]!.name, ['Canceled', 'Failed']);
+      assert.equal(gone.status, 'Canceled');
+      assert.match(gone.status_reason, new RegExp(`task ${arrayed[1]!.slurm_job_id} left its array's queue before it started`));
+    } finally {
+      partition('UP');
+    }
+    const arrayed = jobs.filter((j) => /_/.test(j.slurm_job_id));
+    const ran = jobs.filter((j) => j !== arrayed[0] && j !== arrayed[1]);
+    for (const j of ran) {
+      const done = await waitStatus(j.name, ['Completed', 'Failed', 'Canceled'], 180_000);
+      assert.equal(done.status, 'Completed', `${j.name}: ${done.status_reason}`);
+      // Each task ran its own job: the task Slurm ran is the one Cairn recorded for it.
+      const expected = /_/.test(j.slurm_job_id) ? new RegExp(`^task ${j.slurm_job_id} of cairn-array-[0-9a-f-]{36}$`) : new RegExp(`^task -_- of cairn-${j.id}-1$`);
+      assert.deepEqual((await logs(j.name)).map((l) => expected.test(l)), [true], (await logs(j.name)).join('\n'));
+    }
+    // Slurm saw each array once: as many task ends in the completion log as the array had jobs.
+    await waitFor('every task in the completion log', async () => {
+      const log = readFileSync(c.jobCompLog, 'utf8');
+      return ran.filter((j) => /_/.test(j.slurm_job_id)).every((j) => { const [a, t] = j.slurm_job_id.split('_'); return log.includes(`ArrayJobId=${a} ArrayTaskId=${t} `); });
+    }, 30_000);
+    const log = readFileSync(c.jobCompLog, 'utf8').split('\n');
+    for (const a of new Set(jobs.filter((j) => /_/.test(j.slurm_job_id)).map((j) => j.slurm_job_id.split('_')[0]))) {
+      const tasks = log.filter((l) => l.includes(` ArrayJobId=${a} `)).map((l) => / ArrayTaskId=(\d+) /.exec(l)![1]);
+      assert.equal(tasks.length, new Set(tasks).size, `array ${a}: each task ran once`);
+      assert.equal(tasks.length, ran.filter((j) => j.slurm_job_id.startsWith(`${a}_`)).length);
+    }
   });
 
   it('the Slurm controller restarting mid-job loses nothing: the job completes, submitted once', async () => {

@@ -1,5 +1,6 @@
 // The pure side of Slurm support: markers around each command's output, Slurm's times and
-// durations, the parsers of what its commands print, the state table and the sbatch command line.
+// durations, the parsers of what its commands print, the state table, the sbatch command line and
+// the grouping of a burst into job arrays.
 // Fixtures are real output of Slurm 22.05.8 (Debian's slurm-wlm, a two-node test cluster started
 // for the purpose), except sacct's: this machine has no slurmdbd, so those rows follow sacct(1).
 import { describe, it } from 'node:test';
@@ -24,7 +25,9 @@ import {
   parseSqueue,
 } from '../src/compute/slurm/parse.ts';
 import { TERMINAL_SLURM_STATES, isTerminalSlurmState, mapSlurmState } from '../src/compute/slurm/states.ts';
-import { CAIRN_OWNED, checkExtraOptions, oneLineSlurmError, parseSbatchOutput, sbatchArgs } from '../src/compute/slurm/sbatch-options.ts';
+import { CAIRN_OWNED, checkExtraOptions, oneLineSlurmError, parseSbatchOutput, sbatchArgs, type SbatchRequest } from '../src/compute/slurm/sbatch-options.ts';
+import { arrayRequest, parseMarkers, planArrays } from '../src/compute/slurm/arrays.ts';
+import { slurmLayout } from '../src/compute/slurm/layout.ts';
 
 const US = '\x1f';
 const NONCE = '0123456789abcdef01234567';
@@ -152,8 +155,8 @@ describe('slurm times', () => {
 });
 
 describe('slurm parsers', () => {
-  it('squeue: real 22.05 rows in SQUEUE_FORMAT, pending and running', () => {
-    assert.equal(SQUEUE_FORMAT, ['%A', '%T', '%V', '%S', '%D', '%P', '%Q', '%N', '%r', '%j'].join(US));
+  it('squeue: real 22.05 rows in SQUEUE_FORMAT, pending and running, tasks of a job array by array_task', () => {
+    assert.equal(SQUEUE_FORMAT, ['%i', '%T', '%V', '%S', '%D', '%P', '%Q', '%N', '%r', '%j'].join(US));
     const out = [
       ['9', 'PENDING', '2026-12-03T19:05:50', '2026-12-03T21:05:50', '1', 'debug', '4294901752', '', 'BeginTime', 'begin'],
       ['7', 'PENDING', '2026-12-03T19:05:50', 'N/A', '1', 'debug', '5', '', 'DependencyNeverSatisfied', 'dep'],
@@ -161,9 +164,12 @@ describe('slurm parsers', () => {
       ['20', 'RUNNING', '2026-12-03T19:12:32', '2026-12-03T19:12:32', '2', 'debug', '4294901745', 'n[1-2]', 'None', 'train-run'],
       ['6', 'RUNNING', '2026-12-03T19:05:50', '2026-12-03T19:05:54', '1', 'debug', '4294901754', 'n1', 'None', 'name with spaces|pipe'],
       ['11', 'PENDING', '2026-12-03T19:05:50', 'N/A', '1', 'short', '4294901750', '', 'PartitionTimeLimit', 'toolong'],
+      ['30_0', 'RUNNING', '2026-12-04T08:56:17', '2026-12-04T08:56:17', '1', 'debug', '4294901759', 'n1', 'None', 'cairn-array-x'],
+      ['30_3', 'PENDING', '2026-12-04T08:56:17', 'N/A', '1', 'debug', '4294901759', '', 'Resources', 'cairn-array-x'],
     ].map((f) => f.join(US));
     const rows = parseSqueue(`${out.join('\n')}\n\n`);
-    assert.equal(rows.length, 6);
+    assert.equal(rows.length, 8);
+    assert.deepEqual(rows.slice(6).map((r) => `${r.id}:${r.state}:${r.name}`), ['30_0:RUNNING:cairn-array-x', '30_3:PENDING:cairn-array-x']);
     assert.deepEqual(rows[0], {
       id: '9', name: 'begin', state: 'PENDING', reason: 'BeginTime', submitTime: '2026-12-03T19:05:50.000Z',
       startTime: '2026-12-03T21:05:50.000Z', nodes: '', nodeCount: 1, partition: 'debug', priority: 4294901752,
@@ -188,7 +194,7 @@ describe('slurm parsers', () => {
   });
 
   it('sacct: -P rows in SACCT_FIELDS; CANCELLED by uid, exit codes and signals, unassigned nodes', () => {
-    assert.equal(SACCT_FIELDS, 'JobIDRaw,State,ExitCode,Reason,Submit,Start,End,NodeList,Partition,JobName');
+    assert.equal(SACCT_FIELDS, 'JobID,State,ExitCode,Reason,Submit,Start,End,NodeList,Partition,JobName');
     const out = [
       '1|COMPLETED|0:0|None|2026-12-03T19:05:50|2026-12-03T19:05:51|2026-12-03T19:05:51|n1|debug|ok',
       '2|FAILED|7:0|None|2026-12-03T19:05:50|2026-12-03T19:05:51|2026-12-03T19:05:51|n1|debug|fail7',
@@ -198,10 +204,12 @@ describe('slurm parsers', () => {
       '10|CANCELLED by 0|0:0|Priority|2026-12-03T19:05:50|None|2026-12-03T19:06:13|None assigned|debug|cancelme',
       '20|RUNNING|0:0|None|2026-12-03T19:12:32|2026-12-03T19:12:32|Unknown|n[1-2]|debug|train-run',
       '21|PENDING|0:0|None|2026-12-03T19:12:32|Unknown|Unknown|None assigned|debug|queued',
+      '30_2|COMPLETED|0:0|None|2026-12-04T08:56:17|2026-12-04T08:56:17|2026-12-04T08:56:20|n2|debug|cairn-array-x',
       '',
     ].join('\n');
     const rows = parseSacct(out);
-    assert.equal(rows.length, 8);
+    assert.equal(rows.length, 9);
+    assert.deepEqual([rows[8]!.id, rows[8]!.state], ['30_2', 'COMPLETED']);
     assert.deepEqual(rows[0], {
       id: '1', name: 'ok', state: 'COMPLETED', rawState: 'COMPLETED', exitCode: 0, signal: 0, reason: 'None',
       submitTime: '2026-12-03T19:05:50.000Z', startTime: '2026-12-03T19:05:51.000Z', endTime: '2026-12-03T19:05:51.000Z',
@@ -215,7 +223,7 @@ describe('slurm parsers', () => {
     assert.equal(rows[7]!.by, undefined);
   });
 
-  it('jobcomp/filetxt: the real 22.05 log, last row per job id (a requeued job is written twice)', () => {
+  it('jobcomp/filetxt: the real 22.05 log, last row per job id (a requeued job is written twice), array tasks as array_task', () => {
     const log = [
       'JobId=3 UserId=root(0) GroupId=root(0) Name=sig JobState=FAILED Partition=debug TimeLimit=UNLIMITED StartTime=2026-12-03T19:05:51 EndTime=2026-12-03T19:05:51 NodeList=n2 NodeCnt=1 ProcCnt=1 WorkDir=/tmp/cairn-slurmparse/jobs ReservationName= Tres=cpu=1,mem=1000M,node=1,billing=1 Account= QOS= WcKey= Cluster=unknown SubmitTime=2026-12-03T19:05:50 EligibleTime=2026-12-03T19:05:50 DerivedExitCode=0:0 ExitCode=0:9 ',
       'JobId=1 UserId=root(0) GroupId=root(0) Name=ok JobState=COMPLETED Partition=debug TimeLimit=UNLIMITED StartTime=2026-12-03T19:05:51 EndTime=2026-12-03T19:05:51 NodeList=n1 NodeCnt=1 ProcCnt=1 WorkDir=/tmp/cairn-slurmparse/jobs ReservationName= Tres=cpu=1,mem=1000M,node=1,billing=1 Account= QOS= WcKey= Cluster=unknown SubmitTime=2026-12-03T19:05:50 EligibleTime=2026-12-03T19:05:50 DerivedExitCode=0:0 ExitCode=0:0 ',
@@ -229,7 +237,7 @@ describe('slurm parsers', () => {
       '',
     ].join('\n');
     const rows = parseJobcompLog(log);
-    assert.deepEqual(rows.map((r) => `${r.id}:${r.state}`), ['3:FAILED', '1:COMPLETED', '2:FAILED', '10:CANCELLED', '6:CANCELLED', '4:TIMEOUT', '5:CANCELLED', '19:COMPLETED']);
+    assert.deepEqual(rows.map((r) => `${r.id}:${r.state}`), ['3:FAILED', '1:COMPLETED', '2:FAILED', '10:CANCELLED', '6:CANCELLED', '4:TIMEOUT', '5:CANCELLED', '18_1:COMPLETED']);
     const byId = Object.fromEntries(rows.map((r) => [r.id, r]));
     assert.deepEqual(byId['2'], {
       id: '2', name: 'fail7', user: 'root(0)', state: 'FAILED', partition: 'debug', timeLimitSeconds: null,
@@ -242,7 +250,7 @@ describe('slurm parsers', () => {
     assert.deepEqual([byId['5']!.startTime, byId['5']!.nodes, byId['5']!.nodeCount], ['2026-12-03T19:08:42.000Z', 'n[1-2]', 2]);
     assert.equal(byId['6']!.name, 'name with spaces|pipe');
     assert.deepEqual([byId['10']!.nodes, byId['10']!.nodeCount], ['', 0]);
-    assert.deepEqual([byId['19']!.arrayJobId, byId['19']!.arrayTaskId], ['18', '1']);
+    assert.deepEqual([byId['18_1']!.arrayJobId, byId['18_1']!.arrayTaskId], ['18', '1']);
   });
 
   it('jobcomp/filetxt: Unknown times, and a name or work dir with spaces and `=` stay whole', () => {
@@ -501,6 +509,8 @@ describe('sbatch options', () => {
     assert.throws(() => sbatchArgs({ ...base, extra: ['--nodes=9'] }), /--nodes is Cairn's/);
     assert.throws(() => sbatchArgs({ ...base, nodes: 0 }), /nodes/);
     assert.throws(() => sbatchArgs({ ...base, gpusPerNode: 1.5 }), /GPUs/);
+    assert.equal(sbatchArgs({ ...base, arrayTasks: 200 }).at(-1), '--array=0-199');
+    assert.throws(() => sbatchArgs({ ...base, arrayTasks: 0 }), /array tasks/);
   });
 
   it('reads the job id from --parsable output, noise before it or not', () => {
@@ -526,5 +536,39 @@ describe('sbatch options', () => {
     assert.equal(oneLineSlurmError('\nsomething odd\n\n'), 'something odd');
     assert.equal(oneLineSlurmError(''), '');
     assert.equal(oneLineSlurmError(`sbatch: error: ${'x'.repeat(500)}`).length, 300);
+  });
+});
+
+describe('job arrays for bursts', () => {
+  const layout = slurmLayout('/shared/cairn/slurm-hpc');
+  const sub = (name: string, o: Partial<SbatchRequest> = {}) => ({ name, request: { jobName: name, nodes: 1, partition: 'debug', output: `/x/${name}/slurm-%j.out`, chdir: `/x/${name}`, extra: [], ...o } });
+
+  it('groups submissions whose options differ only in name, output and folder; one alone goes as it is', () => {
+    const subs = [sub('a'), sub('b'), sub('c', { nodes: 2 }), sub('d'), sub('e', { timeLimitSeconds: 60 }), sub('f', { timeLimitSeconds: 60 })];
+    const plan = planArrays(subs, 1000);
+    assert.deepEqual(plan.singles.map((s) => s.name), ['c']);
+    assert.deepEqual(plan.arrays.map((g) => g.members.map((m) => m.name)), [['a', 'b', 'd'], ['e', 'f']]);
+    assert.match(plan.arrays[0]!.name, /^cairn-array-[0-9a-f-]{36}$/);
+    assert.notEqual(plan.arrays[0]!.name, plan.arrays[1]!.name);
+  });
+
+  it('keeps each array within MaxArraySize, and submits one by one where the site turned arrays off', () => {
+    const subs = Array.from({ length: 7 }, (_, i) => sub(`s${i}`));
+    assert.deepEqual(planArrays(subs, 3).arrays.map((g) => g.members.length), [3, 3]);
+    assert.deepEqual(planArrays(subs, 3).singles.map((s) => s.name), ['s6']);
+    assert.deepEqual(planArrays(subs, 0), { singles: subs, arrays: [] });
+    assert.deepEqual(planArrays(subs, 1).arrays, []);
+  });
+
+  it("an array's request: the members' options, output through the task links, --array over every member", () => {
+    const [g] = planArrays([sub('a', { qos: 'high' }), sub('b', { qos: 'high' })], 1000).arrays;
+    const r = arrayRequest(layout, g!);
+    assert.deepEqual(r, { ...g!.members[0]!.request, jobName: g!.name, output: `/shared/cairn/slurm-hpc/arrays/${g!.name}/%a/slurm-%j.out`, chdir: `/shared/cairn/slurm-hpc/arrays/${g!.name}`, arrayTasks: 2 });
+    assert.ok(sbatchArgs(r).includes('--array=0-1'));
+  });
+
+  it('reads the array markers of submissions, ignoring anything else a shell printed', () => {
+    const m = parseMarkers('Welcome to the login host\ncairn-j1-1 cairn-array-x 0\ncairn-j2-1 cairn-array-x 7\nbroken line\n');
+    assert.deepEqual([...m], [['cairn-j1-1', { array: 'cairn-array-x', task: 0 }], ['cairn-j2-1', { array: 'cairn-array-x', task: 7 }]]);
   });
 });

@@ -56,6 +56,8 @@ export class SlurmCommands {
   /** JobCompLoc when JobCompType=jobcomp/filetxt: where finished jobs are found once squeue forgot them. */
   private jobcomp: string | null = null;
   private accounting = true;
+  /** Tasks one job array may have here (MaxArraySize - 1; 0 where the site turned arrays off). */
+  maxArrayTasks = 1000;
 
   constructor(sh: ClusterShell) {
     this.sh = sh;
@@ -91,6 +93,8 @@ export class SlurmCommands {
   learn(config: Record<string, string>): void {
     this.accounting = (config.AccountingStorageType ?? 'accounting_storage/none') !== 'accounting_storage/none';
     this.jobcomp = config.JobCompType === 'jobcomp/filetxt' && config.JobCompLoc ? config.JobCompLoc : null;
+    const maxArray = Number(config.MaxArraySize ?? 1001);
+    this.maxArrayTasks = Number.isInteger(maxArray) && maxArray > 0 ? maxArray - 1 : 0;
   }
 
   async nodes(): Promise<Record<string, string>[]> {
@@ -125,20 +129,32 @@ export class SlurmCommands {
     return out;
   }
 
-  /** Job ids by job name, for submissions a crash may have left made but unrecorded. */
+  /**
+   * Job ids by job name, for submissions a crash may have left made but unrecorded. A job array
+   * is found by its name too: its id is the array's number (its tasks are `number_task`).
+   */
   async findByName(names: string[]): Promise<Map<string, string>> {
     const found = new Map<string, string>();
     if (names.length === 0) return found;
-    const r = await this.sh.run(`squeue -h -a --name=${q(names.join(','))} -o '%A${SQUEUE_SEP}%j'${this.accounting ? `\n${section('sacct')}\nsacct -n -P -X --name=${q(names.join(','))} -o JobIDRaw,JobName -S now-7days 2>/dev/null` : ''}${this.jobcompGrep(names.map((n) => `Name=${n} `))}`);
+    const r = await this.sh.run(`squeue -h -a -r --name=${q(names.join(','))} -o '%i${SQUEUE_SEP}%j'${this.accounting ? `\n${section('sacct')}\nsacct -n -P -X --name=${q(names.join(','))} -o ${SACCT_FIELDS} -S now-7days 2>/dev/null` : ''}${this.jobcompFirst(names.map((n) => `Name=${n} `))}`);
     if (r.code !== 0 && !r.out.includes('@@section')) throw new CairnError('HostCheckFailed', `squeue on ${this.sh.where} failed: ${oneLineSlurmError(r.err) || `exit ${r.code}`}`);
     const s = sections(`@@section:squeue@@\n${r.out}`);
+    const put = (name: string, id: string) => {
+      if (names.includes(name) && !found.has(name)) found.set(name, id.replace(/_\d+$/, ''));
+    };
     for (const line of (s.get('squeue') ?? '').split('\n')) {
       const [id, name] = line.split(SQUEUE_SEP);
-      if (id && name && names.includes(name.trim())) found.set(name.trim(), id.trim());
+      if (id && name) put(name.trim(), id.trim());
     }
-    for (const row of parseSacct(s.get('sacct') ?? '')) if (names.includes(row.name) && !found.has(row.name)) found.set(row.name, row.id);
-    for (const row of parseJobcompLog(s.get('jobcomp') ?? '')) if (names.includes(row.name) && !found.has(row.name)) found.set(row.name, row.id);
+    for (const row of parseSacct(s.get('sacct') ?? '')) put(row.name, row.id);
+    for (const row of parseJobcompLog(s.get('jobcomp') ?? '')) put(row.name, row.id);
     return found;
+  }
+
+  /** The first completion-log line of each pattern: a job array writes one line per task, and any one names the array. */
+  private jobcompFirst(patterns: string[]): string {
+    if (!this.jobcomp || patterns.length === 0) return '';
+    return `\n${section('jobcomp')}\n${patterns.map((p) => `grep -F -m 1 -e ${q(p)} ${q(this.jobcomp!)} 2>/dev/null`).join('\n')}\ntrue`;
   }
 
   private jobcompGrep(patterns: string[]): string {
@@ -154,33 +170,47 @@ export class SlurmCommands {
   async states(ids: string[]): Promise<Map<string, SlurmJobState>> {
     const out = new Map<string, SlurmJobState>();
     if (ids.length === 0) return out;
-    const r = await this.sh.run(`squeue -h -a -t all -o ${q(SQUEUE_FORMAT)} --me || exit 3\n${section('pending')}\nsqueue -h -a -t PD -o '%A${SQUEUE_SEP}%Q${SQUEUE_SEP}%P'`, { timeoutMs: 30_000 });
+    const r = await this.sh.run(`squeue -h -a -r -t all -o ${q(SQUEUE_FORMAT)} --me || exit 3\n${section('pending')}\nsqueue -h -a -r -t PD -o '%i${SQUEUE_SEP}%Q${SQUEUE_SEP}%P'`, { timeoutMs: 30_000 });
     if (r.code !== 0) throw new CairnError('HostCheckFailed', `squeue on ${this.sh.where} failed: ${oneLineSlurmError(r.err || r.out) || `exit ${r.code}`}`);
     const s = sections(`@@section:squeue@@\n${r.out}`);
     const want = new Set(ids);
-    const rows = parseSqueue(s.get('squeue') ?? '').filter((x) => want.has(x.id));
-    const pending = (s.get('pending') ?? '').split('\n').map((l) => l.split(SQUEUE_SEP)).filter((p) => p.length === 3 && /^\d+$/.test(p[0]!));
+    const listed = parseSqueue(s.get('squeue') ?? '');
+    const rows = listed.filter((x) => want.has(x.id));
+    const pending = (s.get('pending') ?? '').split('\n').map((l) => l.split(SQUEUE_SEP)).filter((p) => p.length === 3 && /^\d+(_\d+)?$/.test(p[0]!));
     for (const row of rows) out.set(row.id, this.fromSqueue(row, pending));
     const missing = ids.filter((id) => !out.has(id));
     if (missing.length) for (const [id, st] of await this.forgotten(missing)) out.set(id, st);
+    // A pending task of a job array that scancel removed leaves no record anywhere, while the
+    // rest of its array is still listed: it was canceled in the queue.
+    const arrays = new Set(listed.map((r) => /^(\d+)_/.exec(r.id)?.[1]).filter(Boolean));
+    for (const id of ids.filter((x) => !out.has(x) && arrays.has(/^(\d+)_/.exec(x)?.[1]))) {
+      const m = mapSlurmState({ state: 'CANCELLED', nodes: '', jobId: id });
+      out.set(id, { ...m, reason: `${m.reason}: task ${id} left its array's queue before it started`, id, raw: 'CANCELLED', nodes: '', endedAt: null, source: 'squeue' });
+    }
     return out;
   }
 
   private fromSqueue(row: SqueueRow, pending: string[][]): SlurmJobState {
     let ahead: number | null = null;
     if (row.state === 'PENDING') {
-      ahead = pending.filter(([id, prio, part]) => id !== row.id && part === row.partition && (Number(prio) > row.priority || (Number(prio) === row.priority && Number(id) < Number(row.id)))).length;
+      ahead = pending.filter(([id, prio, part]) => id !== row.id && part === row.partition && (Number(prio) > row.priority || (Number(prio) === row.priority && submittedBefore(id!, row.id)))).length;
     }
     const m = mapSlurmState({ state: row.state, reason: row.reason, nodes: row.nodes, jobId: row.id, ahead });
     return { ...m, id: row.id, raw: row.state, nodes: row.nodes, endedAt: null, source: 'squeue' };
   }
 
-  /** Jobs squeue (or slurmrestd) no longer lists: from accounting when the site has it, else the job completion log. */
+  /**
+   * Jobs squeue (or slurmrestd) no longer lists: from accounting when the site has it, else the job
+   * completion log. There, tasks of a job array that never started (the whole array canceled in
+   * the queue) share one line: the array's own, `JobId=<array>` without a task.
+   */
   async forgotten(ids: string[]): Promise<Map<string, SlurmJobState>> {
     const out = new Map<string, SlurmJobState>();
+    const arrayOf = (id: string) => /^(\d+)_\d+$/.exec(id)?.[1];
+    const arrays = [...new Set(ids.map(arrayOf).filter((a): a is string => !!a))];
     const script = [
       ...(this.accounting ? [section('sacct'), `sacct -n -P -X -j ${q(ids.join(','))} -o ${SACCT_FIELDS} 2>/dev/null`] : []),
-      this.jobcompGrep(ids.map((id) => `JobId=${id} `)),
+      this.jobcompGrep([...ids.map(jobcompPattern), ...arrays.map((a) => `JobId=${a} `)]),
       'true',
     ].join('\n');
     const r = await this.sh.run(script);
@@ -189,10 +219,15 @@ export class SlurmCommands {
       const m = mapSlurmState({ state: row.rawState, reason: row.reason, exitCode: row.exitCode, signal: row.signal, nodes: row.nodes, jobId: row.id });
       out.set(row.id, { ...m, id: row.id, raw: row.state, nodes: row.nodes, endedAt: row.endTime, source: 'sacct' });
     }
-    for (const row of parseJobcompLog(s.get('jobcomp') ?? '')) {
-      if (out.has(row.id) || !ids.includes(row.id)) continue;
-      const m = mapSlurmState({ state: row.state, exitCode: row.exitCode, signal: row.signal, nodes: row.nodes, jobId: row.id, timeLimit: row.timeLimitSeconds === null ? null : `${Math.round(row.timeLimitSeconds / 60)} min` });
-      out.set(row.id, { ...m, id: row.id, raw: row.state, nodes: row.nodes, endedAt: row.endTime, source: 'jobcomp' });
+    const logged = new Map(parseJobcompLog(s.get('jobcomp') ?? '').map((row) => [row.id, row]));
+    for (const id of ids) {
+      if (out.has(id)) continue;
+      const a = arrayOf(id);
+      const own = logged.get(id);
+      const row = own ?? (a !== undefined && logged.get(a)?.arrayJobId === undefined ? logged.get(a) : undefined);
+      if (!row) continue;
+      const m = mapSlurmState({ state: row.state, exitCode: row.exitCode, signal: row.signal, nodes: row.nodes, jobId: id, timeLimit: row.timeLimitSeconds === null ? null : `${Math.round(row.timeLimitSeconds / 60)} min` });
+      out.set(id, { ...m, id, raw: row.state, nodes: row.nodes, endedAt: row.endTime, source: 'jobcomp' });
     }
     return out;
   }
@@ -213,3 +248,16 @@ export class SlurmCommands {
     return this.sh.run(script, { timeoutMs });
   }
 }
+
+/** Slurm's order of submission: by job number, then by task within an array. */
+function submittedBefore(a: string, b: string): boolean {
+  const [ja, ta] = a.split('_').map(Number) as [number, number | undefined];
+  const [jb, tb] = b.split('_').map(Number) as [number, number | undefined];
+  return ja !== jb ? ja < jb : (ta ?? 0) < (tb ?? 0);
+}
+
+/** How the completion log writes a job: `JobId=N `, or for an array's task its array and task. */
+const jobcompPattern = (id: string): string => {
+  const m = /^(\d+)_(\d+)$/.exec(id);
+  return m ? `ArrayJobId=${m[1]} ArrayTaskId=${m[2]} ` : `JobId=${id} `;
+};

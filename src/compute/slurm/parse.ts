@@ -4,13 +4,15 @@
 import { parseDuration, parseSlurmTime } from './time.ts';
 
 /**
- * Fields of `squeue -h -a -o <SQUEUE_FORMAT>`, separated by ASCII unit separator (0x1f), which
+ * Fields of `squeue -h -a -r -o <SQUEUE_FORMAT>`, separated by ASCII unit separator (0x1f), which
  * no Slurm field contains. The two free-text fields come last, the job name very last, so even a
  * name with the separator in it (or a line break) cannot shift the other fields. %r is Slurm's
  * reason code, or the controller's description when it has one (`launch failed requeued held`).
+ * %i is the id Cairn keeps: a job's number, or `array_task` for a task of a job array (with -r,
+ * one row per task, pending ones included; %A would print the array's number for those).
  */
 export const SQUEUE_SEP = '\x1f';
-export const SQUEUE_FORMAT = ['%A', '%T', '%V', '%S', '%D', '%P', '%Q', '%N', '%r', '%j'].join(SQUEUE_SEP);
+export const SQUEUE_FORMAT = ['%i', '%T', '%V', '%S', '%D', '%P', '%Q', '%N', '%r', '%j'].join(SQUEUE_SEP);
 
 export interface SqueueRow {
   id: string;
@@ -29,7 +31,8 @@ export interface SqueueRow {
   priority: number;
 }
 
-const JOB_ID = /^\d+$/;
+/** A job id: `123`, or `123_4` for task 4 of job array 123 (as squeue -r %i and sacct's JobID print them). */
+const JOB_ID = /^\d+(?:_\d+)?$/;
 
 function integer(s: string, what: string, line: string): number {
   if (!/^\d+$/.test(s)) throw new Error(`${what} is not a number in '${line}'`);
@@ -77,9 +80,10 @@ export function parseSqueue(out: string): SqueueRow[] {
 
 /**
  * Fields of `sacct -n -P -X -o <SACCT_FIELDS>`: `-P` separates them with `|`. JobName is the
- * only free text, so it comes last and keeps any `|` of its own. Reason is a code.
+ * only free text, so it comes last and keeps any `|` of its own. Reason is a code. JobID is
+ * `array_task` for a task of a job array, as squeue's %i.
  */
-export const SACCT_FIELDS = 'JobIDRaw,State,ExitCode,Reason,Submit,Start,End,NodeList,Partition,JobName';
+export const SACCT_FIELDS = 'JobID,State,ExitCode,Reason,Submit,Start,End,NodeList,Partition,JobName';
 
 export interface SacctRow {
   id: string;
@@ -219,9 +223,11 @@ export function parseJobcompLog(text: string): JobcompRow[] {
     const ec = parseExitCode(f.ExitCode ?? '');
     const derived = parseExitCode(f.DerivedExitCode ?? '');
     const limit = f.TimeLimit ?? '';
-    byId.delete(f.JobId); // re-inserted, so the map's order is the order of last writes
-    byId.set(f.JobId, {
-      id: f.JobId,
+    // A task of a job array is known by `array_task` (its own JobId is an internal number).
+    const id = f.ArrayJobId && f.ArrayJobId !== '0' && f.ArrayTaskId && /^\d+$/.test(f.ArrayTaskId) ? `${f.ArrayJobId}_${f.ArrayTaskId}` : f.JobId;
+    byId.delete(id); // re-inserted, so the map's order is the order of last writes
+    byId.set(id, {
+      id,
       name: f.Name ?? '',
       user: f.UserId ?? '',
       state: f.JobState,

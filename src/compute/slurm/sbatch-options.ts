@@ -39,8 +39,8 @@ export const CAIRN_OWNED: Record<string, string> = {
   '-D': 'Cairn runs the job in its own working directory',
   '--requeue': REQUEUE,
   '--no-requeue': REQUEUE,
-  '--array': 'one Cairn job is one Slurm job',
-  '-a': 'one Cairn job is one Slurm job',
+  '--array': 'Cairn submits bursts of like jobs as job arrays itself',
+  '-a': 'Cairn submits bursts of like jobs as job arrays itself',
   '--export': "Cairn sets the job's environment",
   '--ntasks': ONE_TASK,
   '-n': ONE_TASK,
@@ -128,6 +128,8 @@ export interface SbatchRequest {
   output: string;
   chdir: string;
   extra: string[];
+  /** A job array of this many tasks (`--array=0-N`): one sbatch for a burst of like jobs. */
+  arrayTasks?: number;
 }
 
 /** sbatch's options (the batch script's path goes after them). Throws on a bad request. */
@@ -137,6 +139,7 @@ export function sbatchArgs(r: SbatchRequest): string[] {
     throw new Error(`sbatch: GPUs per node must be a whole number >= 0, not ${r.gpusPerNode}`);
   }
   if (r.nice !== undefined && !Number.isInteger(r.nice)) throw new Error(`sbatch: nice must be a whole number, not ${r.nice}`);
+  if (r.arrayTasks !== undefined && (!Number.isInteger(r.arrayTasks) || r.arrayTasks < 1)) throw new Error(`sbatch: array tasks must be a whole number >= 1, not ${r.arrayTasks}`);
   const problem = checkExtraOptions(r.extra);
   if (problem) throw new Error(problem);
   const args = [
@@ -154,6 +157,7 @@ export function sbatchArgs(r: SbatchRequest): string[] {
   if (r.nice !== undefined) args.push(`--nice=${r.nice}`);
   if (r.timeLimitSeconds !== undefined && r.timeLimitSeconds !== null) args.push(`--time=${formatTimeLimit(r.timeLimitSeconds)}`);
   if (r.gpusPerNode) args.push(`--gres=gpu:${r.gpusPerNode}`);
+  if (r.arrayTasks !== undefined) args.push(`--array=0-${r.arrayTasks - 1}`);
   // Last, so they read as the compute's additions; none of them can override Cairn's (checked above).
   args.push(...r.extra.map(asArgv));
   return args;

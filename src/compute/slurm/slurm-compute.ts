@@ -8,7 +8,8 @@ import type { BackendDeps, BatchObservation, BatchSubmission, ComputeContext, Co
 import { SubmissionRefused } from '../types.ts';
 import { AgentArtifacts } from '../virtualmachine/agent-bundle.ts';
 import { installAgent } from '../virtualmachine/remote-agent.ts';
-import { SlurmCommands } from './commands.ts';
+import { SlurmCommands, type SbatchCall } from './commands.ts';
+import { arrayDir, arrayRequest, arraySetupScript, forgetScript, markersScript, parseMarkers, planArrays } from './arrays.ts';
 import { LocalShell, SshShell, type ClusterShell } from './shell.ts';
 import { agentEnvFile, batchScript, launcherScript, slurmLayout, subDir, type SlurmLayout } from './layout.ts';
 import { checkExtraOptions, sbatchArgs } from './sbatch-options.ts';
@@ -229,7 +230,7 @@ export class SlurmCompute implements ComputeWithProvisioning, ComputeWithBatchQu
     const l = this.attached.get(key(c.row))!.layout;
     const made = await shell.run(`mkdir -p ${subs.map((s) => q(subDir(l, s.name))).join(' ')}`);
     if (made.code !== 0) throw new CairnError('HostCheckFailed', `cannot create submission folders under ${l.subsDir}: ${made.err.trim()}`);
-    const calls = [];
+    const calls: SbatchCall[] = [];
     const out = new Map<string, string | SubmissionRefused>();
     // Each submission's token and batch script, a few files at a time (over SSH each is an SFTP write).
     for (let i = 0; i < subs.length; i += 16) {
@@ -261,17 +262,66 @@ export class SlurmCompute implements ComputeWithProvisioning, ComputeWithBatchQu
       }
       return out;
     }
-    for (const [name, r] of await cmd.sbatch(calls)) out.set(name, 'id' in r ? r.id : new SubmissionRefused(r.refused));
+    for (const [name, r] of await this.sbatchInArrays(cmd, shell, l, calls)) out.set(name, r);
+    return out;
+  }
+
+  /**
+   * Like jobs as job arrays (one sbatch each), the rest one by one, all in one round trip after the
+   * arrays' folders are laid out. An array Slurm refuses is tried again job by job, so each job gets
+   * Slurm's own verdict (a per-user job limit may take some of them).
+   */
+  private async sbatchInArrays(cmd: SlurmCommands, shell: ClusterShell, l: SlurmLayout, calls: SbatchCall[]): Promise<Map<string, string | SubmissionRefused>> {
+    const out = new Map<string, string | SubmissionRefused>();
+    const plan = planArrays(calls, cmd.maxArrayTasks);
+    if (plan.arrays.length) {
+      const laid = await shell.run(arraySetupScript(l, plan.arrays));
+      if (laid.code !== 0) throw new CairnError('HostCheckFailed', `cannot lay out job arrays under ${l.root}: ${laid.err.trim().split('\n').pop() ?? ''}`);
+    }
+    const arrayCalls = plan.arrays.map((g) => {
+      const request = arrayRequest(l, g);
+      return { name: g.name, args: sbatchArgs(request), script: posix.join(arrayDir(l, g.name), 'run.sh'), request };
+    });
+    const made = await cmd.sbatch([...arrayCalls, ...plan.singles]);
+    const again: SbatchCall[] = [];
+    for (const g of plan.arrays) {
+      const r = made.get(g.name);
+      if (r && 'id' in r) g.members.forEach((m, i) => out.set(m.name, `${r.id}_${i}`));
+      else again.push(...g.members);
+    }
+    for (const s of plan.singles) {
+      const r = made.get(s.name);
+      if (r) out.set(s.name, 'id' in r ? r.id : new SubmissionRefused(r.refused));
+    }
+    if (again.length) {
+      await shell.run(again.map((m) => `rm -f ${q(posix.join(subDir(l, m.name), 'array'))}`).join('\n'));
+      for (const [name, r] of await cmd.sbatch(again)) out.set(name, 'id' in r ? r.id : new SubmissionRefused(r.refused));
+    }
     return out;
   }
 
   async find(c: ComputeContext, names: string[]): Promise<Map<string, string>> {
     const rest = await this.rest(c);
-    const { cmd } = await this.cmd(c);
-    if (!rest) return cmd.findByName(names);
-    const found = await rest.rest.findByName(names);
-    const left = names.filter((n) => !found.has(n));
-    for (const [n, id] of left.length ? await cmd.findByName(left) : []) found.set(n, id);
+    const { cmd, shell } = await this.cmd(c);
+    const l = this.attached.get(key(c.row))!.layout;
+    // A submission made in a job array is found by the array's name: its id is `array_task`.
+    const markers = parseMarkers((await shell.run(markersScript(l, names))).out);
+    const arrays = [...new Set([...markers.values()].map((m) => m.array))];
+    // Arrays are submitted with sbatch only (slurmrestd's array ids differ): looked for with squeue.
+    let byName: Map<string, string>;
+    if (!rest) byName = await cmd.findByName([...names, ...arrays]);
+    else {
+      byName = await rest.rest.findByName(names);
+      const left = [...names.filter((n) => !byName.has(n)), ...arrays];
+      for (const [n, id] of left.length ? await cmd.findByName(left) : []) byName.set(n, id);
+    }
+    const found = new Map<string, string>();
+    for (const n of names) {
+      const m = markers.get(n);
+      const inArray = m && byName.get(m.array);
+      if (inArray) found.set(n, `${inArray}_${m.task}`);
+      else if (byName.has(n)) found.set(n, byName.get(n)!);
+    }
     return found;
   }
 
@@ -304,7 +354,7 @@ export class SlurmCompute implements ComputeWithProvisioning, ComputeWithBatchQu
   async forget(c: ComputeContext, name: string): Promise<void> {
     const { shell } = await this.cmd(c);
     const l = this.attached.get(key(c.row))!.layout;
-    await shell.run(`rm -rf ${q(subDir(l, name))}`);
+    await shell.run(forgetScript(l, name));
   }
 
   async shutdown(): Promise<void> {
