@@ -2,7 +2,7 @@
 // CLI's messages) and finds every invalid field, not only the first, each at its field.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkSpec, compact, fieldOfMessage, listOf, numberOrText, parseTags } from '../src/studio/pages/compute/spec-check.ts';
+import { checkSpec, compact, fieldOfMessage, linesOf, listOf, numberOrText, parseKeyValues, parseTags } from '../src/studio/pages/compute/spec-check.ts';
 import { parseComputeSpec } from '../src/protocol/compute.ts';
 
 const CLUSTER_FIELDS = ['name', 'size', 'min_instances', 'max_instances', 'idle_time_before_scale_down', 'tier', 'ssh_settings', 'ssh_settings.admin_username', 'description', 'tags'];
@@ -41,6 +41,10 @@ describe('compute form checks', () => {
     assert.deepEqual(listOf('8, 20,x'), [8, 20, 'x']);
     assert.deepEqual(parseTags('team=vision\n\nowner = me'), { tags: { team: 'vision', owner: 'me' } });
     assert.deepEqual(parseTags('team'), { problem: "tags: line 1 ('team') is not key=value" });
+    assert.deepEqual(parseKeyValues('SLURM_CONF=/etc/x.conf', 'slurm_env'), { values: { SLURM_CONF: '/etc/x.conf' } });
+    assert.deepEqual(parseKeyValues('A=1\nB', 'slurm_env'), { problem: "slurm_env: line 2 ('B') is not key=value" });
+    assert.deepEqual(linesOf(' --mem=1G \n\n--exclusive'), ['--mem=1G', '--exclusive']);
+    assert.equal(linesOf('  \n'), undefined);
     assert.deepEqual(compact({ a: undefined, b: { c: undefined }, d: [1, { e: undefined }], f: 0 }), { d: [1, {}], f: 0 });
   });
 });

@@ -1,25 +1,27 @@
 // "Attach": a machine (virtualmachine) the user already has, reached over SSH with their
-// credentials (a Slurm cluster's fields are here too, but the server refuses that type for now).
+// credentials, or a Slurm cluster through its login host (or this server's own Slurm commands).
 // The server connects and checks the host before it stores anything, so a host that cannot be
-// reached or a refused key comes back as the server's one-line message.
+// reached, a refused key or a partition Slurm does not have comes back as the server's message.
 import { KeyField, NumberField, Section, SelectField, TextField, useFormState, type Values } from './form-kit.tsx';
 import { checkSpec, compact, numberOrText, parseTags, textOrNone } from './spec-check.ts';
+import { SLURM_FIELDS, SlurmFields, slurmSpecOf } from './slurm-fields.tsx';
 import { ComputeForm } from './submit.tsx';
 
 const FIELDS = [
   'name', 'type', 'address', 'description', 'tags', 'host_key', 'max_concurrent_jobs', 'work_dir',
   'ssh_settings', 'ssh_settings.admin_username', 'ssh_settings.ssh_port', 'ssh_settings.ssh_key_value', 'ssh_settings.admin_password',
-  'partition', 'slurmrestd_url', 'min_instances', 'max_instances', 'idle_time_before_scale_down',
+  ...SLURM_FIELDS.filter((f) => f !== 'work_dir'),
 ];
 
-function specOf(v: Values): { spec: Record<string, unknown>; tagsProblem?: string } {
+function specOf(v: Values): { spec: Record<string, unknown>; problems: Record<string, string> } {
   const s = (k: string) => (typeof v[k] === 'string' ? (v[k] as string) : '');
   const { tags, problem } = parseTags(s('tags'));
   const type = s('type') || 'virtualmachine';
   const common = {
     type,
     name: s('name'),
-    address: s('address'),
+    // A Slurm cluster without a login host runs Slurm's commands on the server's own host.
+    address: type === 'slurm' ? textOrNone(s('address')) : s('address'),
     description: textOrNone(s('description')),
     tags,
     host_key: textOrNone(s('host_key')),
@@ -30,27 +32,21 @@ function specOf(v: Values): { spec: Record<string, unknown>; tagsProblem?: strin
       admin_password: textOrNone(s('ssh_settings.admin_password')),
     },
   };
-  const spec =
-    type === 'slurm'
-      ? {
-          ...common,
-          partition: textOrNone(s('partition')),
-          slurmrestd_url: textOrNone(s('slurmrestd_url')),
-          min_instances: numberOrText(s('min_instances')),
-          max_instances: numberOrText(s('max_instances')),
-          idle_time_before_scale_down: numberOrText(s('idle_time_before_scale_down')),
-        }
-      : { ...common, max_concurrent_jobs: numberOrText(s('max_concurrent_jobs')), work_dir: textOrNone(s('work_dir')) };
-  return { spec: compact(spec) as Record<string, unknown>, tagsProblem: problem };
+  const slurm = type === 'slurm' ? slurmSpecOf(v) : null;
+  const spec = slurm ? { ...common, ...slurm.fields } : { ...common, max_concurrent_jobs: numberOrText(s('max_concurrent_jobs')), work_dir: textOrNone(s('work_dir')) };
+  const problems: Record<string, string> = {};
+  if (problem) problems.tags = problem;
+  if (slurm?.problem) problems[slurm.problem.field] = slurm.problem.message;
+  return { spec: compact(spec) as Record<string, unknown>, problems };
 }
 
 export function AttachComputeForm({ onCancel }: { onCancel: () => void }) {
   const form = useFormState({ type: 'virtualmachine' });
-  const { spec, tagsProblem } = specOf(form.values);
+  const { spec, problems: own } = specOf(form.values);
   const problems = checkSpec(spec, FIELDS);
-  if (tagsProblem) {
-    problems.byField.tags = tagsProblem;
-    problems.first ??= tagsProblem;
+  for (const [field, message] of Object.entries(own)) {
+    problems.byField[field] = message;
+    problems.first ??= message;
   }
   form.problems = problems.byField;
   const slurm = form.text('type') === 'slurm';
@@ -63,11 +59,17 @@ export function AttachComputeForm({ onCancel }: { onCancel: () => void }) {
           label="Type"
           options={[
             { value: 'virtualmachine', label: 'virtualmachine: a machine you have, over SSH' },
-            { value: 'slurm', label: 'slurm: a Slurm cluster (its login node), not supported by the server yet' },
+            { value: 'slurm', label: 'slurm: a Slurm cluster, through its login host or this server\'s Slurm commands' },
           ]}
         />
         <TextField form={form} path="name" label="Name" hint="3 to 24 letters, digits and '-', starting with a letter." placeholder="gpu-box" />
-        <TextField form={form} path="address" label="Address" placeholder="10.0.0.7" hint="Host name or IP address, without user or port." />
+        <TextField
+          form={form}
+          path="address"
+          label={slurm ? 'Login host (optional)' : 'Address'}
+          placeholder={slurm ? 'login1.hpc.example.org' : '10.0.0.7'}
+          hint={slurm ? 'Leave it and SSH empty to run Slurm\'s commands on this server\'s own host.' : 'Host name or IP address, without user or port.'}
+        />
         <TextField form={form} path="description" label="Description (optional)" />
       </Section>
       <Section title="SSH">
@@ -80,15 +82,7 @@ export function AttachComputeForm({ onCancel }: { onCancel: () => void }) {
         <TextField form={form} path="host_key" label="Host key (optional)" placeholder="SHA256:..." hint="As `ssh-keygen -lf` prints it; without it the key the host shows now is pinned." />
       </Section>
       {slurm ? (
-        <Section title="Slurm">
-          <TextField form={form} path="partition" label="Partition (optional)" />
-          <TextField form={form} path="slurmrestd_url" label="slurmrestd URL (optional)" placeholder="http://login1:6820" />
-          <div className="field-row">
-            <NumberField form={form} path="min_instances" label="Minimum nodes" />
-            <NumberField form={form} path="max_instances" label="Maximum nodes" />
-            <NumberField form={form} path="idle_time_before_scale_down" label="Idle seconds before suspend" />
-          </div>
-        </Section>
+        <SlurmFields form={form} />
       ) : (
         <Section title="Jobs">
           <div className="field-row">

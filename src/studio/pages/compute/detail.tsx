@@ -1,4 +1,5 @@
-// One compute: its actions, provisioning state and errors, properties, nodes and scaling history.
+// One compute: its actions, provisioning state and errors, properties, nodes and scaling history
+// (and, for a Slurm cluster, its partitions and nodes as Slurm reports them).
 // It refreshes itself; a compute that disappears (deleted here or elsewhere) says so.
 import { useState, type ReactNode } from 'react';
 import { useApi, WS } from '../../api.ts';
@@ -8,6 +9,7 @@ import type { ComputeView } from '../../../protocol/compute.ts';
 import { ComputeActions } from './compute-actions.tsx';
 import { nodeCounts, providerName, showValue, stateWords } from './describe.ts';
 import { NodesTable } from './nodes-table.tsx';
+import { SlurmCluster } from './slurm-cluster.tsx';
 import { takeWarnings } from './submit.tsx';
 import './compute.css';
 
@@ -18,7 +20,7 @@ const tabOf = (type: string) => (type === 'amlcompute' ? 'clusters' : type === '
 const SHOWN = new Set([
   'name', 'type', 'id', 'provisioning_state', 'provisioning_errors', 'state', 'created_on', 'last_modified_on', 'nodes', 'agent', 'unsupported', 'current_node_count',
   'scaling_history', 'description', 'tags', 'size', 'tier', 'min_instances', 'max_instances', 'idle_time_before_scale_down', 'provider', 'ssh_public_access_enabled',
-  'ssh_settings', 'address', 'host_key', 'max_concurrent_jobs', 'work_dir', 'idle_time_before_shutdown_minutes', 'schedules', 'warnings',
+  'ssh_settings', 'address', 'host_key', 'max_concurrent_jobs', 'work_dir', 'idle_time_before_shutdown_minutes', 'schedules', 'warnings', 'slurm', 'live_error',
 ]);
 
 function properties(c: ComputeView): [string, ReactNode][] {
@@ -108,7 +110,8 @@ export function ComputePage({ params }: { params: Record<string, string> }) {
         <h2>Properties</h2>
         <Props rows={properties(c)} />
       </section>
-      <h2>Nodes</h2>
+      <SlurmCluster compute={c} />
+      <h2>{c.type === 'slurm' ? 'Nodes running Cairn jobs' : 'Nodes'}</h2>
       <NodesTable compute={c} />
       {c.scaling_history ? (
         <>

@@ -15,6 +15,7 @@ function noNodesWords(c: ComputeView): string {
   if (c.provisioning_state === 'Creating') return 'Its nodes are being made.';
   if (c.type === 'amlcompute') return 'None now: the cluster adds nodes when jobs are queued for it, up to its maximum, and keeps its minimum.';
   if (c.type === 'computeinstance') return c.state === 'Stopped' ? 'None now: the instance is stopped. Start it to bring its node back.' : 'None yet: the node is on its way.';
+  if (c.type === 'slurm') return 'None now: a node shows here while a job\'s agent runs on it.';
   return 'None yet: the agent has not registered.';
 }
 

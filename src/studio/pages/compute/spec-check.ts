@@ -91,17 +91,29 @@ export function listOf(text: string): (number | string)[] | undefined {
   return items.length ? items.map((s) => (/^\d+$/.test(s) ? Number(s) : s)) : undefined;
 }
 
-/** `key=value` lines -> tags; a line that is not one is a message for the tags field. */
-export function parseTags(text: string): { tags?: Record<string, string>; problem?: string } {
-  const tags: Record<string, string> = {};
+/** `key=value` lines -> a map; a line that is not one is a message for `field`. */
+export function parseKeyValues(text: string, field: string): { values?: Record<string, string>; problem?: string } {
+  const values: Record<string, string> = {};
   const lines = text.split('\n').map((l) => l.trim());
   for (const [i, line] of lines.entries()) {
     if (!line) continue;
     const eq = line.indexOf('=');
-    if (eq <= 0) return { problem: `tags: line ${i + 1} ('${line.slice(0, 40)}') is not key=value` };
-    tags[line.slice(0, eq).trim()] = line.slice(eq + 1).trim();
+    if (eq <= 0) return { problem: `${field}: line ${i + 1} ('${line.slice(0, 40)}') is not key=value` };
+    values[line.slice(0, eq).trim()] = line.slice(eq + 1).trim();
   }
-  return Object.keys(tags).length ? { tags } : {};
+  return Object.keys(values).length ? { values } : {};
+}
+
+/** `key=value` lines -> tags; a line that is not one is a message for the tags field. */
+export function parseTags(text: string): { tags?: Record<string, string>; problem?: string } {
+  const { values, problem } = parseKeyValues(text, 'tags');
+  return problem ? { problem } : values ? { tags: values } : {};
+}
+
+/** One item a line -> a list; no lines -> absent. */
+export function linesOf(text: string): string[] | undefined {
+  const items = text.split('\n').map((l) => l.trim()).filter(Boolean);
+  return items.length ? items : undefined;
 }
 
 /** Drops keys whose value is undefined, and objects left empty, so the schema's defaults apply. */

@@ -34,6 +34,7 @@ export function Overview({ job: j }: { job: Job }) {
             ['Exit code', j.exit_code === null ? null : <span className="mono">{j.exit_code}</span>],
             ['Attempts', String(j.attempt)],
             ['Node', j.node],
+            ['Slurm job', j.slurm_job_id ? <span className="mono">{j.slurm_job_id}</span> : null],
             ['Timeout', j.limits?.timeout ? `${j.limits.timeout} s` : null],
             ['Description', j.description],
           ]}
