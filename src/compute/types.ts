@@ -43,6 +43,8 @@ export interface PreflightResult {
   /** The host key seen (and now pinned), for types that connect over SSH. */
   hostKey?: string;
   warnings: string[];
+  /** Fields the backend settled from what it found (a Slurm cluster's node_local_dir), stored with the spec. */
+  settled?: Record<string, unknown>;
 }
 
 /**

@@ -151,3 +151,10 @@ export type OutputsReport = z.infer<typeof OutputsReport>;
 /** Blobs a node fetches in one answer, back to back in this order (it knows each size from its manifest). */
 export const BlobBatchRequest = z.strictObject({ sha256: z.array(Sha256).min(1).max(1000) });
 export type BlobBatchRequest = z.infer<typeof BlobBatchRequest>;
+
+/**
+ * What a node that cannot see Cairn's folder on a shared file system fetches for itself: the Node
+ * runtime, the agent, and the `cairn` Python module as a tar (each answer carries its sha256).
+ */
+export const RuntimePart = z.enum(['node', 'agent', 'python.tar'], { error: "expected one of 'node', 'agent', 'python.tar'" });
+export type RuntimePart = z.infer<typeof RuntimePart>;

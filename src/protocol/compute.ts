@@ -255,6 +255,12 @@ export const SlurmSpec = z
     priorities: z.strictObject({ low: SlurmPriority.optional(), medium: SlurmPriority.optional(), high: SlurmPriority.optional() }).optional(),
     /** A folder every compute node sees (shared file system): the agent, its blob and environment caches, job folders. */
     work_dir: WorkDir.optional(),
+    /**
+     * A folder on each compute node's own disk: with it, each node fetches its own copy of Cairn's
+     * agent, runtime, code and environments from this server and keeps it there (set at attach when
+     * the nodes do not see work_dir).
+     */
+    node_local_dir: custom(z.string().max(1024), (d) => (d.startsWith('/') && d.length > 1 && !/[\u0000-\u001f]/.test(d) ? null : `must be an absolute path on the compute nodes, like /tmp/cairn or /scratch/cairn (found '${show(d)}')`)).optional(),
     /** Where the compute nodes reach this server (default: the server's own URL, right when they share its host or network). */
     server_url: z.url({ protocol: /^https?$/, error: "expected the http:// or https:// URL compute nodes reach Cairn at, like 'http://cairn.hpc.example.org:8080'" }).optional(),
     /** Variables for every Slurm command Cairn runs (SLURM_CONF for a non-default configuration, PATH for Slurm elsewhere). */

@@ -107,6 +107,8 @@ const cairn: Record<string, Policy> = {
   [`POST ${AGENT}/blobs/missing`]: 'node',
   [`POST ${AGENT}/blobs/batch`]: 'node',
   [`PUT ${AGENT}/blobs/:sha`]: 'node',
+  // Slurm nodes that do not share the work folder fetch their own copy of the agent's runtime.
+  [`GET ${AGENT}/runtime/:part`]: 'node',
 };
 
 /** Data assets and models: registered, read and downloaded by admins (jobs read theirs as inputs, through their node). */

@@ -36,6 +36,7 @@ import { AssetsService } from './services/assets.ts';
 import { JobDataResolver } from './services/job-data.ts';
 import { JobOutputsFinisher } from './services/job-outputs.ts';
 import type { ComputeRow } from '../store/computes.ts';
+import { AgentArtifacts } from '../compute/virtualmachine/agent-bundle.ts';
 
 export interface RunningServer {
   url: string;
@@ -139,6 +140,7 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
     assets,
     agents: new AgentsService({ store, events, blobs, tokens: jobTokens, heartbeatIntervalMs: cfg.local.heartbeatIntervalMs, cancelGraceMs: cfg.local.cancelGraceMs, onAttemptEnded: () => schedulerLoop.kick(), finishOutputs: (job) => outputsFinisher.finish(job) }),
     tracking: { experiments, runs, artifacts: new ArtifactsService(store, blobs, runs, snapshots) },
+    runtime: new AgentArtifacts(),
     limits: { maxBlobBytes: cfg.maxBlobBytes, maxSnapshotBytes: cfg.snapshot.maxBytes },
   };
   const sessions = new StudioSessions(jobTokens.derive('studio-session'), cfg.authTokens);

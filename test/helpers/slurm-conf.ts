@@ -170,4 +170,6 @@ export interface Plan {
   minJobAge: number;
   suspendTime: number;
   enforceMemory: boolean;
+  /** Folders each static node sees as its own empty tmpfs (SlurmOptions.nodePrivate). */
+  nodePrivate: string[];
 }

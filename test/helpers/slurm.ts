@@ -16,6 +16,7 @@ import { createServer } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { tempDir } from './cairn.ts';
+import { shellQuote } from '../../src/transports/ssh/index.ts';
 import { BIN, hostlist, slurmConf, writePowerScripts, type Plan } from './slurm-conf.ts';
 
 export interface SlurmOptions {
@@ -34,6 +35,11 @@ export interface SlurmOptions {
    * with OverMemoryKill, memory a consumable resource (CR_CPU_Memory, 500 MB per CPU by default).
    */
   enforceMemory?: boolean;
+  /**
+   * Folders each static node sees as its own empty tmpfs (its slurmd runs in a mount namespace of
+   * its own): a cluster whose nodes do not share those folders with the login host or each other.
+   */
+  nodePrivate?: string[];
 }
 
 export interface SlurmCluster {
@@ -64,6 +70,8 @@ export interface SlurmCluster {
    * enter: a job's working directory is where it was submitted from).
    */
   cmd(args: string[], o?: { timeoutMs?: number; user?: string; cwd?: string; input?: string }): string;
+  /** Runs argv in a static node's mount namespace (what that node's jobs see: its nodePrivate folders); returns stdout. */
+  onNode(node: string, argv: string[]): string;
   /** Stops slurmctld (by pid, waits until gone) and starts it again without -i, keeping its state: a controller restart. */
   restartController(o?: { downMs?: number }): Promise<void>;
   stopController(): Promise<void>;
@@ -96,7 +104,7 @@ export async function startSlurm(o: SlurmOptions = {}): Promise<SlurmCluster | {
   if (!Number.isInteger(nStatic) || nStatic < 1 || !Number.isInteger(nCloud) || nCloud < 0 || nStatic + nCloud > PORT_BLOCK - 2) {
     throw new Error(`startSlurm: need 1 or more static nodes, 0 or more cloud nodes, at most ${PORT_BLOCK - 2} in all (got ${nStatic} + ${nCloud})`);
   }
-  return start({ nStatic, nCloud, rest: o.rest === true, minJobAge: o.minJobAge ?? 300, suspendTime: o.suspendTime ?? 10, enforceMemory: o.enforceMemory === true });
+  return start({ nStatic, nCloud, rest: o.rest === true, minJobAge: o.minJobAge ?? 300, suspendTime: o.suspendTime ?? 10, enforceMemory: o.enforceMemory === true, nodePrivate: o.nodePrivate ?? [] });
 }
 
 // --- one cluster ------------------------------------------------------------------------------
@@ -269,7 +277,8 @@ async function start(plan: Plan): Promise<SlurmCluster> {
     await startController(true);
     for (const n of staticNodes) {
       mkdirSync(join(dirs.spool, n), { recursive: true, mode: 0o755 });
-      const r = await runDaemon(BIN.slurmd, ['-N', n], runEnv(), join(dirs.log, `slurmd.${n}.out`), 20_000);
+      const [bin, args] = plan.nodePrivate.length ? privateMounts(plan.nodePrivate, [BIN.slurmd, '-N', n]) : [BIN.slurmd, ['-N', n]];
+      const r = await runDaemon(bin, args, runEnv(), join(dirs.log, `slurmd.${n}.out`), 20_000);
       if (r.code !== 0) throw new Error(`slurmd -N ${n} exited ${r.code} at start\n${diagnostics()}`);
     }
     await until(`the ${plan.nStatic} static node(s) to be idle`, idleStatic, 30_000, diagnostics);
@@ -323,6 +332,13 @@ async function start(plan: Plan): Promise<SlurmCluster> {
         }
       : {}),
     cmd,
+    onNode: (node, argv) => {
+      const pid = readPid(join(dirs.run, `slurmd.${node}.pid`));
+      if (!pid) throw new Error(`slurmd of ${node} has no pid file`);
+      const r = spawnSync('nsenter', ['-t', String(pid), '-m', '--', ...argv], { encoding: 'utf8', timeout: 30_000 });
+      if (r.status !== 0) throw new Error(`${argv.join(' ')} on ${node} exited ${r.status}: ${r.stderr}`);
+      return r.stdout;
+    },
     stopController,
     startController: () => startController(false),
     restartController: async (ro = {}) => {
@@ -436,6 +452,12 @@ function portFree(port: number): Promise<boolean> {
 }
 
 // --- processes ----------------------------------------------------------------------------------
+
+/** `argv` in a mount namespace of its own where each of `dirs` is an empty tmpfs (slurmd forks off and keeps it). */
+function privateMounts(dirs: string[], argv: string[]): [string, string[]] {
+  const mounts = dirs.map((d) => `mkdir -p ${shellQuote(d)} && mount -t tmpfs -o mode=1777 cairn-node ${shellQuote(d)} || exit 1`).join('\n');
+  return [BIN.unshare, ['-m', '--propagation', 'private', '--', '/bin/sh', '-c', `${mounts}\nexec ${argv.map(shellQuote).join(' ')}`]];
+}
 
 /** Runs a command to its end (async, bounded); never throws for a non-zero exit. */
 function run(argv: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<{ code: number; stdout: string; stderr: string }> {

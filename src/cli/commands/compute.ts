@@ -93,8 +93,8 @@ export function computeCommand(cli: Cli): Command {
     .description(
       'attach a machine or a Slurm cluster you already have (az ml compute attach): from a compute YAML file, or from flags. ' +
         'A virtualmachine: Cairn connects over SSH, checks the host and installs its agent there. A slurm compute (type: slurm, ' +
-        'from a file: partition, account, qos, default_time_limit, sbatch_options, work_dir, slurm_env, slurmrestd_url): Cairn checks ' +
-        "Slurm through the login host (address) or on the server's own host (no address), and Slurm schedules its jobs. The ssh_private_key_file is read here " +
+        'from a file: partition, account, qos, default_time_limit, sbatch_options, work_dir, node_local_dir, slurm_env, slurmrestd_url): Cairn checks ' +
+        "Slurm through the login host (address) or on the server's own host (no address), and Slurm schedules its jobs (nodes that do not see work_dir each fetch their own copy into node_local_dir). The ssh_private_key_file is read here " +
         '(relative to the YAML file, or to the current folder for --ssh-private-key-file) and its text sent to the server; ' +
         "the host's SSH key is pinned on first contact unless --host-key gives it. Waits until the agent is up, unless --no-wait",
     )

@@ -31,39 +31,37 @@ export function slurmLayout(root: string): SlurmLayout {
 export const subDir = (l: SlurmLayout, name: string): string => posix.join(l.subsDir, name);
 
 /** What every submission's agent shares: where the server is, the caches, what jobs must not see. */
-export function agentEnvFile(l: SlurmLayout, serverUrl: string): Buffer {
-  const env = {
-    CAIRN_AGENT_SERVER_URL: serverUrl,
-    CAIRN_AGENT_CACHE_DIR: l.cacheDir,
-    CAIRN_AGENT_PYTHON_DIR: l.pythonDir,
+export function agentEnv(o: { serverUrl: string; cacheDir: string; pythonDir: string; hide: string }): Record<string, string> {
+  return {
+    CAIRN_AGENT_SERVER_URL: o.serverUrl,
+    CAIRN_AGENT_CACHE_DIR: o.cacheDir,
+    CAIRN_AGENT_PYTHON_DIR: o.pythonDir,
     // Jobs see neither the other submissions' tokens nor the caches (their own environment is bound back).
-    CAIRN_AGENT_HIDE: l.root,
+    CAIRN_AGENT_HIDE: o.hide,
     CAIRN_AGENT_ONCE: '1',
     // Jobs see where Slurm put them (SLURM_JOB_ID, SLURM_NODEID, SLURM_JOB_NODELIST...), as under sbatch.
     CAIRN_AGENT_JOB_ENV: 'SLURM_*,SLURMD_NODENAME',
   };
+}
+
+export function agentEnvFile(l: SlurmLayout, serverUrl: string): Buffer {
+  const env = agentEnv({ serverUrl, cacheDir: l.cacheDir, pythonDir: l.pythonDir, hide: l.root });
   return Buffer.from(Object.entries(env).map(([k, v]) => `${k}=${q(v)}\n`).join(''));
 }
 
+/** Slurm requeued this job itself (a site default): the attempt it ran belongs to the past, and Cairn requeues as new attempts of its own. */
+export const REFUSE_SLURM_RESTART = `if [ "\${SLURM_RESTART_COUNT:-0}" -gt 0 ]; then echo "cairn: Slurm restarted this job (SLURM_RESTART_COUNT=$SLURM_RESTART_COUNT); Cairn does not run an attempt twice" >&2; exit 3; fi`;
+
 /**
- * Started once per node of a submission (by the batch script itself, or by srun on each node):
- * picks its node's name by SLURM_NODEID, and tells the agent where Slurm put the job's nodes.
+ * This node's part of a submission: its name (by SLURM_NODEID) and token, its agent folder under
+ * `subs` (a shell word), and where Slurm put the job's other nodes.
  */
-export function launcherScript(l: SlurmLayout, nodeBin: string, agentFile: string): Buffer {
-  return Buffer.from(`#!/bin/sh
-# Cairn's agent for one node of a Slurm job (one-shot: it runs this job's attempt and exits).
-# Slurm requeued this job itself (a site default): the attempt it ran belongs to the past, and Cairn
-# requeues as new attempts of its own.
-if [ "\${SLURM_RESTART_COUNT:-0}" -gt 0 ]; then echo "cairn: Slurm restarted this job (SLURM_RESTART_COUNT=$SLURM_RESTART_COUNT); Cairn does not run an attempt twice" >&2; exit 3; fi
-set -a
-. ${q(l.envFile)}
-. "$CAIRN_SLURM_SUB/token.env"
-set +a
-i=\${SLURM_NODEID:-0}
+export function nodeOfSubmission(subs: string): string {
+  return `i=\${SLURM_NODEID:-0}
 set -- $CAIRN_SLURM_NODES
 shift "$i" 2>/dev/null || { echo "cairn: no node name for SLURM_NODEID=$i" >&2; exit 2; }
 CAIRN_AGENT_NODE=$1
-CAIRN_AGENT_DIR="$CAIRN_SLURM_SUB/n$i"
+CAIRN_AGENT_DIR="${subs}/n$i"
 # Each node's agent has a token of its own (a token names its node).
 eval "CAIRN_AGENT_TOKEN=\\\${CAIRN_AGENT_TOKEN_$i}"
 export CAIRN_AGENT_NODE CAIRN_AGENT_DIR CAIRN_AGENT_TOKEN
@@ -76,7 +74,22 @@ if [ "\${SLURM_JOB_NUM_NODES:-1}" -gt 1 ]; then
   done
   export CAIRN_AGENT_RANK_HOSTS="$hosts"
 fi
-mkdir -p "$CAIRN_AGENT_DIR"
+mkdir -p "$CAIRN_AGENT_DIR"`;
+}
+
+/**
+ * Started once per node of a submission (by the batch script itself, or by srun on each node):
+ * picks its node's name by SLURM_NODEID, and tells the agent where Slurm put the job's nodes.
+ */
+export function launcherScript(l: SlurmLayout, nodeBin: string, agentFile: string): Buffer {
+  return Buffer.from(`#!/bin/sh
+# Cairn's agent for one node of a Slurm job (one-shot: it runs this job's attempt and exits).
+${REFUSE_SLURM_RESTART}
+set -a
+. ${q(l.envFile)}
+. "$CAIRN_SLURM_SUB/token.env"
+set +a
+${nodeOfSubmission('$CAIRN_SLURM_SUB')}
 exec ${q(nodeBin)} ${q(agentFile)}
 `);
 }

@@ -12,6 +12,7 @@ import { SlurmCommands, type SbatchCall } from './commands.ts';
 import { arrayDir, arrayRequest, arraySetupScript, forgetScript, markersScript, parseMarkers, planArrays } from './arrays.ts';
 import { LocalShell, SshShell, type ClusterShell } from './shell.ts';
 import { agentEnvFile, batchScript, launcherScript, slurmLayout, subDir, type SlurmLayout } from './layout.ts';
+import { EARLY_OUTPUT, nodeLocalBatchScript, type NodeLocalArtifacts } from './node-local.ts';
 import { checkExtraOptions, sbatchArgs } from './sbatch-options.ts';
 import { parseDuration } from './time.ts';
 import { SlurmRest, type RestAuth } from './rest.ts';
@@ -33,8 +34,9 @@ interface Attached {
 /**
  * An existing Slurm cluster. Cairn does not schedule its jobs: each becomes one sbatch submission
  * (recorded first, by the batch dispatcher) whose script starts Cairn's agent once per node, from
- * a folder on the cluster's shared file system. Commands run on the login host over SSH, or on
- * the server's own host when the compute has no address.
+ * a folder on the cluster's shared file system (or, where the nodes share none, from each node's
+ * own copy in node_local_dir). Commands run on the login host over SSH, or on the server's own
+ * host when the compute has no address.
  */
 export class SlurmCompute implements ComputeWithProvisioning, ComputeWithBatchQueue, ComputeWithLiveView {
   readonly type = 'slurm';
@@ -134,28 +136,37 @@ export class SlurmCompute implements ComputeWithProvisioning, ComputeWithBatchQu
         throw new CairnError('HostCheckFailed', `the login host ${shell.where} is ${machine?.trim() || 'of an unknown architecture'}; this server can only bring its agent to ${serverArch()} hosts`);
       }
       const layout = slurmLayout(rootOf(spec, home ?? '', spec.name, this.deps.ssh.defaultWorkDir));
-      const warnings = [...checked.warnings, ...(await this.checkShared(cmd, spec, layout, checked.partition?.name ?? null))];
+      const shared = await this.checkShared(cmd, spec, layout, checked.partition?.name ?? null);
+      const warnings = [...checked.warnings, ...shared.warnings];
       if (spec.address || spec.server_url) warnings.push(...(await this.checkServerReach(shell, spec)));
-      return { ...(session ? { hostKey: session.hostKey } : {}), warnings };
+      return { ...(session ? { hostKey: session.hostKey } : {}), warnings, ...(shared.settled ? { settled: shared.settled } : {}) };
     } finally {
       await session?.close();
     }
   }
 
   /**
-   * The work folder must be one the compute nodes see: written here, looked for from a compute
-   * node with srun (bounded by --immediate, so a full cluster cannot hold attach).
+   * Whether the compute nodes see the work folder: written here, looked for from a compute node
+   * with srun (bounded by --immediate, so a full cluster cannot hold attach). Where they do not,
+   * each node will fetch its own copy into node_local_dir (settled here when not given), and the
+   * attach says so.
    */
-  private async checkShared(cmd: SlurmCommands, spec: SlurmSpec, l: SlurmLayout, partition: string | null): Promise<string[]> {
+  private async checkShared(cmd: SlurmCommands, spec: SlurmSpec, l: SlurmLayout, partition: string | null): Promise<{ warnings: string[]; settled?: { node_local_dir: string } }> {
     const probe = posix.join(l.root, `.shared-check-${Date.now()}`);
     const opts = [...(partition ? [`--partition=${partition}`] : []), ...(spec.account ? [`--account=${spec.account}`] : [])].map(q).join(' ');
     const r = await cmd.run(`mkdir -p ${q(l.root)} && touch ${q(probe)} || exit 5\nout=$(srun --nodes=1 --ntasks=1 --time=1 --immediate=20 --job-name=cairn-attach-check ${opts} sh -c ${q(`test -f ${q(probe)} && echo seen || echo unseen`)} 2>&1); r=$?\nrm -f ${q(probe)}\nprintf '%s\\n%s\\n' "$r" "$out"`, 60_000);
     if (r.code === 5) throw new CairnError('HostCheckFailed', `cannot create the work folder ${l.root} on ${cmd.where}: ${r.err.trim().split('\n').pop() ?? ''}`);
     const [rc, ...rest] = r.out.trim().split('\n');
     const text = rest.join(' ');
-    if (rc === '0' && text.includes('unseen')) throw new CairnError('HostCheckFailed', `the work folder ${l.root} is not visible on the compute nodes (a folder on the login host's own disk?): give work_dir on a file system the nodes share (home, NFS, Lustre)`);
-    if (rc === '0' && text.includes('seen')) return [];
-    return [`could not check that the compute nodes see ${l.root} (srun could not start a step within 20 s: ${text.slice(0, 200) || `exit ${rc}`}); Cairn assumes they do`];
+    if (rc === '0' && text.includes('unseen')) {
+      const dir = spec.node_local_dir ?? posix.join('/tmp', `cairn-slurm-${spec.name}`);
+      return {
+        warnings: [`the compute nodes do not see the work folder ${l.root} (no shared file system there): each node will fetch its own copy of Cairn's agent, its runtime, code and environments from this server into ${dir} on its own disk (node_local_dir), and keep it for the next jobs`],
+        ...(spec.node_local_dir ? {} : { settled: { node_local_dir: dir } }),
+      };
+    }
+    if (rc === '0' && text.includes('seen')) return { warnings: [] };
+    return { warnings: [`could not check that the compute nodes see ${l.root} (srun could not start a step within 20 s: ${text.slice(0, 200) || `exit ${rc}`}); Cairn assumes they do${spec.node_local_dir ? '' : ' (set node_local_dir if they do not: each node then fetches its own copy)'}`] };
   }
 
   /** The agents on the compute nodes call the server: a login host that cannot reach it is worth a warning. */
@@ -173,6 +184,8 @@ export class SlurmCompute implements ComputeWithProvisioning, ComputeWithBatchQu
     const l = a.layout;
     const made = await shell.run(`mkdir -p ${[l.root, l.cacheDir, l.subsDir].map(q).join(' ')} && chmod 700 ${q(l.root)}`);
     if (made.code !== 0) throw new CairnError('HostCheckFailed', `cannot create ${l.root} on ${shell.where}: ${made.err.trim()}`);
+    // Nodes that fetch their own copy need nothing here but the submissions' batch scripts.
+    if ((c.spec as SlurmSpec).node_local_dir) return;
     // The Node runtime is always copied to the shared folder: the login host's own Node may not exist on the compute nodes.
     const installed = await installAgent(shell.host, { base: l.root, root: l.root, runtimeDir: l.runtimeDir, agentDir: l.subsDir, pythonDir: l.pythonDir, envFile: l.envFile, serverFile: '', logFile: '', launcher: l.launcher }, { node: null } as never, this.artifacts);
     const spec = c.spec as SlurmSpec;
@@ -232,13 +245,16 @@ export class SlurmCompute implements ComputeWithProvisioning, ComputeWithBatchQu
     if (made.code !== 0) throw new CairnError('HostCheckFailed', `cannot create submission folders under ${l.subsDir}: ${made.err.trim()}`);
     const calls: SbatchCall[] = [];
     const out = new Map<string, string | SubmissionRefused>();
+    const local = spec.node_local_dir ? { dir: spec.node_local_dir, artifacts: await this.nodeLocalArtifacts() } : null;
+    const serverUrl = spec.server_url ?? this.deps.serverUrl();
+    const script = (s: BatchSubmission) => (local ? nodeLocalBatchScript(local.dir, serverUrl, local.artifacts, s) : batchScript(l, s));
     // Each submission's token and batch script, a few files at a time (over SSH each is an SFTP write).
     for (let i = 0; i < subs.length; i += 16) {
       await Promise.all(
         subs.slice(i, i + 16).map(async (s) => {
           const dir = subDir(l, s.name);
-          await shell.write(posix.join(dir, 'token.env'), Buffer.from(s.nodeTokens.map((t, n) => `CAIRN_AGENT_TOKEN_${n}=${t}\n`).join('')), 0o600);
-          await shell.write(posix.join(dir, 'job.sh'), Buffer.from(batchScript(l, s)), 0o700);
+          if (!local) await shell.write(posix.join(dir, 'token.env'), Buffer.from(s.nodeTokens.map((t, n) => `CAIRN_AGENT_TOKEN_${n}=${t}\n`).join('')), 0o600);
+          await shell.write(posix.join(dir, 'job.sh'), Buffer.from(script(s)), 0o700);
         }),
       );
     }
@@ -248,7 +264,9 @@ export class SlurmCompute implements ComputeWithProvisioning, ComputeWithBatchQu
       const limit = s.timeoutS ?? (spec.default_time_limit ? parseDuration(spec.default_time_limit) : null);
       const gpus = s.instanceType ? (this.deps.sizes.find(s.instanceType)?.gpus ?? 0) : 0;
       try {
-        const request = { jobName: s.name, partition: spec.partition, account: spec.account, qos: prio?.qos ?? spec.qos, nice: prio?.nice, nodes: s.nodes, timeLimitSeconds: limit, gpusPerNode: gpus, output: posix.join(dir, 'slurm-%j.out'), chdir: dir, extra: spec.sbatch_options ?? [] };
+        // A node that cannot see the submission's folder writes its own output on its own disk (the script says where).
+        const where = local ? { output: EARLY_OUTPUT, chdir: '/tmp' } : { output: posix.join(dir, 'slurm-%j.out'), chdir: dir };
+        const request = { jobName: s.name, partition: spec.partition, account: spec.account, qos: prio?.qos ?? spec.qos, nice: prio?.nice, nodes: s.nodes, timeLimitSeconds: limit, gpusPerNode: gpus, ...where, extra: spec.sbatch_options ?? [] };
         calls.push({ name: s.name, args: sbatchArgs(request), script: posix.join(dir, 'job.sh'), request });
       } catch (err) {
         out.set(s.name, new SubmissionRefused((err as Error).message));
@@ -257,13 +275,19 @@ export class SlurmCompute implements ComputeWithProvisioning, ComputeWithBatchQu
     const rest = await this.rest(c);
     if (rest) {
       for (const call of calls) {
-        const r = await rest.rest.submit(call.request, batchScript(l, subs.find((s) => s.name === call.name)!), rest.env);
+        const r = await rest.rest.submit(call.request, script(subs.find((s) => s.name === call.name)!), rest.env);
         out.set(call.name, 'id' in r ? r.id : new SubmissionRefused(r.refused));
       }
       return out;
     }
-    for (const [name, r] of await this.sbatchInArrays(cmd, shell, l, calls)) out.set(name, r);
+    // Array tasks run from links in the shared folder: nodes that cannot see it get their jobs one by one.
+    for (const [name, r] of await this.sbatchInArrays(cmd, shell, l, calls, local ? 1 : cmd.maxArrayTasks)) out.set(name, r);
     return out;
+  }
+
+  private async nodeLocalArtifacts(): Promise<NodeLocalArtifacts> {
+    const [node, agent, python] = await Promise.all([this.artifacts.nodeRuntime(), this.artifacts.agent(), this.artifacts.pythonTar()]);
+    return { node: node.sha256, agent: agent.sha256, python: python.sha256 };
   }
 
   /**
@@ -271,9 +295,9 @@ export class SlurmCompute implements ComputeWithProvisioning, ComputeWithBatchQu
    * arrays' folders are laid out. An array Slurm refuses is tried again job by job, so each job gets
    * Slurm's own verdict (a per-user job limit may take some of them).
    */
-  private async sbatchInArrays(cmd: SlurmCommands, shell: ClusterShell, l: SlurmLayout, calls: SbatchCall[]): Promise<Map<string, string | SubmissionRefused>> {
+  private async sbatchInArrays(cmd: SlurmCommands, shell: ClusterShell, l: SlurmLayout, calls: SbatchCall[], maxArrayTasks: number): Promise<Map<string, string | SubmissionRefused>> {
     const out = new Map<string, string | SubmissionRefused>();
-    const plan = planArrays(calls, cmd.maxArrayTasks);
+    const plan = planArrays(calls, maxArrayTasks);
     if (plan.arrays.length) {
       const laid = await shell.run(arraySetupScript(l, plan.arrays));
       if (laid.code !== 0) throw new CairnError('HostCheckFailed', `cannot lay out job arrays under ${l.root}: ${laid.err.trim().split('\n').pop() ?? ''}`);
@@ -344,6 +368,8 @@ export class SlurmCompute implements ComputeWithProvisioning, ComputeWithBatchQu
   }
 
   async outputTail(c: ComputeContext, name: string): Promise<string | null> {
+    const local = (c.spec as SlurmSpec).node_local_dir;
+    if (local) return `the batch output stayed on the compute node, in ${posix.join(local, 'logs')}/slurm-<Slurm job id>.<node>.out (or ${EARLY_OUTPUT.replace('%u', '<user>').replace('%j', '<Slurm job id>')} when that folder could not be used)`;
     const { shell } = await this.cmd(c);
     const l = this.attached.get(key(c.row))!.layout;
     // The telling line: slurmstepd's word on memory when it killed the step, else the last one.

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
+import { ustar } from './ustar.ts';
 import type { BuildOptions } from 'esbuild';
 import { packageLayout } from '../../package-layout.ts';
 
@@ -49,12 +50,13 @@ export class AgentArtifacts {
         code = Buffer.from(out.outputFiles[0].contents);
       }
       const pyDir = join(layout.pythonDir, 'cairn');
-      const python = readdirSync(pyDir)
-        .filter((f) => f.endsWith('.py'))
+      // The whole package, its sub-packages too (the client, cairn.ml, cairn.azureml).
+      const python = readdirSync(pyDir, { recursive: true, encoding: 'utf8' })
+        .filter((f) => f.endsWith('.py') && !f.split(sep).includes('__pycache__'))
         .sort()
         .map((f) => {
           const data = readFileSync(join(pyDir, f));
-          return { path: `cairn/${f}`, data, sha256: sha256(data) };
+          return { path: `cairn/${f.split(sep).join('/')}`, data, sha256: sha256(data) };
         });
       return { code, sha256: sha256(code), python };
     })().catch((err) => {
@@ -62,6 +64,12 @@ export class AgentArtifacts {
       throw err;
     });
     return this.bundle;
+  }
+
+  /** The Python module as one tar (for nodes that fetch their own copy over HTTP), and its sha256. */
+  async pythonTar(): Promise<{ data: Buffer; sha256: string }> {
+    const data = ustar((await this.agent()).python.map((f) => ({ path: f.path, data: f.data, mode: 0o644 })));
+    return { data, sha256: sha256(data) };
   }
 
   /** This server's own Node binary, copied to hosts that have no Node 24. */

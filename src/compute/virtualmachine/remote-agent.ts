@@ -57,13 +57,14 @@ export async function installAgent(session: AgentHost, l: RemoteLayout, facts: H
   // `.cairn-made` records the highest folder this made (or `existing`), so detaching removes exactly that much.
   const made = q(posix.join(l.root, '.cairn-made'));
   const mark = `p=${q(l.root)}; top=existing; while [ ! -e "$p" ]; do top=$p; p=$(dirname "$p"); done`;
+  const python = bundle.python.map((f) => ({ ...f, remote: posix.join(l.pythonDir, f.path) }));
+  const pyDirs = [...new Set([posix.join(l.pythonDir, 'cairn'), ...python.map((f) => posix.dirname(f.remote))])];
   await must(
     session,
-    `${mark}; umask 077 && mkdir -p ${q(l.agentDir)} ${q(posix.join(l.pythonDir, 'cairn'))}${runtime ? ` ${q(posix.dirname(nodeFile))}` : ''} && { [ -e ${made} ] || printf '%s' "$top" > ${made}; }`,
+    `${mark}; umask 077 && mkdir -p ${q(l.agentDir)} ${pyDirs.map(q).join(' ')}${runtime ? ` ${q(posix.dirname(nodeFile))}` : ''} && { [ -e ${made} ] || printf '%s' "$top" > ${made}; }`,
     'creating the agent folder',
   );
   // One round trip says what the host already has; only files whose sha256 differs are copied.
-  const python = bundle.python.map((f) => ({ ...f, remote: posix.join(l.pythonDir, f.path) }));
   const files = [agentFile, ...(runtime ? [nodeFile] : []), ...python.map((f) => f.remote)];
   const have = await session.exec(`sha256sum ${files.map(q).join(' ')} 2>/dev/null`);
   const present = new Set(have.stdout.split('\n').map((line) => line.split(/\s+/).slice(0, 2).join(' ')).filter(Boolean));

@@ -1,7 +1,7 @@
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, createReadStream, openSync, readSync, statSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { AttemptReport, BlobBatchRequest, LogBatch, OutputsReport, RegisterRequest } from '../../protocol/agent.ts';
+import { AttemptReport, BlobBatchRequest, LogBatch, OutputsReport, RegisterRequest, RuntimePart } from '../../protocol/agent.ts';
 import { CairnError } from '../../protocol/errors.ts';
 import { AGENT_API } from '../../protocol/routes.ts';
 import { Sha256, parseMissingBlobs } from '../../protocol/snapshot.ts';
@@ -63,6 +63,22 @@ export function agentRoutes(app: FastifyInstance, s: Services): void {
   });
 
   app.post(`${AGENT_API}/blobs/missing`, { bodyLimit: BODY_LIMITS.missingBlobs }, async (req) => ({ missing: s.blobs.missing(parseOr400(parseMissingBlobs, req.body).sha256) }));
+
+  // A node's own copy of the agent (Slurm nodes that do not see the work folder): the script that
+  // fetches it checks the sha256 it was given at submission against the answer's.
+  app.get<{ Params: { part: string } }>(`${AGENT_API}/runtime/:part`, async (req, reply) => {
+    nodeOf(req);
+    const part = parse(RuntimePart, req.params.part, 'runtime part');
+    reply.header('content-type', 'application/octet-stream');
+    if (part === 'node') {
+      const node = await s.runtime.nodeRuntime();
+      reply.header('x-cairn-sha256', node.sha256).header('content-length', statSync(node.path).size);
+      return reply.send(createReadStream(node.path));
+    }
+    const { data, sha256 } = part === 'agent' ? await s.runtime.agent().then((a) => ({ data: a.code, sha256: a.sha256 })) : await s.runtime.pythonTar();
+    reply.header('x-cairn-sha256', sha256);
+    return reply.send(data);
+  });
 
   app.put<{ Params: { sha: string } }>(`${AGENT_API}/blobs/:sha`, async (req, reply) => {
     await putBlob(s, parse(Sha256, req.params.sha, 'blob name'), req, s.limits.maxBlobBytes);

@@ -123,7 +123,7 @@ export class ComputesService {
       workspace,
       name: full.name,
       type: full.type,
-      spec: JSON.stringify(spec),
+      spec: JSON.stringify({ ...spec, ...pre.settled }),
       provisioning_state: 'Creating',
       created_at: now,
       updated_at: now,

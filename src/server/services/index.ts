@@ -1,3 +1,4 @@
+import type { AgentArtifacts } from '../../compute/virtualmachine/agent-bundle.ts';
 import type { Store } from '../../store/index.ts';
 import type { FsBlobs } from '../blobs/fs-blobs.ts';
 import type { EventHub } from '../../domain/events.ts';
@@ -27,6 +28,8 @@ export interface Services {
   assets: AssetsService;
   agents: AgentsService;
   tracking: { experiments: ExperimentsService; runs: RunsService; artifacts: ArtifactsService };
+  /** The agent, its Node runtime and the Python module, for nodes that fetch their own copy. */
+  runtime: AgentArtifacts;
   /** Sizes from outside, bounded: one uploaded blob (a snapshot file, an output, an artifact). */
   limits: { maxBlobBytes: number; maxSnapshotBytes: number };
 }

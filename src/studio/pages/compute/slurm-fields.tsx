@@ -5,7 +5,7 @@ import { NumberField, Section, TextField, type FormState, type Values } from './
 import { linesOf, numberOrText, parseKeyValues, textOrNone } from './spec-check.ts';
 
 export const SLURM_FIELDS = [
-  'partition', 'account', 'qos', 'default_time_limit', 'sbatch_options', 'work_dir', 'server_url', 'slurm_env', 'slurmrestd_url',
+  'partition', 'account', 'qos', 'default_time_limit', 'sbatch_options', 'work_dir', 'node_local_dir', 'server_url', 'slurm_env', 'slurmrestd_url',
   'min_instances', 'max_instances', 'idle_time_before_scale_down',
 ] as const;
 
@@ -21,6 +21,7 @@ export function slurmSpecOf(v: Values): { fields: Record<string, unknown>; probl
       default_time_limit: textOrNone(s('default_time_limit')),
       sbatch_options: linesOf(s('sbatch_options')),
       work_dir: textOrNone(s('work_dir')),
+      node_local_dir: textOrNone(s('node_local_dir')),
       server_url: textOrNone(s('server_url')),
       slurm_env: env.values,
       slurmrestd_url: textOrNone(s('slurmrestd_url')),
@@ -45,6 +46,7 @@ export function SlurmFields({ form }: { form: FormState }) {
           <TextField form={form} path="default_time_limit" label="Default time limit (optional)" placeholder="4:00:00" hint="For jobs without limits.timeout, in Slurm's format; never UNLIMITED (the partition's limit applies when empty)." />
           <TextField form={form} path="work_dir" label="Shared work folder (optional)" placeholder="~/.cairn-slurm/<name>" hint="A folder every compute node sees: the agent, caches and job folders." />
         </div>
+        <TextField form={form} path="node_local_dir" label="Folder on each node's own disk (optional)" placeholder="/scratch/cairn" hint="Where the nodes do not see the work folder, each fetches its own copy of Cairn's agent and caches here (attach sets it when needed)." />
         <TextField form={form} path="sbatch_options" label="More sbatch options (optional)" multiline placeholder={'--constraint=a100\n--exclusive'} hint="One a line, for every job. The options Cairn sets itself (--nodes, --output, --job-name, --gres, ...) are refused by name." />
         <div className="field-row">
           <TextField form={form} path="server_url" label="Server URL for compute nodes (optional)" placeholder="http://cairn.example.org:7667" />
