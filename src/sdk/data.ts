@@ -11,7 +11,12 @@ import { parseYamlDocument, readYamlFile } from './yaml-file.ts';
 
 /** A data or model YAML file: its spec, and the local path it uploads (resolved against the file's folder). */
 export function loadAssetFile(file: string, kind: AssetKind, over: { name?: string; version?: string; path?: string } = {}): { spec: AssetFileSpec; localPath: string | null } {
-  const raw = (parseYamlDocument(readYamlFile(file, kind === 'data' ? 'data asset' : 'model'), file).doc.toJSON() ?? {}) as Record<string, unknown>;
+  return parseAssetYaml(readYamlFile(file, kind === 'data' ? 'data asset' : 'model'), file, over);
+}
+
+/** The text of a data or model file, read already (the server's parse route gets it from a client). */
+export function parseAssetYaml(text: string, file: string, over: { name?: string; version?: string; path?: string } = {}): { spec: AssetFileSpec; localPath: string | null } {
+  const raw = (parseYamlDocument(text, file).doc.toJSON() ?? {}) as Record<string, unknown>;
   const merged = { ...raw, ...(over.name ? { name: over.name } : {}), ...(over.version ? { version: over.version } : {}), ...(over.path ? { path: over.path } : {}) };
   return assetSpec(merged, file, over.path ? '.' : dirname(resolve(file)));
 }

@@ -1,10 +1,10 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { isMap } from 'yaml';
 import type { z } from 'zod';
 import { CairnError } from '../protocol/errors.ts';
 import { CondaFile, EnvironmentFileSpec, EnvironmentSpec } from '../protocol/environment.ts';
 import { applySet, lineOf, parseSet, parseYamlDocument, readYamlFile } from './yaml-file.ts';
+import { diskFiles, type LocalFiles } from './local-files.ts';
 
 /**
  * An environment in its wire form except for the upload: the conda file read and inlined, the
@@ -36,8 +36,8 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 const prefixed = (where: Where | undefined, path: (string | number)[], msg: string) => (where ? `${where(path)}: ${msg}` : msg);
 
 /** A path as the user will recognise it: relative to the current folder when inside it. */
-export function displayPath(abs: string): string {
-  const rel = relative(process.cwd(), abs);
+export function displayPath(abs: string, cwd = process.cwd()): string {
+  const rel = relative(cwd, abs);
   return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : abs;
 }
 
@@ -49,20 +49,25 @@ export function displayPath(abs: string): string {
  * file is read and checked here and the build folder is found, but nothing is uploaded.
  */
 export function loadEnvironmentFile(file: string, sets: string[] = [], o: { overrides?: Record<string, unknown> } = {}): LoadedEnvironment {
-  const { doc, lines } = parseYamlDocument(readYamlFile(file, 'environment'), file);
+  return parseEnvironmentYaml(readYamlFile(file, 'environment'), file, sets, o);
+}
+
+/** The text of an environment file, read already (the server's parse route gets it from a client). */
+export function parseEnvironmentYaml(text: string, file: string, sets: string[] = [], o: { overrides?: Record<string, unknown> } = {}, fs: LocalFiles = diskFiles): LoadedEnvironment {
+  const { doc, lines } = parseYamlDocument(text, file);
   if (!isMap(doc.contents)) throw new CairnError('ValidationError', `${file}: an environment file must be a YAML mapping of fields (image, conda_file, build, ...)`);
   for (const [k, v] of Object.entries(o.overrides ?? {})) if (v !== undefined) doc.setIn(k.split('.'), v);
   for (const s of sets) applySet(doc, s);
   const where: Where = (path) => `${file} line ${lineOf(doc, lines, path)}`;
   const spec = checkEnvironmentFields(doc.toJS(), where);
-  return resolveEnvironmentFiles(spec, dirname(resolve(file)), where);
+  return resolveEnvironmentFiles(spec, dirname(resolve(file)), where, fs);
 }
 
 /**
  * An environment from fields rather than a file (`cairn environment create --image ...`, an SDK
  * call): the same checks, with paths relative to `baseDir` (default: the current folder).
  */
-export function environmentFromFields(fields: Record<string, unknown>, sets: string[] = [], baseDir = process.cwd()): LoadedEnvironment {
+export function environmentFromFields(fields: Record<string, unknown>, sets: string[] = [], baseDir = process.cwd(), fs: LocalFiles = diskFiles): LoadedEnvironment {
   const raw: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(fields)) if (v !== undefined) setPath(raw, k.split('.'), v);
   for (const s of sets) {
@@ -70,7 +75,7 @@ export function environmentFromFields(fields: Record<string, unknown>, sets: str
     setPath(raw, path, value);
   }
   const spec = checkEnvironmentFields(raw, undefined);
-  return resolveEnvironmentFiles(spec, baseDir, undefined);
+  return resolveEnvironmentFiles(spec, baseDir, undefined, fs);
 }
 
 /**
@@ -114,27 +119,28 @@ export function checkEnvironmentFields(raw: unknown, where: Where | undefined, p
  * The file form made the wire form, minus the upload: a `conda_file` path (relative to `baseDir`)
  * is read, parsed and checked; `build.path` must be a folder holding `build.dockerfile_path`.
  */
-export function resolveEnvironmentFiles(env: EnvironmentFileSpec, baseDir: string, where?: Where | string): LoadedEnvironment {
+export function resolveEnvironmentFiles(env: EnvironmentFileSpec, baseDir: string, where?: Where | string, fs: LocalFiles = diskFiles): LoadedEnvironment {
   const at: Where | undefined = typeof where === 'string' ? () => where : where;
   const fail = (path: string[], msg: string): never => {
     throw new CairnError('ValidationError', prefixed(at, path, msg));
   };
   const { conda_file, build, ...rest } = env;
   const spec: EnvironmentDraft = { ...rest };
-  if (typeof conda_file === 'string') spec.conda_file = readCondaFile(conda_file, baseDir, (msg) => fail(['conda_file'], msg));
+  if (typeof conda_file === 'string') spec.conda_file = readCondaFile(conda_file, baseDir, (msg) => fail(['conda_file'], msg), fs);
   else if (conda_file !== undefined) spec.conda_file = conda_file;
   if (!build) return { spec, buildDir: null, dockerfilePath: null };
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(build.path) || build.path.startsWith('git@')) {
     fail(['build', 'path'], `build.path '${build.path}' must be a local folder: remote build contexts (git, http, azureml datastores) are not supported`);
   }
   const buildDir = resolve(baseDir, build.path);
-  if (!existsSync(buildDir)) fail(['build', 'path'], `build.path '${build.path}' does not exist (looked in ${buildDir})`);
-  if (!statSync(buildDir).isDirectory()) fail(['build', 'path'], `build.path '${build.path}' is not a folder`);
+  const dirKind = fs.kind(buildDir, 'dir');
+  if (dirKind === null) fail(['build', 'path'], `build.path '${build.path}' does not exist (looked in ${buildDir})`);
+  if (dirKind !== 'dir') fail(['build', 'path'], `build.path '${build.path}' is not a folder`);
   const dockerfilePath = resolve(buildDir, build.dockerfile_path);
   if (dockerfilePath !== buildDir && !dockerfilePath.startsWith(buildDir + sep)) {
     fail(['build', 'dockerfile_path'], `build.dockerfile_path '${build.dockerfile_path}' must be inside build.path (${buildDir})`);
   }
-  if (!existsSync(dockerfilePath) || !statSync(dockerfilePath).isFile()) {
+  if (fs.kind(dockerfilePath, 'file') !== 'file') {
     fail(['build', 'path'], `build.path '${build.path}' has no ${build.dockerfile_path} (looked for ${dockerfilePath}); add one, or set build.dockerfile_path`);
   }
   spec.build = { dockerfile_path: relative(buildDir, dockerfilePath).split(sep).join('/'), path: build.path };
@@ -142,17 +148,18 @@ export function resolveEnvironmentFiles(env: EnvironmentFileSpec, baseDir: strin
 }
 
 /** A conda environment file: read, parsed as YAML (errors with line and column) and checked. */
-function readCondaFile(path: string, baseDir: string, fail: (msg: string) => never): CondaFile {
+function readCondaFile(path: string, baseDir: string, fail: (msg: string) => never, fs: LocalFiles): CondaFile {
   const abs = resolve(baseDir, path);
-  if (!existsSync(abs)) return fail(`conda_file '${path}' does not exist (looked in ${abs})`);
-  if (!statSync(abs).isFile()) return fail(`conda_file '${path}' is not a file (${abs})`);
+  const kind = fs.kind(abs, 'file');
+  if (kind === null) return fail(`conda_file '${path}' does not exist (looked in ${abs})`);
+  if (kind !== 'file') return fail(`conda_file '${path}' is not a file (${abs})`);
   let text: string;
   try {
-    text = readFileSync(abs, 'utf8');
+    text = fs.readText(abs);
   } catch (err) {
     return fail(`cannot read conda_file ${abs}: ${(err as Error).message}`);
   }
-  const shown = displayPath(abs);
+  const shown = displayPath(abs, fs.cwd());
   const { doc, lines } = parseYamlDocument(text, shown);
   if (!isMap(doc.contents)) throw new CairnError('ValidationError', `${shown}: a conda file must be a YAML mapping (name, channels, dependencies)`);
   const raw = doc.toJS() as Record<string, unknown>;

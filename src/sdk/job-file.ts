@@ -1,7 +1,7 @@
-import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
-import { isMap } from 'yaml';
+import { Document, isMap } from 'yaml';
 import { applySet, lineOf as lineIn, parseYamlDocument, readYamlFile } from './yaml-file.ts';
+import { diskFiles, type LocalFiles } from './local-files.ts';
 import { isDataInput } from '../protocol/job-spec.ts';
 import { parseDataPath } from '../protocol/data.ts';
 import { checkEnvironmentFields, resolveEnvironmentFiles, type EnvironmentDraft, type Where } from './environment-file.ts';
@@ -40,21 +40,31 @@ export function loadJobFile(file: string, sets: string[] = []): LoadedJob {
   return parseJobYaml(readYamlFile(file, 'job'), file, sets);
 }
 
-export function parseJobYaml(text: string, file: string, sets: string[] = []): LoadedJob {
-  const { doc, lines: lc } = parseYamlDocument(text, file);
+export function parseJobYaml(text: string, file: string, sets: string[] = [], fs: LocalFiles = diskFiles): LoadedJob {
+  const { doc, lines } = parseYamlDocument(text, file);
+  return checkJobDocument(doc, (path) => `${file} line ${lineIn(doc, lines, path)}`, dirname(resolve(file)), sets, fs, file);
+}
+
+/**
+ * A job given as an object rather than a file (the Python SDK's `jobs.create(dict)`): the same
+ * checks, each problem starting with `label` instead of a file and line; paths relative to `baseDir`.
+ */
+export function parseJobObject(fields: Record<string, unknown>, label: string, baseDir: string, sets: string[] = [], fs: LocalFiles = diskFiles): LoadedJob {
+  return checkJobDocument(new Document(fields), () => label, baseDir, sets, fs, label);
+}
+
+function checkJobDocument(doc: Document, where: Where, baseDir: string, sets: string[], fs: LocalFiles, file: string): LoadedJob {
   for (const s of sets) applySet(doc, s);
   if (!isMap(doc.contents)) throw new CairnError('ValidationError', `${file}: a job file must be a YAML mapping of fields`);
-  const lineOf = (path: (string | number)[]) => lineIn(doc, lc, path);
-  const where: Where = (path) => `${file} line ${lineOf(path)}`;
   const raw = doc.toJS() as Record<string, unknown>;
   if (raw.type !== undefined && raw.type !== 'command') {
     const why = raw.type === 'sweep' || raw.type === 'pipeline' ? `${raw.type} jobs are not supported yet` : `unknown job type '${String(raw.type)}' (expected command)`;
-    throw new CairnError('ValidationError', `${file} line ${lineOf(['type'])}: ${why}`);
+    throw new CairnError('ValidationError', `${where(['type'])}: ${why}`);
   }
   for (const key of Object.keys(raw)) {
     if (KNOWN.has(key)) continue;
     const why = UNSUPPORTED_JOB_FIELDS[key];
-    throw new CairnError('ValidationError', why ? `${file} line ${lineOf([key])}: field '${key}' is not supported yet: ${why}` : `${file} line ${lineOf([key])}: unknown field '${key}' for a command job`);
+    throw new CairnError('ValidationError', why ? `${where([key])}: field '${key}' is not supported yet: ${why}` : `${where([key])}: unknown field '${key}' for a command job`);
   }
   // An inline environment is checked on its own, so its problems name their field (environment.build.path).
   const envRaw = raw.environment;
@@ -65,37 +75,39 @@ export function parseJobYaml(text: string, file: string, sets: string[] = []): L
     const path = i.path as (string | number)[];
     if (i.code === 'unrecognized_keys') {
       const key = i.keys[0];
-      throw new CairnError('ValidationError', `${file} line ${lineOf([...path, key])}: unknown field '${[...path, key].join('.')}'`);
+      throw new CairnError('ValidationError', `${where([...path, key])}: unknown field '${[...path, key].join('.')}'`);
     }
     const what = path.length ? `field '${path.join('.')}'` : 'job';
-    throw new CairnError('ValidationError', `${file} line ${lineOf(path)}: ${what} ${i.message.replace(/^Invalid input: /, 'invalid: ')}`);
+    throw new CairnError('ValidationError', `${where(path)}: ${what} ${i.message.replace(/^Invalid input: /, 'invalid: ')}`);
   }
   const { environment, ...fields } = parsed.data;
   const spec: CommandJobDraft = fields;
   if (spec.compute) spec.compute = spec.compute.replace(/^azureml:/, '');
   let environmentBuildDir: string | null = null;
   if (inlineEnv) {
-    const env = resolveEnvironmentFiles(inlineEnv, dirname(resolve(file)), (p) => where(['environment', ...p]));
+    const env = resolveEnvironmentFiles(inlineEnv, baseDir, (p) => where(['environment', ...p]), fs);
     spec.environment = env.spec;
     environmentBuildDir = env.buildDir;
   } else if (typeof environment === 'string') spec.environment = stripAzureml(environment);
   let codeDir: string | null = null;
   if (spec.code) {
-    codeDir = resolve(dirname(resolve(file)), spec.code);
-    if (!existsSync(codeDir)) throw new CairnError('ValidationError', `${file} line ${lineOf(['code'])}: code folder '${spec.code}' does not exist (looked in ${codeDir})`);
-    if (!statSync(codeDir).isDirectory()) throw new CairnError('ValidationError', `${file} line ${lineOf(['code'])}: code '${spec.code}' is not a folder`);
+    codeDir = resolve(baseDir, spec.code);
+    const kind = fs.kind(codeDir, 'dir');
+    if (kind === null) throw new CairnError('ValidationError', `${where(['code'])}: code folder '${spec.code}' does not exist (looked in ${codeDir})`);
+    if (kind !== 'dir') throw new CairnError('ValidationError', `${where(['code'])}: code '${spec.code}' is not a folder`);
   }
   const inputPaths: Record<string, string> = {};
   for (const [name, input] of Object.entries(spec.inputs ?? {})) {
     if (!isDataInput(input)) continue;
     const p = parseDataPath(input.path);
-    if ('error' in p) throw new CairnError('ValidationError', `${file} line ${lineOf(['inputs', name, 'path'])}: inputs.${name}.path: ${p.error}`);
+    if ('error' in p) throw new CairnError('ValidationError', `${where(['inputs', name, 'path'])}: inputs.${name}.path: ${p.error}`);
     if (p.kind !== 'local') continue;
-    const abs = resolve(dirname(resolve(file)), p.path);
-    if (!existsSync(abs)) throw new CairnError('ValidationError', `${file} line ${lineOf(['inputs', name, 'path'])}: input '${name}': path '${p.path}' does not exist (looked in ${abs})`);
-    const isDir = statSync(abs).isDirectory();
-    if (input.type === 'uri_file' && isDir) throw new CairnError('ValidationError', `${file} line ${lineOf(['inputs', name, 'path'])}: input '${name}' is uri_file, but '${p.path}' is a folder (use uri_folder)`);
-    if (input.type !== 'uri_file' && !isDir) throw new CairnError('ValidationError', `${file} line ${lineOf(['inputs', name, 'path'])}: input '${name}' is ${input.type}, but '${p.path}' is a file (use uri_file)`);
+    const abs = resolve(baseDir, p.path);
+    const kind = fs.kind(abs, input.type === 'uri_file' ? 'file' : 'dir');
+    if (kind === null) throw new CairnError('ValidationError', `${where(['inputs', name, 'path'])}: input '${name}': path '${p.path}' does not exist (looked in ${abs})`);
+    const isDir = kind === 'dir';
+    if (input.type === 'uri_file' && isDir) throw new CairnError('ValidationError', `${where(['inputs', name, 'path'])}: input '${name}' is uri_file, but '${p.path}' is a folder (use uri_folder)`);
+    if (input.type !== 'uri_file' && !isDir) throw new CairnError('ValidationError', `${where(['inputs', name, 'path'])}: input '${name}' is ${input.type}, but '${p.path}' is a file (use uri_file)`);
     inputPaths[name] = abs;
   }
   return { spec, codeDir, environmentBuildDir, inputPaths };

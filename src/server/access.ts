@@ -94,6 +94,8 @@ const cairn: Record<string, Policy> = {
   [`GET ${WS}/datastores`]: 'admin',
   [`GET ${WS}/datastores/:name`]: 'admin',
   [`DELETE ${WS}/datastores/:name`]: 'admin',
+  // Reads a client's YAML file with the CLI's parsers (pure: nothing is stored, no server file is read).
+  [`POST ${WS}/files/parse`]: 'admin',
   ...assetRows('data'),
   ...assetRows('models'),
 

@@ -17,6 +17,7 @@ import { environmentRoutes } from './routes/environments.ts';
 import { dataRoutes } from './routes/data.ts';
 import { jobTrackingRoutes } from './routes/job-tracking.ts';
 import { mlflowRoutes } from './routes/mlflow/index.ts';
+import { fileRoutes } from './routes/files.ts';
 
 export interface AppOptions {
   services: Services;
@@ -110,6 +111,7 @@ export function buildApp(o: AppOptions): FastifyInstance {
   computeRoutes(app, o.services);
   environmentRoutes(app, o.services);
   dataRoutes(app, o.services);
+  fileRoutes(app);
   agentRoutes(app, o.services);
   jobTrackingRoutes(app, o.services);
   mlflowRoutes(app, o.services);

@@ -52,6 +52,10 @@ Environment (read once, at first use):
     CAIRN_SEND_INTERVAL   seconds between sends of a partial batch (1)
 Without a tracking URI or a run id, nothing is sent: each call prints what it would log to stderr,
 e.g. "cairn (offline): metric loss=0.25 step=3".
+
+The client of a Cairn server (submit and follow jobs, computes, environments, data, models) is
+``cairn.Client`` (see cairn.client); it and its error classes load on first use, so that
+``import cairn`` in a job stays as cheap as the logging module alone.
 """
 
 from ._api import (
@@ -82,3 +86,25 @@ __all__ = [
     "set_tag",
     "set_tags",
 ]
+
+# Names of cairn.client offered here too, loaded on first access (PEP 562): the client pulls in
+# http.client and friends, which a job that only logs metrics should not pay for at import.
+_CLIENT_NAMES = frozenset(
+    """Client CairnError CairnWarning AuthError ValidationError BadRequest PathEscapesRoot MissingBlobs
+    UnknownCompute UnknownEnvironment UnknownAsset UnknownDatastore DatastoreDenied PayloadTooLarge NotFound
+    Unauthorized Forbidden Conflict AlreadyExists JobAlreadyFinished ComputeBusy Unsupported ServerUnreachable
+    SshUnreachable SshAuthFailed HostKeyMismatch HostCheckFailed DamagedContent NotBuilt DatastoreUnreachable
+    Internal Timeout""".split()
+)
+
+
+def __getattr__(name):
+    if name in _CLIENT_NAMES:
+        from . import client
+
+        return getattr(client, name)
+    raise AttributeError("module 'cairn' has no attribute %r" % (name,))
+
+
+def __dir__():
+    return sorted(set(globals()) | _CLIENT_NAMES)

@@ -3,11 +3,19 @@
 import atexit
 import functools
 import os
+import sys
 import threading
 import time
 
 from . import _config
-from ._client import Client, eprint
+
+
+def eprint(message):
+    try:
+        sys.stderr.write(message + "\n")
+        sys.stderr.flush()
+    except Exception:
+        pass
 
 
 class _Offline(object):
@@ -44,6 +52,10 @@ def client():
             current = _OFFLINE
             if cfg.online:
                 try:
+                    # The sender (and http.client, ssl, urllib with it) loads only when something is sent:
+                    # `import cairn` stays cheap for scripts that log nothing or only offline.
+                    from ._client import Client
+
                     current = Client(cfg)
                 except Exception as err:
                     eprint("cairn: cannot send to %s (%s: %s); logging offline" % (cfg.tracking_uri, type(err).__name__, err))
