@@ -1,0 +1,5 @@
+"""Alias (cairn-azure-aliases): azureml.* is Cairn's cairn.azureml.*, over a Cairn server."""
+
+import cairn_azure_aliases
+
+cairn_azure_aliases.notice("azureml.core", "cairn.azureml.core")
