@@ -8,6 +8,7 @@
 //                  next to itself (src/package-layout.ts) sees the same folder from any chunk
 // dist/agent.js    the agent in one file (the local agent runs it; SSH hosts get a copy)
 // dist/python/     the stdlib-only `cairn` Python module jobs find on PYTHONPATH (the agent's ./python)
+// dist/python/cairn-<version>-py3-none-any.whl  the same package as a wheel, for pip (scripts/python-wheel.ts)
 // dist/cli-build.json  the files this build wrote (the next build removes chunks it no longer makes)
 import { cpSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
@@ -15,6 +16,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
 import { AGENT_BUILD_OPTIONS } from '../src/compute/virtualmachine/agent-bundle.ts';
+import { pythonWheel, wheelName } from './python-wheel.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -83,7 +85,7 @@ export async function buildCli(o: { outDir?: string; minify?: boolean; metafile?
   const t0 = Date.now();
   const dist = o.outDir ?? join(root, 'dist');
   const minify = o.minify ?? true;
-  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string; dependencies?: Record<string, string> };
   for (const e of EXTERNAL) {
     if (!OPTIONAL_EXTERNAL.has(e) && !pkg.dependencies?.[e]) throw new Error(`build-cli: '${e}' is left out of the bundle, so it must be a dependency in package.json`);
   }
@@ -126,6 +128,8 @@ export async function buildCli(o: { outDir?: string; minify?: boolean; metafile?
       logLevel: 'warning',
     });
     cpSync(join(root, 'src/agent/python/cairn'), join(stage, 'python/cairn'), { recursive: true, filter: (f) => statSync(f).isDirectory() || f.endsWith('.py') });
+    // The same package as a wheel, for `pip install` on machines that are not nodes (scripts/python-wheel.ts).
+    writeFileSync(join(stage, 'python', wheelName(pkg.version)), pythonWheel(join(root, 'src/agent/python'), pkg.version));
 
     const made = walk(stage).map((f) => relative(stage, f));
     let previous: string[] = [];
