@@ -5,7 +5,8 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, 
 import { join } from 'node:path';
 import { CairnClient } from '../src/sdk/client.ts';
 import { buildSnapshot, canonicalManifestJson } from '../src/snapshot/index.ts';
-import { pythonWheel, wheelName } from '../scripts/python-wheel.ts';
+import { buildCli } from '../scripts/build-cli.ts';
+import { wheelName } from '../scripts/python-wheel.ts';
 import { freePort, ROOT, runCli, TestServer, tempDir } from './helpers/cairn.ts';
 
 const PYTHON = '/usr/bin/python3';
@@ -309,12 +310,13 @@ result({"after": "cairn.client" in sys.modules, "same": cairn.NotFound is __impo
     assert.deepEqual(r.results, [{ before: [] }, { after: true, same: true }]);
   });
 
-  it('the wheel the build writes installs with pip (and so does the source folder) and talks to the server', async () => {
+  it('the wheel the build writes (dist/python) installs with pip (and so does the source folder) and talks to the server', async () => {
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
     assert.match(readFileSync(join(ROOT, 'src/agent/python/pyproject.toml'), 'utf8'), new RegExp(`^version = "${pkg.version.replace(/\./g, '\\.')}"$`, 'm'));
     const dir = tempDir('py-wheel');
-    const wheel = join(dir, wheelName(pkg.version));
-    writeFileSync(wheel, pythonWheel(join(ROOT, 'src/agent/python'), pkg.version));
+    // The build itself, into a folder of its own (dist/ may be in use by a running cairn).
+    await buildCli({ outDir: join(dir, 'dist') });
+    const wheel = join(dir, 'dist', 'python', wheelName(pkg.version));
     const target = join(dir, 'site');
     const pip = (args: string[]) => execFileSync(PYTHON, ['-m', 'pip', 'install', '--no-deps', '--no-index', '--disable-pip-version-check', '-q', '--target', ...args], { encoding: 'utf8', env: { ...process.env, PIP_ROOT_USER_ACTION: 'ignore' } });
     pip([target, wheel]);
