@@ -1,0 +1,28 @@
+"""cairn.ml: azure-ai-ml (Azure ML SDK v2) shapes over a Cairn server.
+
+::
+
+    from cairn.ml import MLClient, command, Input, Output
+    ml_client = MLClient()               # or MLClient(DefaultAzureCredential(), sub, rg, ws): Azure's ids are not used
+    job = command(code="./src", command="python train.py --data ${{inputs.data}}",
+                  inputs={"data": Input(type="uri_folder", path="./data")},
+                  outputs={"model": Output(type="uri_folder")}, environment="azureml:my-env:1", compute="cpu-cluster")
+    returned = ml_client.jobs.create_or_update(job)
+    ml_client.jobs.stream(returned.name)
+
+What Azure has and Cairn cannot honour raises cairn.client.Unsupported naming it, before anything
+is sent; the server's refusals raise its typed errors (NotFound, UnknownCompute, ...) with its code
+and message. The README (section Python SDK) lists what is and is not offered.
+"""
+
+from ._load import load_compute, load_data, load_environment, load_job, load_model
+from ._ml_client import MLClient
+from ._operations import JobException
+from ._poller import LROPoller
+from .entities import Input, MpiDistribution, Output, PyTorchDistribution, TensorFlowDistribution
+from .entities._job import command
+
+__all__ = [
+    "Input", "JobException", "LROPoller", "MLClient", "MpiDistribution", "Output", "PyTorchDistribution", "TensorFlowDistribution",
+    "command", "load_compute", "load_data", "load_environment", "load_job", "load_model",
+]

@@ -1,0 +1,41 @@
+"""azure.ai.ml.entities' names for what Cairn has (see cairn.ml for what is and is not offered)."""
+
+from .._util import SystemData
+from ._assets import BuildContext, Data, Environment, Model
+from ._compute import (
+    AmlCompute,
+    AmlComputeNodeInfo,
+    AmlComputeSshSettings,
+    Compute,
+    ComputeInstance,
+    ComputeInstanceSshSettings,
+    ComputeSchedules,
+    ComputeStartStopSchedule,
+    CronTrigger,
+    RecurrencePattern,
+    RecurrenceTrigger,
+    VirtualMachineCompute,
+    VirtualMachineSshSettings,
+)
+from ._io import Input, Output
+from ._job import (
+    Command,
+    CommandJob,
+    CommandJobLimits,
+    Job,
+    JobResourceConfiguration,
+    JobService,
+    MpiDistribution,
+    PyTorchDistribution,
+    QueueSettings,
+    RayDistribution,
+    TensorFlowDistribution,
+)
+
+__all__ = [
+    "AmlCompute", "AmlComputeNodeInfo", "AmlComputeSshSettings", "BuildContext", "Command", "CommandJob", "CommandJobLimits", "Compute",
+    "ComputeInstance", "ComputeInstanceSshSettings", "ComputeSchedules", "ComputeStartStopSchedule", "CronTrigger", "Data", "Environment",
+    "Input", "Job", "JobResourceConfiguration", "JobService", "Model", "MpiDistribution", "Output", "PyTorchDistribution", "QueueSettings",
+    "RayDistribution", "RecurrencePattern", "RecurrenceTrigger", "SystemData", "TensorFlowDistribution", "VirtualMachineCompute",
+    "VirtualMachineSshSettings",
+]
