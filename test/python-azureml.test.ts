@@ -10,7 +10,7 @@ import { spawn, execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CairnClient } from '../src/sdk/client.ts';
-import { ROOT, runCli, TestServer, tempDir } from './helpers/cairn.ts';
+import { ROOT, runCli, TestServer, tempDir, waitFor } from './helpers/cairn.ts';
 import { sshTestbed, type Testbed } from './helpers/ssh.ts';
 import { buildWheel, SYSTEM_PYTHON } from './helpers/wheels.ts';
 
@@ -277,6 +277,8 @@ print(json.dumps(out))
     assert.equal(o.min_max[0], 'ValidationError');
     assert.match(o.min_max[1], /min_instances \(3\) must not be greater than max_instances \(2\)/);
     assert.match(r.stdout, /^Deleted$/m);
+    // The run-based cluster goes when its job ends, in the background.
+    await waitFor('the run-based cluster to go', async () => !(await computeNames()).some((n) => n.startsWith('serverless-')), 60_000);
     assert.deepEqual(await computeNames(), ['local'], 'the clusters and the instance are gone, py-bad was never made');
   });
 
@@ -384,5 +386,38 @@ print("final", run.get_status(), run.id)
     const final = /^final Completed (\S+)$/m.exec(v1.stdout);
     assert.ok(final, v1.stdout);
     assert.equal((await client.getJob(final[1])).experiment_name, 'aliases-v1');
+
+    // An azure-ai-ml sample as Azure's docs write it, credential and Azure ids included (not used by Cairn).
+    const v2 = await run(
+      'v2_unmodified.py',
+      `from azure.ai.ml import MLClient, command, Input
+from azure.ai.ml.entities import Environment
+from azure.ai.ml.constants import AssetTypes
+from azure.identity import DefaultAzureCredential
+
+ml_client = MLClient(DefaultAzureCredential(), "00000000-0000-0000-0000-000000000000", "my-resource-group", "my-workspace")
+job = command(
+    code="./src",
+    command="python3 train.py --lr \${{inputs.lr}} --tag v2-alias",
+    inputs={"lr": 0.9},
+    compute="local",
+    experiment_name="aliases-v2",
+    display_name="v2 through the aliases",
+)
+returned_job = ml_client.jobs.create_or_update(job)
+ml_client.jobs.stream(returned_job.name)
+print("final", ml_client.jobs.get(returned_job.name).status, returned_job.name, AssetTypes.URI_FOLDER)
+`,
+      { extraPath: target },
+    );
+    assert.equal(v2.code, 0, v2.stderr);
+    const v2notices = v2.stderr.split('\n').filter((l) => l.startsWith('cairn-azure-aliases:'));
+    assert.deepEqual(v2notices, [`cairn-azure-aliases: azure.ai.ml is Cairn's shape (cairn.ml), not Microsoft's, talking to ${server.url} ($CAIRN_SERVER)`]);
+    assert.match(v2.stdout, /^epoch 2 tag v2-alias$/m);
+    const final2 = /^final Completed (\S+) uri_folder$/m.exec(v2.stdout);
+    assert.ok(final2, v2.stdout);
+    const job2 = await client.getJob(final2[1]);
+    assert.equal(job2.experiment_name, 'aliases-v2');
+    assert.equal(job2.display_name, 'v2 through the aliases');
   });
 });

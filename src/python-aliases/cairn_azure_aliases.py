@@ -1,13 +1,14 @@
-"""cairn-azure-aliases: the notice each alias prints once per process when it is imported.
+"""cairn-azure-aliases: the one line the shim prints on stderr, the first time any of its aliases
+(azureml.*, azure.ai.ml.*, azure.identity) is imported in a process.
 
-`azure` and `azure.ai` are namespace packages (no __init__.py), so Microsoft's other azure-*
-packages still import beside this shim; `azureml` and `azure.ai.ml` are Cairn's.
+`azure` and `azure.ai` are namespace packages (no __init__.py), so other azure-* packages still
+import beside this shim; `azureml`, `azure.ai.ml` and `azure.identity` are Cairn's.
 """
 
 import os
 import sys
 
-_said = set()
+_said = []
 
 
 def _server():
@@ -27,14 +28,14 @@ def _server():
     return "http://127.0.0.1:%s (the local server)" % (os.environ.get("CAIRN_PORT") or "7667")
 
 
-def notice(alias, target):
-    """One line on stderr, the first time `alias` is imported in this process."""
-    if alias in _said:
-        return
-    _said.add(alias)
+def notice(alias, what):
+    """Says, once per process, that `alias` is Cairn's (`what`) and which server it talks to."""
     try:
         import cairn  # noqa: F401
     except ImportError:
-        raise ImportError("cairn-azure-aliases: %s is an alias of Cairn's %s, but the cairn package is not importable: install Cairn's Python wheel (dist/python/cairn-*.whl) or put its folder on PYTHONPATH" % (alias, target))
-    sys.stderr.write("cairn-azure-aliases: %s is Cairn's shape (%s), not Microsoft's, talking to %s\n" % (alias, target, _server()))
+        raise ImportError("cairn-azure-aliases: %s is an alias of Cairn's Python package, which is not importable: install Cairn's wheel (dist/python/cairn-*.whl) or put its folder on PYTHONPATH" % alias)
+    if _said:
+        return
+    _said.append(alias)
+    sys.stderr.write("cairn-azure-aliases: %s is %s, not Microsoft's, talking to %s\n" % (alias, what, _server()))
     sys.stderr.flush()

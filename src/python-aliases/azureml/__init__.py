@@ -2,4 +2,4 @@
 
 import cairn_azure_aliases
 
-cairn_azure_aliases.notice("azureml.core", "cairn.azureml.core")
+cairn_azure_aliases.notice("azureml.core", "Cairn's shape (cairn.azureml.core)")

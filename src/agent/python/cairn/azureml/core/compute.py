@@ -260,8 +260,9 @@ class AmlCompute(ComputeTarget):
     _azure_type = "AmlCompute"
 
     @staticmethod
-    def provisioning_configuration(vm_size="", vm_priority="dedicated", min_nodes=0, max_nodes=None, idle_seconds_before_scaledown=None, admin_username=None, admin_user_password=None, admin_user_ssh_key=None, vnet_resourcegroup_name=None, vnet_name=None, subnet_name=None, tags=None, description=None, remote_login_port_public_access="NotSpecified", identity_type=None, identity_id=None, location=None, enable_node_public_ip=True, provider=None):
-        _refuse(vnet_resourcegroup_name=vnet_resourcegroup_name, vnet_name=vnet_name, subnet_name=subnet_name, identity_type=identity_type, identity_id=identity_id, location=location)
+    def provisioning_configuration(vm_size="", vm_priority="dedicated", min_nodes=0, max_nodes=None, idle_seconds_before_scaledown=None, admin_username=None, admin_user_password=None, admin_user_ssh_key=None, vnet_resourcegroup_name=None, vnet_name=None, subnet_name=None, tags=None, description=None, remote_login_port_public_access="NotSpecified", identity_type=None, identity_id=None, compute_location=None, enable_node_public_ip=True, location=None, provider=None):
+        """idle_seconds_before_scaledown: Cairn's default (120 s) when left out, not Azure's 1800."""
+        _refuse(vnet_resourcegroup_name=vnet_resourcegroup_name, vnet_name=vnet_name, subnet_name=subnet_name, identity_type=identity_type, identity_id=identity_id, compute_location=compute_location, location=location)
         if vm_priority not in ("dedicated", "lowpriority", "low_priority"):
             raise ComputeTargetException("vm_priority must be 'dedicated' or 'lowpriority' (found %r)" % (vm_priority,), code="ValidationError")
         spec = _put({"type": "amlcompute"}, size=vm_size or None, tier="dedicated" if vm_priority == "dedicated" else "low_priority", min_instances=min_nodes, max_instances=max_nodes, idle_time_before_scale_down=idle_seconds_before_scaledown, tags=tags, description=description, provider=provider)

@@ -1,0 +1,1 @@
+from cairn.ml.constants import *  # noqa: F401,F403
