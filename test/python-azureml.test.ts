@@ -49,9 +49,9 @@ const report = (r: PyResult): any => {
   return JSON.parse(line);
 };
 
-// In the job, the cairn module's Azure-style Run (what cairn.azureml.core.Run.get_context() returns).
+// In the job, the articles' own import: cairn.azureml.core.Run.get_context() is the job's run.
 const TRAIN = `import argparse, os
-from cairn import Run
+from cairn.azureml.core import Run
 p = argparse.ArgumentParser(); p.add_argument("--lr", type=float); p.add_argument("--tag", default="none")
 a = p.parse_args()
 run = Run.get_context()

@@ -7,12 +7,22 @@ import { join } from 'node:path';
  * by a sandboxed job wherever the agent was installed (a root-only home, say).
  */
 export function copyPythonModule(src: string, dest: string): string {
-  const from = join(src, 'cairn');
-  const to = join(dest, 'cairn');
-  mkdirSync(to, { recursive: true });
+  mkdirSync(dest, { recursive: true });
   chmodSync(dest, 0o755);
+  copyPackage(join(src, 'cairn'), join(dest, 'cairn'));
+  return dest;
+}
+
+/** One package folder and its sub-packages (the client, cairn.ml, cairn.azureml): .py files only. */
+function copyPackage(from: string, to: string): void {
+  mkdirSync(to, { recursive: true });
   chmodSync(to, 0o755);
-  for (const name of readdirSync(from)) {
+  for (const entry of readdirSync(from, { withFileTypes: true })) {
+    const name = entry.name;
+    if (entry.isDirectory()) {
+      if (name !== '__pycache__' && !name.startsWith('.')) copyPackage(join(from, name), join(to, name));
+      continue;
+    }
     if (!name.endsWith('.py')) continue;
     const data = readFileSync(join(from, name));
     let same = false;
@@ -25,5 +35,4 @@ export function copyPythonModule(src: string, dest: string): string {
     chmodSync(tmp, 0o644);
     renameSync(tmp, join(to, name));
   }
-  return dest;
 }
