@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CairnClient } from '../src/sdk/client.ts';
@@ -8,40 +8,10 @@ import { buildSnapshot, canonicalManifestJson } from '../src/snapshot/index.ts';
 import { buildCli } from '../scripts/build-cli.ts';
 import { wheelName } from '../scripts/python-wheel.ts';
 import { freePort, ROOT, runCli, TestServer, tempDir } from './helpers/cairn.ts';
+import { py } from './helpers/python.ts';
 
 const PYTHON = '/usr/bin/python3';
 const TOKEN = 'python-client-admin-token-0123456789';
-
-interface PyResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-  /** What the script printed as `RESULT <json>` lines, in order. */
-  results: any[];
-}
-
-/** Runs Python (Debian's, standard library only) with the repository's `cairn` package. */
-function py(code: string, o: { cwd: string; env?: NodeJS.ProcessEnv; pythonPath?: string }): Promise<PyResult> {
-  return new Promise((resolve, reject) => {
-    const prelude = 'import json, sys\ndef result(v):\n    print("RESULT " + json.dumps(v), flush=True)\n';
-    const child = spawn(PYTHON, ['-c', prelude + code], {
-      cwd: o.cwd,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, PYTHONPATH: o.pythonPath ?? join(ROOT, 'src/agent/python'), PYTHONDONTWRITEBYTECODE: '1', ...o.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-    child.on('error', reject);
-    child.on('close', (c) => {
-      clearTimeout(timer);
-      const results = stdout.split('\n').filter((l) => l.startsWith('RESULT ')).map((l) => JSON.parse(l.slice(7)));
-      resolve({ code: c ?? -1, stdout, stderr, results });
-    });
-  });
-}
 
 const write = (root: string, rel: string, text: string, mode?: number) => {
   mkdirSync(join(root, rel, '..'), { recursive: true });

@@ -6,49 +6,17 @@
 // at what the Python code made.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CairnClient } from '../src/sdk/client.ts';
-import { freePort, ROOT, TestServer, tempDir } from './helpers/cairn.ts';
+import { freePort, TestServer, tempDir } from './helpers/cairn.ts';
+import { py } from './helpers/python.ts';
 import { sshTestbed } from './helpers/ssh.ts';
 
-const PYTHON = '/usr/bin/python3';
 // The test sshd for attached machines (skipped with its reason only outside CI, as every SSH test).
 const bed = await sshTestbed();
 const skip = 'skip' in bed ? bed.skip : false;
 const TOKEN = 'python-ml-admin-token-0123456789abcdef';
-
-interface PyResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-  /** What the script printed as `RESULT <json>` lines, in order. */
-  results: any[];
-}
-
-/** Runs Python (Debian's, standard library only) with the repository's `cairn` package. */
-function py(code: string, o: { cwd: string; env: NodeJS.ProcessEnv }): Promise<PyResult> {
-  return new Promise((resolve, reject) => {
-    const prelude = 'import json, sys\ndef result(v):\n    print("RESULT " + json.dumps(v), flush=True)\n';
-    const child = spawn(PYTHON, ['-c', prelude + code], {
-      cwd: o.cwd,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, PYTHONPATH: join(ROOT, 'src/agent/python'), PYTHONDONTWRITEBYTECODE: '1', ...o.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-    child.on('error', reject);
-    child.on('close', (c) => {
-      clearTimeout(timer);
-      const results = stdout.split('\n').filter((l) => l.startsWith('RESULT ')).map((l) => JSON.parse(l.slice(7)));
-      resolve({ code: c ?? -1, stdout, stderr, results });
-    });
-  });
-}
 
 const write = (root: string, rel: string, text: string) => {
   mkdirSync(join(root, rel, '..'), { recursive: true });

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { json, runCli, TestServer, tempDir, waitFor } from './helpers/cairn.ts';
+import { json, TestServer, tempDir, waitFor } from './helpers/cairn.ts';
+import { jobKit } from './helpers/job-kit.ts';
 import { allreduceScript } from './helpers/torch.ts';
 import { startSlurm, type SlurmCluster } from './helpers/slurm.ts';
 import { Store } from '../src/store/index.ts';
@@ -21,14 +22,7 @@ describe('Slurm computes on a real Slurm 22.05 (commands on the server host)', {
   let server: TestServer;
   const work = tempDir('slurm-jobs');
   const shared = tempDir('slurm-shared');
-  const cli = (args: string[], timeoutMs = 120_000) => runCli(args, { env: server.cliEnv, cwd: work, timeoutMs });
-  const job = async (name: string) => (await json(`${server.url}/api/v1/workspaces/default/jobs/${name}`)).body;
-  const waitStatus = (name: string, statuses: string[], ms = 120_000) =>
-    waitFor(`job ${name} to be ${statuses.join(' or ')}`, async () => {
-      const j = await job(name);
-      return statuses.includes(j.status) ? j : null;
-    }, ms);
-  const logs = async (name: string): Promise<string[]> => (await json(`${server.url}/api/v1/workspaces/default/jobs/${name}/logs`)).body.lines.map((l: { text: string }) => l.text);
+  const { cli, job, waitStatus, logs } = jobKit(() => server, work);
   const computeYaml = (name: string, extra = '') => `name: ${name}\ntype: slurm\nwork_dir: ${shared}\nslurm_env:\n  SLURM_CONF: ${c.conf}\n${extra}`;
   /** Slurm jobs of this cluster with a name, from the job completion log and squeue: how many submissions Slurm saw. */
   const slurmJobsNamed = (name: string): string[] => {

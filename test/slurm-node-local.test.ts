@@ -7,7 +7,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { json, runCli, TestServer, tempDir, waitFor } from './helpers/cairn.ts';
+import { json, TestServer, tempDir, waitFor } from './helpers/cairn.ts';
+import { jobKit } from './helpers/job-kit.ts';
 import { startSlurm, type SlurmCluster } from './helpers/slurm.ts';
 
 // The nodes see this folder as their own empty tmpfs: the work folder under it is the login host's alone.
@@ -21,14 +22,7 @@ describe('Slurm nodes without a shared file system fetch their own copy (real Sl
   const work = tempDir('slurm-node-local');
   const local = join(unshared, 'node-copy');
   const planted = tempDir('slurm-planted');
-  const cli = (args: string[], timeoutMs = 120_000) => runCli(args, { env: server.cliEnv, cwd: work, timeoutMs });
-  const job = async (name: string) => (await json(`${server.url}/api/v1/workspaces/default/jobs/${name}`)).body;
-  const waitStatus = (name: string, statuses: string[], ms = 120_000) =>
-    waitFor(`job ${name} to be ${statuses.join(' or ')}`, async () => {
-      const j = await job(name);
-      return statuses.includes(j.status) ? j : null;
-    }, ms);
-  const logs = async (name: string): Promise<string[]> => (await json(`${server.url}/api/v1/workspaces/default/jobs/${name}/logs`)).body.lines.map((l: { text: string }) => l.text);
+  const { cli, job, waitStatus, logs } = jobKit(() => server, work);
   const computeYaml = (name: string, extra = '') => `name: ${name}\ntype: slurm\nwork_dir: ${join(unshared, 'work')}\nslurm_env:\n  SLURM_CONF: ${c.conf}\n${extra}`;
   /** What a node has in its own copy: runtime, agent and python entries, and what is left under subs. */
   const copyOn = (node: string) => {

@@ -8,14 +8,7 @@ import threading
 import time
 
 from . import _config
-
-
-def eprint(message):
-    try:
-        sys.stderr.write(message + "\n")
-        sys.stderr.flush()
-    except Exception:
-        pass
+from ._config import eprint
 
 
 class _Offline(object):

@@ -24,6 +24,7 @@ import threading
 import time
 import urllib.parse
 
+from ._config import eprint
 from ._transport import Result, Transport
 
 MAX_METRICS = 1000
@@ -36,14 +37,6 @@ FLUSH_RETRY_CAP = 1.0  # while someone waits in flush(), retry at least this oft
 SNAPSHOT_MAX_BYTES = 256 * 1024 * 1024  # log_artifact copies up to this much at call time
 MAX_REFUSAL_MESSAGES = 20
 BATCH_PATH = "/api/2.0/mlflow/runs/log-batch"
-
-
-def eprint(message):
-    try:
-        sys.stderr.write(message + "\n")
-        sys.stderr.flush()
-    except Exception:
-        pass
 
 
 def wire_float(value):

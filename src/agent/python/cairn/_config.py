@@ -57,3 +57,12 @@ class Config(object):
         self.online = self.offline_reason is None
         if self.tracking_uri:
             self.tracking_uri = self.tracking_uri.rstrip("/")
+
+
+def eprint(message):
+    """A line to stderr that never raises (a closed stderr must not break the user's script)."""
+    try:
+        sys.stderr.write(message + "\n")
+        sys.stderr.flush()
+    except Exception:
+        pass
