@@ -1,6 +1,8 @@
 // endRank on its own, against a real SQLite store: a succeeded job's outputs are registered before
 // its last rank is marked ended, so a server that dies in the middle leaves the rank open (the
-// agent reports again) instead of a job stuck with every rank ended; a report sent again is a no-op.
+// agent reports again) instead of a job stuck with every rank ended; a server that dies after the
+// rank's end but before the job's move has the job moved by the report sent again; otherwise a
+// report sent again is a no-op.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -50,6 +52,31 @@ describe('endRank and output registration', () => {
 
       assert.equal(await endRank(store, events, await attempt(), ended, working), false, 'a report sent again is a no-op');
       assert.equal(seen.length, 2, 'nor does it register again');
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('a server that died after ending the rank but before moving the job: the report sent again completes the job, once', async () => {
+    const store = await Store.open(`sqlite:${join(tempDir('domain-attempts'), 'cairn.db')}`);
+    const events = new EventHub();
+    try {
+      const { jobId, attempt } = await seed(store, 'half-ended');
+      await store.jobs.updateAttempt((await attempt()).id, { state: 'finalizing' }, ['running']);
+      await store.jobs.transition(jobId, 'Finalizing', 'uploading outputs', AT, { attempt: 1 });
+      // What the dead server left: the rank's end stored, the job's move not.
+      await store.jobs.updateAttempt((await attempt()).id, { state: 'ended', ended_at: AT, outcome: 'succeeded', exit_code: 0, reason: ended.reason }, ['finalizing']);
+      assert.equal((await store.jobs.getById(jobId))!.status, 'Finalizing');
+
+      const seen: string[] = [];
+      const hooks = { beforeCompleted: async (j: JobRow) => (seen.push(j.id), null) };
+      assert.equal(await endRank(store, events, await attempt(), ended, hooks), true);
+      const job = (await store.jobs.getById(jobId))!;
+      assert.equal(job.status, 'Completed');
+      assert.equal(job.exit_code, 0);
+      assert.equal(seen.length, 1, 'outputs registered (idempotently) before Completed');
+      assert.equal(await endRank(store, events, await attempt(), ended, hooks), false, 'once settled, a report again changes nothing');
+      assert.equal(seen.length, 1);
     } finally {
       await store.close();
     }

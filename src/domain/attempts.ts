@@ -32,7 +32,9 @@ export async function endRank(store: Store, events: EventHub, a: AttemptRow, r: 
   // A rank told to stop because its node was taken back ended by preemption, whatever it reported.
   const stop = a.stop ? StopMark.parse(JSON.parse(a.stop)) : null;
   const outcome = stop?.preempted && r.outcome === 'canceled' ? 'preempted' : r.outcome;
-  if (!OPEN_RANK_STATES.includes(a.state)) return false; // a report sent again: it was applied
+  // A report sent again: the rank's end was applied. The job's may not have been (a server that
+  // died between the two): settle it now, or it would stay Finalizing with every rank ended.
+  if (!OPEN_RANK_STATES.includes(a.state)) return a.state === 'ended' ? settleUnmovedJob(store, events, a, r, hooks) : false;
   // The last rank of a gang that succeeded: its job's outputs are registered before the rank is
   // marked ended, so a server that dies meanwhile leaves the rank open, the agent reports again,
   // and the (idempotent) registration runs again, instead of a job stuck with every rank ended.
@@ -46,6 +48,23 @@ export async function endRank(store: Store, events: EventHub, a: AttemptRow, r: 
   if (!ended) return false;
   await store.nodes.markIdleIfFree(a.node, Date.now());
   events.wake(a.node);
+  return moveJobAfterRank(store, events, a, { ...r, outcome }, hooks, outputs);
+}
+
+/** Statuses in which a job still waits on the attempt its ranks belong to. */
+const WAITING_ON_ATTEMPT = ['Preparing', 'Running', 'Finalizing', 'NotResponding', 'CancelRequested'];
+
+async function settleUnmovedJob(store: Store, events: EventHub, a: AttemptRow, r: RankEnd, hooks: EndRankHooks): Promise<boolean> {
+  const job = await store.jobs.getById(a.job_id);
+  if (!job || job.attempt !== a.number || !WAITING_ON_ATTEMPT.includes(job.status)) return false;
+  const ranks = await store.jobs.attemptsOfNumber(a.job_id, a.number);
+  if (ranks.some((x) => x.state !== 'ended')) return false;
+  return moveJobAfterRank(store, events, a, { ...r, at: a.ended_at ?? r.at }, hooks, undefined);
+}
+
+/** After a rank ended: the rest of its gang stopped when it failed, or, when it was the last, its job moved on. */
+async function moveJobAfterRank(store: Store, events: EventHub, a: AttemptRow, r: RankEnd, hooks: EndRankHooks, outputs: string | null | undefined): Promise<boolean> {
+  const outcome = r.outcome;
   const ranks = await store.jobs.attemptsOfNumber(a.job_id, a.number);
   const open = ranks.filter((x) => x.state !== 'ended');
   if (open.length) {

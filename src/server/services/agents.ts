@@ -136,7 +136,11 @@ export class AgentsService {
       if (a.rank === 0) await store.jobs.setEnvironmentRecord(a.job_id, a.number, JSON.stringify(r.environment));
       return { keep_running: keep_running && a.state !== 'ended' };
     }
-    if (a.state === 'ended') return { keep_running: false };
+    // An end reported again still goes to endRank: the job's own move may be what was lost.
+    if (a.state === 'ended') {
+      if (r.phase === 'ended') await this.endAttempt(a, r);
+      return { keep_running: false };
+    }
     // A job handed to a batch system (Slurm) waits in its queue until its agent starts: from there it is Preparing.
     const started = { from: ['Queued', 'Provisioning'], attempt: a.number, set: { node: a.node } };
     if (r.phase === 'preparing') {
