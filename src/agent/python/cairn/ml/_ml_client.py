@@ -24,34 +24,18 @@ from ._operations import (
 )
 from ._util import refuse_unknown, unsupported
 
-CONFIG_DIRS = (".cairn", ".azureml")
+from ..client._config_file import find_config as _find_config
 # Azure's MLClient keyword arguments about its HTTP pipeline and telemetry: no Cairn meaning, no effect.
 _AZURE_CLIENT_KWARGS = ("cloud", "show_progress", "enable_telemetry", "user_agent", "logging_enable", "logging_body", "retry_total",
                         "connection_timeout", "read_timeout", "transport", "per_call_policies", "per_retry_policies", "credential_scopes")
 
 
 def find_config(path=None, file_name=None):
-    """The config file from_config reads: `path` (a file, or a folder holding config.json,
-    .cairn/config.json or .azureml/config.json); without path the first .cairn/config.json,
-    .azureml/config.json or config.json in the current folder or a folder above it; or None."""
-    name = file_name or "config.json"
-    if path is not None:
-        path = os.path.abspath(os.path.expanduser(os.fspath(path)))
-        if os.path.isfile(path):
-            return path
-        for c in [os.path.join(path, name)] + [os.path.join(path, d, name) for d in CONFIG_DIRS]:
-            if os.path.isfile(c):
-                return c
-        raise unsupported("MLClient.from_config(path=%r)" % path, "no config file there (looked for %s, .cairn/%s and .azureml/%s)" % (name, name, name))
-    folder = os.getcwd()
-    while True:
-        for c in [os.path.join(folder, d, name) for d in CONFIG_DIRS] + [os.path.join(folder, name)]:
-            if os.path.isfile(c):
-                return c
-        parent = os.path.dirname(folder)
-        if parent == folder:
-            return None
-        folder = parent
+    """The config file from_config reads (the client package's search, shared with cairn.azureml), or None."""
+    try:
+        return _find_config(path, file_name)
+    except LookupError as e:
+        raise unsupported("MLClient.from_config(path=%r)" % path, "%s" % e)
 
 
 def read_config(file):

@@ -23,7 +23,7 @@ from ..exceptions import UserErrorException, WorkspaceException
 
 __all__ = ["Workspace"]
 
-CONFIG_DIRS = (".cairn", ".azureml")
+from ...client._config_file import find_config as _find_config
 _KEYS = ("server", "workspace", "workspace_name")
 _AZURE_KEYS = ("subscription_id", "resource_group", "location", "tenant_id")
 
@@ -43,26 +43,11 @@ def _refuse_azure(**given):
 
 
 def find_config(path=None, file_name=None):
-    """The config file from_config would read, or None."""
-    name = file_name or "config.json"
-    if path:
-        path = os.path.abspath(os.path.expanduser(path))
-        if os.path.isfile(path):
-            return path
-        for c in [os.path.join(path, name)] + [os.path.join(path, d, name) for d in CONFIG_DIRS]:
-            if os.path.isfile(c):
-                return c
-        raise UserErrorException("no Cairn config file at %s (looked for %s, .cairn/%s and .azureml/%s there)" % (path, name, name, name), code="NotFound")
-    folder = os.getcwd()
-    while True:
-        for d in CONFIG_DIRS:
-            c = os.path.join(folder, d, name)
-            if os.path.isfile(c):
-                return c
-        parent = os.path.dirname(folder)
-        if parent == folder:
-            return None
-        folder = parent
+    """The config file from_config would read, or None (the search is the client package's, shared with cairn.ml)."""
+    try:
+        return _find_config(path, file_name)
+    except LookupError as e:
+        raise UserErrorException("%s" % e, code="NotFound")
 
 
 def read_config(file):
