@@ -51,6 +51,7 @@ export class SlurmCompute implements ComputeWithProvisioning, ComputeWithBatchQu
   private readonly attached = new Map<string, Attached>();
   private readonly commands = new Map<string, { cmd: SlurmCommands; shell: ClusterShell }>();
   private readonly rests = new Map<string, { rest: SlurmRest; env: Record<string, string> }>();
+  private readonly views = new Map<string, { view: Record<string, unknown>; until: number }>();
 
   constructor(deps: BackendDeps) {
     this.deps = deps;
@@ -202,6 +203,7 @@ export class SlurmCompute implements ComputeWithProvisioning, ComputeWithBatchQu
   }
 
   async apply(c: ComputeContext): Promise<void> {
+    this.views.delete(key(c.row));
     this.commands.delete(key(c.row));
     this.attached.delete(key(c.row));
     this.rests.delete(key(c.row));
@@ -226,13 +228,24 @@ export class SlurmCompute implements ComputeWithProvisioning, ComputeWithBatchQu
     this.commands.delete(key(c.row));
     this.attached.delete(key(c.row));
     this.rests.delete(key(c.row));
+    this.views.delete(key(c.row));
     await this.pool.drop(key(c.row));
   }
 
+  /**
+   * The cluster as Slurm reports it, kept 2 s: each look runs sinfo and scontrol (over SSH for a
+   * login host), and every open studio page asks every 3 s, so many pages cost one look, not one
+   * each. An update forgets it.
+   */
   async describe(c: ComputeContext): Promise<Record<string, unknown>> {
+    const k = key(c.row);
+    const have = this.views.get(k);
+    if (have && have.until > Date.now()) return have.view;
     const { cmd } = await this.cmd(c);
     const [facts, nodes] = [await cmd.facts(), await cmd.nodes()];
-    return describeCluster(c.spec as SlurmSpec, facts, nodes);
+    const view = describeCluster(c.spec as SlurmSpec, facts, nodes);
+    this.views.set(k, { view, until: Date.now() + LIVE_VIEW_MS });
+    return view;
   }
 
   // ---- jobs -----------------------------------------------------------------------------------
@@ -390,6 +403,7 @@ export class SlurmCompute implements ComputeWithProvisioning, ComputeWithBatchQu
 
 const key = (row: Pick<ComputeRow, 'workspace' | 'name'>) => `${row.workspace}/${row.name}`;
 const TOKEN_LIFESPAN_S = 3_600;
+const LIVE_VIEW_MS = 2_000;
 
 /**
  * slurmrestd as the login user: a JWT from `scontrol token` (renewed well before it expires), and
