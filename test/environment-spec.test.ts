@@ -15,7 +15,7 @@ import { CommandJobFileSpec, CommandJobSpec } from '../src/protocol/job-spec.ts'
 import { CairnError } from '../src/protocol/errors.ts';
 import { environmentFromFields, loadEnvironmentFile } from '../src/sdk/environment-file.ts';
 import { environmentTarget } from '../src/sdk/environments.ts';
-import { parseJobYaml, stripAzureml } from '../src/sdk/job-file.ts';
+import { parseJobYaml, stripAzureml, type CommandJobDraft } from '../src/sdk/job-file.ts';
 import { environmentRecordText, environmentText, statusText } from '../src/cli/jobs-view.ts';
 import type { Job } from '../src/protocol/job.ts';
 import { tempDir } from './helpers/cairn.ts';
@@ -166,7 +166,7 @@ describe('environment YAML on the client', () => {
   it('reads an inline environment in a job file the same way', () => {
     const job = join(dir, 'job.yml');
     const loaded = parseJobYaml('command: x\nenvironment:\n  image: python:3.11-slim\n  conda_file: envs/conda.yml\n', job);
-    assert.deepEqual(loaded.spec.environment, { image: 'python:3.11-slim', conda_file: { channels: ['conda-forge'], dependencies: ['python=3.11', { pip: ['numpy'] }] } });
+    assert.deepEqual((loaded.spec as CommandJobDraft).environment, { image: 'python:3.11-slim', conda_file: { channels: ['conda-forge'], dependencies: ['python=3.11', { pip: ['numpy'] }] } });
     assert.equal(loaded.environmentBuildDir, null);
     const built = parseJobYaml('command: x\nenvironment:\n  build: {path: docker}\n', job);
     assert.equal(built.environmentBuildDir, join(dir, 'docker'));
@@ -179,8 +179,8 @@ describe('environment YAML on the client', () => {
     assert.equal(stripAzureml('azureml:my-env:1'), 'my-env:1');
     assert.equal(stripAzureml('azureml://registries/azureml/environments/x/labels/latest'), 'azureml://registries/azureml/environments/x/labels/latest');
     const uri = 'azureml://registries/azureml/environments/sklearn-1.5/versions/3';
-    assert.equal(parseJobYaml(`command: x\nenvironment: ${uri}\n`, 'job.yml').spec.environment, uri);
-    assert.equal(parseJobYaml('command: x\nenvironment: azureml:e@latest\n', 'job.yml').spec.environment, 'e@latest');
+    assert.equal((parseJobYaml(`command: x\nenvironment: ${uri}\n`, 'job.yml').spec as CommandJobDraft).environment, uri);
+    assert.equal((parseJobYaml('command: x\nenvironment: azureml:e@latest\n', 'job.yml').spec as CommandJobDraft).environment, 'e@latest');
   });
 
   it('takes names as the CLI and SDK are given them', () => {

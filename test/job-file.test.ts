@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseJobYaml, loadJobFile } from '../src/sdk/job-file.ts';
+import { parseJobYaml, loadJobFile, type CommandJobDraft } from '../src/sdk/job-file.ts';
 import { interpolateCommand } from '../src/domain/interpolate.ts';
 import { CairnError } from '../src/protocol/errors.ts';
 import type { CommandJobSpec } from '../src/protocol/job-spec.ts';
@@ -13,7 +13,7 @@ const fails = (yaml: string, re: RegExp, sets: string[] = []) =>
 
 describe('job YAML (Azure ML v2 command job)', () => {
   it('reads the documented fields, strips azureml: prefixes and applies --set', () => {
-    const { spec, codeDir } = parseJobYaml(
+    const { spec: loaded, codeDir } = parseJobYaml(
       [
         '$schema: https://azuremlschemas.azureedge.net/latest/commandJob.schema.json',
         'type: command',
@@ -32,6 +32,7 @@ describe('job YAML (Azure ML v2 command job)', () => {
       'job.yml',
       ['inputs.lr=0.5', 'display_name=other'],
     );
+    const spec = loaded as CommandJobDraft;
     assert.equal(spec.compute, 'local');
     assert.equal(spec.environment, 'AzureML-sklearn-1.5@latest');
     assert.deepEqual(spec.environment_variables, { A: '1', B: 'x' });
@@ -46,7 +47,12 @@ describe('job YAML (Azure ML v2 command job)', () => {
   it('names nested unknown fields', () => fails('command: x\nlimits:\n  timeout: 5\n  max_trials: 2\n', /line 4: unknown field 'limits.max_trials'/));
   it('says which Azure fields are not supported yet', () => fails('command: x\nservices:\n  ssh: {type: ssh}\n', /line 2: field 'services' is not supported yet: interactive job services/));
   it('refuses the resources Azure keeps for its own fleet, by name', () => fails('command: x\nresources:\n  instance_count: 2\n  docker_args: --privileged\n', /docker_args are not supported/));
-  it('rejects other job types', () => fails('type: sweep\ncommand: x\n', /line 1: sweep jobs are not supported yet/));
+  it('rejects other job types', () => {
+    fails('type: pipeline\njobs: {}\n', /line 1: pipeline jobs are not supported yet/);
+    fails('type: automl\n', /line 1: unknown job type 'automl' \(expected command or sweep\)/);
+    // A sweep's command belongs under trial: the error says where it goes.
+    fails('type: sweep\ncommand: x\n', /line 2: unknown field 'command' for a sweep job/);
+  });
   it('rejects wrong types with the field and line', () => fails('command: x\nlimits:\n  timeout: soon\n', /line 3: field 'limits.timeout'/));
   it('needs a command', () => fails('type: command\n', /command/));
   it('reports malformed YAML with line and column', () => fails('command: [unclosed\n', /job.yml:\d+:\d+: invalid YAML/));

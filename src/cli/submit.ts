@@ -2,7 +2,7 @@ import { basename } from 'node:path';
 import type { Command } from 'commander';
 import { CairnError } from '../protocol/errors.ts';
 import { experimentNameFrom } from '../protocol/job-spec.ts';
-import type { Job } from '../protocol/job.ts';
+import { isTerminal, type Job } from '../protocol/job.ts';
 import type { CairnClient } from '../sdk/client.ts';
 import type { LoadedJob } from '../sdk/job-file.ts';
 import { submitJob } from '../sdk/submit.ts';
@@ -16,6 +16,7 @@ import { streamToTerminal, summary } from './stream-output.ts';
 export async function follow(cli: Cli, client: CairnClient, name: string, since?: number, only?: { node?: string; rank?: number }, known?: Job): Promise<void> {
   let ranks: ((r: number) => boolean) | undefined;
   const job = known ?? (await client.getJob(name));
+  if (job.type === 'sweep') return followSweep(cli, client, job);
   // A distributed job's lines say which process printed them, unless only one is shown.
   const distributed = (job.resources?.instance_count ?? 1) > 1 || job.distribution !== undefined || (job.attempts ?? []).some((a) => a.rank > 0);
   if (only?.rank !== undefined) ranks = (r) => r === only.rank;
@@ -64,6 +65,24 @@ export async function submitAndShow(cli: Cli, cmd: Command, loaded: LoadedJob, s
   if (!stream) return cli.out(render(job, cli.format(cmd), JOB_COLUMNS, jobDetail));
   cli.err(`job ${job.name} submitted to ${job.compute}; streaming its output (Ctrl-C stops following, the job keeps running)`);
   await follow(cli, client, job.name, undefined, undefined, job);
+}
+
+/**
+ * A sweep prints nothing itself: following it prints its progress each time it changes (its
+ * trials' own output is theirs: `job stream -n TRIAL`), then its ranked trials.
+ */
+async function followSweep(cli: Cli, client: CairnClient, job: Job): Promise<void> {
+  let said = '';
+  let j = job;
+  for (;;) {
+    const line = `${j.status}: ${j.status_reason ?? ''}`;
+    if (line !== said) cli.err((said = line));
+    if (isTerminal(j.status)) break;
+    await new Promise((r) => setTimeout(r, 1000));
+    j = await client.getJob(j.name);
+  }
+  cli.err(`${summary(j)}\n  show it:        cairn job show -n ${j.name}\n  its trials:     cairn job list --parent ${j.name}\n  best trial:     cairn job download -n ${j.name} --best`);
+  if (j.status !== 'Completed') process.exitCode = 1;
 }
 
 /** The experiment a folder's jobs go to by default: its name, in the characters an experiment name takes. */

@@ -43,7 +43,7 @@ export function interpolateCommand(spec: CommandJobSpec, data: ResolvedInput[] =
       if (!spec.outputs || !(key in spec.outputs)) throw new CairnError('ValidationError', `command refers to ${whole} but the job has no output '${key}'${known(spec.outputs)}`);
       return `"\${CAIRN_OUTPUTS_DIR}/${key}"`;
     }
-    if (kind === 'search_space') throw new CairnError('ValidationError', `${whole}: search spaces belong to sweep jobs, which are not supported yet`);
+    if (kind === 'search_space') throw new CairnError('ValidationError', `${whole}: search spaces belong to sweep jobs (type: sweep, with the command under trial)`);
     throw new CairnError('ValidationError', `command refers to ${whole}: only \${{inputs.NAME}} and \${{outputs.NAME}} can be used in a command job`);
   });
 }

@@ -143,8 +143,8 @@ export const UNSUPPORTED_JOB_FIELDS: Record<string, string> = {
   parent_job_name: 'pipeline jobs are not supported yet',
   is_deterministic: 'pipeline components are not supported yet',
   properties: 'user properties are not supported yet; use tags',
-  search_space: 'sweep jobs are not supported yet',
-  trial: 'sweep jobs are not supported yet',
+  search_space: 'a search space belongs to a sweep job: add type: sweep and put the command under trial',
+  trial: 'a trial belongs to a sweep job: add type: sweep',
   jobs: 'pipeline jobs are not supported yet',
 };
 

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { CommandJobSpec } from './job-spec.ts';
 import { GitFacts } from './snapshot.ts';
 import { EnvironmentRecord, ResolvedEnvironment } from './environment.ts';
+import { SweepView, TrialFacts } from './sweep-spec.ts';
 
 export const JobStatus = z.enum([
   'Queued',
@@ -34,6 +35,8 @@ export type JobEvent = z.infer<typeof JobEvent>;
 
 /** A job as the API, SDK and `-o json` show it: the YAML's fields plus read-only ones. */
 export const Job = CommandJobSpec.extend({
+  /** A sweep's `command` is its trials' command, before the search space's values are filled in. */
+  type: z.enum(['command', 'sweep']),
   name: z.string(),
   display_name: z.string(),
   experiment_name: z.string(),
@@ -82,6 +85,11 @@ export const Job = CommandJobSpec.extend({
     .optional(),
   /** The environment as resolved at submit, and what the node built or reused for it (`record`). */
   environment_details: ResolvedEnvironment.extend({ record: EnvironmentRecord.nullable() }).nullable().optional(),
+  /** A trial of a sweep: the sweep's name, not its id, as Azure's parent_job_name. */
+  parent_job_name: z.string().nullable().optional(),
+  trial: TrialFacts.optional(),
+  /** A sweep's settings, progress, trials and best trial (on the job's own page, not in lists). */
+  sweep: SweepView.optional(),
 });
 export type Job = z.infer<typeof Job>;
 
@@ -145,6 +153,8 @@ export const ListJobsQuery = z
       }),
     experiment_name: z.string().optional(),
     compute: z.string().optional(),
+    /** The trials of this sweep. Without it, lists leave trials out (a sweep's page lists them). */
+    parent: z.string().max(255).optional(),
     max_results: z.coerce.number().int().min(1).max(10_000).optional(),
     /** Text the name or the display name holds (case-insensitive for ASCII letters). */
     search: z.string().max(200).optional(),

@@ -7,6 +7,7 @@ import { parseDataPath } from '../protocol/data.ts';
 import { checkEnvironmentFields, resolveEnvironmentFiles, type EnvironmentDraft, type Where } from './environment-file.ts';
 import { CairnError } from '../protocol/errors.ts';
 import { CommandJobFileSpec, UNSUPPORTED_JOB_FIELDS, type CommandJobSpec } from '../protocol/job-spec.ts';
+import { checkSweepFields, type SweepJobDraft } from './sweep-file.ts';
 
 /**
  * A command job as the client holds it before submitting: an inline environment's conda file is
@@ -15,7 +16,8 @@ import { CommandJobFileSpec, UNSUPPORTED_JOB_FIELDS, type CommandJobSpec } from 
 export type CommandJobDraft = Omit<CommandJobSpec, 'environment'> & { environment?: string | EnvironmentDraft };
 
 export interface LoadedJob {
-  spec: CommandJobDraft;
+  /** A command job, or a sweep (whose trial holds the code and environment). */
+  spec: CommandJobDraft | SweepJobDraft;
   /** Absolute code folder, or null when the job has no `code`. */
   codeDir: string | null;
   /** Absolute build context of an inline environment's `build.path`, or null. */
@@ -57,8 +59,9 @@ function checkJobDocument(doc: Document, where: Where, baseDir: string, sets: st
   for (const s of sets) applySet(doc, s);
   if (!isMap(doc.contents)) throw new CairnError('ValidationError', `${file}: a job file must be a YAML mapping of fields`);
   const raw = doc.toJS() as Record<string, unknown>;
+  if (raw.type === 'sweep') return checkSweepFields(raw, where, baseDir, fs);
   if (raw.type !== undefined && raw.type !== 'command') {
-    const why = raw.type === 'sweep' || raw.type === 'pipeline' ? `${raw.type} jobs are not supported yet` : `unknown job type '${String(raw.type)}' (expected command)`;
+    const why = raw.type === 'pipeline' ? 'pipeline jobs are not supported yet' : `unknown job type '${String(raw.type)}' (expected command or sweep)`;
     throw new CairnError('ValidationError', `${where(['type'])}: ${why}`);
   }
   for (const key of Object.keys(raw)) {
@@ -89,15 +92,23 @@ function checkJobDocument(doc: Document, where: Where, baseDir: string, sets: st
     spec.environment = env.spec;
     environmentBuildDir = env.buildDir;
   } else if (typeof environment === 'string') spec.environment = stripAzureml(environment);
-  let codeDir: string | null = null;
-  if (spec.code) {
-    codeDir = resolve(baseDir, spec.code);
-    const kind = fs.kind(codeDir, 'dir');
-    if (kind === null) throw new CairnError('ValidationError', `${where(['code'])}: code folder '${spec.code}' does not exist (looked in ${codeDir})`);
-    if (kind !== 'dir') throw new CairnError('ValidationError', `${where(['code'])}: code '${spec.code}' is not a folder`);
-  }
+  const codeDir = spec.code ? codeFolder(spec.code, baseDir, where, ['code'], fs) : null;
+  return { spec, codeDir, environmentBuildDir, inputPaths: localInputPaths(spec.inputs, baseDir, where, fs) };
+}
+
+/** The absolute code folder a job's `code` names, which must be a folder. */
+export function codeFolder(code: string, baseDir: string, where: Where, at: string[], fs: LocalFiles): string {
+  const codeDir = resolve(baseDir, code);
+  const kind = fs.kind(codeDir, 'dir');
+  if (kind === null) throw new CairnError('ValidationError', `${where(at)}: code folder '${code}' does not exist (looked in ${codeDir})`);
+  if (kind !== 'dir') throw new CairnError('ValidationError', `${where(at)}: code '${code}' is not a folder`);
+  return codeDir;
+}
+
+/** Data inputs with a local path: the absolute file or folder each uploads, checked to be what its type says. */
+export function localInputPaths(inputs: CommandJobSpec['inputs'], baseDir: string, where: Where, fs: LocalFiles): Record<string, string> {
   const inputPaths: Record<string, string> = {};
-  for (const [name, input] of Object.entries(spec.inputs ?? {})) {
+  for (const [name, input] of Object.entries(inputs ?? {})) {
     if (!isDataInput(input)) continue;
     const p = parseDataPath(input.path);
     if ('error' in p) throw new CairnError('ValidationError', `${where(['inputs', name, 'path'])}: inputs.${name}.path: ${p.error}`);
@@ -110,7 +121,7 @@ function checkJobDocument(doc: Document, where: Where, baseDir: string, sets: st
     if (input.type !== 'uri_file' && !isDir) throw new CairnError('ValidationError', `${where(['inputs', name, 'path'])}: input '${name}' is ${input.type}, but '${p.path}' is a file (use uri_file)`);
     inputPaths[name] = abs;
   }
-  return { spec, codeDir, environmentBuildDir, inputPaths };
+  return inputPaths;
 }
 
 /** `--set a.b=value`, as `az ml job create --set`: the value is read as YAML (numbers, booleans). */

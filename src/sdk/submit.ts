@@ -6,13 +6,15 @@ import type { CairnClient } from './client.ts';
 import type { EnvironmentDraft } from './environment-file.ts';
 import { codeFolderName, type CommandJobDraft } from './job-file.ts';
 import { CairnError } from './errors.ts';
+import type { SweepJobSpec } from '../protocol/sweep-spec.ts';
+import type { SweepJobDraft } from './sweep-file.ts';
 import { uploadCode, uploadInputs, type UploadProgress } from './upload.ts';
 
 export { uploadCode, type UploadProgress };
 
 export interface SubmitOptions {
   /** The job; an inline environment with a `build` is completed by uploading `environmentBuildDir`. */
-  spec: CommandJobSpec | CommandJobDraft;
+  spec: CommandJobSpec | CommandJobDraft | SweepJobSpec | SweepJobDraft;
   codeDir?: string | null;
   /**
    * The build context (`build.path`) of an inline environment: uploaded as a snapshot, like code,
@@ -48,12 +50,20 @@ export async function submitJob(client: CairnClient, o: SubmitOptions): Promise<
   // git runs in its own processes: start it first so it works on the other core while the walk runs here.
   const git = o.codeDir ? readGitFacts(o.codeDir) : null;
   const snapshotId = o.codeDir ? await uploadCode(client, o.codeDir, o) : undefined;
-  const env = o.spec.environment;
-  const spec = (typeof env === 'object' ? { ...o.spec, environment: await completeEnvironment(client, env, o.environmentBuildDir, o) } : o.spec) as CommandJobSpec;
+  let spec: CommandJobSpec | SweepJobSpec;
+  if (o.spec.type === 'sweep') {
+    // A sweep's code and environment are its trial's.
+    const s = o.spec as SweepJobDraft;
+    const env = s.trial.environment;
+    spec = (typeof env === 'object' ? { ...s, trial: { ...s.trial, environment: await completeEnvironment(client, env, o.environmentBuildDir, o) } } : s) as SweepJobSpec;
+  } else {
+    const env = o.spec.environment;
+    spec = (typeof env === 'object' ? { ...o.spec, environment: await completeEnvironment(client, env, o.environmentBuildDir, o) } : o.spec) as CommandJobSpec;
+  }
   const inputUploads = o.inputPaths && Object.keys(o.inputPaths).length ? await uploadInputs(client, o.inputPaths, o) : undefined;
   const job = o.codeDir
     ? await client.createJob(spec, { snapshotId, codeFolderName: codeFolderName(o.codeDir), git: await git, inputUploads })
     : await client.createJob(spec, { inputUploads });
-  for (const w of job.environment_details?.warnings ?? []) o.onWarning?.(w);
+  for (const w of [...(job.environment_details?.warnings ?? []), ...(job.sweep?.warnings ?? [])]) o.onWarning?.(w);
   return job;
 }

@@ -25,6 +25,8 @@ import { ArtifactsService } from './services/tracking/artifacts.ts';
 import { MetricCompactor } from '../reconcilers/metric-compactor.ts';
 import { ComputeProvisioner } from '../reconcilers/compute-provisioner.ts';
 import { Autoscaler } from '../reconcilers/autoscaler.ts';
+import { Sweeper } from '../reconcilers/sweeper.ts';
+import { SweepsService } from './services/sweeps.ts';
 import { BatchDispatcher } from '../reconcilers/batch-dispatcher.ts';
 import { createProviders } from '../providers/registry.ts';
 import { SizeCatalog } from '../protocol/compute-sizes.ts';
@@ -126,19 +128,25 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
   const content = new ContentResolver({ store, blobs, snapshots, datastores, maxBlobBytes: cfg.maxBlobBytes });
   const assets = new AssetsService({ store, content });
   const outputsFinisher = new JobOutputsFinisher({ store, snapshots, assets, datastores });
-  const jobs = new JobsService({ store, events, backends, environments, sizes, data: new JobDataResolver({ content, datastores }), kickScheduler: () => (schedulerLoop.kick(), dispatcherLoop.kick()) });
+  const jobs = new JobsService({ store, events, backends, environments, sizes, data: new JobDataResolver({ content, datastores }), kickScheduler: () => (schedulerLoop.kick(), dispatcherLoop.kick()), kickSweeper: () => sweeperLoop.kick() });
+  // Sweeps make their trials through the same path as users' jobs; a pass that made or stopped trials goes again.
+  const sweeper = new Sweeper({ store, events, owner: `sweeper@${owner}`, trials: { create: (ws, req, by, trial) => jobs.create(ws, req, by, trial), cancel: (ws, name, why) => jobs.cancel(ws, name, why) }, log: (m) => app?.log.warn(m) });
+  const sweeperLoop = loop(1_000, async () => {
+    while ((await sweeper.tick()) > 0);
+  }, (e) => app?.log.error({ err: e }, 'sweeper'));
   const services = {
     store,
     blobs,
     events,
     jobs,
+    sweeps: new SweepsService({ store, jobs, kickSweeper: () => sweeperLoop.kick() }),
     environments,
     computes: new ComputesService({ store, backends, providers, sizes, secrets: secretBox, jobs, kickProvisioner: () => (provisionerLoop.kick(), autoscalerLoop.kick()), wakeNode: (n) => events.wake(n) }),
     snapshots,
     datastores,
     content,
     assets,
-    agents: new AgentsService({ store, events, blobs, tokens: jobTokens, heartbeatIntervalMs: cfg.local.heartbeatIntervalMs, cancelGraceMs: cfg.local.cancelGraceMs, onAttemptEnded: () => schedulerLoop.kick(), finishOutputs: (job) => outputsFinisher.finish(job) }),
+    agents: new AgentsService({ store, events, blobs, tokens: jobTokens, heartbeatIntervalMs: cfg.local.heartbeatIntervalMs, cancelGraceMs: cfg.local.cancelGraceMs, onAttemptEnded: () => (schedulerLoop.kick(), sweeperLoop.kick()), finishOutputs: (job) => outputsFinisher.finish(job) }),
     tracking: { experiments, runs, artifacts: new ArtifactsService(store, blobs, runs, snapshots) },
     runtime: new AgentArtifacts(),
     limits: { maxBlobBytes: cfg.maxBlobBytes, maxSnapshotBytes: cfg.snapshot.maxBytes },
@@ -173,6 +181,7 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
   provisionerLoop.kick();
   autoscalerLoop.kick();
   dispatcherLoop.kick();
+  sweeperLoop.kick();
 
   return {
     url,
@@ -184,6 +193,7 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
       autoscalerLoop.stop();
       compactorLoop.stop();
       dispatcherLoop.stop();
+      sweeperLoop.stop();
       provisionerLoop.stop(); // work under way keeps its lease; this server's next start resumes it
       if (opts.stopAgents !== false) for (const b of backends.values()) await b.shutdown?.();
       else for (const b of backends.values()) if (!hasManagedNodes(b)) await b.shutdown?.();

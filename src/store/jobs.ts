@@ -24,6 +24,8 @@ export interface JobFilter {
   after?: JobKey;
   /** ...or only jobs before (newer than) it, the nearest ones, still newest first. */
   before?: JobKey;
+  /** Only the trials of this sweep (its id); without it, trials are left out. */
+  parent_id?: string;
 }
 /** Where a job sits in the newest-first order. */
 export interface JobKey {
@@ -101,7 +103,7 @@ export class JobsRepo {
   }
 
   private matching(eb: ExpressionBuilder<Database, 'jobs'>, f: JobFilter): Expression<SqlBool> {
-    const all: Expression<SqlBool>[] = [eb('workspace', '=', f.workspace)];
+    const all: Expression<SqlBool>[] = [eb('workspace', '=', f.workspace), f.parent_id ? eb('parent_id', '=', f.parent_id) : eb('parent_id', 'is', null)];
     if (f.statuses?.length) all.push(eb('status', 'in', f.statuses));
     if (f.experiment_name) all.push(eb('experiment_name', '=', f.experiment_name));
     if (f.compute) all.push(eb('compute', '=', f.compute));
@@ -228,11 +230,46 @@ export class JobsRepo {
       .innerJoin('job_events', 'job_events.job_id', 'jobs.id')
       .select(['jobs.id', 'jobs.node', (eb) => eb.fn.max('job_events.at').as('asked')])
       .where('jobs.cancel_requested', '=', 1)
+      // A sweep runs nothing itself: the sweeper ends it once its trials have ended.
+      .where('jobs.kind', '=', 'command')
       .where('jobs.status', 'not in', [...TERMINAL, ...WAITING])
       .where('job_events.status', '=', 'CancelRequested')
       .groupBy(['jobs.id', 'jobs.node'])
       .execute();
     return rows.filter((r) => String(r.asked) < cutoff).map((r) => ({ id: r.id, node: r.node, asked: String(r.asked) }));
+  }
+
+  // Sweeps ------------------------------------------------------------------------------------
+
+  /** Sweeps not yet ended: what the sweeper advances. */
+  activeSweeps(): Promise<JobRow[]> {
+    return this.db.selectFrom('jobs').selectAll().where('kind', '=', 'sweep').where('status', 'not in', TERMINAL).orderBy('queued_at_ms').execute();
+  }
+
+  /** A sweep's trials, by index. */
+  trialsOf(sweepId: string): Promise<JobRow[]> {
+    return this.db.selectFrom('jobs').selectAll().where('parent_id', '=', sweepId).orderBy('trial_index').execute();
+  }
+
+  /**
+   * Takes a sweep's lease (free, lapsed or already ours) until `until`: only the holder advances
+   * it, so two servers on one PostgreSQL never make the same trial or stop one twice.
+   */
+  async claimSweep(id: string, owner: string, now: number, until: number): Promise<boolean> {
+    const r = await this.db
+      .updateTable('jobs')
+      .set({ lease_owner: owner, lease_until: until })
+      .where('id', '=', id)
+      .where('kind', '=', 'sweep')
+      .where((eb) => eb.or([eb('lease_owner', 'is', null), eb('lease_owner', '=', owner), eb('lease_until', '<', now)]))
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+
+  /** Whether `owner` still holds the sweep's lease (checked before each change it makes). */
+  async holdsSweep(id: string, owner: string, now: number): Promise<boolean> {
+    const r = await this.db.selectFrom('jobs').select('id').where('id', '=', id).where('lease_owner', '=', owner).where('lease_until', '>=', now).executeTakeFirst();
+    return !!r;
   }
 
   // Attempts ---------------------------------------------------------------------------------

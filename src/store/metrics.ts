@@ -117,7 +117,7 @@ export class MetricsRepo {
       // Params never change: refuse the whole batch before writing any of it, as MLflow does.
       for (const p of b.params) {
         const [old] = await q.all<{ value: string }>('SELECT value FROM run_params WHERE run_id = ? AND key = ?', [b.runId, p.key]);
-        if (old && old.value !== p.value) return { ok: false, paramConflict: { key: p.key, old: old.value, new: p.value } };
+        if (old && old.value !== p.value && !sameNumber(old.value, p.value)) return { ok: false, paramConflict: { key: p.key, old: old.value, new: p.value } };
       }
       if (b.digest) {
         const fresh = await q.run('INSERT INTO metric_batches (run_id, digest, created_ms) VALUES (?, ?, ?) ON CONFLICT DO NOTHING', [b.runId, b.digest, Date.now()]);
@@ -157,6 +157,30 @@ export class MetricsRepo {
       }
       return out;
     });
+  }
+
+  /** One key's series of many runs: how many points each has and its last value (a sweep ranks its trials by these). */
+  seriesOfRuns(runIds: string[], key: string): Promise<Map<string, { count: number; last: number }>> {
+    return this.raw.read(async (q) => {
+      const out = new Map<string, { count: number; last: number }>();
+      for (let i = 0; i < runIds.length; i += 500) {
+        const ids = runIds.slice(i, i + 500);
+        const rows = await q.all<{ run_id: string; count: number; last_value: number | null }>(
+          `SELECT run_id, count, last_value FROM metric_series WHERE key = ? AND run_id IN (${ids.map(() => '?').join(',')})`,
+          [key, ...ids],
+        );
+        for (const r of rows) out.set(r.run_id, { count: Number(r.count), last: r.last_value ?? NaN });
+      }
+      return out;
+    });
+  }
+
+  /** The values of one series in logging order (no steps or times): what early termination compares. */
+  async values(runId: string, key: string, limit = 100_000): Promise<number[]> {
+    const { points } = await this.history(runId, key, 0, limit);
+    const out: number[] = [];
+    for (let i = 2; i < points.length; i += 3) out.push(points[i]!);
+    return out;
   }
 
   /** Which points of a series each attempt logged: index ranges in logging order (adjacent chunks of one attempt joined). */
@@ -304,6 +328,12 @@ export class MetricsRepo {
     return this.raw.transaction((q) => q.run('DELETE FROM metric_batches WHERE created_ms < ?', [olderThanMs]));
   }
 }
+
+/**
+ * "3" and "3.0" are one value: a sweep logs a trial's values as params, and the trial's script
+ * logging the same value after its own float() must not be refused as a change.
+ */
+const sameNumber = (a: string, b: string) => a.trim() !== '' && b.trim() !== '' && Number.isFinite(Number(a)) && Number(a) === Number(b);
 
 async function insertChunk(q: RawSql, seriesId: number, startIndex: number, c: PackedChunk, attempt: number | null): Promise<void> {
   await q.run('INSERT INTO metric_chunks (series_id, start_index, count, min_step, max_step, data, attempt) VALUES (?, ?, ?, ?, ?, ?, ?)', [

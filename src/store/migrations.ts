@@ -1,4 +1,5 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
+import { sweepMigration } from './sweep-migration.ts';
 import type { Dialect } from './dialects.ts';
 import { trackingMigration } from './tracking-migration.ts';
 import { poolsMigration } from './pools-migration.ts';
@@ -169,6 +170,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     '0006_data': dataMigration(dialect),
     '0007_registry': registryMigration(dialect),
     '0008_batch': batchMigration(dialect),
+    '0009_sweeps': sweepMigration(),
   };
 }
 

@@ -82,6 +82,14 @@ export interface JobsTable {
   data: ColumnType<string | null, string | null | undefined, string | null>;
   /** The batch system's id of the latest submission (a Slurm job id), for computes that queue jobs themselves. */
   external_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** 'command', or 'sweep' for a sweep job (which runs nothing itself; its trials do). */
+  kind: Defaulted<string>;
+  /** A trial's sweep (its id). */
+  parent_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** A trial's index in its sweep: unique per sweep, so no trial is made twice. */
+  trial_index: ColumnType<number | null, number | null | undefined, number | null>;
+  /** A trial's TrialFacts (protocol/sweep-spec.ts) as JSON. */
+  trial: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface BatchSubmissionsTable {

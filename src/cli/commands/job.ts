@@ -34,7 +34,8 @@ export function jobCommand(cli: Cli): Command {
   job
     .command('create')
     .description(
-      'create a job from an Azure ML v2 YAML file. environment: names a registered one (azureml:NAME:VERSION, NAME@latest) or is written inline ' +
+      'create a job from an Azure ML v2 YAML file: a command job, or a sweep (type: sweep: trial, search_space, sampling_algorithm random|grid|bayesian, ' +
+        'objective, early_termination bandit|median_stopping|truncation_selection, limits). environment: names a registered one (azureml:NAME:VERSION, NAME@latest) or is written inline ' +
         '(image, conda_file, build); an inline conda_file path and build.path are relative to the YAML file, and a build folder is uploaded like code',
     )
     .requiredOption('-f, --file <path>', 'job YAML file')
@@ -114,9 +115,10 @@ export function jobCommand(cli: Cli): Command {
     .option('--status <statuses>', 'only these statuses, comma-separated (e.g. Running,Queued)')
     .option('--experiment-name <name>', 'only jobs of this experiment')
     .option('--compute <name>', 'only jobs on this compute')
+    .option('--parent <sweep>', "the trials of this sweep (without it, trials are left out: a sweep's `job show` ranks them)")
     .option('--max-results <n>', 'at most this many', (v) => Number.parseInt(v, 10))
     .action(async (o, cmd) => {
-      const jobs = await (await cli.client(cmd)).listJobs({ all: o.all, status: o.status, experiment_name: o.experimentName, compute: o.compute?.replace(/^azureml:/, ''), max_results: o.maxResults });
+      const jobs = await (await cli.client(cmd)).listJobs({ all: o.all, status: o.status, experiment_name: o.experimentName, compute: o.compute?.replace(/^azureml:/, ''), max_results: o.maxResults, parent: o.parent });
       cli.out(render(jobs, cli.format(cmd, 'table'), JOB_COLUMNS));
     });
 
@@ -160,10 +162,17 @@ export function jobCommand(cli: Cli): Command {
     .option('--outputs', "only the job's outputs/ folder (with --logs: outputs and logs)")
     .option('--logs', 'only the logs (with --outputs: outputs and logs)')
     .option('--download-path <dir>', 'the folder to download into', '.')
+    .option('--best', "a sweep: download its best trial's files (by the objective) instead, to <download-path>/<trial name>/")
     .action(async (arg: string | undefined, o, cmd) => {
       o.name = jobName(o, arg);
       const client = await cli.client(cmd);
-      const j = await client.getJob(o.name);
+      let j = await client.getJob(o.name);
+      if (o.best) {
+        if (j.type !== 'sweep') throw new CairnError('ValidationError', `--best: job '${j.name}' is a command job, not a sweep`);
+        if (!j.sweep?.best) throw new CairnError('NotFound', `sweep '${j.name}' has no best trial yet: no trial has logged '${j.sweep?.objective.primary_metric}'`);
+        cli.err(`best trial of ${j.name}: ${j.sweep.best.name} (${j.sweep.objective.primary_metric} ${j.sweep.best.value})`);
+        j = await client.getJob(j.sweep.best.name);
+      }
       const root = resolve(o.downloadPath, j.name);
       const { files, bytes } = await downloadJob(client, j.name, root, downloadSelection(o), (w) => cli.err(`warning: ${w}`));
       if (!isTerminal(j.status)) cli.err(`note: job ${j.name} is still ${j.status}; outputs are collected when it ends, and its log is so far`);

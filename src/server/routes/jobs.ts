@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { CreateJobRequest } from '../../protocol/job-spec.ts';
+import { CreateSweepRequest, isSweepBody } from '../../protocol/sweep-spec.ts';
 import { JOBS_NEXT_CURSOR_HEADER, JOBS_OFFSET_HEADER, JOBS_PREV_CURSOR_HEADER, JOBS_TOTAL_COUNT_HEADER, ListJobsQuery, isTerminal, type JobStatus, type StreamEvent } from '../../protocol/job.ts';
 import { API } from '../../protocol/routes.ts';
 import { CairnError } from '../../protocol/errors.ts';
@@ -15,9 +16,9 @@ type P = { ws: string; name: string };
 
 export function jobRoutes(app: FastifyInstance, s: Services): void {
   app.post<{ Params: { ws: string } }>(`${API}/workspaces/:ws/jobs`, { bodyLimit: BODY_LIMITS.job }, async (req, reply) => {
-    const body = parse(CreateJobRequest, req.body);
     reply.code(201);
-    return s.jobs.create(req.params.ws, body, createdBy(req));
+    if (isSweepBody(req.body)) return s.sweeps.create(req.params.ws, parse(CreateSweepRequest, req.body), createdBy(req));
+    return s.jobs.create(req.params.ws, parse(CreateJobRequest, req.body), createdBy(req));
   });
 
   // The body stays an array (the CLI and SDK read it so); paging facts travel in headers.

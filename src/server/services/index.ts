@@ -4,6 +4,7 @@ import type { FsBlobs } from '../blobs/fs-blobs.ts';
 import type { EventHub } from '../../domain/events.ts';
 import type { AgentsService } from './agents.ts';
 import type { JobsService } from './jobs.ts';
+import type { SweepsService } from './sweeps.ts';
 import type { EnvironmentsService } from './environments.ts';
 import type { ComputesService } from './computes.ts';
 import type { SnapshotsService } from './snapshots.ts';
@@ -20,6 +21,7 @@ export interface Services {
   blobs: FsBlobs;
   events: EventHub;
   jobs: JobsService;
+  sweeps: SweepsService;
   environments: EnvironmentsService;
   computes: ComputesService;
   snapshots: SnapshotsService;

@@ -1,21 +1,25 @@
 import { isWaiting, type Job } from '../../protocol/job.ts';
 import type { JobRow } from '../../store/jobs.ts';
+import { storedSweep, trialFacts, trialStatusReason } from '../../domain/sweep/view.ts';
 
 /** The API shape of a job: its YAML fields as submitted, plus read-only facts. */
 export function toJob(row: JobRow, extra: Partial<Job> = {}): Job {
-  const spec = JSON.parse(row.spec);
+  // A sweep keeps its whole request; its view shows the spec, with the trials' command as its own.
+  const sweep = row.kind === 'sweep' ? storedSweep(row).spec : null;
+  const spec = sweep ? { ...sweep, command: sweep.trial.command } : JSON.parse(row.spec);
+  const trial = trialFacts(row);
   const start = row.start_time ? Date.parse(row.start_time) : null;
   const end = row.end_time ? Date.parse(row.end_time) : null;
   return {
     ...spec,
-    type: 'command',
+    type: sweep ? 'sweep' : 'command',
     name: row.name,
     display_name: row.display_name,
     experiment_name: row.experiment_name,
     compute: row.compute,
     id: row.id,
     status: row.status as Job['status'],
-    status_reason: row.status_reason,
+    status_reason: trialStatusReason(row),
     creation_context: { created_at: row.created_at, created_by: row.created_by },
     start_time: row.start_time,
     end_time: row.end_time,
@@ -28,6 +32,7 @@ export function toJob(row: JobRow, extra: Partial<Job> = {}): Job {
     wait_code: isWaiting(row.status) ? row.wait_code : null,
     ...(row.external_id ? { slurm_job_id: row.external_id } : {}),
     environment_details: row.environment ? { ...JSON.parse(row.environment), record: row.environment_record ? JSON.parse(row.environment_record) : null } : null,
+    ...(trial ? { parent_job_name: trial.sweep, trial } : {}),
     ...extra,
   };
 }

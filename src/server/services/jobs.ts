@@ -20,6 +20,8 @@ import type { JobDataResolver } from './job-data.ts';
 import { JobData } from '../../protocol/data.ts';
 import { needsContainerEngine, type ResolvedEnvironment } from '../../protocol/environment.ts';
 import { hasContainerEngine } from '../../protocol/agent.ts';
+import type { TrialFacts } from '../../protocol/sweep-spec.ts';
+import { sweepView } from '../../domain/sweep/view.ts';
 
 export const stripAzurePrefix = (s: string) => s.replace(/^azureml:/, '');
 
@@ -31,6 +33,14 @@ export interface JobsDeps {
   sizes: SizeCatalog;
   data: JobDataResolver;
   kickScheduler: () => void;
+  /** A sweep was asked to end or a trial changed: the sweeper looks at once. */
+  kickSweeper?: () => void;
+}
+
+/** What makes a job a sweep's trial: the sweep's id and the trial's facts, stored with the job. */
+export interface TrialOf {
+  parentId: string;
+  facts: TrialFacts;
 }
 
 /** Submitting, reading and cancelling jobs. */
@@ -40,12 +50,22 @@ export class JobsService {
     this.d = deps;
   }
 
-  async create(workspace: string, req: CreateJobRequest, createdBy: string): Promise<Job> {
+  /**
+   * Every check `create` makes, without making anything: a sweep checks its first trial so, before
+   * it exists. A trial cannot be serverless (each would get a cluster of its own).
+   */
+  async check(workspace: string, req: CreateJobRequest): Promise<void> {
+    if (!req.spec.compute && req.spec.resources?.instance_type) throw new CairnError('Unsupported', 'a sweep needs a compute: serverless sweeps (trial.resources.instance_type with no compute) are not supported yet');
+    await this.submit(workspace, req, { ...req.spec }, req.spec.name ?? 'check', 'check', stripAzurePrefix(req.spec.compute ?? 'local'), 'check', { dryRun: true });
+  }
+
+  async create(workspace: string, req: CreateJobRequest, createdBy: string, trial?: TrialOf): Promise<Job> {
     const { store } = this.d;
     const spec = { ...req.spec };
     const generated = generateNames();
     const name = spec.name ?? generated.name;
     if (await store.jobs.getByName(workspace, name)) throw duplicate(name, workspace);
+    if (trial) return this.submit(workspace, req, spec, name, generated.display_name, stripAzurePrefix(spec.compute ?? 'local'), createdBy, { trial });
     // Serverless (Azure's run-based compute): no compute, a size: a cluster of the job's own.
     const serverless = !spec.compute && spec.resources?.instance_type ? await this.serverlessCompute(workspace, name, spec.resources.instance_type, spec.resources.instance_count) : null;
     try {
@@ -60,7 +80,7 @@ export class JobsService {
     }
   }
 
-  private async submit(workspace: string, req: CreateJobRequest, spec: CreateJobRequest['spec'], name: string, displayName: string, computeName: string, createdBy: string): Promise<Job> {
+  private async submit(workspace: string, req: CreateJobRequest, spec: CreateJobRequest['spec'], name: string, displayName: string, computeName: string, createdBy: string, opts: { trial?: TrialOf; dryRun?: boolean } = {}): Promise<Job> {
     const { store } = this.d;
     const compute = await store.computes.get(workspace, computeName);
     if (!compute) {
@@ -87,6 +107,8 @@ export class JobsService {
     if (req.snapshot_id && !(await store.resources.getSnapshot(req.snapshot_id))) {
       throw new CairnError('NotFound', `snapshot ${req.snapshot_id} does not exist; upload the code first`);
     }
+    if (opts.dryRun) return undefined as never;
+    const { trial } = opts;
     const now = new Date();
     const id = randomUUID();
     const row = {
@@ -123,11 +145,15 @@ export class JobsService {
       max_retries: spec.max_retries ?? 3,
       wait_code: 'capacity',
       data: data.inputs.length || data.outputs.length ? JSON.stringify(data) : null,
+      parent_id: trial?.parentId ?? null,
+      trial_index: trial?.facts.index ?? null,
+      trial: trial ? JSON.stringify(trial.facts) : null,
     };
     try {
       await store.transaction(async (trx) => {
-        await store.jobs.with(trx).insert(row, 'submitted', row.created_at);
-        await insertJobRun(trx, row, req.git ?? null);
+        await store.jobs.with(trx).insert(row, trial ? `trial ${trial.facts.index} of sweep ${trial.facts.sweep}` : 'submitted', row.created_at);
+        // A trial's run is a child of its sweep's (as MLflow's nested runs), with its values as params.
+        await insertJobRun(trx, row, req.git ?? null, trial ? { parentRunId: trial.parentId, params: trial.facts.params } : undefined);
         await store.assets.with(trx).putJobInputs(
           data.inputs.map((i) => ({ job_id: id, name: i.name, type: i.type, mode: i.mode, uri: i.uri, snapshot_id: i.snapshot_id ?? null, asset_kind: i.asset?.kind ?? null, asset_name: i.asset?.name ?? null, asset_version: i.asset?.version ?? null })),
         );
@@ -184,6 +210,7 @@ export class JobsService {
     // A job waiting its turn says how many wait ahead of it (counted now, not stored: it changes with every placement).
     const ahead = isWaiting(row.status) && row.wait_code && ['capacity', 'max_instances', 'reserved'].includes(row.wait_code) ? await this.d.store.jobs.ahead(row) : 0;
     const data = await this.dataView(row, artifacts);
+    if (row.kind === 'sweep') return toJob(row, { history: history.map((h) => ({ ...h, status: h.status as Job['status'] })), sweep: await sweepView(this.d.store, row) });
     return toJob(row, {
       ...data,
       ...(ahead ? { status_reason: `${row.status_reason} (${ahead} job${ahead > 1 ? 's' : ''} ahead)` } : {}),
@@ -237,8 +264,11 @@ export class JobsService {
    * end) and, asked, how many match in all and how many come before this page.
    */
   async list(workspace: string, q: ListJobsQuery): Promise<{ jobs: Job[]; next: string | null; prev: string | null; total?: number; offset?: number }> {
+    const parent = q.parent ? await this.d.store.jobs.getByName(workspace, q.parent) : undefined;
+    if (q.parent && parent?.kind !== 'sweep') throw new CairnError(parent ? 'ValidationError' : 'NotFound', parent ? `job '${q.parent}' is a command job, not a sweep: it has no trials` : `job '${q.parent}' does not exist in workspace '${workspace}'`);
     const filter: JobFilter = {
       workspace,
+      ...(parent ? { parent_id: parent.id } : {}),
       statuses: q.status?.split(',').map((x) => x.trim()).filter(Boolean),
       experiment_name: q.experiment_name,
       compute: q.compute,
@@ -265,6 +295,12 @@ export class JobsService {
     const { store } = this.d;
     const row = await this.row(workspace, name);
     if (isTerminal(row.status)) throw new CairnError('JobAlreadyFinished', `job '${name}' already ended (${row.status}); there is nothing to cancel`);
+    if (row.kind === 'sweep') {
+      // The sweeper cancels its trials and ends it once they have ended.
+      await moveJob(store.db, this.d.events, row.id, 'CancelRequested', reason === 'canceled by the user' ? 'cancel requested by the user: cancelling its trials' : reason, { set: { cancel_requested: 1 } });
+      this.d.kickSweeper?.();
+      return toJob(await this.row(workspace, name));
+    }
     // A job no node has taken yet ends here; one that runs is stopped by its agent, which reports back.
     const endedQueued = await moveJob(store.db, this.d.events, row.id, 'Canceled', `${reason} before it started`, {
       from: [...WAITING_STATUSES],

@@ -19,7 +19,7 @@ interface NewJob {
  * Every job is an MLflow run of the experiment it names, with the job's id as the run id; the
  * tags are the ones MLflow's own client sets, so MLflow tools read them as usual.
  */
-export async function insertJobRun(trx: Db, job: NewJob, git: GitFacts | null): Promise<void> {
+export async function insertJobRun(trx: Db, job: NewJob, git: GitFacts | null, trial?: { parentRunId: string; params: Record<string, string | number | boolean> }): Promise<void> {
   const experimentId = await ensureExperiment(trx, job.workspace, job.experiment_name);
   const tags: Record<string, string> = {
     'mlflow.runName': job.display_name,
@@ -29,6 +29,7 @@ export async function insertJobRun(trx: Db, job: NewJob, git: GitFacts | null): 
     'cairn.job.name': job.name,
     'mlflow.source.name': (JSON.parse(job.spec).command as string | undefined)?.slice(0, 500) ?? '',
   };
+  if (trial) tags['mlflow.parentRunId'] = trial.parentRunId;
   if (git?.commit) tags['mlflow.source.git.commit'] = git.commit;
   if (git?.branch) tags['mlflow.source.git.branch'] = git.branch;
   if (git?.repository_url) tags['mlflow.source.git.repoURL'] = git.repository_url;
@@ -48,4 +49,7 @@ export async function insertJobRun(trx: Db, job: NewJob, git: GitFacts | null): 
     },
     Object.entries(tags).map(([key, value]) => ({ key, value })),
   );
+  if (trial && Object.keys(trial.params).length) {
+    await trx.insertInto('run_params').values(Object.entries(trial.params).map(([key, value]) => ({ run_id: job.id, key, value: String(value) }))).execute();
+  }
 }

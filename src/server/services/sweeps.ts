@@ -1,0 +1,97 @@
+import { randomInt, randomUUID } from 'node:crypto';
+import { CairnError } from '../../protocol/errors.ts';
+import { experimentNameFrom, PRIORITY } from '../../protocol/job-spec.ts';
+import type { Job } from '../../protocol/job.ts';
+import type { CreateSweepRequest, StoredSweep } from '../../protocol/sweep-spec.ts';
+import { checkSamplingCombination, normalizeSampling } from '../../protocol/sweep-space.ts';
+import { isUniqueViolation, type Store } from '../../store/index.ts';
+import type { JobRow } from '../../store/jobs.ts';
+import { makeSampler } from '../../domain/sweep/samplers.ts';
+import { checkSweep, trialRequest } from '../../domain/sweep/trials.ts';
+import { generateNames } from './names.ts';
+import { insertJobRun } from './tracking/job-runs.ts';
+import { stripAzurePrefix, type JobsService } from './jobs.ts';
+import { toJob } from './job-view.ts';
+import { sweepView } from '../../domain/sweep/view.ts';
+
+export interface SweepsDeps {
+  store: Store;
+  jobs: JobsService;
+  kickSweeper: () => void;
+}
+
+/**
+ * Submitting sweeps. Everything a trial needs is checked at submit (the first trial is checked as
+ * a job would be, without being made), so a sweep that is accepted can make its trials; the
+ * sweeper makes them.
+ */
+export class SweepsService {
+  private readonly d: SweepsDeps;
+  constructor(d: SweepsDeps) {
+    this.d = d;
+  }
+
+  async create(workspace: string, req: CreateSweepRequest, createdBy: string): Promise<Job> {
+    const { store } = this.d;
+    const { spec } = req;
+    const generated = generateNames();
+    const name = spec.name ?? generated.name;
+    const duplicate = () => new CairnError('AlreadyExists', `a job named '${name}' already exists in workspace '${workspace}'; pick another name or leave it out to get a generated one`);
+    if (await store.jobs.getByName(workspace, name)) throw duplicate();
+    const algorithm = normalizeSampling(spec.sampling_algorithm);
+    const refused = checkSamplingCombination(spec.search_space, algorithm, !!spec.early_termination);
+    if (refused) throw new CairnError('ValidationError', refused);
+    // The seed is fixed at submit and kept: the sweep draws the same values after a restart.
+    const seed = ('seed' in algorithm ? algorithm.seed : undefined) ?? randomInt(0, 2 ** 31 - 1);
+    const sampler = makeSampler(spec.search_space, algorithm, seed);
+    const { budget, warnings } = checkSweep(spec, sampler.capacity);
+    const compute = stripAzurePrefix(spec.compute ?? 'local');
+    const stored: StoredSweep = { ...req, spec: { ...spec, name, compute }, seed, total: budget.total, concurrent: budget.concurrent, warnings };
+    const now = new Date();
+    const row = {
+      id: randomUUID(),
+      workspace,
+      name,
+      display_name: spec.display_name ?? generated.display_name,
+      experiment_name: spec.experiment_name ?? (req.code_folder_name && experimentNameFrom(req.code_folder_name)) ?? 'Default',
+      compute,
+      kind: 'sweep',
+      status: 'Running',
+      status_reason: `0 of ${budget.total} trials`,
+      spec: JSON.stringify(stored),
+      snapshot_id: req.snapshot_id ?? null,
+      git: req.git ? JSON.stringify(req.git) : null,
+      created_at: now.toISOString(),
+      created_by: createdBy,
+      start_time: now.toISOString(),
+      end_time: null,
+      exit_code: null,
+      attempt: 0,
+      node: null,
+      cancel_requested: 0,
+      lease_owner: null,
+      lease_until: null,
+      queued_at_ms: now.getTime(),
+      environment: null,
+      environment_record: null,
+      priority: PRIORITY[spec.queue_settings?.priority ?? 'medium'],
+      instance_count: 1,
+      max_retries: 0,
+      wait_code: null,
+    };
+    // The first trial as it will be made, checked as a job: its compute, environment, inputs and command.
+    await this.d.jobs.check(workspace, trialRequest(stored, row, 0, sampler.sample(0, [], spec.objective.goal)));
+    try {
+      await store.transaction(async (trx) => {
+        await store.jobs.with(trx).insert(row, `sweep of ${budget.total} trials, ${budget.concurrent} at a time`, row.created_at);
+        await insertJobRun(trx, row, req.git ?? null);
+      });
+    } catch (err) {
+      if (isUniqueViolation(err)) throw duplicate();
+      throw err;
+    }
+    this.d.kickSweeper();
+    // The answer carries the sweep's view, so the client can say its warnings.
+    return toJob(row as JobRow, { sweep: await sweepView(store, row as JobRow) });
+  }
+}
