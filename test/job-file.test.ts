@@ -51,7 +51,8 @@ describe('job YAML (Azure ML v2 command job)', () => {
     fails('type: pipeline\njobs: {}\n', /line 1: pipeline jobs are not supported yet/);
     fails('type: automl\n', /line 1: unknown job type 'automl' \(expected command or sweep\)/);
     // A sweep's command belongs under trial: the error says where it goes.
-    fails('type: sweep\ncommand: x\n', /line 2: unknown field 'command' for a sweep job/);
+    fails('type: sweep\ncommand: x\n', /line 2: unknown field 'command' for a sweep job \(a sweep's command goes under trial\)/);
+    fails('type: sweep\nsearch_space: {x: {type: choice, values: [1]}}\n', /line 1: field 'trial' is required/);
   });
   it('rejects wrong types with the field and line', () => fails('command: x\nlimits:\n  timeout: soon\n', /line 3: field 'limits.timeout'/));
   it('needs a command', () => fails('type: command\n', /command/));

@@ -7,32 +7,17 @@ import { parseDataPath } from '../protocol/data.ts';
 import { checkEnvironmentFields, resolveEnvironmentFiles, type EnvironmentDraft, type Where } from './environment-file.ts';
 import { CairnError } from '../protocol/errors.ts';
 import { CommandJobFileSpec, UNSUPPORTED_JOB_FIELDS, type CommandJobSpec } from '../protocol/job-spec.ts';
-import { checkSweepFields, type SweepJobDraft } from './sweep-file.ts';
+import { checkSweepFields } from './sweep-file.ts';
+import { codeFolder, localInputPaths, stripAzureml, type CommandJobDraft, type LoadedJob } from './job-paths.ts';
 
-/**
- * A command job as the client holds it before submitting: an inline environment's conda file is
- * inlined already, its build folder not yet uploaded (submitJob does that and sets `build.snapshot_id`).
- */
-export type CommandJobDraft = Omit<CommandJobSpec, 'environment'> & { environment?: string | EnvironmentDraft };
+export { stripAzureml, type CommandJobDraft, type LoadedJob };
 
-export interface LoadedJob {
-  /** A command job, or a sweep (whose trial holds the code and environment). */
-  spec: CommandJobDraft | SweepJobDraft;
-  /** Absolute code folder, or null when the job has no `code`. */
-  codeDir: string | null;
-  /** Absolute build context of an inline environment's `build.path`, or null. */
-  environmentBuildDir: string | null;
-  /** Data inputs with a local path: the absolute file or folder each one uploads. */
-  inputPaths: Record<string, string>;
-}
+
+
 
 const KNOWN = new Set(Object.keys(CommandJobFileSpec.shape));
 
-/**
- * `azureml:name:version` -> `name:version`, as the server reads references; an
- * `azureml://registries/...` URI is a reference of its own and stays whole.
- */
-export const stripAzureml = (ref: string): string => ref.replace(/^azureml:(?!\/\/)/, '');
+
 
 /**
  * Reads an Azure ML v2 command job file. Every problem is one line naming the file, the line
@@ -94,34 +79,6 @@ function checkJobDocument(doc: Document, where: Where, baseDir: string, sets: st
   } else if (typeof environment === 'string') spec.environment = stripAzureml(environment);
   const codeDir = spec.code ? codeFolder(spec.code, baseDir, where, ['code'], fs) : null;
   return { spec, codeDir, environmentBuildDir, inputPaths: localInputPaths(spec.inputs, baseDir, where, fs) };
-}
-
-/** The absolute code folder a job's `code` names, which must be a folder. */
-export function codeFolder(code: string, baseDir: string, where: Where, at: string[], fs: LocalFiles): string {
-  const codeDir = resolve(baseDir, code);
-  const kind = fs.kind(codeDir, 'dir');
-  if (kind === null) throw new CairnError('ValidationError', `${where(at)}: code folder '${code}' does not exist (looked in ${codeDir})`);
-  if (kind !== 'dir') throw new CairnError('ValidationError', `${where(at)}: code '${code}' is not a folder`);
-  return codeDir;
-}
-
-/** Data inputs with a local path: the absolute file or folder each uploads, checked to be what its type says. */
-export function localInputPaths(inputs: CommandJobSpec['inputs'], baseDir: string, where: Where, fs: LocalFiles): Record<string, string> {
-  const inputPaths: Record<string, string> = {};
-  for (const [name, input] of Object.entries(inputs ?? {})) {
-    if (!isDataInput(input)) continue;
-    const p = parseDataPath(input.path);
-    if ('error' in p) throw new CairnError('ValidationError', `${where(['inputs', name, 'path'])}: inputs.${name}.path: ${p.error}`);
-    if (p.kind !== 'local') continue;
-    const abs = resolve(baseDir, p.path);
-    const kind = fs.kind(abs, input.type === 'uri_file' ? 'file' : 'dir');
-    if (kind === null) throw new CairnError('ValidationError', `${where(['inputs', name, 'path'])}: input '${name}': path '${p.path}' does not exist (looked in ${abs})`);
-    const isDir = kind === 'dir';
-    if (input.type === 'uri_file' && isDir) throw new CairnError('ValidationError', `${where(['inputs', name, 'path'])}: input '${name}' is uri_file, but '${p.path}' is a folder (use uri_folder)`);
-    if (input.type !== 'uri_file' && !isDir) throw new CairnError('ValidationError', `${where(['inputs', name, 'path'])}: input '${name}' is ${input.type}, but '${p.path}' is a file (use uri_file)`);
-    inputPaths[name] = abs;
-  }
-  return inputPaths;
 }
 
 /** `--set a.b=value`, as `az ml job create --set`: the value is read as YAML (numbers, booleans). */

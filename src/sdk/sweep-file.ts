@@ -1,11 +1,13 @@
 import { CairnError } from '../protocol/errors.ts';
-import { SweepJobFileSpec, type SweepJobSpec, type SweepTrial } from '../protocol/sweep-spec.ts';
-import { checkEnvironmentFields, resolveEnvironmentFiles, type EnvironmentDraft, type Where } from './environment-file.ts';
+import { SweepJobFileSpec } from '../protocol/sweep-spec.ts';
+import { checkEnvironmentFields, resolveEnvironmentFiles, type Where } from './environment-file.ts';
 import type { LocalFiles } from './local-files.ts';
-import { codeFolder, localInputPaths, stripAzureml, type LoadedJob } from './job-file.ts';
+import { codeFolder, localInputPaths, stripAzureml, type LoadedJob, type SweepJobDraft } from './job-paths.ts';
 
-/** A sweep as the client holds it before submitting: the trial's inline environment read, its build folder not yet uploaded. */
-export type SweepJobDraft = Omit<SweepJobSpec, 'trial'> & { trial: Omit<SweepTrial, 'environment'> & { environment?: string | EnvironmentDraft } };
+export type { SweepJobDraft };
+
+/** Fields of a command job that a sweep has under `trial`: the error says where they go. */
+const TRIAL_FIELDS = new Set(['command', 'code', 'environment', 'environment_variables', 'resources', 'distribution', 'python_path']);
 
 export const isSweepDraft = (spec: LoadedJob['spec']): spec is SweepJobDraft => spec.type === 'sweep';
 
@@ -18,6 +20,11 @@ export function checkSweepFields(raw: Record<string, unknown>, where: Where, bas
   const trialRaw = raw.trial as Record<string, unknown> | undefined;
   const envRaw = typeof trialRaw === 'object' && trialRaw !== null ? trialRaw.environment : undefined;
   const inlineEnv = typeof envRaw === 'object' && envRaw !== null ? checkEnvironmentFields(envRaw, where, ['trial', 'environment']) : undefined;
+  for (const key of Object.keys(raw)) {
+    if (key in SweepJobFileSpec.shape) continue;
+    const hint = TRIAL_FIELDS.has(key) ? ` (a sweep's ${key} goes under trial)` : '';
+    throw new CairnError('ValidationError', `${where([key])}: unknown field '${key}' for a sweep job${hint}`);
+  }
   const parsed = SweepJobFileSpec.safeParse(raw);
   if (!parsed.success) {
     const i = parsed.error.issues[0]!;
@@ -27,6 +34,7 @@ export function checkSweepFields(raw: Record<string, unknown>, where: Where, bas
       throw new CairnError('ValidationError', `${where([...path, key])}: unknown field '${[...path, key].join('.')}' for a sweep job`);
     }
     const what = path.length ? `field '${path.join('.')}'` : 'sweep job';
+    if (i.code === 'invalid_type' && /received undefined/.test(i.message)) throw new CairnError('ValidationError', `${where(path.slice(0, -1))}: ${what} is required`);
     throw new CairnError('ValidationError', `${where(path)}: ${what} ${i.message.replace(/^Invalid input: /, 'invalid: ')}`);
   }
   const { trial, ...rest } = parsed.data;
