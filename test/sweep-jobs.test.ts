@@ -220,6 +220,23 @@ describe('sweep jobs', () => {
     for (const t of canceled.sweep.trials) assert.equal(t.status, 'Canceled');
   });
 
+  it('bayesian sampling draws from what finished trials logged; limits.timeout ends a sweep', async () => {
+    writeFileSync(join(work, 'bayes.yml'), sweepYaml({ name: 'bayes-sweep', sampling: '{type: bayesian, seed: 5}', total: 4, concurrent: 2 }));
+    await ok(['job', 'create', '-f', 'bayes.yml']);
+    const b = await ended('bayes-sweep');
+    assert.equal(b.status, 'Completed', b.status_reason);
+    assert.equal(b.sweep.progress.completed, 4);
+    assert.equal(new Set(b.sweep.trials.map((t: { params: { lr: number } }) => t.params.lr)).size, 4);
+
+    writeFileSync(join(work, 'slow.yml'), sweepYaml({ name: 'timed-out', total: 4, concurrent: 2, extra: '' }).replace(/limits: \{(.*)\}/, 'limits: {$1, timeout: 3, trial_timeout: 600}').replace('--epochs ${{inputs.epochs}}', '--epochs 1 && sleep 60'));
+    await ok(['job', 'create', '-f', 'slow.yml']);
+    const t = await ended('timed-out');
+    assert.equal(t.status, 'Canceled');
+    assert.match(t.status_reason, /^limits.timeout of 3 s reached; 2 of 4 trials: 2 canceled; best timed-out_[01] \(acc [0-9.]+\)$/);
+    const trial = await show('timed-out_0');
+    assert.equal(trial.limits.timeout, 600, 'trial_timeout is each trial\'s limits.timeout');
+  });
+
   it('says when trials complete without the objective metric', async () => {
     writeFileSync(join(work, 'nometric.yml'), sweepYaml({ name: 'no-metric', total: 1, concurrent: 1 }).replace('primary_metric: acc', 'primary_metric: accuracy'));
     await ok(['job', 'create', '-f', 'nometric.yml']);
