@@ -50,6 +50,10 @@ function job(o: Partial<Insertable<JobsTable>> = {}): Insertable<JobsTable> {
     wait_code: null,
     data: null,
     external_id: null,
+    kind: 'command',
+    parent_id: null,
+    trial_index: null,
+    trial: null,
     ...o,
   };
 }
@@ -180,7 +184,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
           assert.equal(await count(first, t), 0, `${t} exists and is empty`);
         }
         const applied = await sql<{ name: string; timestamp: string }>`select name, timestamp from kysely_migration order by name`.execute(first.db);
-        assert.deepEqual(applied.rows.map((r) => r.name), ['0001_core', '0002_tracking', '0003_compute_lifecycle', '0004_environments', '0005_pools', '0006_data', '0007_registry', '0008_batch']);
+        assert.deepEqual(applied.rows.map((r) => r.name), ['0001_core', '0002_tracking', '0003_compute_lifecycle', '0004_environments', '0005_pools', '0006_data', '0007_registry', '0008_batch', '0009_sweeps']);
         await first.resources.ensureWorkspace('default', AT);
         await first.jobs.insert(job({ name: 'survivor' }), 'created', AT);
 
@@ -189,6 +193,40 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         assert.deepEqual(again.rows, applied.rows, 'no migration ran again');
         assert.equal((await second.jobs.getByName('default', 'survivor'))?.name, 'survivor', 'data kept');
         assert.equal(await count(second, 'workspaces'), 1);
+      });
+    });
+
+    describe('sweeps', () => {
+      it('a trial index is unique per sweep; lists leave trials out unless asked for their sweep', async () => {
+        const store = await freshStore();
+        const sweep = job({ name: 'sw', kind: 'sweep', status: 'Running' });
+        await store.jobs.insert(sweep, 'submitted', AT);
+        const trial = (i: number, o: Partial<Insertable<JobsTable>> = {}) => job({ name: `sw_${i}`, parent_id: sweep.id, trial_index: i, trial: JSON.stringify({ sweep: 'sw', index: i, params: { x: i } }), ...o });
+        await store.jobs.insert(trial(1), 'trial', AT);
+        await store.jobs.insert(trial(0), 'trial', AT);
+        await assert.rejects(store.jobs.insert(trial(1, { name: 'other-name' }), 'trial', AT), (e: unknown) => isUniqueViolation(e), 'index 1 twice');
+        assert.deepEqual((await store.jobs.trialsOf(sweep.id)).map((t) => t.name), ['sw_0', 'sw_1']);
+        await store.jobs.insert(job({ name: 'plain', trial_index: 0 }), 'submitted', AT);
+        assert.deepEqual((await store.jobs.list({ workspace: 'default' })).map((j) => j.name).sort(), ['plain', 'sw']);
+        assert.deepEqual((await store.jobs.list({ workspace: 'default', parent_id: sweep.id })).map((j) => j.name).sort(), ['sw_0', 'sw_1']);
+        assert.equal(await store.jobs.count({ workspace: 'default', parent_id: sweep.id }), 2);
+        assert.deepEqual((await store.jobs.activeSweeps()).map((j) => j.name), ['sw']);
+      });
+
+      it('a sweep lease goes to one owner until it lapses, and is held only while it lasts', async () => {
+        const store = await freshStore();
+        const sweep = job({ name: 'leased', kind: 'sweep', status: 'Running' });
+        await store.jobs.insert(sweep, 'submitted', AT);
+        assert.equal(await store.jobs.claimSweep(sweep.id, 'a', 1000, 2000), true);
+        assert.equal(await store.jobs.claimSweep(sweep.id, 'b', 1500, 2500), false, 'a holds it');
+        assert.equal(await store.jobs.claimSweep(sweep.id, 'a', 1500, 2500), true, 'the holder renews');
+        assert.equal(await store.jobs.holdsSweep(sweep.id, 'a', 2400), true);
+        assert.equal(await store.jobs.holdsSweep(sweep.id, 'b', 2400), false);
+        assert.equal(await store.jobs.claimSweep(sweep.id, 'b', 2600, 3600), true, 'lapsed: b takes it');
+        assert.equal(await store.jobs.holdsSweep(sweep.id, 'a', 2700), false);
+        const plain = job({ name: 'not-a-sweep' });
+        await store.jobs.insert(plain, 'submitted', AT);
+        assert.equal(await store.jobs.claimSweep(plain.id, 'a', 0, 1), false, 'only sweeps are claimed');
       });
     });
 
