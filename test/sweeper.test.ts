@@ -239,6 +239,16 @@ describe('sweeper reconciler', () => {
       const row = (await store.jobs.getById(id2))!;
       assert.equal(row.status, 'Failed');
       assert.match(row.status_reason!, /^trial 0 could not be created: compute 'local' is being deleted; 0 of 2 trials$/);
+
+      // A job of a trial's name that is not the trial (a user's): the sweep says so instead of counting it made.
+      const id3 = await insertSweep(store, 's7', {}, { total: 1, concurrent: 1 });
+      await store.jobs.insert(baseRow('s7_0'), 'submitted', AT);
+      const s3 = new Sweeper({ store, events, trials: jobs, owner: 'a' });
+      assert.equal(await s3.tick(), 0);
+      await s3.tick();
+      const row3 = (await store.jobs.getById(id3))!;
+      assert.equal(row3.status, 'Failed');
+      assert.match(row3.status_reason!, /^trial 0 could not be created: a job named 's7_0' already exists/);
     } finally {
       await store.close();
     }

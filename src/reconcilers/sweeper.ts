@@ -112,7 +112,9 @@ export class Sweeper {
       return 'made';
     } catch (err) {
       // Made already (a pass that crashed after making it, or another server): nothing to do.
-      if (err instanceof CairnError && err.code === 'AlreadyExists') return 'made';
+      // A job of that name that is not this trial (a user's) is a trial that can never be made.
+      const mine = err instanceof CairnError && err.code === 'AlreadyExists' && (await this.d.store.jobs.getByName(row.workspace, req.spec.name!))?.parent_id === row.id;
+      if (mine) return 'made';
       const why = `trial ${f.index} ${CANNOT_CREATE}: ${(err as Error).message}`;
       await moveJob(this.d.store.db, this.d.events, row.id, 'CancelRequested', why, { set: { cancel_requested: 1 } });
       return 'failed';
