@@ -60,4 +60,22 @@ describe('cairn server --db postgres://', { skip: pg.skip }, () => {
     const found = await (await post('/runs/search', { experiment_ids: [run.run.info.experiment_id], filter: 'metrics.loss >= 799' })).json();
     assert.deepEqual(found.runs.map((r: { info: { run_id: string } }) => r.info.run_id), [job.id]);
   });
+  it('runs a sweep: trials made by the sweeper, ranked by what they logged, the best named', async () => {
+    writeFileSync(join(work, 'score.py'), 'import os, cairn\ncairn.log_metric("score", float(os.environ["AZUREML_SWEEP_x"]) * 2)\n');
+    writeFileSync(
+      join(work, 'sweep.yml'),
+      ['type: sweep', 'name: pg-sweep', 'trial: {code: ., command: "/usr/bin/python3 score.py # ${{search_space.x}}"}', 'search_space: {x: {type: choice, values: [1, 3, 2]}}', 'sampling_algorithm: grid', 'objective: {primary_metric: score, goal: maximize}', 'limits: {max_concurrent_trials: 2}'].join('\n'),
+    );
+    const created = await runCli(['job', 'create', '-f', join(work, 'sweep.yml')], { env: server.cliEnv, cwd: work });
+    assert.equal(created.code, 0, created.stderr);
+    const s = await waitFor('sweep ended', async () => {
+      const j = JSON.parse((await runCli(['job', 'show', '-n', 'pg-sweep', '-o', 'json'], { env: server.cliEnv })).stdout);
+      return ['Completed', 'Failed', 'Canceled'].includes(j.status) && j;
+    }, 120_000);
+    assert.equal(s.status, 'Completed', s.status_reason);
+    assert.deepEqual(s.sweep.trials.map((t: { value: number }) => t.value), [6, 4, 2]);
+    assert.equal(s.sweep.best.params.x, 3);
+    const trials = JSON.parse((await runCli(['job', 'list', '--parent', 'pg-sweep', '-o', 'json'], { env: server.cliEnv })).stdout);
+    assert.equal(trials.length, 3);
+  });
 });
