@@ -13,7 +13,8 @@ const SIDE = 70;
 /** Axes spread over the width there is, but never closer than this (the view scrolls sideways then). */
 const MIN_GAP = 110;
 
-export function ParallelCoords({ runs, columns, selected, onToggle }: { runs: Run[]; columns: Column[]; selected: string[]; onToggle: (runId: string) => void }) {
+/** `stroke`, when given, colours the lines that are not selected (a sweep colours them by value). */
+export function ParallelCoords({ runs, columns, selected, onToggle, stroke }: { runs: Run[]; columns: Column[]; selected: string[]; onToggle: (runId: string) => void; stroke?: (runId: string) => string | undefined }) {
   const { axes, lines } = useMemo(() => layoutParallel(runs, columns), [runs, columns]);
   const wrap = useRef<HTMLDivElement>(null);
   const [room, setRoom] = useState(0);
@@ -38,12 +39,13 @@ export function ParallelCoords({ runs, columns, selected, onToggle }: { runs: Ru
       <svg className="parallel" data-lines={drawn.length} data-axes={axes.length} width={width} height={HEIGHT} viewBox={`0 0 ${width} ${HEIGHT}`} role="img" aria-label={`${drawn.length} runs on ${axes.length} axes: ${columns.map((c) => c.key).join(', ')}`}>
         {sorted.map((l) => {
           const at = order.get(l.runId);
+          const own = at === undefined ? stroke?.(l.runId) : undefined;
           return (
             <path
               key={l.runId}
               d={pathOf(l.ys, xOf, yOf)}
-              className={at !== undefined ? 'line picked' : 'line'}
-              style={at !== undefined ? { stroke: colorOf(at) } : undefined}
+              className={at !== undefined ? 'line picked' : own ? 'line colored' : 'line'}
+              style={at !== undefined ? { stroke: colorOf(at) } : own ? { stroke: own } : undefined}
               data-run={l.runId}
               onClick={() => onToggle(l.runId)}
             >

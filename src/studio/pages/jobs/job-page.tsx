@@ -1,5 +1,6 @@
 // /jobs/:name: one job, with its tabs kept in the URL (?tab=logs ...). The job is read again every
-// few seconds until it ends; its log is read once and followed live while the page is open.
+// few seconds until it ends (a sweep every two, its trials' progress with it); its log is read once
+// and followed live while the page is open. A sweep has a Trials tab; a trial names its sweep.
 import { useEffect, useState } from 'react';
 import { api, useApi } from '../../api.ts';
 import { setQuery, useLocation } from '../../router.tsx';
@@ -14,6 +15,9 @@ import { CodeTab } from './code.tsx';
 import { EnvironmentTab } from './environment.tsx';
 import { OutputsTab } from './outputs.tsx';
 import { ParamsTab } from './params.tsx';
+import { SweepSummary } from './sweep/sweep-summary.tsx';
+import { SweepTrials } from './sweep/sweep-trials.tsx';
+import { TrialOf } from './sweep/trial-of.tsx';
 import './jobs.css';
 
 const TABS = [
@@ -25,18 +29,24 @@ const TABS = [
   { id: 'environment', label: 'Environment' },
   { id: 'outputs', label: 'Outputs' },
 ];
+const SWEEP_TABS = [TABS[0]!, { id: 'trials', label: 'Trials' }, ...TABS.slice(1)];
 const REFRESH_MS = 3_000;
+const SWEEP_REFRESH_MS = 2_000;
 
 export function JobPage({ params }: { params: Record<string, string> }) {
   const name = params.name!;
   const { query } = useLocation();
-  const tab = TABS.find((t) => t.id === query.get('tab'))?.id ?? 'overview';
   const [ended, setEnded] = useState(false);
-  const job = useApi<Job>(jobPath(name), ended ? undefined : REFRESH_MS);
+  const [sweep, setSweep] = useState(false);
+  const job = useApi<Job>(jobPath(name), ended ? undefined : sweep ? SWEEP_REFRESH_MS : REFRESH_MS);
   const status = job.data?.status;
+  const type = job.data?.type;
   useEffect(() => {
     if (status && isTerminal(status)) setEnded(true);
   }, [status]);
+  useEffect(() => setSweep(type === 'sweep'), [type]);
+  const tabs = type === 'sweep' ? SWEEP_TABS : TABS;
+  const tab = tabs.find((t) => t.id === query.get('tab'))?.id ?? 'overview';
   // The log stream says when the status changes: read the job at once rather than at the next tick.
   const { feed, state } = useLogFeed(jobPath(name), tab === 'logs' || tab === 'environment', job.reload);
 
@@ -78,9 +88,12 @@ export function JobPage({ params }: { params: Record<string, string> }) {
       }
     >
       {job.error ? <ErrorBox error={job.error} /> : null}
-      <Tabs tabs={TABS} current={tab} onSelect={(id) => setQuery({ tab: id === 'overview' ? null : id })} />
-      <div role="tabpanel" aria-label={TABS.find((t) => t.id === tab)!.label}>
+      {j.trial || j.parent_job_name ? <TrialOf job={j} /> : null}
+      <Tabs tabs={tabs} current={tab} onSelect={(id) => setQuery({ tab: id === 'overview' ? null : id })} />
+      <div role="tabpanel" aria-label={tabs.find((t) => t.id === tab)!.label}>
+        {tab === 'overview' && j.sweep ? <SweepSummary view={j.sweep} /> : null}
         {tab === 'overview' ? <Overview job={j} /> : null}
+        {tab === 'trials' && j.sweep ? <SweepTrials sweep={j.name} view={j.sweep} /> : null}
         {tab === 'logs' ? feed && state ? <LogPanel feed={feed} state={state} job={j} /> : <Loading what="reading the log" /> : null}
         {tab === 'metrics' ? <JobMetrics job={j.name} /> : null}
         {tab === 'params' ? <ParamsTab job={j} /> : null}

@@ -6,6 +6,7 @@ import { JobFilters } from './list-filters.tsx';
 import { jobsUrl, useJobsPage, type JobQuery, type JobsPage } from './use-jobs-page.ts';
 import { count, duration, jobPage } from '../../format.ts';
 import './jobs.css';
+import './sweep/sweep.css';
 
 const PAGE_SIZES = [10, 25, 50, 100, 200];
 const REFRESH_MS = 4_000;
@@ -76,6 +77,11 @@ function JobTable({ page }: { page: JobsPage }) {
             <tr key={j.id} data-job={j.name}>
               <td className="mono">
                 <Link to={jobPage(j.name)}>{j.name}</Link>
+                {j.type === 'sweep' ? (
+                  <span className="badge" title="a sweep: its trials are on its page">
+                    sweep
+                  </span>
+                ) : null}
               </td>
               <td>{j.display_name}</td>
               <td title={j.status_reason ?? undefined}>
