@@ -33,19 +33,24 @@ class Jobs(object):
         return "%s/jobs%s%s" % (self._c._ws, "/" + q(name) if name else "", rest)
 
     def create(self, spec_or_path, code=None, name=None, compute=None, experiment_name=None, sets=None, display_name=None):
-        """Submits a command job and returns it (status Queued).
+        """Submits a command or sweep job and returns it (a command job Queued, a sweep Running).
 
         `spec_or_path`: a job YAML file, or a dict of its fields (`code`, a conda file or a build
         folder relative to the current folder). `code`, `name`, `compute`, `experiment_name` and
         `display_name` override the file's fields; `sets` are `a.b=value` overrides as `--set`.
         The code folder, local data inputs and an inline environment's build folder are uploaded
-        first (only what the server lacks); nothing is created when anything is refused.
+        first (only what the server lacks); nothing is created when anything is refused. A sweep
+        (`type: sweep`) has its code and environment under `trial` (`code=` goes there for a dict;
+        for a file, give `sets=["trial.code=..."]`); its warnings are warned as CairnWarning.
         """
         over = {"name": name, "compute": compute, "experiment_name": experiment_name, "display_name": display_name}
         if isinstance(spec_or_path, dict):
             spec = dict(spec_or_path)
             if code is not None:
-                spec["code"] = os.fspath(code)
+                if spec.get("type") == "sweep":  # a sweep's code is its trials'
+                    spec["trial"] = dict(spec.get("trial") or {}, code=os.fspath(code))
+                else:
+                    spec["code"] = os.fspath(code)
             for k, v in over.items():
                 if v is not None:
                     spec[k] = v
@@ -71,14 +76,18 @@ class Jobs(object):
             body["code_folder_name"] = os.path.basename(code_dir.rstrip("/")) or code_dir
             if git:
                 body["git"] = git
-        env = spec.get("environment")
+        # A sweep's environment is its trials': spec.trial.environment.
+        holder = spec.get("trial") if spec.get("type") == "sweep" and isinstance(spec.get("trial"), dict) else spec
+        env = holder.get("environment")
         if isinstance(env, dict) and env.get("build") and parsed.get("build_dir"):
             env["build"]["snapshot_id"] = up.folder(parsed["build_dir"])
         inputs = parsed.get("input_paths") or {}
         if inputs:
             body["input_uploads"] = dict((k, up.data(p)) for k, p in sorted(inputs.items()))
         job = self._http.json("POST", self._url(), body)
-        for w in ((job.get("environment_details") or {}).get("warnings") or []):
+        said = list((job.get("environment_details") or {}).get("warnings") or [])
+        said += [w for w in ((job.get("sweep") or {}).get("warnings") or []) if w not in said]
+        for w in said:
             warnings.warn(w, CairnWarning, stacklevel=3)
         return job
 
@@ -87,7 +96,8 @@ class Jobs(object):
 
     def list(self, **filters):
         """Newest first. Filters as `cairn job list`: all, status (a name or a list), experiment_name,
-        compute, max_results, search, tags ({key: value} or "k=v,k2")."""
+        compute, max_results, search, tags ({key: value} or "k=v,k2"), parent (a sweep's name: its
+        trials, which other lists leave out)."""
         query = dict(filters)
         st = query.get("status")
         if isinstance(st, (list, tuple)):

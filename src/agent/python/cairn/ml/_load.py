@@ -14,6 +14,7 @@ from cairn.client._files import parse_file
 from ._ml_client import default_client
 from ._util import unsupported
 from .entities import CommandJob, Compute, Data, Environment, Model
+from .entities._sweep import SweepJob
 
 
 def _parse(kind, source, params_override, sets_ok):
@@ -36,17 +37,21 @@ def _apply(entity, overrides):
 
 
 def load_job(source, *, relative_origin=None, params_override=None, **kwargs):
-    """A command job file as a CommandJob (params_override: [{"a.b": value}], as --set)."""
+    """A command job file as a CommandJob, a sweep job file (`type: sweep`) as a SweepJob
+    (params_override: [{"a.b": value}], as --set; a sweep's trial fields are "trial.x")."""
     parsed, _ = _parse("job", source, params_override, True)
     spec = parsed["spec"]
+    sweep = spec.get("type") == "sweep"
+    # A sweep's code and environment are its trial's.
+    holder = spec.setdefault("trial", {}) if sweep else spec
     if parsed.get("code_dir"):
-        spec["code"] = parsed["code_dir"]
+        holder["code"] = parsed["code_dir"]
     for name, path in (parsed.get("input_paths") or {}).items():
         spec["inputs"][name]["path"] = path
-    env = spec.get("environment")
+    env = holder.get("environment")
     if isinstance(env, dict) and env.get("build") and parsed.get("build_dir"):
         env["build"]["path"] = parsed["build_dir"]
-    return CommandJob._from_spec(spec)
+    return SweepJob._from_spec(spec) if sweep else CommandJob._from_spec(spec)
 
 
 def load_compute(source, *, relative_origin=None, params_override=None, **kwargs):

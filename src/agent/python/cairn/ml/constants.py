@@ -31,6 +31,7 @@ class ListViewType(object):
 
 class JobType(object):
     COMMAND = "command"
+    SWEEP = "sweep"
 
 
 class ComputeType(object):

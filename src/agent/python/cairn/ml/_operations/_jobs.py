@@ -1,18 +1,21 @@
-"""ml_client.jobs: create_or_update, get, list, stream, begin_cancel, download, show_services."""
+"""ml_client.jobs: create_or_update, get, list, stream, begin_cancel, download, show_services (command and sweep jobs)."""
 
 import os
 import shutil
 import sys
 import tempfile
+import time
 
-from cairn.client import CairnError
+from cairn.client import CairnError, NotFound, ServerUnreachable
 
 from .._poller import LROPoller
 from .._util import refuse_unknown, unsupported
 from ..constants import ListViewType
 from ..entities._job import CommandJob, Job, studio_url
+from ..entities._sweep import SweepJob
 
 TERMINAL = ("Completed", "Failed", "Canceled")
+SWEEP_POLL_SECONDS = 0.5
 
 
 class JobException(CairnError):
@@ -25,18 +28,23 @@ class JobOperations(object):
         self._c = ml._client
 
     def _job(self, wire):
+        if wire.get("type") == "sweep":
+            return SweepJob._from_wire(wire, self._c.url)
         return CommandJob._from_wire(wire, self._c.url)
 
     def create_or_update(self, job, *, description=None, compute=None, tags=None, experiment_name=None, skip_validation=False, **kwargs):
-        """Submits a command job (from command(...) or load_job) and answers it as the server made
-        it: a CommandJob with its name, status Queued and studio_url. The code folder, local data
-        inputs and an inline environment's build folder are uploaded first (only what the server
-        lacks); a refusal (unknown compute, bad field) raises before anything is created."""
+        """Submits a command job (from command(...) or load_job) or a sweep (from
+        command(...)(x=Uniform(...)).sweep(...), SweepJob(...) or load_job) and answers it as the
+        server made it: a CommandJob (status Queued) or a SweepJob (status Running), with its name
+        and studio_url. The code folder, local data inputs and an inline environment's build folder
+        are uploaded first (only what the server lacks); a refusal (unknown compute, bad field, a
+        search space the sampling algorithm cannot draw from) raises before anything is created.
+        A sweep's warnings (a grid smaller than max_total_trials, ...) are warned as CairnWarning."""
         kwargs.pop("polling", None)
         refuse_unknown("jobs.create_or_update", kwargs)
-        if not isinstance(job, CommandJob):
+        if not isinstance(job, (CommandJob, SweepJob)):
             what = type(job).__name__
-            raise unsupported("jobs.create_or_update(%s)" % what, "Cairn runs command jobs; sweep and pipeline jobs are not supported yet")
+            raise unsupported("jobs.create_or_update(%s)" % what, "Cairn runs command and sweep jobs; pipeline jobs are not supported yet")
         spec = job._to_spec()
         if description is not None:
             spec["description"] = description
@@ -56,29 +64,68 @@ class JobOperations(object):
 
     def list(self, *, parent_job_name=None, list_view_type=ListViewType.ACTIVE_ONLY, **kwargs):
         """Jobs newest first (all of them, as Azure pages through all; max_results to stop sooner).
+        Sweeps are listed, their trials are not: parent_job_name=SWEEP lists that sweep's trials
+        (CommandJobs; NotFound when there is no such job, ValidationError for a command job).
         Cairn's filters as `cairn job list`: status, experiment_name, compute, tags, search."""
-        if parent_job_name is not None:
-            raise unsupported("jobs.list(parent_job_name=...)", "child jobs belong to sweep and pipeline jobs, which Cairn has not yet")
         if list_view_type == ListViewType.ARCHIVED_ONLY:
             return []  # Cairn never archives jobs
         kwargs.pop("schedule_defined", None)
         refuse_unknown("jobs.list", kwargs, ("max_results", "status", "experiment_name", "compute", "tags", "search"))
         if "max_results" not in kwargs:
             kwargs["all"] = True
+        if parent_job_name is not None:
+            kwargs["parent"] = parent_job_name
         return [self._job(j) for j in self._c.jobs.list(**kwargs)]
 
     def stream(self, name, *, out=None):
         """Prints the job's output as it comes until the job ends, framed as azure-ai-ml frames it;
-        raises JobException when it ends Failed. `out`: where to print (Cairn's; default stdout)."""
+        raises JobException when it ends Failed. `out`: where to print (Cairn's; default stdout).
+        A sweep prints a line each time one of its trials changes status (its values, and the
+        primary metric's last value once it ended), then how the sweep ended."""
         out = out or sys.stdout
         url = studio_url(self._c.url, name)
-        out.write("RunId: %s\nWeb View: %s\n\nStreaming logs/std_log.txt\n==========================\n\n" % (name, url))
+        sweep = self._c.jobs.get(name).get("type") == "sweep"
+        log = "azureml-logs/hyperdrive.txt" if sweep else "logs/std_log.txt"
+        out.write("RunId: %s\nWeb View: %s\n\nStreaming %s\n%s\n\n" % (name, url, log, "=" * (10 + len(log))))
         out.flush()
-        final = self._c.jobs.stream(name, out=out)
+        final = self._follow_sweep(name, out) if sweep else self._c.jobs.stream(name, out=out)
         out.write("\nExecution Summary\n=================\nRunId: %s\nWeb View: %s\n\n" % (name, url))
         out.flush()
         if final.get("status") == "Failed":
             raise JobException("JobFailed", "job '%s' ended Failed: %s" % (name, final.get("status_reason") or "see its logs"), 0)
+
+    def _follow_sweep(self, name, out):
+        """A sweep's own progress, polled (a sweep has no log of its own): one line per trial status
+        change, then the sweep's final status and reason. Rides out a restarting server as stream does."""
+        seen = {}
+        failures = 0
+        while True:
+            try:
+                job = self._c.jobs.get(name)
+                failures = 0
+            except ServerUnreachable:
+                failures += 1
+                if failures > 60:
+                    raise
+                time.sleep(0.5)
+                continue
+            view = job.get("sweep") or {}
+            metric = (view.get("objective") or {}).get("primary_metric", "metric")
+            for t in sorted(view.get("trials") or [], key=lambda t: t["index"]):
+                if seen.get(t["name"]) == t["status"]:
+                    continue
+                seen[t["name"]] = t["status"]
+                params = ", ".join("%s=%s" % (k, v) for k, v in sorted(t["params"].items()))
+                value = " %s=%s" % (metric, t["value"]) if t["status"] in TERMINAL and t.get("value") is not None else ""
+                early = " (stopped early)" if t.get("stopped_early") else ""
+                out.write("trial %s (%s): %s%s%s\n" % (t["name"], params, t["status"], early, value))
+            out.flush()
+            if job["status"] in TERMINAL:
+                out.write("sweep %s %s: %s\n" % (name, job["status"], job.get("status_reason") or ""))
+                out.flush()
+                return job
+            # The view lists every trial: a big sweep is looked at less often.
+            time.sleep(SWEEP_POLL_SECONDS if len(view.get("trials") or []) < 200 else 4 * SWEEP_POLL_SECONDS)
 
     def begin_cancel(self, name, **kwargs):
         """Asks the job to stop (CancelRequested); the poller follows it to Canceled (or to the end it
@@ -100,9 +147,29 @@ class JobOperations(object):
     def download(self, name, *, download_path=".", output_name=None, all=False):
         """Azure's layout: the job's default artifacts (outputs/ and the logs) into
         download_path/artifacts/, a named output into download_path/named-outputs/NAME/ (with
-        all=True, both). Every file is checked against its sha256."""
+        all=True, both). Every file is checked against its sha256.
+
+        A sweep, as Azure's: its best trial's files as above (what output_name and all ask for), then,
+        unless output_name was given, the sweep's own logs into download_path/hd-artifacts/. A sweep
+        no trial of which has logged the primary metric yet has no best trial: then output_name
+        raises NotFound, and only the sweep's own files come."""
         root = os.path.abspath(os.fspath(download_path))
         os.makedirs(root, exist_ok=True)
+        job = self._c.jobs.get(name)
+        if job.get("type") == "sweep":
+            best = (job.get("sweep") or {}).get("best")
+            if best:
+                self.download(best["name"], download_path=root, output_name=output_name, all=all)
+            elif output_name is not None:
+                raise NotFound("NotFound", "sweep '%s' has no best trial yet (no trial has logged %s), so no output '%s' to download" % (
+                    name, ((job.get("sweep") or {}).get("objective") or {}).get("primary_metric", "its primary metric"), output_name), 404)
+            if output_name is not None:
+                return
+            self._download_into(name, root, "hd-artifacts", None, False)
+            return
+        self._download_into(name, root, "artifacts", output_name, all)
+
+    def _download_into(self, name, root, artifacts, output_name, all):
         tmp = tempfile.mkdtemp(prefix=".cairn-download-", dir=root)  # same file system: files move by rename
         try:
             got = self._c.jobs.download(name, tmp, output_name=output_name, all=all)
@@ -114,7 +181,7 @@ class JobOperations(object):
                     src = os.path.join(got, "outputs", out)
                     if os.path.isdir(src):
                         shutil.copytree(src, os.path.join(root, "named-outputs", out), dirs_exist_ok=True)
-            _move_tree(got, os.path.join(root, "artifacts"))
+            _move_tree(got, os.path.join(root, artifacts))
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 

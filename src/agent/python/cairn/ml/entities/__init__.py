@@ -18,6 +18,7 @@ from ._compute import (
     VirtualMachineSshSettings,
 )
 from ._io import Input, Output
+from ._sweep import Choice, LogNormal, LogUniform, Normal, QLogNormal, QLogUniform, QNormal, QUniform, Randint, Sweep, Uniform
 from ._job import (
     Command,
     CommandJob,
@@ -38,4 +39,6 @@ __all__ = [
     "Input", "Job", "JobResourceConfiguration", "JobService", "Model", "MpiDistribution", "Output", "PyTorchDistribution", "QueueSettings",
     "RayDistribution", "RecurrencePattern", "RecurrenceTrigger", "SystemData", "TensorFlowDistribution", "VirtualMachineCompute",
     "VirtualMachineSshSettings",
+    # the search space's distributions and the sweep builder, as azure.ai.ml.entities has them
+    "Choice", "LogNormal", "LogUniform", "Normal", "QLogNormal", "QLogUniform", "QNormal", "QUniform", "Randint", "Sweep", "Uniform",
 ]

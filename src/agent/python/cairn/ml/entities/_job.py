@@ -2,8 +2,11 @@
 sends it as the Azure ML v2 job YAML fields (the server's wire JSON) and answers a CommandJob built
 from the server's job: its name, status (Queued ... Completed, Failed, Canceled), studio_url."""
 
+import copy
 import os
 from urllib.parse import quote
+
+from cairn.client import ValidationError
 
 from .._util import Entity, SystemData, compact, plain, refuse, refuse_unknown, unsupported
 from ._io import Input, Output, inputs_to_spec, outputs_to_spec
@@ -125,7 +128,8 @@ _SPEC_FIELDS = ("name", "display_name", "description", "tags", "experiment_name"
 
 
 class Job(Entity):
-    """What every job has; jobs.get and jobs.list answer CommandJob (Cairn runs command jobs)."""
+    """What every job has; jobs.get and jobs.list answer CommandJob or SweepJob (a sweep's trials
+    are command jobs)."""
 
     type = "command"
 
@@ -152,6 +156,11 @@ class Job(Entity):
     @property
     def log_files(self):
         return None
+
+    @property
+    def parent_job_name(self):
+        """A sweep trial's sweep (Azure's parent_job_name); None for other jobs."""
+        return (self._wire or {}).get("parent_job_name")
 
 
 class CommandJob(Job):
@@ -189,6 +198,9 @@ class CommandJob(Job):
         env = self.environment
         if env is not None:
             spec["environment"] = env if isinstance(env, str) else plain(env)
+        for key, v in self.inputs.items():
+            if getattr(v, "_search_space", False) is True:
+                raise ValidationError("ValidationError", "input %r is a search space (%r): run the job as a sweep, job.sweep(primary_metric=..., goal=...), and submit that" % (key, v), 0)
         if self.inputs:
             spec["inputs"] = inputs_to_spec(self.inputs)
         if self.outputs:
@@ -262,7 +274,58 @@ class Command(CommandJob):
         self.queue_settings = QueueSettings(job_tier=job_tier, priority=priority)
 
     def __call__(self, *args, **kwargs):
-        raise unsupported("calling a command as a pipeline step", "pipeline jobs are not supported yet; submit it with ml_client.jobs.create_or_update")
+        """A new Command with some inputs given other values, as Azure's: `job(lr=Uniform(...))`
+        binds inputs to search-space objects before `.sweep(...)`. Inputs are given by name, and
+        only inputs the command has; everything else is copied (the original stays as it was)."""
+        if args:
+            raise unsupported("calling a command with positional arguments", "give its inputs by name, as job(lr=Uniform(min_value=0.01, max_value=0.1)); pipeline steps are not supported")
+        unknown = sorted(k for k in kwargs if k not in self.inputs)
+        if unknown:
+            raise ValidationError("ValidationError", "the command has no input %r (its inputs: %s); declare it in command(inputs={...})" % (unknown[0], ", ".join(sorted(self.inputs)) or "none"), 0)
+        wire, self._wire = self._wire, None
+        try:
+            node = copy.deepcopy(self)
+        finally:
+            self._wire = wire
+        for k, v in kwargs.items():
+            node.inputs[k] = v
+        return node
+
+    def sweep(self, *, primary_metric=None, goal=None, sampling_algorithm="random", compute=None, max_concurrent_trials=None, max_total_trials=None,
+              timeout=None, trial_timeout=None, early_termination_policy=None, search_space=None, identity=None, queue_settings=None,
+              job_tier=None, priority=None, **kwargs):
+        """A sweep of this command (azure-ai-ml's Command.sweep): inputs bound to search-space
+        objects (`job(lr=Uniform(...))`) and `search_space` make the search space, the other inputs
+        stay inputs; the command is copied as the trial, reading `${{search_space.x}}` where it read
+        `${{inputs.x}}`. goal: maximize or minimize (any case); sampling_algorithm: random, grid,
+        bayesian or a SamplingAlgorithm; timeout: seconds for the whole sweep; trial_timeout: each trial's."""
+        from ._sweep import Objective, Sweep, is_search_space
+
+        refuse("Command.sweep", dict(identity=identity, job_tier=job_tier), _JOB_REFUSED)
+        refuse_unknown("Command.sweep", kwargs)
+        if primary_metric is None or goal is None:
+            raise ValidationError("ValidationError", "Command.sweep needs primary_metric (the metric trials log) and goal (maximize or minimize)", 0)
+        objective = Objective(goal=goal, primary_metric=primary_metric)
+        space = dict((k, v) for k, v in self.inputs.items() if is_search_space(v))
+        space.update(search_space or {})
+        inputs = dict((k, v) for k, v in self.inputs.items() if not is_search_space(v))
+        queue = copy.deepcopy(queue_settings or self.queue_settings)
+        if priority is not None:
+            queue = queue or QueueSettings()
+            queue.priority = priority
+        wire, self._wire = self._wire, None
+        try:
+            trial = copy.deepcopy(self)
+        finally:
+            self._wire = wire
+        trial.inputs = {}
+        trial.outputs = {}
+        node = Sweep(trial=trial, compute=self.compute if compute is None else compute, objective=objective, sampling_algorithm=sampling_algorithm,
+                     inputs=inputs, outputs=copy.deepcopy(self.outputs), search_space=space, early_termination=early_termination_policy, name=self.name,
+                     description=self.description, display_name=self.display_name, tags=copy.deepcopy(self.tags), experiment_name=self.experiment_name,
+                     queue_settings=queue)
+        node.set_limits(max_total_trials=max_total_trials, max_concurrent_trials=max_concurrent_trials, timeout=timeout, trial_timeout=trial_timeout)
+        return node
 
 
 def command(*, name=None, description=None, tags=None, properties=None, display_name=None, command=None, experiment_name=None, environment=None,
