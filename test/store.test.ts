@@ -180,11 +180,11 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         const url = await freshUrl();
         const first = await open(url);
         assert.equal(first.dialect, dialect);
-        for (const t of ['workspaces', 'computes', 'snapshots', 'jobs', 'job_events', 'attempts', 'log_lines', 'artifacts', 'nodes', 'environments', 'compute_events', 'datastores', 'asset_containers', 'assets', 'model_aliases', 'job_inputs', 'datastore_stamps', 'run_inputs', 'logged_models', 'batch_submissions'] as const) {
+        for (const t of ['workspaces', 'computes', 'snapshots', 'jobs', 'job_events', 'attempts', 'log_lines', 'artifacts', 'nodes', 'environments', 'compute_events', 'datastores', 'asset_containers', 'assets', 'model_aliases', 'job_inputs', 'datastore_stamps', 'run_inputs', 'logged_models', 'batch_submissions', 'components'] as const) {
           assert.equal(await count(first, t), 0, `${t} exists and is empty`);
         }
         const applied = await sql<{ name: string; timestamp: string }>`select name, timestamp from kysely_migration order by name`.execute(first.db);
-        assert.deepEqual(applied.rows.map((r) => r.name), ['0001_core', '0002_tracking', '0003_compute_lifecycle', '0004_environments', '0005_pools', '0006_data', '0007_registry', '0008_batch', '0009_sweeps']);
+        assert.deepEqual(applied.rows.map((r) => r.name), ['0001_core', '0002_tracking', '0003_compute_lifecycle', '0004_environments', '0005_pools', '0006_data', '0007_registry', '0008_batch', '0009_sweeps', '0010_components']);
         await first.resources.ensureWorkspace('default', AT);
         await first.jobs.insert(job({ name: 'survivor' }), 'created', AT);
 
@@ -1013,6 +1013,48 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         assert.deepEqual((await store.environments.list('default', false)).map((v) => v.name), ['train']);
         assert.deepEqual((await store.environments.list('default', true)).map((v) => `${v.name}:${v.version}`), ['eval:beta', 'train:10']);
         assert.equal(await store.environments.setArchived('default', 'nope', null, true), 0);
+      });
+    });
+
+    describe('components', () => {
+      const comp = (name: string, version: string, at: string, extra: Partial<{ archived: number; workspace: string; snapshot_id: string | null }> = {}) => ({
+        workspace: 'default',
+        name,
+        version,
+        version_num: /^\d+$/.test(version) ? Number(version) : null,
+        spec: JSON.stringify({ name, version, command: 'echo' }),
+        spec_hash: 'c'.repeat(64),
+        snapshot_id: 's'.repeat(64),
+        archived: 0,
+        created_at: at,
+        created_by: 'u',
+        ...extra,
+      });
+
+      it('versions are unique per name; latest is the version created last; archived ones leave latest and lists', async () => {
+        const store = await freshStore();
+        await store.components.insert(comp('train', '1', '2026-01-01T00:00:00.000Z'));
+        await store.components.insert(comp('train', '2', '2026-01-02T00:00:00.000Z', { snapshot_id: null }));
+        await store.components.insert(comp('train', '10', '2026-01-03T00:00:00.000Z'));
+        await store.components.insert(comp('prep', 'beta', '2026-01-01T00:00:00.000Z'));
+        await store.components.insert(comp('other', '1', AT, { workspace: 'team' }));
+        await assert.rejects(store.components.insert(comp('train', '2', AT)), (err) => isUniqueViolation(err));
+        assert.equal((await store.components.latest('default', 'train'))?.version, '10');
+        assert.equal((await store.components.get('default', 'train', '2'))?.snapshot_id, null);
+        assert.deepEqual((await store.components.versions('default', 'train', false)).map((v) => v.version), ['10', '2', '1']);
+        assert.equal(await store.components.maxNumericVersion('default', 'train'), 10);
+        assert.equal(await store.components.maxNumericVersion('default', 'prep'), 0);
+        assert.deepEqual((await store.components.list('default', false)).map((v) => `${v.name}:${v.version}`), ['prep:beta', 'train:10']);
+        assert.deepEqual(await store.components.names('team'), ['other']);
+
+        assert.equal(await store.components.setArchived('default', 'train', '10', true), 1);
+        assert.equal((await store.components.latest('default', 'train'))?.version, '2');
+        assert.equal((await store.components.get('default', 'train', '10'))?.archived, 1, 'an archived version is still there by its number');
+        assert.equal(await store.components.maxNumericVersion('default', 'train'), 10, 'a new version never reuses an archived number');
+        assert.equal(await store.components.setArchived('default', 'prep', null, true), 1);
+        assert.deepEqual((await store.components.list('default', false)).map((v) => v.name), ['train']);
+        assert.deepEqual((await store.components.list('default', true)).map((v) => `${v.name}:${v.version}`), ['prep:beta', 'train:10']);
+        assert.equal(await store.components.setArchived('default', 'nope', null, true), 0);
       });
     });
 

@@ -7,6 +7,7 @@ import { Assets, Datastores } from './data.ts';
 import type { GitFacts, ManifestEntry, Snapshot } from '../protocol/snapshot.ts';
 import { ComputeOperations } from './computes.ts';
 import { EnvironmentOperations } from './environments.ts';
+import { ComponentOperations } from './components.ts';
 import { CairnError, ServerUnreachableError, errorFromResponse } from './errors.ts';
 import { request, type HttpRequest, type HttpResponse } from './http.ts';
 
@@ -40,6 +41,8 @@ export class CairnClient {
   readonly computes: ComputeOperations;
   /** Registered environments: create, get, list, archive, restore (Azure ML's `ml_client.environments`). */
   readonly environments: EnvironmentOperations;
+  /** Registered command components: create, get, list, archive, restore (Azure ML's `ml_client.components`). */
+  readonly components: ComponentOperations;
   /** Data assets (Azure ML's `ml_client.data`), models (`ml_client.models`) and datastores (`ml_client.datastores`). */
   readonly data: Assets;
   readonly models: Assets;
@@ -51,6 +54,7 @@ export class CairnClient {
     this.token = o.token;
     this.computes = new ComputeOperations(this);
     this.environments = new EnvironmentOperations(this);
+    this.components = new ComponentOperations(this);
     this.data = new Assets(this, 'data');
     this.models = new Assets(this, 'model');
     this.datastores = new Datastores(this);

@@ -3,6 +3,9 @@ export { submitJob, uploadCode, completeEnvironment, type SubmitOptions, type Up
 export { loadJobFile, parseJobYaml, type LoadedJob, type CommandJobDraft } from './job-file.ts';
 export { EnvironmentOperations, environmentTarget, type CreateEnvironmentOptions, type EnvironmentFileInput, type EnvironmentSelector, type EnvironmentDefinition } from './environments.ts';
 export { loadEnvironmentFile, environmentFromFields, resolveEnvironmentFiles, type EnvironmentDraft, type LoadedEnvironment } from './environment-file.ts';
+export { ComponentOperations, componentTarget, type ComponentFileInput, type ComponentSelector, type CreateComponentOptions } from './components.ts';
+export { loadComponentFile, parseComponentYaml, type ComponentDraft, type LoadedComponent } from './component-file.ts';
+export type { Component, ComponentSpec, ComponentInput, ComponentOutput } from '../protocol/component.ts';
 export type { Environment, EnvironmentSpec, EnvironmentFileSpec, EnvironmentRecord, ResolvedEnvironment, CondaFile } from '../protocol/environment.ts';
 export * from './errors.ts';
 export type { Job, LogLine, JobStatus, Artifact } from '../protocol/job.ts';

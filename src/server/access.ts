@@ -44,6 +44,7 @@ const WS = `${API}/workspaces/:ws`;
 const JOB = `${WS}/jobs/:name`;
 const COMPUTE = `${WS}/computes/:name`;
 const ENV = `${WS}/environments/:name`;
+const COMPONENT = `${WS}/components/:name`;
 const AGENT = '/api/agent/v1';
 
 const cairn: Record<string, Policy> = {
@@ -89,6 +90,12 @@ const cairn: Record<string, Policy> = {
   [`GET ${ENV}`]: 'admin',
   [`POST ${ENV}/archive`]: 'admin',
   [`POST ${ENV}/restore`]: 'admin',
+
+  [`POST ${WS}/components`]: 'admin',
+  [`GET ${WS}/components`]: 'admin',
+  [`GET ${COMPONENT}`]: 'admin',
+  [`POST ${COMPONENT}/archive`]: 'admin',
+  [`POST ${COMPONENT}/restore`]: 'admin',
 
   [`POST ${WS}/datastores`]: 'admin',
   [`GET ${WS}/datastores`]: 'admin',

@@ -14,6 +14,7 @@ import { snapshotFileRoutes } from './routes/snapshot-files.ts';
 import { agentRoutes } from './routes/agent.ts';
 import { computeRoutes } from './routes/computes.ts';
 import { environmentRoutes } from './routes/environments.ts';
+import { componentRoutes } from './routes/components.ts';
 import { dataRoutes } from './routes/data.ts';
 import { jobTrackingRoutes } from './routes/job-tracking.ts';
 import { mlflowRoutes } from './routes/mlflow/index.ts';
@@ -110,6 +111,7 @@ export function buildApp(o: AppOptions): FastifyInstance {
   snapshotFileRoutes(app, o.services);
   computeRoutes(app, o.services);
   environmentRoutes(app, o.services);
+  componentRoutes(app, o.services);
   dataRoutes(app, o.services);
   fileRoutes(app);
   agentRoutes(app, o.services);

@@ -16,6 +16,7 @@ import { Authenticator, JobTokens, StudioSessions } from './auth.ts';
 import { DataDirLock } from './data-dir-lock.ts';
 import { AGENT_VERSION } from '../protocol/routes.ts';
 import { EnvironmentsService } from './services/environments.ts';
+import { ComponentsService } from './services/components.ts';
 import { JobsService } from './services/jobs.ts';
 import { SnapshotsService } from './services/snapshots.ts';
 import { AgentsService } from './services/agents.ts';
@@ -141,6 +142,7 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
     jobs,
     sweeps: new SweepsService({ store, jobs, kickSweeper: () => sweeperLoop.kick() }),
     environments,
+    components: new ComponentsService({ store, environments }),
     computes: new ComputesService({ store, backends, providers, sizes, secrets: secretBox, jobs, kickProvisioner: () => (provisionerLoop.kick(), autoscalerLoop.kick()), wakeNode: (n) => events.wake(n) }),
     snapshots,
     datastores,

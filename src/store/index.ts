@@ -8,6 +8,7 @@ import { NodesRepo } from './nodes.ts';
 import { ResourcesRepo } from './resources.ts';
 import { ComputesRepo } from './computes.ts';
 import { EnvironmentsRepo } from './environments.ts';
+import { ComponentsRepo } from './components.ts';
 import { RunsRepo } from './runs.ts';
 import { MetricsRepo } from './metrics.ts';
 import { AssetsRepo } from './assets.ts';
@@ -31,6 +32,7 @@ export class Store {
   readonly resources: ResourcesRepo;
   readonly computes: ComputesRepo;
   readonly environments: EnvironmentsRepo;
+  readonly components: ComponentsRepo;
   readonly runs: RunsRepo;
   readonly metrics: MetricsRepo;
   readonly assets: AssetsRepo;
@@ -47,6 +49,7 @@ export class Store {
     this.resources = new ResourcesRepo(db);
     this.computes = new ComputesRepo(db);
     this.environments = new EnvironmentsRepo(db);
+    this.components = new ComponentsRepo(db);
     this.runs = new RunsRepo(db);
     this.metrics = new MetricsRepo(rawSqlRunner(db, sqlite));
     this.assets = new AssetsRepo(db);

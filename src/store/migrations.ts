@@ -1,5 +1,6 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
 import { sweepMigration } from './sweep-migration.ts';
+import { componentMigration } from './component-migration.ts';
 import type { Dialect } from './dialects.ts';
 import { trackingMigration } from './tracking-migration.ts';
 import { poolsMigration } from './pools-migration.ts';
@@ -171,6 +172,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     '0007_registry': registryMigration(dialect),
     '0008_batch': batchMigration(dialect),
     '0009_sweeps': sweepMigration(),
+    '0010_components': componentMigration(dialect),
   };
 }
 

@@ -124,6 +124,22 @@ export interface EnvironmentsTable {
   created_by: string;
 }
 
+/** Registered component versions (Azure ML v2 command components); like environments, only `archived` ever changes. */
+export interface ComponentsTable {
+  workspace: string;
+  name: string;
+  version: string;
+  version_num: number | null;
+  /** JSON of the wire ComponentSpec (a registered environment named by exact version). */
+  spec: string;
+  spec_hash: string;
+  /** The uploaded code folder, or null without `code`. */
+  snapshot_id: string | null;
+  archived: number;
+  created_at: string;
+  created_by: string;
+}
+
 export interface JobEventsTable {
   id: Generated<number>;
   job_id: string;
@@ -383,6 +399,7 @@ export interface Database {
   snapshots: SnapshotsTable;
   jobs: JobsTable;
   environments: EnvironmentsTable;
+  components: ComponentsTable;
   job_events: JobEventsTable;
   attempts: AttemptsTable;
   log_lines: LogLinesTable;

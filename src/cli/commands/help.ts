@@ -21,6 +21,13 @@ export const COMMAND_HELP = {
       "Each is prepared once per content hash and cached on the node. An environment with none of these runs with the node's own Python. " +
       'Jobs name one with environment: azureml:NAME:VERSION or NAME@latest',
   },
+  component: {
+    term: 'component',
+    description:
+      'registered command components (az ml component): a command with typed inputs (string, integer, number, boolean, uri_file, uri_folder, mltable, custom_model, mlflow_model; ' +
+      'optional or with defaults) and outputs, its code folder and its environment, for pipeline steps to use. ' +
+      'Versions never change, the same content again answers with its version; only type: command components are supported',
+  },
   data: {
     term: 'data',
     description:

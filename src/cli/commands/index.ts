@@ -8,6 +8,7 @@ export const COMMANDS: Record<CommandName, () => Promise<(cli: Cli) => Command>>
   run: async () => (await import('./run.ts')).runCommand,
   compute: async () => (await import('./compute.ts')).computeCommand,
   environment: async () => (await import('./environment.ts')).environmentCommand,
+  component: async () => (await import('./component.ts')).componentCommand,
   data: async () => (await import('./data.ts')).dataCommand,
   model: async () => (await import('./data.ts')).modelCommand,
   datastore: async () => (await import('./datastore.ts')).datastoreCommand,

@@ -6,6 +6,7 @@ import type { AgentsService } from './agents.ts';
 import type { JobsService } from './jobs.ts';
 import type { SweepsService } from './sweeps.ts';
 import type { EnvironmentsService } from './environments.ts';
+import type { ComponentsService } from './components.ts';
 import type { ComputesService } from './computes.ts';
 import type { SnapshotsService } from './snapshots.ts';
 import type { DatastoresService } from './datastores.ts';
@@ -23,6 +24,7 @@ export interface Services {
   jobs: JobsService;
   sweeps: SweepsService;
   environments: EnvironmentsService;
+  components: ComponentsService;
   computes: ComputesService;
   snapshots: SnapshotsService;
   datastores: DatastoresService;
