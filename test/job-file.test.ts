@@ -48,8 +48,9 @@ describe('job YAML (Azure ML v2 command job)', () => {
   it('says which Azure fields are not supported yet', () => fails('command: x\nservices:\n  ssh: {type: ssh}\n', /line 2: field 'services' is not supported yet: interactive job services/));
   it('refuses the resources Azure keeps for its own fleet, by name', () => fails('command: x\nresources:\n  instance_count: 2\n  docker_args: --privileged\n', /docker_args are not supported/));
   it('rejects other job types', () => {
-    fails('type: pipeline\njobs: {}\n', /line 1: pipeline jobs are not supported yet/);
-    fails('type: automl\n', /line 1: unknown job type 'automl' \(expected command or sweep\)/);
+    fails('type: pipeline\njobs: {}\n', /a pipeline needs at least one step/);
+    fails('type: pipeline\njobs: {a: {command: x, bogus: 1}}\n', /line 2: unknown field 'jobs.a.bogus'/);
+    fails('type: automl\n', /line 1: unknown job type 'automl' \(expected command, sweep or pipeline\)/);
     // A sweep's command belongs under trial: the error says where it goes.
     fails('type: sweep\ncommand: x\n', /line 2: unknown field 'command' for a sweep job \(a sweep's command goes under trial\)/);
     fails('type: sweep\nsearch_space: {x: {type: choice, values: [1]}}\n', /line 1: field 'trial' is required/);

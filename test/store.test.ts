@@ -54,6 +54,7 @@ function job(o: Partial<Insertable<JobsTable>> = {}): Insertable<JobsTable> {
     parent_id: null,
     trial_index: null,
     trial: null,
+    reuse_key: null,
     ...o,
   };
 }
@@ -184,7 +185,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
           assert.equal(await count(first, t), 0, `${t} exists and is empty`);
         }
         const applied = await sql<{ name: string; timestamp: string }>`select name, timestamp from kysely_migration order by name`.execute(first.db);
-        assert.deepEqual(applied.rows.map((r) => r.name), ['0001_core', '0002_tracking', '0003_compute_lifecycle', '0004_environments', '0005_pools', '0006_data', '0007_registry', '0008_batch', '0009_sweeps', '0010_components']);
+        assert.deepEqual(applied.rows.map((r) => r.name), ['0001_core', '0002_tracking', '0003_compute_lifecycle', '0004_environments', '0005_pools', '0006_data', '0007_registry', '0008_batch', '0009_sweeps', '0010_components', '0011_pipelines']);
         await first.resources.ensureWorkspace('default', AT);
         await first.jobs.insert(job({ name: 'survivor' }), 'created', AT);
 

@@ -2,6 +2,7 @@ import type { Job } from '../protocol/job.ts';
 import type { Column } from './output.ts';
 import { table } from './output.ts';
 import { sweepDetail } from './sweep-view.ts';
+import { pipelineDetail } from './pipeline-view.ts';
 
 /**
  * The status as a person wants it: `Preparing: building environment 3f2a9c1d0e4b (42 s)` while a
@@ -75,6 +76,7 @@ export function jobDetail(j: Job): string {
   const w = Math.max(...facts.map(([k]) => k.length));
   let out = facts.map(([k, v]) => `${k.padEnd(w)}  ${v ?? ''}`).join('\n');
   if (j.sweep) out += `\n\n${sweepDetail(j)}`;
+  if (j.pipeline) out += `\n\n${pipelineDetail(j)}`;
   if (j.history?.length) {
     out += `\n\nhistory:\n${table(j.history, [
       { header: 'Time', get: (h) => h.at },

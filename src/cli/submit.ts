@@ -16,7 +16,7 @@ import { streamToTerminal, summary } from './stream-output.ts';
 export async function follow(cli: Cli, client: CairnClient, name: string, since?: number, only?: { node?: string; rank?: number }, known?: Job): Promise<void> {
   let ranks: ((r: number) => boolean) | undefined;
   const job = known ?? (await client.getJob(name));
-  if (job.type === 'sweep') return followSweep(cli, client, job);
+  if (job.type === 'sweep' || job.type === 'pipeline') return followSweep(cli, client, job);
   // A distributed job's lines say which process printed them, unless only one is shown.
   const distributed = (job.resources?.instance_count ?? 1) > 1 || job.distribution !== undefined || (job.attempts ?? []).some((a) => a.rank > 0);
   if (only?.rank !== undefined) ranks = (r) => r === only.rank;
@@ -46,7 +46,7 @@ export async function follow(cli: Cli, client: CairnClient, name: string, since?
  * What `job create` and `run` share: snapshot the code (and an inline environment's build folder)
  * and submit, then print the job or follow it. The server's warnings print as `warning: ...` on stderr.
  */
-export async function submitAndShow(cli: Cli, cmd: Command, loaded: LoadedJob, stream: boolean, o: { brief?: boolean } = {}): Promise<void> {
+export async function submitAndShow(cli: Cli, cmd: Command, loaded: LoadedJob, stream: boolean, o: { brief?: boolean; forceRerun?: boolean } = {}): Promise<void> {
   // As az ml does: a job file without experiment_name goes to the experiment named after the folder it is submitted from.
   loaded.spec.experiment_name ??= experimentOfFolder(process.cwd());
   const client = await cli.client(cmd);
@@ -55,6 +55,9 @@ export async function submitAndShow(cli: Cli, cmd: Command, loaded: LoadedJob, s
     codeDir: loaded.codeDir,
     environmentBuildDir: loaded.environmentBuildDir,
     inputPaths: loaded.inputPaths,
+    stepCodeDirs: loaded.stepCodeDirs,
+    stepBuildDirs: loaded.stepBuildDirs,
+    forceRerun: o.forceRerun,
     snapshot: cli.snapshot,
     onWarning: (w) => cli.err(`warning: ${w}`),
     onProgress: progressBar(cli.env),
@@ -68,8 +71,8 @@ export async function submitAndShow(cli: Cli, cmd: Command, loaded: LoadedJob, s
 }
 
 /**
- * A sweep prints nothing itself: following it prints its progress each time it changes (its
- * trials' own output is theirs: `job stream -n TRIAL`), then its ranked trials.
+ * A sweep or a pipeline prints nothing itself: following it prints its progress each time it
+ * changes (its trials' or steps' own output is theirs: `job stream -n CHILD`).
  */
 async function followSweep(cli: Cli, client: CairnClient, job: Job): Promise<void> {
   let said = '';
@@ -81,7 +84,8 @@ async function followSweep(cli: Cli, client: CairnClient, job: Job): Promise<voi
     await new Promise((r) => setTimeout(r, 1000));
     j = await client.getJob(j.name);
   }
-  cli.err(`${summary(j)}\n  show it:        cairn job show -n ${j.name}\n  its trials:     cairn job list --parent ${j.name}\n  best trial:     cairn job download -n ${j.name} --best`);
+  const kids = j.type === 'sweep' ? 'its trials: ' : 'its steps:  ';
+  cli.err(`${summary(j)}\n  show it:        cairn job show -n ${j.name}\n  ${kids}    cairn job list --parent ${j.name}${j.type === 'sweep' ? `\n  best trial:     cairn job download -n ${j.name} --best` : ''}`);
   if (j.status !== 'Completed') process.exitCode = 1;
 }
 

@@ -3,6 +3,7 @@ import { CommandJobSpec } from './job-spec.ts';
 import { GitFacts } from './snapshot.ts';
 import { EnvironmentRecord, ResolvedEnvironment } from './environment.ts';
 import { SweepView, TrialFacts } from './sweep-spec.ts';
+import { PipelineView, StepFacts } from './pipeline-spec.ts';
 
 export const JobStatus = z.enum([
   'Queued',
@@ -36,7 +37,7 @@ export type JobEvent = z.infer<typeof JobEvent>;
 /** A job as the API, SDK and `-o json` show it: the YAML's fields plus read-only ones. */
 export const Job = CommandJobSpec.extend({
   /** A sweep's `command` is its trials' command, before the search space's values are filled in. */
-  type: z.enum(['command', 'sweep']),
+  type: z.enum(['command', 'sweep', 'pipeline']),
   name: z.string(),
   display_name: z.string(),
   experiment_name: z.string(),
@@ -87,9 +88,11 @@ export const Job = CommandJobSpec.extend({
   environment_details: ResolvedEnvironment.extend({ record: EnvironmentRecord.nullable() }).nullable().optional(),
   /** A trial of a sweep: the sweep's name, not its id, as Azure's parent_job_name. */
   parent_job_name: z.string().nullable().optional(),
-  trial: TrialFacts.optional(),
+  trial: z.union([TrialFacts, StepFacts]).optional(),
   /** A sweep's settings, progress, trials and best trial (on the job's own page, not in lists). */
   sweep: SweepView.optional(),
+  /** A pipeline's steps: the graph, each step's job, status and reuse (on the job's own page). */
+  pipeline: PipelineView.optional(),
 });
 export type Job = z.infer<typeof Job>;
 

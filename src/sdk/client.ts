@@ -2,6 +2,7 @@ import { Job, StreamEvent, type LogLine, type ListJobsQuery, type Artifact } fro
 import type { JobTracking, MetricBuckets, MetricSeries } from '../protocol/tracking.ts';
 import type { CommandJobSpec, CreateJobRequest } from '../protocol/job-spec.ts';
 import type { SweepJobSpec } from '../protocol/sweep-spec.ts';
+import type { CreatePipelineRequest } from '../protocol/pipeline-spec.ts';
 import { API, DEFAULT_WORKSPACE, ws } from '../protocol/routes.ts';
 import { Assets, Datastores } from './data.ts';
 import type { GitFacts, ManifestEntry, Snapshot } from '../protocol/snapshot.ts';
@@ -135,6 +136,11 @@ export class CairnClient {
   /** A command job or a sweep (the server tells them apart by `type`). */
   createJob(spec: CommandJobSpec | SweepJobSpec, opts: { snapshotId?: string; codeFolderName?: string; git?: GitFacts | null; inputUploads?: CreateJobRequest['input_uploads'] } = {}): Promise<Job> {
     const body: Omit<CreateJobRequest, 'spec'> & { spec: CommandJobSpec | SweepJobSpec } = { spec, snapshot_id: opts.snapshotId, code_folder_name: opts.codeFolderName, git: opts.git ?? undefined, input_uploads: opts.inputUploads };
+    return this.json('POST', `${this.ws}/jobs`, body);
+  }
+
+  /** A pipeline: its spec, each step's uploaded code, its uploaded inputs. */
+  createPipeline(body: CreatePipelineRequest): Promise<Job> {
     return this.json('POST', `${this.ws}/jobs`, body);
   }
 

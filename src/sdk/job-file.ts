@@ -8,6 +8,7 @@ import { checkEnvironmentFields, resolveEnvironmentFiles, type EnvironmentDraft,
 import { CairnError } from '../protocol/errors.ts';
 import { CommandJobFileSpec, UNSUPPORTED_JOB_FIELDS, type CommandJobSpec } from '../protocol/job-spec.ts';
 import { checkSweepFields } from './sweep-file.ts';
+import { checkPipelineFields } from './pipeline-file.ts';
 import { codeFolder, localInputPaths, stripAzureml, type CommandJobDraft, type LoadedJob } from './job-paths.ts';
 
 export { stripAzureml, type CommandJobDraft, type LoadedJob };
@@ -45,8 +46,9 @@ function checkJobDocument(doc: Document, where: Where, baseDir: string, sets: st
   if (!isMap(doc.contents)) throw new CairnError('ValidationError', `${file}: a job file must be a YAML mapping of fields`);
   const raw = doc.toJS() as Record<string, unknown>;
   if (raw.type === 'sweep') return checkSweepFields(raw, where, baseDir, fs);
+  if (raw.type === 'pipeline') return checkPipelineFields(raw, where, baseDir, fs);
   if (raw.type !== undefined && raw.type !== 'command') {
-    const why = raw.type === 'pipeline' ? 'pipeline jobs are not supported yet' : `unknown job type '${String(raw.type)}' (expected command or sweep)`;
+    const why = `unknown job type '${String(raw.type)}' (expected command, sweep or pipeline)`;
     throw new CairnError('ValidationError', `${where(['type'])}: ${why}`);
   }
   for (const key of Object.keys(raw)) {

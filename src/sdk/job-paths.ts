@@ -5,6 +5,7 @@ import { parseDataPath } from '../protocol/data.ts';
 import type { EnvironmentDraft, Where } from './environment-file.ts';
 import type { LocalFiles } from './local-files.ts';
 import type { SweepJobSpec, SweepTrial } from '../protocol/sweep-spec.ts';
+import type { PipelineJobSpec } from '../protocol/pipeline-spec.ts';
 
 /**
  * A command job as the client holds it before submitting: an inline environment's conda file is
@@ -15,9 +16,16 @@ export type CommandJobDraft = Omit<CommandJobSpec, 'environment'> & { environmen
 /** A sweep as the client holds it before submitting: the trial's inline environment read, its build folder not yet uploaded. */
 export type SweepJobDraft = Omit<SweepJobSpec, 'trial'> & { trial: Omit<SweepTrial, 'environment'> & { environment?: string | EnvironmentDraft } };
 
+/** A pipeline as the client holds it: local component files read and put inline, inline environments read. */
+export type PipelineJobDraft = PipelineJobSpec;
+
 export interface LoadedJob {
-  /** A command job, or a sweep (whose trial holds the code and environment). */
-  spec: CommandJobDraft | SweepJobDraft;
+  /** A command job, a sweep (whose trial holds the code and environment) or a pipeline (whose steps do). */
+  spec: CommandJobDraft | SweepJobDraft | PipelineJobDraft;
+  /** A pipeline's steps: each one's absolute code folder (a component file's too), to upload. */
+  stepCodeDirs?: Record<string, string>;
+  /** A pipeline's steps: each inline environment's build folder, to upload. */
+  stepBuildDirs?: Record<string, string>;
   /** Absolute code folder, or null when the job has no `code`. */
   codeDir: string | null;
   /** Absolute build context of an inline environment's `build.path`, or null. */

@@ -8,13 +8,19 @@ import { codeFolderName, type CommandJobDraft } from './job-file.ts';
 import { CairnError } from './errors.ts';
 import type { SweepJobSpec } from '../protocol/sweep-spec.ts';
 import type { SweepJobDraft } from './sweep-file.ts';
+import type { PipelineJobSpec } from '../protocol/pipeline-spec.ts';
 import { uploadCode, uploadInputs, type UploadProgress } from './upload.ts';
 
 export { uploadCode, type UploadProgress };
 
 export interface SubmitOptions {
   /** The job; an inline environment with a `build` is completed by uploading `environmentBuildDir`. */
-  spec: CommandJobSpec | CommandJobDraft | SweepJobSpec | SweepJobDraft;
+  spec: CommandJobSpec | CommandJobDraft | SweepJobSpec | SweepJobDraft | PipelineJobSpec;
+  /** A pipeline's steps' code folders and inline environments' build folders (from loadJobFile). */
+  stepCodeDirs?: Record<string, string>;
+  stepBuildDirs?: Record<string, string>;
+  /** A pipeline: run every step, reusing none (`cairn job create --force-rerun`). */
+  forceRerun?: boolean;
   codeDir?: string | null;
   /**
    * The build context (`build.path`) of an inline environment: uploaded as a snapshot, like code,
@@ -47,6 +53,7 @@ export async function completeEnvironment(client: CairnClient, env: EnvironmentD
  * as something else, say) go to `onWarning`.
  */
 export async function submitJob(client: CairnClient, o: SubmitOptions): Promise<Job> {
+  if (o.spec.type === 'pipeline') return submitPipeline(client, o);
   // git runs in its own processes: start it first so it works on the other core while the walk runs here.
   const git = o.codeDir ? readGitFacts(o.codeDir) : null;
   const snapshotId = o.codeDir ? await uploadCode(client, o.codeDir, o) : undefined;
@@ -65,5 +72,25 @@ export async function submitJob(client: CairnClient, o: SubmitOptions): Promise<
     ? await client.createJob(spec, { snapshotId, codeFolderName: codeFolderName(o.codeDir), git: await git, inputUploads })
     : await client.createJob(spec, { inputUploads });
   for (const w of [...(job.environment_details?.warnings ?? []), ...(job.sweep?.warnings ?? [])]) o.onWarning?.(w);
+  return job;
+}
+
+/**
+ * A pipeline: each step's code folder uploaded (a component file's too; an unchanged folder sends
+ * nothing), each inline environment's build folder, the pipeline's local inputs; then one request.
+ */
+async function submitPipeline(client: CairnClient, o: SubmitOptions): Promise<Job> {
+  const spec = structuredClone(o.spec as PipelineJobSpec);
+  const firstCode = Object.values(o.stepCodeDirs ?? {})[0];
+  const git = firstCode ? readGitFacts(firstCode) : null;
+  const stepCode: Record<string, { snapshot_id: string; code_folder_name: string }> = {};
+  for (const [step, dir] of Object.entries(o.stepCodeDirs ?? {})) stepCode[step] = { snapshot_id: await uploadCode(client, dir, o), code_folder_name: codeFolderName(dir) };
+  for (const [step, dir] of Object.entries(o.stepBuildDirs ?? {})) {
+    const s = spec.jobs[step]! as { environment?: unknown; component?: { environment?: unknown } };
+    const holder = typeof s.component === 'object' ? s.component : s;
+    holder.environment = await completeEnvironment(client, holder.environment as EnvironmentDraft, dir, o);
+  }
+  const inputUploads = o.inputPaths && Object.keys(o.inputPaths).length ? await uploadInputs(client, o.inputPaths, o) : undefined;
+  const job = await client.createPipeline({ spec, step_code: stepCode, ...(inputUploads ? { input_uploads: inputUploads } : {}), ...((await git) ? { git: (await git)! } : {}), ...(o.forceRerun ? { force_rerun: true } : {}) });
   return job;
 }

@@ -27,6 +27,8 @@ import { MetricCompactor } from '../reconcilers/metric-compactor.ts';
 import { ComputeProvisioner } from '../reconcilers/compute-provisioner.ts';
 import { Autoscaler } from '../reconcilers/autoscaler.ts';
 import { Sweeper } from '../reconcilers/sweeper.ts';
+import { PipelineRunner } from '../reconcilers/pipeline-runner.ts';
+import { PipelinesService } from './services/pipelines.ts';
 import { SweepsService } from './services/sweeps.ts';
 import { BatchDispatcher } from '../reconcilers/batch-dispatcher.ts';
 import { createProviders } from '../providers/registry.ts';
@@ -129,9 +131,15 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
   const content = new ContentResolver({ store, blobs, snapshots, datastores, maxBlobBytes: cfg.maxBlobBytes });
   const assets = new AssetsService({ store, content });
   const outputsFinisher = new JobOutputsFinisher({ store, snapshots, assets, datastores });
-  const jobs = new JobsService({ store, events, backends, environments, sizes, data: new JobDataResolver({ content, datastores }), kickScheduler: () => (schedulerLoop.kick(), dispatcherLoop.kick()), kickSweeper: () => sweeperLoop.kick() });
+  const jobs = new JobsService({ store, events, backends, environments, sizes, data: new JobDataResolver({ content, datastores }), kickScheduler: () => (schedulerLoop.kick(), dispatcherLoop.kick()), kickSweeper: () => sweeperLoop.kick(), kickPipelines: () => pipelineLoop.kick() });
   // Sweeps make their trials through the same path as users' jobs; a pass that made or stopped trials goes again.
   const sweeper = new Sweeper({ store, events, owner: `sweeper@${owner}`, trials: { create: (ws, req, by, trial) => jobs.create(ws, req, by, trial), cancel: (ws, name, why) => jobs.cancel(ws, name, why) }, log: (m) => app?.log.warn(m) });
+  const components = new ComponentsService({ store, environments });
+  // Pipelines make their steps through the same path too; a reused step completes at once, so a pass that made steps goes again.
+  const pipelineRunner = new PipelineRunner({ store, events, owner: `pipelines@${owner}`, steps: { create: (ws, req, by, step) => jobs.create(ws, req, by, step), cancel: (ws, name, why) => jobs.cancel(ws, name, why) }, log: (m) => app?.log.warn(m) });
+  const pipelineLoop = loop(1_000, async () => {
+    while ((await pipelineRunner.tick()) > 0);
+  }, (e) => app?.log.error({ err: e }, 'pipeline runner'));
   const sweeperLoop = loop(1_000, async () => {
     while ((await sweeper.tick()) > 0);
   }, (e) => app?.log.error({ err: e }, 'sweeper'));
@@ -142,13 +150,14 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
     jobs,
     sweeps: new SweepsService({ store, jobs, kickSweeper: () => sweeperLoop.kick() }),
     environments,
-    components: new ComponentsService({ store, environments }),
+    components,
+    pipelines: new PipelinesService({ store, jobs, components, kickRunner: () => pipelineLoop.kick() }),
     computes: new ComputesService({ store, backends, providers, sizes, secrets: secretBox, jobs, kickProvisioner: () => (provisionerLoop.kick(), autoscalerLoop.kick()), wakeNode: (n) => events.wake(n) }),
     snapshots,
     datastores,
     content,
     assets,
-    agents: new AgentsService({ store, events, blobs, tokens: jobTokens, heartbeatIntervalMs: cfg.local.heartbeatIntervalMs, cancelGraceMs: cfg.local.cancelGraceMs, onAttemptEnded: () => (schedulerLoop.kick(), sweeperLoop.kick()), finishOutputs: (job) => outputsFinisher.finish(job) }),
+    agents: new AgentsService({ store, events, blobs, tokens: jobTokens, heartbeatIntervalMs: cfg.local.heartbeatIntervalMs, cancelGraceMs: cfg.local.cancelGraceMs, onAttemptEnded: () => (schedulerLoop.kick(), sweeperLoop.kick(), pipelineLoop.kick()), finishOutputs: (job) => outputsFinisher.finish(job) }),
     tracking: { experiments, runs, artifacts: new ArtifactsService(store, blobs, runs, snapshots) },
     runtime: new AgentArtifacts(),
     limits: { maxBlobBytes: cfg.maxBlobBytes, maxSnapshotBytes: cfg.snapshot.maxBytes },
@@ -184,6 +193,7 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
   autoscalerLoop.kick();
   dispatcherLoop.kick();
   sweeperLoop.kick();
+  pipelineLoop.kick();
 
   return {
     url,
@@ -196,6 +206,7 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
       compactorLoop.stop();
       dispatcherLoop.stop();
       sweeperLoop.stop();
+      pipelineLoop.stop();
       provisionerLoop.stop(); // work under way keeps its lease; this server's next start resumes it
       if (opts.stopAgents !== false) for (const b of backends.values()) await b.shutdown?.();
       else for (const b of backends.values()) if (!hasManagedNodes(b)) await b.shutdown?.();

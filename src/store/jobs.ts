@@ -243,30 +243,45 @@ export class JobsRepo {
 
   /** Sweeps not yet ended: what the sweeper advances. */
   activeSweeps(): Promise<JobRow[]> {
-    return this.db.selectFrom('jobs').selectAll().where('kind', '=', 'sweep').where('status', 'not in', TERMINAL).orderBy('queued_at_ms').execute();
+    return this.activeOfKind('sweep');
   }
 
-  /** A sweep's trials, by index. */
-  trialsOf(sweepId: string): Promise<JobRow[]> {
-    return this.db.selectFrom('jobs').selectAll().where('parent_id', '=', sweepId).orderBy('trial_index').execute();
+  /** Parent jobs of a kind (sweep, pipeline) not yet ended: what their reconciler advances. */
+  activeOfKind(kind: 'sweep' | 'pipeline'): Promise<JobRow[]> {
+    return this.db.selectFrom('jobs').selectAll().where('kind', '=', kind).where('status', 'not in', TERMINAL).orderBy('queued_at_ms').execute();
+  }
+
+  /** A sweep's trials (or a pipeline's steps), by index. */
+  trialsOf(parentId: string): Promise<JobRow[]> {
+    return this.db.selectFrom('jobs').selectAll().where('parent_id', '=', parentId).orderBy('trial_index').execute();
   }
 
   /**
    * Takes a sweep's lease (free, lapsed or already ours) until `until`: only the holder advances
    * it, so two servers on one PostgreSQL never make the same trial or stop one twice.
    */
-  async claimSweep(id: string, owner: string, now: number, until: number): Promise<boolean> {
+  claimSweep(id: string, owner: string, now: number, until: number): Promise<boolean> {
+    return this.claimParent(id, 'sweep', owner, now, until);
+  }
+
+  /** The same lease on a parent job of any kind (a pipeline's runner takes it the same way). */
+  async claimParent(id: string, kind: 'sweep' | 'pipeline', owner: string, now: number, until: number): Promise<boolean> {
     const r = await this.db
       .updateTable('jobs')
       .set({ lease_owner: owner, lease_until: until })
       .where('id', '=', id)
-      .where('kind', '=', 'sweep')
+      .where('kind', '=', kind)
       .where((eb) => eb.or([eb('lease_owner', 'is', null), eb('lease_owner', '=', owner), eb('lease_until', '<', now)]))
       .executeTakeFirst();
     return Number(r.numUpdatedRows) === 1;
   }
 
-  /** Whether `owner` still holds the sweep's lease (checked before each change it makes). */
+  /** The latest completed job with this reuse key: a pipeline step that would compute the same stands on its outputs. */
+  reusable(workspace: string, key: string): Promise<JobRow | undefined> {
+    return this.db.selectFrom('jobs').selectAll().where('workspace', '=', workspace).where('reuse_key', '=', key).where('status', '=', 'Completed').orderBy('queued_at_ms', 'desc').limit(1).executeTakeFirst();
+  }
+
+  /** Whether `owner` still holds a parent job's lease (checked before each change it makes). */
   async holdsSweep(id: string, owner: string, now: number): Promise<boolean> {
     const r = await this.db.selectFrom('jobs').select('id').where('id', '=', id).where('lease_owner', '=', owner).where('lease_until', '>=', now).executeTakeFirst();
     return !!r;

@@ -1,5 +1,6 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
 import { sweepMigration } from './sweep-migration.ts';
+import { pipelineMigration } from './pipeline-migration.ts';
 import { componentMigration } from './component-migration.ts';
 import type { Dialect } from './dialects.ts';
 import { trackingMigration } from './tracking-migration.ts';
@@ -173,6 +174,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     '0008_batch': batchMigration(dialect),
     '0009_sweeps': sweepMigration(),
     '0010_components': componentMigration(dialect),
+    '0011_pipelines': pipelineMigration(),
   };
 }
 

@@ -88,8 +88,10 @@ export interface JobsTable {
   parent_id: ColumnType<string | null, string | null | undefined, string | null>;
   /** A trial's index in its sweep: unique per sweep, so no trial is made twice. */
   trial_index: ColumnType<number | null, number | null | undefined, number | null>;
-  /** A trial's TrialFacts (protocol/sweep-spec.ts) as JSON. */
+  /** A trial's TrialFacts (protocol/sweep-spec.ts) or a step's StepFacts (protocol/pipeline-spec.ts) as JSON. */
   trial: ColumnType<string | null, string | null | undefined, string | null>;
+  /** A pipeline step's reuse key (domain/pipelines/reuse.ts): a later step with the same key may stand on this job's outputs. */
+  reuse_key: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface BatchSubmissionsTable {

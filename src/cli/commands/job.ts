@@ -34,18 +34,21 @@ export function jobCommand(cli: Cli): Command {
   job
     .command('create')
     .description(
-      'create a job from an Azure ML v2 YAML file: a command job, or a sweep (type: sweep: trial, search_space, sampling_algorithm random|grid|bayesian, ' +
-        'objective, early_termination bandit|median_stopping|truncation_selection, limits). environment: names a registered one (azureml:NAME:VERSION, NAME@latest) or is written inline ' +
+      'create a job from an Azure ML v2 YAML file: a command job, a sweep (type: sweep: trial, search_space, sampling_algorithm random|grid|bayesian, ' +
+        'objective, early_termination bandit|median_stopping|truncation_selection, limits), or a pipeline (type: pipeline: jobs of inline commands or ' +
+        'components, bound with ${{parent.inputs.X}} and ${{parent.jobs.STEP.outputs.Y}}; unchanged steps are reused). environment: names a registered one (azureml:NAME:VERSION, NAME@latest) or is written inline ' +
         '(image, conda_file, build); an inline conda_file path and build.path are relative to the YAML file, and a build folder is uploaded like code',
     )
     .requiredOption('-f, --file <path>', 'job YAML file')
     .option('--set <key=value>', 'override a field, e.g. --set inputs.lr=0.1 (repeatable)', collect, [])
     .option('-n, --name <name>', 'job name (default: from the file, else generated)')
     .option('--stream', 'follow the job output until it ends; exit non-zero unless it completed')
+    .option('--force-rerun', 'a pipeline: run every step, reusing none (as settings.force_rerun)')
     .action(async (o, cmd) => {
       const loaded = loadJobFile(o.file, o.set);
       if (o.name) loaded.spec.name = o.name;
-      await submitAndShow(cli, cmd, loaded, Boolean(o.stream));
+      if (o.forceRerun && loaded.spec.type !== 'pipeline') throw new CairnError('ValidationError', '--force-rerun is for pipeline jobs: a command job or a sweep always runs');
+      await submitAndShow(cli, cmd, loaded, Boolean(o.stream), { forceRerun: Boolean(o.forceRerun) });
     });
 
   job

@@ -7,7 +7,12 @@ import type { JobRow } from '../../store/jobs.ts';
 export const STOPPED_EARLY = 'stopped early by';
 
 export const storedSweep = (row: Pick<JobRow, 'spec'>): StoredSweep => StoredSweep.parse(JSON.parse(row.spec));
-export const trialFacts = (row: Pick<JobRow, 'trial'>): TrialFacts | null => (row.trial ? TrialFacts.parse(JSON.parse(row.trial)) : null);
+/** A trial's facts, or null for a job that is not a sweep's trial (a pipeline's step has other facts). */
+export const trialFacts = (row: Pick<JobRow, 'trial'>): TrialFacts | null => {
+  if (!row.trial) return null;
+  const r = TrialFacts.safeParse(JSON.parse(row.trial));
+  return r.success ? r.data : null;
+};
 
 /** A trial the policy stopped: its facts say so (written before the cancel is sent). */
 export const isStoppedEarly = (r: Pick<JobRow, 'status' | 'trial'>) => (r.status === 'Canceled' || r.status === 'CancelRequested') && !!trialFacts(r)?.stopped_early;

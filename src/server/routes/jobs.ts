@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { CreateJobRequest } from '../../protocol/job-spec.ts';
 import { CreateSweepRequest, isSweepBody } from '../../protocol/sweep-spec.ts';
+import { CreatePipelineRequest, isPipelineBody } from '../../protocol/pipeline-spec.ts';
 import { JOBS_NEXT_CURSOR_HEADER, JOBS_OFFSET_HEADER, JOBS_PREV_CURSOR_HEADER, JOBS_TOTAL_COUNT_HEADER, ListJobsQuery, isTerminal, type JobStatus, type StreamEvent } from '../../protocol/job.ts';
 import { API } from '../../protocol/routes.ts';
 import { CairnError } from '../../protocol/errors.ts';
@@ -18,6 +19,7 @@ export function jobRoutes(app: FastifyInstance, s: Services): void {
   app.post<{ Params: { ws: string } }>(`${API}/workspaces/:ws/jobs`, { bodyLimit: BODY_LIMITS.job }, async (req, reply) => {
     reply.code(201);
     if (isSweepBody(req.body)) return s.sweeps.create(req.params.ws, parse(CreateSweepRequest, req.body), createdBy(req));
+    if (isPipelineBody(req.body)) return s.pipelines.create(req.params.ws, parse(CreatePipelineRequest, req.body), createdBy(req));
     return s.jobs.create(req.params.ws, parse(CreateJobRequest, req.body), createdBy(req));
   });
 

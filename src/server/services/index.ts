@@ -5,6 +5,7 @@ import type { EventHub } from '../../domain/events.ts';
 import type { AgentsService } from './agents.ts';
 import type { JobsService } from './jobs.ts';
 import type { SweepsService } from './sweeps.ts';
+import type { PipelinesService } from './pipelines.ts';
 import type { EnvironmentsService } from './environments.ts';
 import type { ComponentsService } from './components.ts';
 import type { ComputesService } from './computes.ts';
@@ -23,6 +24,7 @@ export interface Services {
   events: EventHub;
   jobs: JobsService;
   sweeps: SweepsService;
+  pipelines: PipelinesService;
   environments: EnvironmentsService;
   components: ComponentsService;
   computes: ComputesService;

@@ -1,18 +1,30 @@
 import { isWaiting, type Job } from '../../protocol/job.ts';
 import type { JobRow } from '../../store/jobs.ts';
-import { storedSweep, trialFacts, trialStatusReason } from '../../domain/sweep/view.ts';
+import { storedSweep, trialStatusReason } from '../../domain/sweep/view.ts';
+import { storedPipeline } from '../../domain/pipelines/view.ts';
+import { StepFacts, type PipelineView } from '../../protocol/pipeline-spec.ts';
+import { TrialFacts } from '../../protocol/sweep-spec.ts';
+
+/** A child job's facts: a sweep's trial or a pipeline's step. */
+function trialFacts(row: JobRow): TrialFacts | StepFacts | null {
+  if (!row.trial) return null;
+  const raw = JSON.parse(row.trial);
+  return 'sweep' in raw ? TrialFacts.parse(raw) : StepFacts.parse(raw);
+}
 
 /** The API shape of a job: its YAML fields as submitted, plus read-only facts. */
 export function toJob(row: JobRow, extra: Partial<Job> = {}): Job {
   // A sweep keeps its whole request; its view shows the spec, with the trials' command as its own.
   const sweep = row.kind === 'sweep' ? storedSweep(row).spec : null;
-  const spec = sweep ? { ...sweep, command: sweep.trial.command } : JSON.parse(row.spec);
+  // A pipeline runs no command of its own: its view has its steps instead.
+  const pipeline = row.kind === 'pipeline' ? storedPipeline(row).spec : null;
+  const spec = sweep ? { ...sweep, command: sweep.trial.command } : pipeline ? { ...pipeline, command: '' } : JSON.parse(row.spec);
   const trial = trialFacts(row);
   const start = row.start_time ? Date.parse(row.start_time) : null;
   const end = row.end_time ? Date.parse(row.end_time) : null;
   return {
     ...spec,
-    type: sweep ? 'sweep' : 'command',
+    type: sweep ? 'sweep' : pipeline ? 'pipeline' : 'command',
     name: row.name,
     display_name: row.display_name,
     experiment_name: row.experiment_name,
@@ -32,7 +44,7 @@ export function toJob(row: JobRow, extra: Partial<Job> = {}): Job {
     wait_code: isWaiting(row.status) ? row.wait_code : null,
     ...(row.external_id ? { slurm_job_id: row.external_id } : {}),
     environment_details: row.environment ? { ...JSON.parse(row.environment), record: row.environment_record ? JSON.parse(row.environment_record) : null } : null,
-    ...(trial ? { parent_job_name: trial.sweep, trial } : {}),
+    ...(trial ? { parent_job_name: 'sweep' in trial ? trial.sweep : trial.pipeline, trial } : {}),
     ...extra,
   };
 }

@@ -22,6 +22,9 @@ import { needsContainerEngine, type ResolvedEnvironment } from '../../protocol/e
 import { hasContainerEngine } from '../../protocol/agent.ts';
 import type { TrialFacts } from '../../protocol/sweep-spec.ts';
 import { sweepView } from '../../domain/sweep/view.ts';
+import { pipelineView, stepFacts } from '../../domain/pipelines/view.ts';
+import { reuseKeyOf } from '../../domain/pipelines/reuse.ts';
+import type { StepOf } from '../../domain/pipelines/steps.ts';
 
 export const stripAzurePrefix = (s: string) => s.replace(/^azureml:/, '');
 
@@ -35,6 +38,7 @@ export interface JobsDeps {
   kickScheduler: () => void;
   /** A sweep was asked to end or a trial changed: the sweeper looks at once. */
   kickSweeper?: () => void;
+  kickPipelines?: () => void;
 }
 
 /** What makes a job a sweep's trial: the sweep's id and the trial's facts, stored with the job. */
@@ -42,6 +46,10 @@ export interface TrialOf {
   parentId: string;
   facts: TrialFacts;
 }
+
+/** A sweep's trial or a pipeline's step (StepOf: its index, facts and whether it may be reused). */
+export type ChildOf = TrialOf | StepOf;
+const isStep = (c: ChildOf): c is StepOf => 'reusable' in c;
 
 /** Submitting, reading and cancelling jobs. */
 export class JobsService {
@@ -59,7 +67,7 @@ export class JobsService {
     await this.submit(workspace, req, { ...req.spec }, req.spec.name ?? 'check', 'check', stripAzurePrefix(req.spec.compute ?? 'local'), 'check', { dryRun: true });
   }
 
-  async create(workspace: string, req: CreateJobRequest, createdBy: string, trial?: TrialOf): Promise<Job> {
+  async create(workspace: string, req: CreateJobRequest, createdBy: string, trial?: ChildOf): Promise<Job> {
     const { store } = this.d;
     const spec = { ...req.spec };
     const generated = generateNames();
@@ -80,7 +88,7 @@ export class JobsService {
     }
   }
 
-  private async submit(workspace: string, req: CreateJobRequest, spec: CreateJobRequest['spec'], name: string, displayName: string, computeName: string, createdBy: string, opts: { trial?: TrialOf; dryRun?: boolean } = {}): Promise<Job> {
+  private async submit(workspace: string, req: CreateJobRequest, spec: CreateJobRequest['spec'], name: string, displayName: string, computeName: string, createdBy: string, opts: { trial?: ChildOf; dryRun?: boolean } = {}): Promise<Job> {
     const { store } = this.d;
     const compute = await store.computes.get(workspace, computeName);
     if (!compute) {
@@ -111,6 +119,12 @@ export class JobsService {
     const { trial } = opts;
     const now = new Date();
     const id = randomUUID();
+    // A pipeline's step whose job would be the same as an earlier completed one is not run again: that job's outputs stand for it.
+    const step = trial && isStep(trial) ? trial : null;
+    const reuseKey = step ? reuseKeyOf({ command, snapshot_id: req.snapshot_id ?? null, environment, data, spec }) : null;
+    const earlier = step?.reusable && reuseKey ? await store.jobs.reusable(workspace, reuseKey) : undefined;
+    const producer = earlier ? (stepFacts(earlier)?.reused_from ?? earlier.name) : null;
+    const facts = step ? { ...step.facts, ...(producer ? { reused_from: producer } : {}) } : trial?.facts;
     const row = {
       id,
       workspace,
@@ -118,8 +132,10 @@ export class JobsService {
       display_name: spec.display_name ?? displayName,
       experiment_name: spec.experiment_name ?? (req.code_folder_name && experimentNameFrom(req.code_folder_name)) ?? 'Default',
       compute: computeName,
-      status: 'Queued',
-      status_reason: needsContainerEngine(environment.kind)
+      status: producer ? 'Completed' : 'Queued',
+      status_reason: producer
+        ? `reused from ${producer}: an earlier job ran the same command, code, environment and inputs`
+        : needsContainerEngine(environment.kind)
         ? `waiting for a free slot on a node of compute '${computeName}' with docker or podman`
         : poolOf(compute, this.d.sizes)
           ? `waiting for a free node of compute '${computeName}'`
@@ -146,14 +162,17 @@ export class JobsService {
       wait_code: 'capacity',
       data: data.inputs.length || data.outputs.length ? JSON.stringify(data) : null,
       parent_id: trial?.parentId ?? null,
-      trial_index: trial?.facts.index ?? null,
-      trial: trial ? JSON.stringify(trial.facts) : null,
+      trial_index: step ? step.index : trial ? (trial as TrialOf).facts.index : null,
+      trial: facts ? JSON.stringify(facts) : null,
+      reuse_key: reuseKey,
+      ...(producer ? { start_time: now.toISOString(), end_time: now.toISOString(), exit_code: 0, wait_code: null } : {}),
     };
     try {
       await store.transaction(async (trx) => {
-        await store.jobs.with(trx).insert(row, trial ? `trial ${trial.facts.index} of sweep ${trial.facts.sweep}` : 'submitted', row.created_at);
-        // A trial's run is a child of its sweep's (as MLflow's nested runs), with its values as params.
-        await insertJobRun(trx, row, req.git ?? null, trial ? { parentRunId: trial.parentId, params: trial.facts.params } : undefined);
+        const why = step ? `step ${step.facts.step} of pipeline ${step.facts.pipeline}` : trial ? `trial ${(trial as TrialOf).facts.index} of sweep ${(trial as TrialOf).facts.sweep}` : 'submitted';
+        await store.jobs.with(trx).insert(row, producer ? `${why}; ${row.status_reason}` : why, row.created_at);
+        // A trial's or step's run is a child of its parent's (as MLflow's nested runs); a trial's values are its params.
+        await insertJobRun(trx, row, req.git ?? null, trial ? { parentRunId: trial.parentId, params: step ? {} : (trial as TrialOf).facts.params } : undefined);
         await store.assets.with(trx).putJobInputs(
           data.inputs.map((i) => ({ job_id: id, name: i.name, type: i.type, mode: i.mode, uri: i.uri, snapshot_id: i.snapshot_id ?? null, asset_kind: i.asset?.kind ?? null, asset_name: i.asset?.name ?? null, asset_version: i.asset?.version ?? null })),
         );
@@ -162,7 +181,7 @@ export class JobsService {
       if (isUniqueViolation(err)) throw duplicate(name, workspace);
       throw err;
     }
-    this.d.kickScheduler();
+    if (!producer) this.d.kickScheduler();
     return toJob(row as JobRow);
   }
 
@@ -211,6 +230,7 @@ export class JobsService {
     const ahead = isWaiting(row.status) && row.wait_code && ['capacity', 'max_instances', 'reserved'].includes(row.wait_code) ? await this.d.store.jobs.ahead(row) : 0;
     const data = await this.dataView(row, artifacts);
     if (row.kind === 'sweep') return toJob(row, { history: history.map((h) => ({ ...h, status: h.status as Job['status'] })), sweep: await sweepView(this.d.store, row) });
+    if (row.kind === 'pipeline') return toJob(row, { history: history.map((h) => ({ ...h, status: h.status as Job['status'] })), pipeline: await pipelineView(this.d.store, row) });
     return toJob(row, {
       ...data,
       ...(ahead ? { status_reason: `${row.status_reason} (${ahead} job${ahead > 1 ? 's' : ''} ahead)` } : {}),
@@ -265,7 +285,7 @@ export class JobsService {
    */
   async list(workspace: string, q: ListJobsQuery): Promise<{ jobs: Job[]; next: string | null; prev: string | null; total?: number; offset?: number }> {
     const parent = q.parent ? await this.d.store.jobs.getByName(workspace, q.parent) : undefined;
-    if (q.parent && parent?.kind !== 'sweep') throw new CairnError(parent ? 'ValidationError' : 'NotFound', parent ? `job '${q.parent}' is a command job, not a sweep: it has no trials` : `job '${q.parent}' does not exist in workspace '${workspace}'`);
+    if (q.parent && parent?.kind !== 'sweep' && parent?.kind !== 'pipeline') throw new CairnError(parent ? 'ValidationError' : 'NotFound', parent ? `job '${q.parent}' is a command job, not a sweep or a pipeline: it has no child jobs` : `job '${q.parent}' does not exist in workspace '${workspace}'`);
     const filter: JobFilter = {
       workspace,
       ...(parent ? { parent_id: parent.id } : {}),
@@ -295,10 +315,12 @@ export class JobsService {
     const { store } = this.d;
     const row = await this.row(workspace, name);
     if (isTerminal(row.status)) throw new CairnError('JobAlreadyFinished', `job '${name}' already ended (${row.status}); there is nothing to cancel`);
-    if (row.kind === 'sweep') {
-      // The sweeper cancels its trials and ends it once they have ended.
-      await moveJob(store.db, this.d.events, row.id, 'CancelRequested', reason === 'canceled by the user' ? 'cancel requested by the user: cancelling its trials' : reason, { set: { cancel_requested: 1 } });
+    if (row.kind === 'sweep' || row.kind === 'pipeline') {
+      // Its reconciler cancels its child jobs and ends it once they have ended.
+      const what = row.kind === 'sweep' ? 'trials' : 'steps';
+      await moveJob(store.db, this.d.events, row.id, 'CancelRequested', reason === 'canceled by the user' ? `cancel requested by the user: cancelling its ${what}` : reason, { set: { cancel_requested: 1 } });
       this.d.kickSweeper?.();
+      this.d.kickPipelines?.();
       return toJob(await this.row(workspace, name));
     }
     // A job no node has taken yet ends here; one that runs is stopped by its agent, which reports back.

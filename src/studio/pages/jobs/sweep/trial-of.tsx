@@ -7,8 +7,9 @@ import { showParam } from './trials.ts';
 import './sweep.css';
 
 export function TrialOf({ job }: { job: Job }) {
-  const t = job.trial;
-  const sweep = t?.sweep ?? job.parent_job_name;
+  // A pipeline's step has facts of another shape: its banner is the pipeline's.
+  const t = job.trial && 'sweep' in job.trial ? job.trial : undefined;
+  const sweep = t?.sweep;
   if (!sweep) return null;
   return (
     <section className="card trial-of" aria-label="Sweep trial">
