@@ -8,7 +8,7 @@ import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli, TestServer, tempDir, waitFor, json } from './helpers/cairn.ts';
 
-type Step = { name: string; job_name: string | null; status: string; status_reason: string | null; reused_from: string | null; depends_on: string[]; compute: string };
+type Step = { name: string; job_name: string | null; status: string; status_reason: string | null; reused_from: string | null; depends_on: string[]; compute: string; component: string | null };
 
 const PREP = `import sys, os
 src, out = sys.argv[1], sys.argv[2]

@@ -15,7 +15,7 @@ const LEASE_MS = 30_000;
 /** How the runner makes and stops steps: the same path a user's job takes (wired by the server). */
 export interface StepJobs {
   /** Makes the step's job, or, when it may be reused and an earlier job matches, a Completed job standing for it. */
-  create(workspace: string, req: CreateJobRequest, createdBy: string, step: StepOf): Promise<{ status: string; name: string; trial?: unknown }>;
+  create(workspace: string, req: CreateJobRequest, createdBy: string, step: StepOf): Promise<{ status: string; name: string; status_reason?: string | null; trial?: unknown }>;
   cancel(workspace: string, name: string, reason: string): Promise<unknown>;
 }
 
@@ -104,7 +104,7 @@ export class PipelineRunner {
     try {
       const job = await this.d.steps.create(row.workspace, req, row.created_by, { parentId: row.id, index: step.index, facts, reusable: step.reusable });
       const f = job.trial as StepFacts | undefined;
-      return { name: job.name, status: job.status, status_reason: null, producer: f?.reused_from ?? job.name };
+      return { name: job.name, status: job.status, status_reason: job.status_reason ?? null, producer: f?.reused_from ?? job.name };
     } catch (err) {
       const existing = err instanceof CairnError && err.code === 'AlreadyExists' ? await this.d.store.jobs.getByName(row.workspace, req.spec.name!) : undefined;
       if (existing?.parent_id === row.id) {
