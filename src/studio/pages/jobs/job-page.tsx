@@ -1,6 +1,7 @@
 // /jobs/:name: one job, with its tabs kept in the URL (?tab=logs ...). The job is read again every
 // few seconds until it ends (a sweep every two, its trials' progress with it); its log is read once
-// and followed live while the page is open. A sweep has a Trials tab; a trial names its sweep.
+// and followed live while the page is open. A sweep has a Trials tab; a trial names its sweep. A
+// pipeline opens on its Graph tab (read every two seconds too); a step names its pipeline.
 import { useEffect, useState } from 'react';
 import { api, useApi } from '../../api.ts';
 import { setQuery, useLocation } from '../../router.tsx';
@@ -18,6 +19,8 @@ import { ParamsTab } from './params.tsx';
 import { SweepSummary } from './sweep/sweep-summary.tsx';
 import { SweepTrials } from './sweep/sweep-trials.tsx';
 import { TrialOf } from './sweep/trial-of.tsx';
+import { PipelineTab } from './pipeline/pipeline-tab.tsx';
+import { StepOf } from './pipeline/step-of.tsx';
 import './jobs.css';
 
 const TABS = [
@@ -30,6 +33,8 @@ const TABS = [
   { id: 'outputs', label: 'Outputs' },
 ];
 const SWEEP_TABS = [TABS[0]!, { id: 'trials', label: 'Trials' }, ...TABS.slice(1)];
+/** A pipeline's own run has no command: no metrics, code or environment of its own. */
+const PIPELINE_TABS = [{ id: 'graph', label: 'Graph' }, ...TABS.filter((t) => ['overview', 'logs', 'params', 'outputs'].includes(t.id))];
 const REFRESH_MS = 3_000;
 const SWEEP_REFRESH_MS = 2_000;
 
@@ -37,16 +42,17 @@ export function JobPage({ params }: { params: Record<string, string> }) {
   const name = params.name!;
   const { query } = useLocation();
   const [ended, setEnded] = useState(false);
-  const [sweep, setSweep] = useState(false);
-  const job = useApi<Job>(jobPath(name), ended ? undefined : sweep ? SWEEP_REFRESH_MS : REFRESH_MS);
+  const [parent, setParent] = useState(false);
+  const job = useApi<Job>(jobPath(name), ended ? undefined : parent ? SWEEP_REFRESH_MS : REFRESH_MS);
   const status = job.data?.status;
   const type = job.data?.type;
   useEffect(() => {
     if (status && isTerminal(status)) setEnded(true);
   }, [status]);
-  useEffect(() => setSweep(type === 'sweep'), [type]);
-  const tabs = type === 'sweep' ? SWEEP_TABS : TABS;
-  const tab = tabs.find((t) => t.id === query.get('tab'))?.id ?? 'overview';
+  useEffect(() => setParent(type === 'sweep' || type === 'pipeline'), [type]);
+  const tabs = type === 'sweep' ? SWEEP_TABS : type === 'pipeline' ? PIPELINE_TABS : TABS;
+  const first = tabs[0]!.id;
+  const tab = tabs.find((t) => t.id === query.get('tab'))?.id ?? first;
   // The log stream says when the status changes: read the job at once rather than at the next tick.
   const { feed, state } = useLogFeed(jobPath(name), tab === 'logs' || tab === 'environment', job.reload);
 
@@ -89,11 +95,13 @@ export function JobPage({ params }: { params: Record<string, string> }) {
     >
       {job.error ? <ErrorBox error={job.error} /> : null}
       {j.trial || j.parent_job_name ? <TrialOf job={j} /> : null}
-      <Tabs tabs={tabs} current={tab} onSelect={(id) => setQuery({ tab: id === 'overview' ? null : id })} />
+      {j.trial ? <StepOf job={j} /> : null}
+      <Tabs tabs={tabs} current={tab} onSelect={(id) => setQuery({ tab: id === first ? null : id })} />
       <div role="tabpanel" aria-label={tabs.find((t) => t.id === tab)!.label}>
         {tab === 'overview' && j.sweep ? <SweepSummary view={j.sweep} /> : null}
         {tab === 'overview' ? <Overview job={j} /> : null}
         {tab === 'trials' && j.sweep ? <SweepTrials sweep={j.name} view={j.sweep} /> : null}
+        {tab === 'graph' ? j.pipeline ? <PipelineTab view={j.pipeline} /> : <Loading what="reading the pipeline" /> : null}
         {tab === 'logs' ? feed && state ? <LogPanel feed={feed} state={state} job={j} /> : <Loading what="reading the log" /> : null}
         {tab === 'metrics' ? <JobMetrics job={j.name} /> : null}
         {tab === 'params' ? <ParamsTab job={j} /> : null}

@@ -81,6 +81,10 @@ function JobTable({ page }: { page: JobsPage }) {
                   <span className="badge" title="a sweep: its trials are on its page">
                     sweep
                   </span>
+                ) : j.type === 'pipeline' ? (
+                  <span className="badge" title="a pipeline: its steps are on its page">
+                    pipeline
+                  </span>
                 ) : null}
               </td>
               <td>{j.display_name}</td>
