@@ -89,6 +89,7 @@ describe('pipeline jobs', () => {
     writeFileSync(join(work, 'src', 'evaluate.py'), EVALUATE);
     writeFileSync(join(work, 'data', 'a.txt'), 'one two\nthree\n');
     writeFileSync(join(work, 'data', 'b.txt'), 'four\n');
+    writeFileSync(join(work, 'data2.txt'), 'R\n');
     await ok(['compute', 'create', '--name', 'pipe-cluster', '--type', 'amlcompute', '--size', 'Standard_DS1_v2', '--min-instances', '0', '--max-instances', '1']);
   });
   after(() => server.stop());
@@ -270,6 +271,44 @@ describe('pipeline jobs', () => {
     assert.equal((await show('comp-pipe_first')).command, '/usr/bin/python3 scale.py ${{inputs.n}} ${{outputs.out}} ', 'the optional section without its input is dropped');
   });
 
+  it('runs a sweep as a step: its trial a component, its outputs its best trial\'s', async () => {
+    mkdirSync(join(work, 'fit'));
+    writeFileSync(join(work, 'fit', 'fit.py'), 'import sys, os, cairn\nlr, out = float(sys.argv[1]), sys.argv[2]\nscore = 1 - abs(lr - 0.3)\ncairn.log_metric("score", score)\nos.makedirs(out, exist_ok=True)\nopen(os.path.join(out, "lr.txt"), "w").write(str(lr))\n');
+    writeFileSync(join(work, 'fit.yml'), ['name: fit', 'type: command', 'code: ./fit', 'inputs:', '  lr: {type: number, default: 0.1}', 'outputs:', '  model: {type: uri_folder}', 'command: /usr/bin/python3 fit.py ${{inputs.lr}} ${{outputs.model}}'].join('\n'));
+    writeFileSync(
+      join(work, 'sweep-pipe.yml'),
+      [
+        'type: pipeline',
+        'name: sweep-pipe',
+        'settings: {default_compute: local}',
+        'jobs:',
+        '  tune:',
+        '    type: sweep',
+        '    trial: ./fit.yml',
+        '    search_space: {lr: {type: choice, values: [0.1, 0.3, 0.9]}}',
+        '    sampling_algorithm: grid',
+        '    objective: {primary_metric: score, goal: maximize}',
+        '    limits: {max_concurrent_trials: 3}',
+        '  use:',
+        '    command: cat ${{inputs.m}}/lr.txt',
+        '    inputs: {m: "${{parent.jobs.tune.outputs.model}}"}',
+      ].join('\n'),
+    );
+    await ok(['job', 'create', '-f', 'sweep-pipe.yml', '--stream']);
+    const p = await show('sweep-pipe');
+    assert.equal(p.status, 'Completed', p.status_reason);
+    const tune = await show('sweep-pipe_tune');
+    assert.equal(tune.type, 'sweep');
+    assert.equal(tune.parent_job_name, 'sweep-pipe');
+    assert.equal(tune.sweep.progress.completed, 3);
+    assert.equal(tune.sweep.best.params.lr, 0.3);
+    assert.equal(tune.command, '/usr/bin/python3 fit.py ${{search_space.lr}} ${{outputs.model}}');
+    assert.deepEqual(await logs('sweep-pipe_use'), ['0.3'], 'the next step read the best trial\'s output');
+    // A sweep step samples again each time: never reused.
+    await ok(['job', 'create', '-f', 'sweep-pipe.yml', '-n', 'sweep-pipe-2', '--stream']);
+    assert.equal(steps(await show('sweep-pipe-2')).tune.reused_from, null);
+  });
+
   it('refuses bad pipelines with one line naming the step and field, creating nothing', async () => {
     const before = await jobCount();
     const base = ['type: pipeline', 'settings: {default_compute: local}'];
@@ -284,7 +323,9 @@ describe('pipeline jobs', () => {
       ['no such component version', ['jobs:', '  a: {component: "azureml:scale:9", inputs: {n: 1}}'], /jobs\.a\.component: component 'scale' has no version 9; versions: 1/],
       ['no compute', ['type: pipeline', 'jobs:', '  a: {command: "true"}'], /jobs\.a: step 'a' has no compute and the pipeline has no settings\.default_compute/],
       ['unknown compute', ['jobs:', '  a: {command: "true", compute: nowhere}'], /jobs\.a: compute 'nowhere' does not exist/],
-      ['sweep step', ['jobs:', '  a: {type: sweep}'], /sweep steps are not supported yet/],
+      ['sweep step without a search space', ['jobs:', '  a: {type: sweep, trial: "azureml:scale:1", objective: {primary_metric: m, goal: maximize}, sampling_algorithm: random}'], /jobs\.a\.search_space.*required|field 'jobs\.a\.search_space'/],
+      ['sweep step over an input the component lacks', ['jobs:', '  a: {type: sweep, trial: "azureml:scale:1", search_space: {zz: {type: choice, values: [1]}}, objective: {primary_metric: m, goal: maximize}, sampling_algorithm: grid}'], /jobs\.a\.search_space\.zz: the trial's component 'scale:1' has no input 'zz' \(it has: n, note\)/],
+      ['step type', ['jobs:', '  a: {type: spark}'], /step type 'spark' is not supported/],
     ];
     for (const [what, lines, re] of cases) {
       const yaml = what === 'no compute' ? lines.join('\n') : [...base, ...lines].join('\n');

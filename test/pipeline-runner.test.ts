@@ -83,6 +83,7 @@ async function setup(req: CreatePipelineRequest, o: { continueOnFailure?: boolea
       made.push(req);
       return { name: req.spec.name!, status: reused ? 'Completed' : 'Queued', status_reason: reused ? `reused from ${reused}` : null, trial: facts };
     },
+    createSweep: () => Promise.reject(new Error('no sweep steps in these tests')),
     async cancel(_ws, name, reason) {
       const r = (await store.jobs.getByName('default', name))!;
       canceled.push(name);

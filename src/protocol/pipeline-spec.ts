@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { CommandJobSpec, CreateJobRequest, EnvironmentRef, ExperimentName, JobInput, JobOutput, SafeString } from './job-spec.ts';
 import { ComponentSpec } from './component.ts';
+import { CreateSweepRequest, SweepLimits, SweepObjective, SweepTrial } from './sweep-spec.ts';
+import { SamplingAlgorithm, SearchSpace } from './sweep-space.ts';
+import { EarlyTermination } from './sweep-policy.ts';
 
 /** Steps in one pipeline at most: each is a job, and the pipeline's page draws them all. */
 export const MAX_PIPELINE_STEPS = 200;
@@ -49,20 +52,38 @@ export const ComponentStep = z.strictObject({
 });
 export type ComponentStep = z.infer<typeof ComponentStep>;
 
-export type PipelineStep = CommandStep | ComponentStep;
+/**
+ * A sweep as a step (Azure's shape): its trial is a component (registered, or a file the client
+ * read) whose inputs named in the search space take the sampled values, or a command written
+ * inline with `${{search_space.x}}`. Its outputs are its best trial's.
+ */
+export const SweepStep = z.strictObject({
+  type: z.literal('sweep'),
+  display_name: stepCommon.display_name,
+  compute: stepCommon.compute,
+  inputs: stepCommon.inputs,
+  outputs: stepCommon.outputs,
+  trial: z.union([SafeString.min(1).max(600), ComponentSpec, SweepTrial], { error: 'trial must be a component (azureml:NAME:VERSION, ./train.yml) or a command with code and environment' }),
+  search_space: SearchSpace,
+  sampling_algorithm: SamplingAlgorithm,
+  objective: SweepObjective,
+  early_termination: EarlyTermination.optional(),
+  limits: SweepLimits.optional(),
+});
+export type SweepStep = z.infer<typeof SweepStep>;
+
+export type PipelineStep = CommandStep | ComponentStep | SweepStep;
 export const isComponentStep = (s: PipelineStep): s is ComponentStep => 'component' in s;
+export const isSweepStep = (s: PipelineStep): s is SweepStep => s.type === 'sweep';
 
 /** A step is one or the other, told apart by `component:`, so the error names what is wrong with that one. */
 export const PipelineStepSpec = z.unknown().transform((v, ctx): PipelineStep => {
-  if (typeof v === 'object' && v !== null && (v as { type?: unknown }).type === 'sweep') {
-    ctx.addIssue({ code: 'custom', message: 'sweep steps are not supported yet: run the sweep as a job of its own' });
+  const type = typeof v === 'object' && v !== null ? (v as { type?: unknown }).type : undefined;
+  if (type !== undefined && type !== 'command' && type !== 'sweep') {
+    ctx.addIssue({ code: 'custom', message: `step type '${String(type)}' is not supported: steps are command jobs, components or sweeps` });
     return z.NEVER;
   }
-  if (typeof v === 'object' && v !== null && (v as { type?: unknown }).type !== undefined && (v as { type?: unknown }).type !== 'command') {
-    ctx.addIssue({ code: 'custom', message: `step type '${String((v as { type?: unknown }).type)}' is not supported: steps are command jobs or components` });
-    return z.NEVER;
-  }
-  const schema = typeof v === 'object' && v !== null && 'component' in v ? ComponentStep : CommandStep;
+  const schema = type === 'sweep' ? SweepStep : typeof v === 'object' && v !== null && 'component' in v ? ComponentStep : CommandStep;
   const r = schema.safeParse(v);
   if (r.success) return r.data;
   for (const i of r.error.issues) {
@@ -127,7 +148,8 @@ export const PlannedStep = z.object({
   /** Its place in the order the steps were checked (dependencies first): unique per pipeline. */
   index: z.number().int(),
   depends_on: z.array(z.string()),
-  request: CreateJobRequest,
+  /** A command step's job, or a sweep step's sweep. */
+  request: z.union([CreateJobRequest, CreateSweepRequest]),
   /** Inputs bound to another step's output: input -> [step, output]. */
   from_steps: z.record(z.string(), z.tuple([z.string(), z.string()])),
   /** Inputs bound to the pipeline's inputs: input -> pipeline input. */

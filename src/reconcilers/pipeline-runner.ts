@@ -8,6 +8,8 @@ import type { EventHub } from '../domain/events.ts';
 import { moveJob } from '../domain/transitions.ts';
 import { stepRequest, type StepOf } from '../domain/pipelines/steps.ts';
 import { stepFacts, storedPipeline, stepStates } from '../domain/pipelines/view.ts';
+import { sweepView } from '../domain/sweep/view.ts';
+import type { CreateSweepRequest } from '../protocol/sweep-spec.ts';
 
 const LEASE_MS = 30_000;
 
@@ -16,6 +18,8 @@ const LEASE_MS = 30_000;
 export interface StepJobs {
   /** Makes the step's job, or, when it may be reused and an earlier job matches, a Completed job standing for it. */
   create(workspace: string, req: CreateJobRequest, createdBy: string, step: StepOf): Promise<{ status: string; name: string; status_reason?: string | null; trial?: unknown }>;
+  /** Makes a sweep step's sweep (never reused). */
+  createSweep(workspace: string, req: CreateSweepRequest, createdBy: string, step: StepOf): Promise<{ status: string; name: string; status_reason?: string | null }>;
   cancel(workspace: string, name: string, reason: string): Promise<unknown>;
 }
 
@@ -65,7 +69,7 @@ export class PipelineRunner {
     const jobs = new Map<string, { name: string; status: string; status_reason: string | null; producer: string }>();
     for (const c of children) {
       const f = stepFacts(c);
-      if (f) jobs.set(f.step, { name: c.name, status: c.status, status_reason: c.status_reason, producer: f.reused_from ?? c.name });
+      if (f) jobs.set(f.step, { name: c.name, status: c.status, status_reason: c.status_reason, producer: f.reused_from ?? (await this.producerOf(c)) });
     }
     const open = children.filter((c) => !isTerminal(c.status));
     const ending = row.cancel_requested === 1 || row.status === 'CancelRequested';
@@ -97,19 +101,39 @@ export class PipelineRunner {
     return changes;
   }
 
+  /**
+   * Whose outputs a step's outputs are: its own job's, or for a sweep step its best trial's (as
+   * Azure's sweep step outputs are). A completed sweep with no best trial has none: ''.
+   */
+  private async producerOf(c: JobRow): Promise<string> {
+    if (c.kind !== 'sweep') return c.name;
+    if (c.status !== 'Completed') return '';
+    return (await sweepView(this.d.store, c)).best?.name ?? '';
+  }
+
   private async make(row: JobRow, stored: StoredPipeline, step: PlannedStep, jobs: Map<string, { producer: string }>) {
     const producers = new Map([...jobs.entries()].map(([k, v]) => [k, v.producer]));
+    const empty = step.depends_on.find((d) => step.request && Object.values(step.from_steps).some(([s]) => s === d) && !producers.get(d));
+    if (empty) {
+      await moveJob(this.d.store.db, this.d.events, row.id, 'CancelRequested', `step '${step.name}' could not be created: the sweep step '${empty}' has no best trial (no trial logged its primary metric), so it has no outputs to pass on`, { set: { cancel_requested: 1 } });
+      return null;
+    }
     const req = stepRequest(stored, step, producers);
     const facts: StepFacts = { pipeline: row.name, step: step.name };
+    const of = { parentId: row.id, index: step.index, facts, reusable: step.reusable };
     try {
-      const job = await this.d.steps.create(row.workspace, req, row.created_by, { parentId: row.id, index: step.index, facts, reusable: step.reusable });
+      if (req.spec.type === 'sweep') {
+        const sweep = await this.d.steps.createSweep(row.workspace, req as CreateSweepRequest, row.created_by, of);
+        return { name: sweep.name, status: sweep.status, status_reason: sweep.status_reason ?? null, producer: '' };
+      }
+      const job = await this.d.steps.create(row.workspace, req as CreateJobRequest, row.created_by, of);
       const f = job.trial as StepFacts | undefined;
       return { name: job.name, status: job.status, status_reason: job.status_reason ?? null, producer: f?.reused_from ?? job.name };
     } catch (err) {
       const existing = err instanceof CairnError && err.code === 'AlreadyExists' ? await this.d.store.jobs.getByName(row.workspace, req.spec.name!) : undefined;
       if (existing?.parent_id === row.id) {
         const f = stepFacts(existing);
-        return { name: existing.name, status: existing.status, status_reason: existing.status_reason, producer: f?.reused_from ?? existing.name };
+        return { name: existing.name, status: existing.status, status_reason: existing.status_reason, producer: f?.reused_from ?? (await this.producerOf(existing)) };
       }
       // A step that cannot be made (its compute deleted since, say) fails the pipeline, saying why.
       await moveJob(this.d.store.db, this.d.events, row.id, 'CancelRequested', `step '${step.name}' could not be created: ${(err as Error).message}`, { set: { cancel_requested: 1 } });

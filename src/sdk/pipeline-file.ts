@@ -26,6 +26,30 @@ export function checkPipelineFields(raw: Record<string, unknown>, where: Where, 
     if (typeof s !== 'object' || s === null) throw new CairnError('ValidationError', `${where(['jobs', name])}: step '${name}' must be a mapping (a command, or a component with its inputs)`);
     const step = { ...(s as Record<string, unknown>) };
     const at = (p: (string | number)[]) => where(['jobs', name, ...p]);
+    // A sweep step's trial: a component (a file or a reference) or a command written inline, read as a command step is.
+    if (step.type === 'sweep') {
+      const trial = step.trial;
+      if (typeof trial === 'string' && !isRegisteredRef(trial)) {
+        const file = resolve(baseDir, trial);
+        if (fs.kind(file, 'file') !== 'file') throw new CairnError('ValidationError', `${at(['trial'])}: component file '${trial}' does not exist (looked in ${file})`);
+        const c = loadComponentFile(file);
+        step.trial = { ...c.spec, name: c.spec.name ?? name.toLowerCase().replace(/[^a-z0-9_]/g, '_') };
+        if (c.codeDir) stepCodeDirs[name] = c.codeDir;
+        if (c.environmentBuildDir) stepBuildDirs[name] = c.environmentBuildDir;
+      } else if (typeof trial === 'string') step.trial = stripAzureml(trial);
+      else if (typeof trial === 'object' && trial !== null) {
+        const t = { ...(trial as Record<string, unknown>) };
+        if (typeof t.environment === 'object' && t.environment !== null) {
+          const env = resolveEnvironmentFiles(checkEnvironmentFields(t.environment, where, ['jobs', name, 'trial', 'environment']), baseDir, (p) => at(['trial', 'environment', ...p]), fs);
+          t.environment = env.spec;
+          if (env.buildDir) stepBuildDirs[name] = env.buildDir;
+        } else if (typeof t.environment === 'string') t.environment = stripAzureml(t.environment);
+        if (typeof t.code === 'string') stepCodeDirs[name] = codeFolder(t.code, baseDir, where, ['jobs', name, 'trial', 'code'], fs);
+        step.trial = t;
+      }
+      steps[name] = step;
+      continue;
+    }
     if (typeof step.component === 'string' && !isRegisteredRef(step.component)) {
       const file = resolve(baseDir, step.component);
       if (fs.kind(file, 'file') !== 'file') throw new CairnError('ValidationError', `${at(['component'])}: component file '${step.component}' does not exist (looked in ${file})`);

@@ -86,8 +86,8 @@ async function submitPipeline(client: CairnClient, o: SubmitOptions): Promise<Jo
   const stepCode: Record<string, { snapshot_id: string; code_folder_name: string }> = {};
   for (const [step, dir] of Object.entries(o.stepCodeDirs ?? {})) stepCode[step] = { snapshot_id: await uploadCode(client, dir, o), code_folder_name: codeFolderName(dir) };
   for (const [step, dir] of Object.entries(o.stepBuildDirs ?? {})) {
-    const s = spec.jobs[step]! as { environment?: unknown; component?: { environment?: unknown } };
-    const holder = typeof s.component === 'object' ? s.component : s;
+    const s = spec.jobs[step]! as { environment?: unknown; component?: { environment?: unknown }; trial?: { environment?: unknown } };
+    const holder = typeof s.component === 'object' ? s.component : typeof s.trial === 'object' ? s.trial : s;
     holder.environment = await completeEnvironment(client, holder.environment as EnvironmentDraft, dir, o);
   }
   const inputUploads = o.inputPaths && Object.keys(o.inputPaths).length ? await uploadInputs(client, o.inputPaths, o) : undefined;

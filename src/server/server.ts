@@ -135,8 +135,9 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
   // Sweeps make their trials through the same path as users' jobs; a pass that made or stopped trials goes again.
   const sweeper = new Sweeper({ store, events, owner: `sweeper@${owner}`, trials: { create: (ws, req, by, trial) => jobs.create(ws, req, by, trial), cancel: (ws, name, why) => jobs.cancel(ws, name, why) }, log: (m) => app?.log.warn(m) });
   const components = new ComponentsService({ store, environments });
+  const sweeps = new SweepsService({ store, jobs, kickSweeper: () => sweeperLoop.kick() });
   // Pipelines make their steps through the same path too; a reused step completes at once, so a pass that made steps goes again.
-  const pipelineRunner = new PipelineRunner({ store, events, owner: `pipelines@${owner}`, steps: { create: (ws, req, by, step) => jobs.create(ws, req, by, step), cancel: (ws, name, why) => jobs.cancel(ws, name, why) }, log: (m) => app?.log.warn(m) });
+  const pipelineRunner = new PipelineRunner({ store, events, owner: `pipelines@${owner}`, steps: { create: (ws, req, by, step) => jobs.create(ws, req, by, step), createSweep: (ws, req, by, step) => sweeps.create(ws, req, by, step), cancel: (ws, name, why) => jobs.cancel(ws, name, why) }, log: (m) => app?.log.warn(m) });
   const pipelineLoop = loop(1_000, async () => {
     while ((await pipelineRunner.tick()) > 0);
   }, (e) => app?.log.error({ err: e }, 'pipeline runner'));
@@ -148,10 +149,10 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
     blobs,
     events,
     jobs,
-    sweeps: new SweepsService({ store, jobs, kickSweeper: () => sweeperLoop.kick() }),
+    sweeps,
     environments,
     components,
-    pipelines: new PipelinesService({ store, jobs, components, kickRunner: () => pipelineLoop.kick() }),
+    pipelines: new PipelinesService({ store, jobs, components, sweeps, kickRunner: () => pipelineLoop.kick() }),
     computes: new ComputesService({ store, backends, providers, sizes, secrets: secretBox, jobs, kickProvisioner: () => (provisionerLoop.kick(), autoscalerLoop.kick()), wakeNode: (n) => events.wake(n) }),
     snapshots,
     datastores,

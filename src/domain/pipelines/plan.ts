@@ -1,7 +1,9 @@
 import { CairnError } from '../../protocol/errors.ts';
 import type { ComponentSpec } from '../../protocol/component.ts';
 import { isDataInput, type CommandJobSpec, type CreateJobRequest, type JobInput } from '../../protocol/job-spec.ts';
-import { isComponentStep, type CreatePipelineRequest, type PipelineStep, type PlannedStep } from '../../protocol/pipeline-spec.ts';
+import { isComponentStep, isSweepStep, type CreatePipelineRequest, type PipelineStep, type PlannedStep } from '../../protocol/pipeline-spec.ts';
+import type { CreateSweepRequest } from '../../protocol/sweep-spec.ts';
+import { sweepStepJob } from './sweep-step.ts';
 import { bindComponent } from '../components.ts';
 import { parseDataPath } from '../../protocol/data.ts';
 
@@ -44,7 +46,7 @@ export function planPipeline(
   const pipelineInputs = spec.inputs ?? {};
   const pipelineOutputs = spec.outputs ?? {};
   const reuseOff = !!(spec.settings?.force_rerun || req.force_rerun);
-  const drafts = new Map<string, { request: CreateJobRequest; from_steps: Record<string, [string, string]>; from_parent: Record<string, string>; component: string | null; reusable: boolean; inputTypes: Record<string, string | undefined> }>();
+  const drafts = new Map<string, { request: CreateJobRequest | CreateSweepRequest; from_steps: Record<string, [string, string]>; from_parent: Record<string, string>; component: string | null; reusable: boolean; inputTypes: Record<string, string | undefined> }>();
   const outputsOf = new Map<string, Record<string, string>>();
 
   // First each step's own job, so bindings can be checked against every step's outputs.
@@ -148,7 +150,12 @@ function stepJob(
   ownOutputs: Record<string, unknown>,
   req: CreatePipelineRequest,
   o: { compute: string; pipelineName: string; experimentName: string },
-): { request: CreateJobRequest; component: string | null; deterministic: boolean; inputTypes: Record<string, string | undefined> } {
+): { request: CreateJobRequest | CreateSweepRequest; component: string | null; deterministic: boolean; inputTypes: Record<string, string | undefined> } {
+  if (isSweepStep(step)) {
+    const tags = req.spec.tags;
+    const sweep = sweepStepJob(step, name, at, component, ownOutputs, req, { name: stepJobName(o.pipelineName, name), display_name: step.display_name ?? name, experiment_name: o.experimentName, compute: o.compute, ...(tags ? { tags } : {}) });
+    return { ...sweep, deterministic: false };
+  }
   const base = {
     type: 'command' as const,
     name: stepJobName(o.pipelineName, name),

@@ -1,4 +1,5 @@
 import type { CreateJobRequest, JobInput } from '../../protocol/job-spec.ts';
+import type { CreateSweepRequest } from '../../protocol/sweep-spec.ts';
 import type { PlannedStep, StepFacts, StoredPipeline } from '../../protocol/pipeline-spec.ts';
 
 /** What makes a job a pipeline's step: the pipeline's id, its place, its facts, whether an earlier run may stand for it. */
@@ -15,7 +16,7 @@ export interface StepOf {
  * output reads that output where it is (`azureml://jobs/JOB/outputs/NAME`: the job that made it,
  * the earlier one when that step was reused), so only content a node lacks is fetched.
  */
-export function stepRequest(stored: StoredPipeline, step: PlannedStep, producers: Map<string, string>): CreateJobRequest {
+export function stepRequest(stored: StoredPipeline, step: PlannedStep, producers: Map<string, string>): CreateJobRequest | CreateSweepRequest {
   const req = structuredClone(step.request);
   const inputs: Record<string, JobInput> = { ...(req.spec.inputs ?? {}) };
   const uploads: NonNullable<CreateJobRequest['input_uploads']> = {};
@@ -33,7 +34,7 @@ export function stepRequest(stored: StoredPipeline, step: PlannedStep, producers
     const type = typeof o === 'object' && o !== null && o.type ? o.type : 'uri_folder';
     inputs[input] = { type, path: `azureml://jobs/${producer}/outputs/${output}` } as JobInput;
   }
-  req.spec = { ...req.spec, ...(Object.keys(inputs).length ? { inputs } : {}) };
+  req.spec = { ...req.spec, ...(Object.keys(inputs).length ? { inputs } : {}) } as typeof req.spec;
   if (Object.keys(uploads).length) req.input_uploads = uploads;
   return req;
 }

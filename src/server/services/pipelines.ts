@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { CairnError } from '../../protocol/errors.ts';
 import { PRIORITY, type JobInput } from '../../protocol/job-spec.ts';
 import type { Job } from '../../protocol/job.ts';
-import { isComponentStep, type CreatePipelineRequest, type StoredPipeline } from '../../protocol/pipeline-spec.ts';
+import { isComponentStep, isSweepStep, type CreatePipelineRequest, type StoredPipeline } from '../../protocol/pipeline-spec.ts';
+import type { ComponentSpec } from '../../protocol/component.ts';
 import { isUniqueViolation, type Store } from '../../store/index.ts';
 import type { JobRow } from '../../store/jobs.ts';
 import { planPipeline, type ResolvedComponent } from '../../domain/pipelines/plan.ts';
@@ -12,12 +13,16 @@ import { generateNames } from './names.ts';
 import { insertJobRun } from './tracking/job-runs.ts';
 import type { JobsService } from './jobs.ts';
 import type { ComponentsService } from './components.ts';
+import type { SweepsService } from './sweeps.ts';
+import type { CreateJobRequest } from '../../protocol/job-spec.ts';
+import type { CreateSweepRequest } from '../../protocol/sweep-spec.ts';
 import { toJob } from './job-view.ts';
 
 export interface PipelinesDeps {
   store: Store;
   jobs: JobsService;
   components: ComponentsService;
+  sweeps: SweepsService;
   kickRunner: () => void;
 }
 
@@ -44,13 +49,15 @@ export class PipelinesService {
     }
     const components = new Map<string, ResolvedComponent>();
     for (const [step, s] of Object.entries(spec.jobs)) {
-      if (!isComponentStep(s)) continue;
-      if (typeof s.component === 'string') {
-        const c = await this.d.components.resolve(workspace, s.component).catch((err: Error) => {
-          throw new CairnError((err as CairnError).code ?? 'ValidationError', `jobs.${step}.component: ${err.message}`);
+      // A component step's component, or a sweep step's trial when it is a component.
+      const [field, ref] = isComponentStep(s) ? ['component', s.component] : isSweepStep(s) && (typeof s.trial === 'string' || 'name' in s.trial) ? ['trial', s.trial] : [null, null];
+      if (!field || !ref) continue;
+      if (typeof ref === 'string') {
+        const c = await this.d.components.resolve(workspace, ref).catch((err: Error) => {
+          throw new CairnError((err as CairnError).code ?? 'ValidationError', `jobs.${step}.${field}: ${err.message}`);
         });
         components.set(step, { spec: c, ...(c.snapshot_id ? { snapshot_id: c.snapshot_id } : {}), ref: `${c.name}:${c.version}` });
-      } else components.set(step, { spec: s.component, ...(req.step_code?.[step] ? { snapshot_id: req.step_code[step]!.snapshot_id } : {}), ref: 'inline' });
+      } else components.set(step, { spec: ref as ComponentSpec, ...(req.step_code?.[step] ? { snapshot_id: req.step_code[step]!.snapshot_id } : {}), ref: 'inline' });
     }
     const experimentName = spec.experiment_name ?? 'Default';
     const steps = planPipeline(req, components, { pipelineName: name, experimentName });
@@ -60,7 +67,8 @@ export class PipelinesService {
     for (const step of steps) {
       const check = stepRequest(stored, step, placeholders);
       for (const input of Object.keys(step.from_steps)) check.spec.inputs![input] = { type: 'string', value: 'x' } as JobInput;
-      await this.d.jobs.check(workspace, check).catch((err: Error) => {
+      const checked = check.spec.type === 'sweep' ? this.d.sweeps.check(workspace, check as CreateSweepRequest) : this.d.jobs.check(workspace, check as CreateJobRequest);
+      await checked.catch((err: Error) => {
         throw new CairnError((err as CairnError).code ?? 'ValidationError', `jobs.${step.name}: ${err.message}`);
       });
     }

@@ -12,6 +12,7 @@ import { generateNames } from './names.ts';
 import { insertJobRun } from './tracking/job-runs.ts';
 import { stripAzurePrefix, type JobsService } from './jobs.ts';
 import { toJob } from './job-view.ts';
+import type { StepOf } from '../../domain/pipelines/steps.ts';
 import { sweepView } from '../../domain/sweep/view.ts';
 
 export interface SweepsDeps {
@@ -31,7 +32,31 @@ export class SweepsService {
     this.d = d;
   }
 
-  async create(workspace: string, req: CreateSweepRequest, createdBy: string): Promise<Job> {
+  /** Every check `create` makes, without making anything (a pipeline checks its sweep steps so). */
+  async check(workspace: string, req: CreateSweepRequest): Promise<void> {
+    await this.prepare(workspace, req, 'check');
+  }
+
+  /** A sweep; `child`: it is a pipeline's step (its parent, place and facts are kept with it). */
+  async create(workspace: string, req: CreateSweepRequest, createdBy: string, child?: StepOf): Promise<Job> {
+    const { store } = this.d;
+    const { row, budget, duplicate } = await this.prepare(workspace, req, createdBy, child);
+    try {
+      await store.transaction(async (trx) => {
+        const why = `sweep of ${budget.total} trials, ${budget.concurrent} at a time${child ? `; step ${child.facts.step} of pipeline ${child.facts.pipeline}` : ''}`;
+        await store.jobs.with(trx).insert(row, why, row.created_at);
+        await insertJobRun(trx, row, req.git ?? null, child ? { parentRunId: child.parentId, params: {} } : undefined);
+      });
+    } catch (err) {
+      if (isUniqueViolation(err)) throw duplicate();
+      throw err;
+    }
+    this.d.kickSweeper();
+    // The answer carries the sweep's view, so the client can say its warnings.
+    return toJob(row as JobRow, { sweep: await sweepView(store, row as JobRow) });
+  }
+
+  private async prepare(workspace: string, req: CreateSweepRequest, createdBy: string, child?: StepOf) {
     const { store } = this.d;
     const { spec } = req;
     const generated = generateNames();
@@ -78,20 +103,12 @@ export class SweepsService {
       instance_count: 1,
       max_retries: 0,
       wait_code: null,
+      parent_id: child?.parentId ?? null,
+      trial_index: child?.index ?? null,
+      trial: child ? JSON.stringify(child.facts) : null,
     };
     // The first trial as it will be made, checked as a job: its compute, environment, inputs and command.
     await this.d.jobs.check(workspace, trialRequest(stored, row, 0, sampler.sample(0, [], spec.objective.goal)));
-    try {
-      await store.transaction(async (trx) => {
-        await store.jobs.with(trx).insert(row, `sweep of ${budget.total} trials, ${budget.concurrent} at a time`, row.created_at);
-        await insertJobRun(trx, row, req.git ?? null);
-      });
-    } catch (err) {
-      if (isUniqueViolation(err)) throw duplicate();
-      throw err;
-    }
-    this.d.kickSweeper();
-    // The answer carries the sweep's view, so the client can say its warnings.
-    return toJob(row as JobRow, { sweep: await sweepView(store, row as JobRow) });
+    return { row, budget, duplicate };
   }
 }
