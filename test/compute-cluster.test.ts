@@ -127,7 +127,8 @@ describe('compute clusters (amlcompute) on the local provider', () => {
 
   it("a job on a free compute never waits behind another compute's long queue", async () => {
     // The old scheduler claimed the 200 oldest queued jobs of all computes; 250 on a full one kept this one waiting.
-    await ok(['run', '-n', 'hol-block', '--no-stream', '--', 'sleep', '30']);
+    // Long enough that the 250 submissions (slow on a loaded machine) are all in before it ends.
+    await ok(['run', '-n', 'hol-block', '--no-stream', '--', 'sleep', '300']);
     await waitStatus('hol-block', 'Running');
     for (let i = 0; i < 250; i++) await submit(`hol-wait-${i}`, 'local', 'true');
     await cluster('hol', ['--max-instances', '1', '--idle-time-before-scale-down', '5']);
