@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli, TestServer, tempDir, waitFor, json } from './helpers/cairn.ts';
+import { CairnClient } from '../src/sdk/client.ts';
 
 type Step = { name: string; job_name: string | null; status: string; status_reason: string | null; reused_from: string | null; depends_on: string[]; compute: string; component: string | null };
 
@@ -113,7 +114,7 @@ describe('pipeline jobs', () => {
     assert.ok((await logs('pipe-1_evaluate')).includes('evaluated rows=4 lr=0.1'));
     const step = await show('pipe-1_train');
     assert.equal(step.parent_job_name, 'pipe-1');
-    assert.deepEqual(step.trial, { pipeline: 'pipe-1', step: 'train' });
+    assert.deepEqual(step.child, { pipeline: 'pipe-1', step: 'train' });
     const children = JSON.parse((await ok(['job', 'list', '--parent', 'pipe-1', '-o', 'json'])).stdout).map((j: { name: string }) => j.name).sort();
     assert.deepEqual(children, ['pipe-1_evaluate', 'pipe-1_prep', 'pipe-1_train']);
     const top = JSON.parse((await ok(['job', 'list', '-o', 'json'])).stdout).map((j: { name: string }) => j.name);
@@ -225,6 +226,16 @@ describe('pipeline jobs', () => {
     assert.equal(s.slow.status, 'Completed');
     assert.equal(s.after_slow.status, 'Completed');
     assert.deepEqual(await logs('fail-continue_after_slow'), ['ok']);
+  });
+
+  it('the TypeScript SDK follows a pipeline to its end', async () => {
+    writeFileSync(join(work, 'sdk.yml'), ['type: pipeline', 'name: sdk-pipe', 'settings: {default_compute: local}', 'jobs:', '  one: {command: "sleep 1 && echo one"}'].join('\n'));
+    await ok(['job', 'create', '-f', 'sdk.yml']);
+    const done = await new CairnClient({ url: server.url }).waitForCompletion('sdk-pipe');
+    assert.equal(done.type, 'pipeline');
+    assert.equal(done.status, 'Completed');
+    assert.equal(done.pipeline?.steps[0]?.status, 'Completed');
+    assert.ok((done as Record<string, unknown>).jobs, "the pipeline's own fields come along");
   });
 
   it('cancelling a pipeline cancels its steps', async () => {

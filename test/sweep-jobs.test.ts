@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli, TestServer, tempDir, waitFor, json } from './helpers/cairn.ts';
+import { CairnClient } from '../src/sdk/client.ts';
 import { sshTestbed, type Testbed } from './helpers/ssh.ts';
 
 const bed = await sshTestbed({});
@@ -109,14 +110,14 @@ describe('sweep jobs', () => {
     // A trial: a command job with the values filled in, its variables set and its values as MLflow params.
     const t0 = await show('rand-sweep_0');
     assert.equal(t0.parent_job_name, 'rand-sweep');
-    assert.equal(t0.trial.index, 0);
+    assert.equal(t0.child.index, 0);
     // The command as submitted, its values filled in (inputs are filled in on the node, as for any job).
-    assert.equal(t0.command, `/usr/bin/python3 train.py --lr ${t0.trial.params.lr} --layers ${t0.trial.params.layers} --epochs \${{inputs.epochs}}`);
+    assert.equal(t0.command, `/usr/bin/python3 train.py --lr ${t0.child.params.lr} --layers ${t0.child.params.layers} --epochs \${{inputs.epochs}}`);
     const logs = (await json(`${server.url}/api/v1/workspaces/default/jobs/rand-sweep_0/logs`)).body.lines.map((l: { text: string }) => l.text);
-    assert.ok(logs.includes(`vars ${t0.trial.params.lr} ${t0.trial.params.layers} 0`), logs.join('\n'));
+    assert.ok(logs.includes(`vars ${t0.child.params.lr} ${t0.child.params.layers} 0`), logs.join('\n'));
     const run = (await json(`${server.url}/api/2.0/mlflow/runs/get?run_id=${t0.id}`)).body.run;
     const params = Object.fromEntries(run.data.params.map((p: { key: string; value: string }) => [p.key, p.value]));
-    assert.deepEqual(params, { lr: String(t0.trial.params.lr), layers: String(t0.trial.params.layers) });
+    assert.deepEqual(params, { lr: String(t0.child.params.lr), layers: String(t0.child.params.layers) });
     assert.equal(run.data.tags.find((x: { key: string }) => x.key === 'mlflow.parentRunId')?.value, sweep.id);
 
     // Lists: trials only under --parent.
@@ -134,6 +135,11 @@ describe('sweep jobs', () => {
     assert.match(dl.stderr, new RegExp(`best trial of rand-sweep: ${trials[0].name}`));
     const model = JSON.parse(readFileSync(join(work, 'dl', trials[0].name, 'outputs', 'model.txt'), 'utf8'));
     assert.deepEqual(model, trials[0].params);
+
+    // The TypeScript SDK follows a sweep to its end too.
+    const followed = await new CairnClient({ url: server.url }).waitForCompletion('rand-sweep');
+    assert.equal(followed.type, 'sweep');
+    assert.equal(followed.sweep?.best?.name, trials[0].name);
 
     // The same seed draws the same values again.
     writeFileSync(join(work, 'again.yml'), sweepYaml({ name: 'rand-again', total: 2, concurrent: 2 }));

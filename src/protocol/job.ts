@@ -36,7 +36,10 @@ export type JobEvent = z.infer<typeof JobEvent>;
 
 /** A job as the API, SDK and `-o json` show it: the YAML's fields plus read-only ones. */
 export const Job = CommandJobSpec.extend({
-  /** A sweep's `command` is its trials' command, before the search space's values are filled in. */
+  /** A sweep's `command` is its trials' command, before the search space's values are filled in; a pipeline has none (''). */
+  command: z.string(),
+  /** A command job's `{timeout}`; a sweep's limits (max_total_trials, ...) as it wrote them. */
+  limits: z.object({ timeout: z.number().optional() }).loose().optional(),
   type: z.enum(['command', 'sweep', 'pipeline']),
   name: z.string(),
   display_name: z.string(),
@@ -88,12 +91,14 @@ export const Job = CommandJobSpec.extend({
   environment_details: ResolvedEnvironment.extend({ record: EnvironmentRecord.nullable() }).nullable().optional(),
   /** A trial of a sweep: the sweep's name, not its id, as Azure's parent_job_name. */
   parent_job_name: z.string().nullable().optional(),
-  trial: z.union([TrialFacts, StepFacts]).optional(),
+  /** A sweep's trial or a pipeline's step: its facts (a sweep's own `trial` is its trial's command, as Azure writes it). */
+  child: z.union([TrialFacts, StepFacts]).optional(),
   /** A sweep's settings, progress, trials and best trial (on the job's own page, not in lists). */
   sweep: SweepView.optional(),
   /** A pipeline's steps: the graph, each step's job, status and reuse (on the job's own page). */
   pipeline: PipelineView.optional(),
-});
+  // A sweep's and a pipeline's own fields (trial, search_space, jobs, settings...) come along as they were written.
+}).loose();
 export type Job = z.infer<typeof Job>;
 
 export const LogStream = z.enum(['stdout', 'stderr', 'system']);

@@ -44,7 +44,7 @@ export function toJob(row: JobRow, extra: Partial<Job> = {}): Job {
     wait_code: isWaiting(row.status) ? row.wait_code : null,
     ...(row.external_id ? { slurm_job_id: row.external_id } : {}),
     environment_details: row.environment ? { ...JSON.parse(row.environment), record: row.environment_record ? JSON.parse(row.environment_record) : null } : null,
-    ...(trial ? { parent_job_name: 'sweep' in trial ? trial.sweep : trial.pipeline, trial } : {}),
+    ...(trial ? { parent_job_name: 'sweep' in trial ? trial.sweep : trial.pipeline, child: trial } : {}),
     ...extra,
   };
 }

@@ -11,6 +11,7 @@ import type { EventHub } from '../../domain/events.ts';
 import { generateNames } from './names.ts';
 import { interpolateCommand } from '../../domain/interpolate.ts';
 import { toJob } from './job-view.ts';
+import { nameTaken } from './parent-row.ts';
 import { moveJob } from '../../domain/transitions.ts';
 import { hasProvisioning, type ComputeBackend } from '../../compute/types.ts';
 import { NOT_YET } from '../../compute/registry.ts';
@@ -342,4 +343,4 @@ function keyOf(cursor: string): JobKey {
   return { queued_at_ms: Number(cursor.slice(0, dot)), id: cursor.slice(dot + 1) };
 }
 
-const duplicate = (name: string, ws: string) => new CairnError('AlreadyExists', `a job named '${name}' already exists in workspace '${ws}'; pick another name or leave it out to get a generated one`);
+const duplicate = (name: string, ws: string) => new CairnError('AlreadyExists', nameTaken(name, ws));

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { CairnError } from '../../protocol/errors.ts';
 import { PRIORITY, type JobInput } from '../../protocol/job-spec.ts';
 import type { Job } from '../../protocol/job.ts';
@@ -17,6 +16,7 @@ import type { SweepsService } from './sweeps.ts';
 import type { CreateJobRequest } from '../../protocol/job-spec.ts';
 import type { CreateSweepRequest } from '../../protocol/sweep-spec.ts';
 import { toJob } from './job-view.ts';
+import { nameTaken, parentJobRow } from './parent-row.ts';
 
 export interface PipelinesDeps {
   store: Store;
@@ -42,7 +42,7 @@ export class PipelinesService {
     const { spec } = req;
     const generated = generateNames();
     const name = spec.name ?? generated.name;
-    const duplicate = () => new CairnError('AlreadyExists', `a job named '${name}' already exists in workspace '${workspace}'; pick another name or leave it out to get a generated one`);
+    const duplicate = () => new CairnError('AlreadyExists', nameTaken(name, workspace));
     if (await store.jobs.getByName(workspace, name)) throw duplicate();
     for (const upload of Object.keys(req.step_code ?? {})) {
       if (!Object.hasOwn(spec.jobs, upload)) throw new CairnError('ValidationError', `step_code names '${upload}', which is not a step of the pipeline`);
@@ -72,38 +72,20 @@ export class PipelinesService {
         throw new CairnError((err as CairnError).code ?? 'ValidationError', `jobs.${step.name}: ${err.message}`);
       });
     }
-    const now = new Date();
-    const row = {
-      id: randomUUID(),
+    const row = parentJobRow({
       workspace,
       name,
       display_name: spec.display_name ?? generated.display_name,
       experiment_name: experimentName,
       compute: spec.settings?.default_compute?.replace(/^azureml:/, '') ?? spec.compute?.replace(/^azureml:/, '') ?? steps[0]!.request.spec.compute ?? 'local',
       kind: 'pipeline',
-      status: 'Running',
       status_reason: `${steps.length} step${steps.length > 1 ? 's' : ''}: ${steps.length} not started`,
       spec: JSON.stringify(stored),
       snapshot_id: null,
       git: req.git ? JSON.stringify(req.git) : null,
-      created_at: now.toISOString(),
       created_by: createdBy,
-      start_time: now.toISOString(),
-      end_time: null,
-      exit_code: null,
-      attempt: 0,
-      node: null,
-      cancel_requested: 0,
-      lease_owner: null,
-      lease_until: null,
-      queued_at_ms: now.getTime(),
-      environment: null,
-      environment_record: null,
       priority: PRIORITY.medium,
-      instance_count: 1,
-      max_retries: 0,
-      wait_code: null,
-    };
+    });
     try {
       await store.transaction(async (trx) => {
         await store.jobs.with(trx).insert(row, `pipeline of ${steps.length} steps`, row.created_at);

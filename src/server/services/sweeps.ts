@@ -1,4 +1,4 @@
-import { randomInt, randomUUID } from 'node:crypto';
+import { randomInt } from 'node:crypto';
 import { CairnError } from '../../protocol/errors.ts';
 import { experimentNameFrom, PRIORITY } from '../../protocol/job-spec.ts';
 import type { Job } from '../../protocol/job.ts';
@@ -12,6 +12,7 @@ import { generateNames } from './names.ts';
 import { insertJobRun } from './tracking/job-runs.ts';
 import { stripAzurePrefix, type JobsService } from './jobs.ts';
 import { toJob } from './job-view.ts';
+import { nameTaken, parentJobRow } from './parent-row.ts';
 import type { StepOf } from '../../domain/pipelines/steps.ts';
 import { sweepView } from '../../domain/sweep/view.ts';
 
@@ -61,7 +62,7 @@ export class SweepsService {
     const { spec } = req;
     const generated = generateNames();
     const name = spec.name ?? generated.name;
-    const duplicate = () => new CairnError('AlreadyExists', `a job named '${name}' already exists in workspace '${workspace}'; pick another name or leave it out to get a generated one`);
+    const duplicate = () => new CairnError('AlreadyExists', nameTaken(name, workspace));
     if (await store.jobs.getByName(workspace, name)) throw duplicate();
     const algorithm = normalizeSampling(spec.sampling_algorithm);
     const refused = checkSamplingCombination(spec.search_space, algorithm, !!spec.early_termination);
@@ -72,41 +73,21 @@ export class SweepsService {
     const { budget, warnings } = checkSweep(spec, sampler.capacity);
     const compute = stripAzurePrefix(spec.compute ?? 'local');
     const stored: StoredSweep = { ...req, spec: { ...spec, name, compute }, seed, total: budget.total, concurrent: budget.concurrent, warnings };
-    const now = new Date();
-    const row = {
-      id: randomUUID(),
+    const row = parentJobRow({
       workspace,
       name,
       display_name: spec.display_name ?? generated.display_name,
       experiment_name: spec.experiment_name ?? (req.code_folder_name && experimentNameFrom(req.code_folder_name)) ?? 'Default',
       compute,
       kind: 'sweep',
-      status: 'Running',
       status_reason: `0 of ${budget.total} trials`,
       spec: JSON.stringify(stored),
       snapshot_id: req.snapshot_id ?? null,
       git: req.git ? JSON.stringify(req.git) : null,
-      created_at: now.toISOString(),
       created_by: createdBy,
-      start_time: now.toISOString(),
-      end_time: null,
-      exit_code: null,
-      attempt: 0,
-      node: null,
-      cancel_requested: 0,
-      lease_owner: null,
-      lease_until: null,
-      queued_at_ms: now.getTime(),
-      environment: null,
-      environment_record: null,
       priority: PRIORITY[spec.queue_settings?.priority ?? 'medium'],
-      instance_count: 1,
-      max_retries: 0,
-      wait_code: null,
-      parent_id: child?.parentId ?? null,
-      trial_index: child?.index ?? null,
-      trial: child ? JSON.stringify(child.facts) : null,
-    };
+      ...(child ? { child } : {}),
+    });
     // The first trial as it will be made, checked as a job: its compute, environment, inputs and command.
     await this.d.jobs.check(workspace, trialRequest(stored, row, 0, sampler.sample(0, [], spec.objective.goal)));
     return { row, budget, duplicate };

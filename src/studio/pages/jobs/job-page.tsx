@@ -94,8 +94,8 @@ export function JobPage({ params }: { params: Record<string, string> }) {
       }
     >
       {job.error ? <ErrorBox error={job.error} /> : null}
-      {j.trial || j.parent_job_name ? <TrialOf job={j} /> : null}
-      {j.trial ? <StepOf job={j} /> : null}
+      {j.child ? <TrialOf job={j} /> : null}
+      {j.child ? <StepOf job={j} /> : null}
       <Tabs tabs={tabs} current={tab} onSelect={(id) => setQuery({ tab: id === first ? null : id })} />
       <div role="tabpanel" aria-label={tabs.find((t) => t.id === tab)!.label}>
         {tab === 'overview' && j.sweep ? <SweepSummary view={j.sweep} /> : null}

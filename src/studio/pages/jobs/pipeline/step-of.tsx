@@ -6,7 +6,7 @@ import { Link } from '../../../router.tsx';
 import './pipeline.css';
 
 export function StepOf({ job }: { job: Job }) {
-  const t = job.trial && 'pipeline' in job.trial ? job.trial : undefined;
+  const t = job.child && 'pipeline' in job.child ? job.child : undefined;
   if (!t) return null;
   return (
     <section className="card step-of" aria-label="Pipeline step">

@@ -8,7 +8,7 @@ import './sweep.css';
 
 export function TrialOf({ job }: { job: Job }) {
   // A pipeline's step has facts of another shape: its banner is the pipeline's.
-  const t = job.trial && 'sweep' in job.trial ? job.trial : undefined;
+  const t = job.child && 'sweep' in job.child ? job.child : undefined;
   const sweep = t?.sweep;
   if (!sweep) return null;
   return (
