@@ -130,6 +130,10 @@ describe('pipeline jobs', () => {
     assert.deepEqual(Object.values(s).map((x) => x.reused_from), ['pipe-1_prep', 'pipe-1_train', 'pipe-1_evaluate']);
     assert.match((await show('pipe-2_prep')).status_reason, /^reused from pipe-1_prep/);
     assert.match((await ok(['job', 'show', '-n', 'pipe-2', '-o', 'table'])).stdout, /Completed \(reused from pipe-1_train\)/);
+    // A reused step's outputs are the job's it was reused from: a later job can read them by the step's name.
+    writeFileSync(join(work, 'reader.yml'), 'name: reads-reused\ncommand: cat ${{inputs.m}}/model.txt\ninputs:\n  m: {type: uri_folder, path: azureml://jobs/pipe-2_train/outputs/model}\n');
+    await ok(['job', 'create', '-f', 'reader.yml', '--stream']);
+    assert.deepEqual(await logs('reads-reused'), ['rows=4 lr=0.1']);
 
     // A changed parameter: prep is the same, train and evaluate run again.
     await ok(['job', 'create', '-f', 'pipe.yml', '-n', 'pipe-3', '--set', 'inputs.lr=0.2', '--stream']);

@@ -81,7 +81,7 @@ async function setup(req: CreatePipelineRequest, o: { continueOnFailure?: boolea
         throw err;
       }
       made.push(req);
-      return { name: req.spec.name!, status: reused ? 'Completed' : 'Queued', status_reason: reused ? `reused from ${reused}` : null, trial: facts };
+      return { name: req.spec.name!, status: reused ? 'Completed' : 'Queued', status_reason: reused ? `reused from ${reused}` : null, child: facts };
     },
     createSweep: () => Promise.reject(new Error('no sweep steps in these tests')),
     async cancel(_ws, name, reason) {

@@ -17,7 +17,7 @@ const LEASE_MS = 30_000;
 /** How the runner makes and stops steps: the same path a user's job takes (wired by the server). */
 export interface StepJobs {
   /** Makes the step's job, or, when it may be reused and an earlier job matches, a Completed job standing for it. */
-  create(workspace: string, req: CreateJobRequest, createdBy: string, step: StepOf): Promise<{ status: string; name: string; status_reason?: string | null; trial?: unknown }>;
+  create(workspace: string, req: CreateJobRequest, createdBy: string, step: StepOf): Promise<{ status: string; name: string; status_reason?: string | null; child?: unknown }>;
   /** Makes a sweep step's sweep (never reused). */
   createSweep(workspace: string, req: CreateSweepRequest, createdBy: string, step: StepOf): Promise<{ status: string; name: string; status_reason?: string | null }>;
   cancel(workspace: string, name: string, reason: string): Promise<unknown>;
@@ -127,7 +127,7 @@ export class PipelineRunner {
         return { name: sweep.name, status: sweep.status, status_reason: sweep.status_reason ?? null, producer: '' };
       }
       const job = await this.d.steps.create(row.workspace, req as CreateJobRequest, row.created_by, of);
-      const f = job.trial as StepFacts | undefined;
+      const f = job.child as StepFacts | undefined;
       return { name: job.name, status: job.status, status_reason: job.status_reason ?? null, producer: f?.reused_from ?? job.name };
     } catch (err) {
       const existing = err instanceof CairnError && err.code === 'AlreadyExists' ? await this.d.store.jobs.getByName(row.workspace, req.spec.name!) : undefined;

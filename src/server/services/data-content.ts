@@ -8,6 +8,7 @@ import type { AssetRow } from '../../store/assets.ts';
 import type { FsBlobs } from '../blobs/fs-blobs.ts';
 import type { SnapshotsService } from './snapshots.ts';
 import type { DatastoresService } from './datastores.ts';
+import { stepFacts } from '../../domain/pipelines/view.ts';
 
 /** Content ready for a node: a snapshot (and the file in it, for uri_file), and where it came from. */
 export interface Content {
@@ -119,12 +120,15 @@ export class ContentResolver {
     if (job.status !== 'Completed') throw new CairnError('ValidationError', `${what}: job '${jobName}' is ${job.status}; its outputs can be read once it has completed`);
     const spec = JSON.parse(job.spec) as { outputs?: Record<string, unknown> };
     if (!spec.outputs || !(output in spec.outputs)) throw new CairnError('ValidationError', `${what}: job '${jobName}' has no output '${output}'${spec.outputs ? ` (it has: ${Object.keys(spec.outputs).join(', ')})` : ''}`);
-    const entries = await this.artifactEntries(job.id, `outputs/${output}`);
+    // A pipeline step that was reused made no files: the job it was reused from holds its outputs.
+    const from = stepFacts(job)?.reused_from;
+    const holder = from ? ((await this.d.store.jobs.getByName(workspace, from)) ?? job) : job;
+    const entries = await this.artifactEntries(holder.id, `outputs/${output}`);
     const uri = `azureml://jobs/${jobName}/outputs/${output}`;
     const isFile = type === 'uri_file' || (entries.length === 1 && entries[0].path === '');
     if (type === 'uri_file' && entries.length !== 1) throw new CairnError('ValidationError', `${what} is uri_file, but job '${jobName}' wrote ${entries.length} files to output '${output}'`);
     const c = await this.snapshotOf(workspace, entries.map((e) => (isFile ? { ...e, path: e.path === '' ? output : e.path.split('/').pop()! } : e)), uri, isFile);
-    return { ...c, job_id: job.id };
+    return { ...c, job_id: holder.id };
   }
 
   private async fromRun(workspace: string, what: string, type: AssetType, runId: string, path: string): Promise<Content> {
