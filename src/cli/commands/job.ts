@@ -118,7 +118,7 @@ export function jobCommand(cli: Cli): Command {
     .option('--status <statuses>', 'only these statuses, comma-separated (e.g. Running,Queued)')
     .option('--experiment-name <name>', 'only jobs of this experiment')
     .option('--compute <name>', 'only jobs on this compute')
-    .option('--parent <sweep>', "the trials of this sweep (without it, trials are left out: a sweep's `job show` ranks them)")
+    .option('--parent <job>', "the trials of this sweep or the steps of this pipeline (without it, they are left out: the parent's `job show` lists them)")
     .option('--max-results <n>', 'at most this many', (v) => Number.parseInt(v, 10))
     .action(async (o, cmd) => {
       const jobs = await (await cli.client(cmd)).listJobs({ all: o.all, status: o.status, experiment_name: o.experimentName, compute: o.compute?.replace(/^azureml:/, ''), max_results: o.maxResults, parent: o.parent });
