@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { CairnError } from '../../protocol/errors.ts';
+import { registerVersion } from './versions.ts';
 import { type Component, type ComponentSpec, type CreateComponentRequest, parseComponentRef } from '../../protocol/component.ts';
 import { canonicalJson, parseEnvironmentRef } from '../../protocol/environment.ts';
 import { componentWarnings } from '../../domain/components.ts';
 import type { Store } from '../../store/index.ts';
-import { isUniqueViolation } from '../../store/index.ts';
 import type { ComponentRow } from '../../store/components.ts';
 import type { EnvironmentsService } from './environments.ts';
 
@@ -50,38 +50,20 @@ export class ComponentsService {
     const stored: ComponentSpec = { ...spec, ...(environment !== undefined ? { environment } : {}) };
     const hash = componentHash(stored, req.snapshot_id);
     const answer = (row: ComponentRow) => ({ ...toComponent(row), ...(warnings.length ? { warnings } : {}) });
-    if (spec.version === undefined) {
-      const latest = await store.components.latest(workspace, spec.name);
-      if (latest?.spec_hash === hash) return answer(latest); // nothing new to version
-    }
-    for (let tries = 0; tries < 3; tries++) {
-      const version = spec.version ?? String((await store.components.maxNumericVersion(workspace, spec.name)) + 1);
-      const existing = await store.components.get(workspace, spec.name, version);
-      if (existing) {
-        if (spec.version === undefined) continue; // another client took this number meanwhile
-        if (existing.spec_hash === hash) return answer(existing);
-        throw new CairnError('AlreadyExists', `component '${spec.name}' version ${version} already exists with other content; versions never change: give a new version, or leave version out to get the next number`);
-      }
-      const row = {
-        workspace,
-        name: spec.name,
-        version,
-        version_num: /^\d{1,15}$/.test(version) ? Number(version) : null,
-        spec: JSON.stringify({ ...stored, version }),
-        spec_hash: hash,
-        snapshot_id: req.snapshot_id ?? null,
-        archived: 0,
-        created_at: new Date().toISOString(),
-        created_by: createdBy,
-      };
-      try {
+    const row = await registerVersion({
+      what: 'component',
+      workspace,
+      name: spec.name,
+      version: spec.version,
+      hash,
+      repo: store.components,
+      insert: async (version, version_num) => {
+        const row = { workspace, name: spec.name, version, version_num, spec: JSON.stringify({ ...stored, version }), spec_hash: hash, snapshot_id: req.snapshot_id ?? null, archived: 0, created_at: new Date().toISOString(), created_by: createdBy };
         await store.components.insert(row);
-        return answer(row);
-      } catch (err) {
-        if (!isUniqueViolation(err)) throw err;
-      }
-    }
-    throw new CairnError('Conflict', `component '${spec.name}' is being created by someone else right now; try again`);
+        return row;
+      },
+    });
+    return answer(row);
   }
 
   async get(workspace: string, name: string, version?: string, label?: string): Promise<Component> {

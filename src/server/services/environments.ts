@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { CairnError } from '../../protocol/errors.ts';
+import { registerVersion } from './versions.ts';
 import {
   type Environment,
   EnvironmentSpec,
@@ -8,7 +9,7 @@ import {
   type ResolvedEnvironment,
   specMaterial,
 } from '../../protocol/environment.ts';
-import { isUniqueViolation, type Store } from '../../store/index.ts';
+import type { Store } from '../../store/index.ts';
 import type { EnvironmentRow } from '../../store/environments.ts';
 import type { AliasTarget } from '../config.ts';
 
@@ -38,39 +39,20 @@ export class EnvironmentsService {
     await this.checkSnapshot(spec);
     const hash = specHash(spec);
     const stored = { ...spec };
-    if (spec.version === undefined) {
-      const latest = await store.environments.latest(workspace, spec.name);
-      if (latest?.spec_hash === hash) return toEnvironment(latest); // nothing new to version
-    }
-    for (let tries = 0; tries < 3; tries++) {
-      const version = spec.version ?? String((await store.environments.maxNumericVersion(workspace, spec.name)) + 1);
-      const existing = await store.environments.get(workspace, spec.name, version);
-      if (existing) {
-        if (existing.spec_hash === hash && spec.version !== undefined) return toEnvironment(existing);
-        if (spec.version !== undefined) {
-          throw new CairnError('AlreadyExists', `environment '${spec.name}' version ${version} already exists with other content; versions never change: give a new version, or leave version out to get the next number`);
-        }
-        continue; // another client took this number meanwhile
-      }
-      const row = {
-        workspace,
-        name: spec.name,
-        version,
-        version_num: /^\d{1,15}$/.test(version) ? Number(version) : null,
-        spec: JSON.stringify({ ...stored, version }),
-        spec_hash: hash,
-        archived: 0,
-        created_at: new Date().toISOString(),
-        created_by: createdBy,
-      };
-      try {
+    const row = await registerVersion({
+      what: 'environment',
+      workspace,
+      name: spec.name,
+      version: spec.version,
+      hash,
+      repo: store.environments,
+      insert: async (version, version_num) => {
+        const row = { workspace, name: spec.name!, version, version_num, spec: JSON.stringify({ ...stored, version }), spec_hash: hash, archived: 0, created_at: new Date().toISOString(), created_by: createdBy };
         await store.environments.insert(row);
-        return toEnvironment(row);
-      } catch (err) {
-        if (!isUniqueViolation(err)) throw err;
-      }
-    }
-    throw new CairnError('Conflict', `environment '${spec.name}' is being created by someone else right now; try again`);
+        return row;
+      },
+    });
+    return toEnvironment(row);
   }
 
   async get(workspace: string, name: string, version?: string, label?: string): Promise<Environment> {
