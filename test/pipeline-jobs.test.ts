@@ -120,7 +120,18 @@ describe('pipeline jobs', () => {
     const top = JSON.parse((await ok(['job', 'list', '-o', 'json'])).stdout).map((j: { name: string }) => j.name);
     assert.ok(top.includes('pipe-1') && !top.includes('pipe-1_prep'));
     const table = (await ok(['job', 'show', '-n', 'pipe-1', '-o', 'table'])).stdout;
-    assert.match(table, /train\s+prep\s+Completed\s+[\d.]+s\s+pipe-cluster/);
+    // The pipeline's output is the train step's: shown, downloaded by its name, read by a later job.
+    assert.match(table, /model\s+train\.outputs\.model\s+pipe-1_train/);
+    assert.deepEqual(p.pipeline.outputs, [{ name: 'model', step: 'train', output: 'model', job_name: 'pipe-1_train' }]);
+    const d = await ok(['job', 'download', '-n', 'pipe-1', '--output-name', 'model', '--download-path', 'dl']);
+    assert.match(d.stderr, /downloaded 1 file/);
+    assert.equal(readFileSync(join(work, 'dl', 'pipe-1', 'outputs', 'model', 'model.txt'), 'utf8'), 'rows=4 lr=0.1');
+    const missing = await cli(['job', 'download', '-n', 'pipe-1', '--output-name', 'nope', '--download-path', 'dl']);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /pipeline 'pipe-1' has no output 'nope' \(it has: model\)/);
+    writeFileSync(join(work, 'reader0.yml'), 'name: reads-pipeline\ncommand: cat ${{inputs.m}}/model.txt\ninputs:\n  m: {type: uri_folder, path: azureml://jobs/pipe-1/outputs/model}\n');
+    await ok(['job', 'create', '-f', 'reader0.yml', '--stream']);
+    assert.deepEqual(await logs('reads-pipeline'), ['rows=4 lr=0.1']);
   });
 
   it('reuses unchanged steps, reruns only what is downstream of a changed input, and opts out when asked', async () => {
@@ -134,6 +145,12 @@ describe('pipeline jobs', () => {
     writeFileSync(join(work, 'reader.yml'), 'name: reads-reused\ncommand: cat ${{inputs.m}}/model.txt\ninputs:\n  m: {type: uri_folder, path: azureml://jobs/pipe-2_train/outputs/model}\n');
     await ok(['job', 'create', '-f', 'reader.yml', '--stream']);
     assert.deepEqual(await logs('reads-reused'), ['rows=4 lr=0.1']);
+    // Downloading the pipeline, or the reused step, gets the files of the job they were reused from.
+    await ok(['job', 'download', '-n', 'pipe-2', '--download-path', 'dl']);
+    assert.equal(readFileSync(join(work, 'dl', 'pipe-2', 'outputs', 'model', 'model.txt'), 'utf8'), 'rows=4 lr=0.1');
+    const reused = await ok(['job', 'download', '-n', 'pipe-2_train', '--outputs', '--download-path', 'dl']);
+    assert.match(reused.stderr, /step pipe-2_train was reused from pipe-1_train/);
+    assert.equal(readFileSync(join(work, 'dl', 'pipe-2_train', 'outputs', 'model', 'model.txt'), 'utf8'), 'rows=4 lr=0.1');
 
     // A changed parameter: prep is the same, train and evaluate run again.
     await ok(['job', 'create', '-f', 'pipe.yml', '-n', 'pipe-3', '--set', 'inputs.lr=0.2', '--stream']);
@@ -324,6 +341,38 @@ describe('pipeline jobs', () => {
     assert.equal(steps(await show('sweep-pipe-2')).tune.reused_from, null);
   });
 
+  it("writes the pipeline's output where it says and registers it; settings.default_datastore takes the other outputs", async () => {
+    const store = join(work, 'shared-store');
+    mkdirSync(store);
+    writeFileSync(join(work, 'store.yml'), `name: shared\ntype: local_folder\npath: ${store}\n`);
+    await ok(['datastore', 'create', '-f', 'store.yml']);
+    const yaml = (name: string) => [
+      'type: pipeline',
+      `name: ${name}`,
+      'settings: {default_compute: local, default_datastore: azureml:shared}',
+      'outputs:',
+      '  model: {type: uri_folder, path: azureml://datastores/shared/paths/models/latest, name: pipe-model}',
+      'jobs:',
+      '  make: {command: "mkdir -p ${{outputs.tmp}} ${{outputs.m}} && echo t > ${{outputs.tmp}}/t.txt && echo weights > ${{outputs.m}}/w.txt", outputs: {tmp: {type: uri_folder}, m: "${{parent.outputs.model}}"}}',
+    ].join('\n');
+    writeFileSync(join(work, 'stored.yml'), yaml('stored-1'));
+    await ok(['job', 'create', '-f', 'stored.yml', '--stream']);
+    const p = await show('stored-1');
+    assert.equal(p.status, 'Completed', p.status_reason);
+    assert.equal(readFileSync(join(store, 'models', 'latest', 'w.txt'), 'utf8'), 'weights\n');
+    // An output with no path of its own: Azure's default path on the default datastore, the step's job named in it.
+    assert.equal(readFileSync(join(store, 'azureml', 'stored-1_make', 'tmp', 't.txt'), 'utf8'), 't\n');
+    const named = Object.fromEntries((await show('stored-1_make')).named_outputs.map((o: { name: string }) => [o.name, o]));
+    assert.equal(named.tmp.path, 'azureml://datastores/shared/paths/azureml/stored-1_make/tmp');
+    assert.equal(named.m.asset, 'azureml:pipe-model:1');
+    // Run again: the step is reused (the path as written is the same work), nothing new is registered.
+    writeFileSync(join(work, 'stored.yml'), yaml('stored-2'));
+    await ok(['job', 'create', '-f', 'stored.yml', '--stream']);
+    assert.equal(steps(await show('stored-2')).make!.reused_from, 'stored-1_make');
+    const versions = JSON.parse((await ok(['data', 'list', '--name', 'pipe-model', '-o', 'json'])).stdout);
+    assert.deepEqual(versions.map((v: { version: string }) => v.version), ['1']);
+  });
+
   it('refuses bad pipelines with one line naming the step and field, creating nothing', async () => {
     const before = await jobCount();
     const base = ['type: pipeline', 'settings: {default_compute: local}'];
@@ -341,9 +390,12 @@ describe('pipeline jobs', () => {
       ['sweep step without a search space', ['jobs:', '  a: {type: sweep, trial: "azureml:scale:1", objective: {primary_metric: m, goal: maximize}, sampling_algorithm: random}'], /jobs\.a\.search_space.*required|field 'jobs\.a\.search_space'/],
       ['sweep step over an input the component lacks', ['jobs:', '  a: {type: sweep, trial: "azureml:scale:1", search_space: {zz: {type: choice, values: [1]}}, objective: {primary_metric: m, goal: maximize}, sampling_algorithm: grid}'], /jobs\.a\.search_space\.zz: the trial's component 'scale:1' has no input 'zz' \(it has: n, note\)/],
       ['step type', ['jobs:', '  a: {type: spark}'], /step type 'spark' is not supported/],
+      ['no such default datastore', ['settings: {default_compute: local, default_datastore: azureml:nowhere}', 'jobs:', '  a: {command: "true"}'], /settings\.default_datastore: datastore 'nowhere' does not exist/],
+      ['unbound pipeline output', ['outputs: {model: {type: uri_folder}}', 'jobs:', '  a: {command: "true", outputs: {o: {type: uri_folder}}}'], /outputs\.model: no step's output is bound to it/],
+      ['pipeline output bound twice', ['outputs: {model: {type: uri_folder}}', 'jobs:', '  a: {command: "true", outputs: {o: "${{parent.outputs.model}}"}}', '  b: {command: "true", outputs: {o: "${{parent.outputs.model}}"}}'], /jobs\.b\.outputs\.o: the pipeline's output 'model' is already bound to jobs\.a\.outputs\.o/],
     ];
     for (const [what, lines, re] of cases) {
-      const yaml = what === 'no compute' ? lines.join('\n') : [...base, ...lines].join('\n');
+      const yaml = what === 'no compute' ? lines.join('\n') : lines[0]!.startsWith('settings:') ? ['type: pipeline', ...lines].join('\n') : [...base, ...lines].join('\n');
       writeFileSync(join(work, 'bad.yml'), yaml);
       const r = await cli(['job', 'create', '-f', 'bad.yml']);
       assert.equal(r.code, 1, `${what}: ${r.stderr}`);

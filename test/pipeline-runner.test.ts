@@ -12,9 +12,10 @@ import { EventHub } from '../src/domain/events.ts';
 import { moveJob } from '../src/domain/transitions.ts';
 import { CairnError } from '../src/protocol/errors.ts';
 import { PipelineJobSpec, type CreatePipelineRequest, type StoredPipeline } from '../src/protocol/pipeline-spec.ts';
-import { planPipeline, topologicalOrder } from '../src/domain/pipelines/plan.ts';
+import { pipelineOutputsFrom, planPipeline, topologicalOrder } from '../src/domain/pipelines/plan.ts';
 import { PipelineRunner, type StepJobs } from '../src/reconcilers/pipeline-runner.ts';
 import type { CreateJobRequest } from '../src/protocol/job-spec.ts';
+import { ComponentSpec } from '../src/protocol/component.ts';
 import type { JobRow } from '../src/store/jobs.ts';
 import { tempDir } from './helpers/cairn.ts';
 
@@ -48,6 +49,26 @@ describe('pipeline plan', () => {
     assert.throws(plan(request({ a: { command: 'a', outputs: { o: '${{parent.outputs.model}}' } } })), /jobs\.a\.outputs\.o: \$\{\{parent\.outputs\.model\}\} names no output of the pipeline \(it has none\)/);
     assert.throws(() => topologicalOrder(['x', 'y', 'z'], new Map([['x', new Set(['z'])], ['y', new Set(['x'])], ['z', new Set(['y'])]])), /cycle: x -> z -> y -> x/);
   });
+
+  it("binds the pipeline's outputs to one step output each, and gives that output the pipeline output's settings", () => {
+    const withOutputs = (outputs: Record<string, unknown>, jobs: Record<string, unknown>, settings: Record<string, unknown> = { default_compute: 'local' }): CreatePipelineRequest => ({ spec: PipelineJobSpec.parse({ type: 'pipeline', settings, outputs, jobs }) });
+    const model = { type: 'uri_folder', path: 'azureml://datastores/shared/paths/models/${{name}}', name: 'best-model' };
+    const req = withOutputs({ model }, { train: { command: 't', outputs: { m: '${{parent.outputs.model}}', log: null } } });
+    assert.deepEqual(pipelineOutputsFrom(req.spec), { model: ['train', 'm'] });
+    const [train] = planPipeline(req, new Map(), { pipelineName: 'p', experimentName: 'e' });
+    assert.deepEqual(train!.request.spec.outputs, { m: model, log: null });
+    // settings.default_datastore: every output without a path of its own goes there, under Azure's default path.
+    const [withDefault] = planPipeline(withOutputs({ model }, { train: { command: 't', outputs: { m: '${{parent.outputs.model}}', log: null } } }, { default_compute: 'local', default_datastore: 'azureml:scratch' }), new Map(), { pipelineName: 'p', experimentName: 'e' });
+    assert.deepEqual(withDefault!.request.spec.outputs, { m: model, log: { path: 'azureml://datastores/scratch/paths/azureml/${{name}}/${{output_name}}/' } });
+
+    const plan = (r: CreatePipelineRequest) => () => planPipeline(r, new Map(), { pipelineName: 'p', experimentName: 'e' });
+    assert.throws(plan(withOutputs({ model: null }, { a: { command: 'a', outputs: out } })), /^CairnError: outputs\.model: no step's output is bound to it/);
+    assert.throws(plan(withOutputs({ model: null }, { a: { command: 'a', outputs: { o: '${{parent.outputs.model}}' } }, b: { command: 'b', outputs: { o: '${{parent.outputs.model}}' } } })), /jobs\.b\.outputs\.o: the pipeline's output 'model' is already bound to jobs\.a\.outputs\.o/);
+    const comp = { spec: ComponentSpec.parse({ name: 'fit', version: '1', type: 'command', command: 'fit ${{outputs.m}}', outputs: { m: { type: 'uri_folder' } } }), ref: 'fit:1' };
+    assert.throws(() => planPipeline(withOutputs({ model: { type: 'mlflow_model' } }, { a: { component: 'azureml:fit:1', outputs: { m: '${{parent.outputs.model}}' } } }), new Map([['a', comp]]), { pipelineName: 'p', experimentName: 'e' }), /jobs\.a\.outputs\.m: the step's output is uri_folder, but the pipeline's output 'model' is mlflow_model/);
+    const sweep = { type: 'sweep', trial: { command: 'x ${{search_space.lr}}' }, search_space: { lr: { type: 'choice', values: [1] } }, sampling_algorithm: 'random', objective: { primary_metric: 'l', goal: 'minimize' }, limits: { max_total_trials: 1 }, outputs: { m: '${{parent.outputs.model}}' } };
+    assert.throws(plan(withOutputs({ model: { name: 'registered' } }, { tune: sweep })), /jobs\.tune\.outputs\.m: a sweep step's output is its best trial's/);
+  });
 });
 
 function baseRow(name: string, o: Partial<JobRow> = {}) {
@@ -64,7 +85,7 @@ async function setup(req: CreatePipelineRequest, o: { continueOnFailure?: boolea
   await store.resources.ensureWorkspace('default', AT);
   const events = new EventHub();
   const steps = planPipeline(req, new Map(), { pipelineName: 'p', experimentName: 'e' });
-  const stored: StoredPipeline = { spec: { ...req.spec, name: 'p' }, steps, continue_on_step_failure: !!o.continueOnFailure };
+  const stored: StoredPipeline = { spec: { ...req.spec, name: 'p' }, steps, continue_on_step_failure: !!o.continueOnFailure, outputs_from: {} };
   const row = baseRow('p', { kind: 'pipeline', status: 'Running', spec: JSON.stringify(stored) });
   await store.jobs.insert(row, 'submitted', AT);
   const made: CreateJobRequest[] = [];

@@ -11,6 +11,8 @@ import type { CairnClient } from '../sdk/client.ts';
 export interface DownloadSelection {
   artifacts: 'all' | 'outputs' | 'none';
   logs: boolean;
+  /** Only one named output: the artifacts under `outputs/<from>`, written under `outputs/<as>`. */
+  output?: { from: string; as: string };
 }
 
 /** `--all` (or no flag): everything. `--outputs` and `--logs` add up when both are given. */
@@ -53,7 +55,8 @@ export async function downloadJob(
 ): Promise<{ files: number; bytes: number }> {
   let files = 0;
   let bytes = 0;
-  const artifacts = sel.artifacts === 'none' ? [] : (await client.artifacts(job)).filter((a) => sel.artifacts === 'all' || a.path.startsWith('outputs/'));
+  const under = sel.output ? `outputs/${sel.output.from}` : null;
+  const artifacts = sel.artifacts === 'none' ? [] : (await client.artifacts(job)).filter((a) => (under ? a.path === under || a.path.startsWith(`${under}/`) : sel.artifacts === 'all' || a.path.startsWith('outputs/')));
   // A logged artifact may sit where a log file goes (logs/stdout.txt, say): the artifact keeps the
   // path, and `--logs` into another folder gets that log.
   const taken = new Set(artifacts.map((a) => a.path));
@@ -63,7 +66,8 @@ export async function downloadJob(
     else onWarning(`the job logged an artifact at '${f.path}': kept it and skipped the log of that name (cairn job download --logs into another --download-path gets it)`);
   }
   for (const a of artifacts) {
-    const dest = join(root, checkRelativePath(a.path, 'artifact path'));
+    const path = sel.output && under ? `outputs/${sel.output.as}${a.path.slice(under.length)}` : a.path;
+    const dest = join(root, checkRelativePath(path, 'artifact path'));
     mkdirSync(dirname(dest), { recursive: true });
     const part = `${dest}.cairn-partial`;
     const hash = createHash('sha256');

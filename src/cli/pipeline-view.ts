@@ -18,5 +18,13 @@ export function pipelineDetail(j: Job): string {
   ]);
   const why = p.steps.filter((s) => !s.reused_from && s.status_reason && ['Failed', 'Canceled', 'Skipped'].includes(s.status));
   if (why.length) out += `\n\n${why.map((s) => `  ${s.name}: ${s.status_reason}`).join('\n')}`;
+  if (p.outputs.length) {
+    out += `\n\noutputs (cairn job download -n ${j.name} --output-name NAME; azureml://jobs/${j.name}/outputs/NAME):\n`;
+    out += table(p.outputs, [
+      { header: 'Output', get: (o) => o.name },
+      { header: 'From', get: (o) => `${o.step}.outputs.${o.output}` },
+      { header: 'Job', get: (o) => o.job_name ?? '(not made yet)' },
+    ]);
+  }
   return out;
 }

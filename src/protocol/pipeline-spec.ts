@@ -166,6 +166,8 @@ export const StoredPipeline = z.object({
   steps: z.array(PlannedStep),
   input_uploads: CreateJobRequest.shape.input_uploads,
   continue_on_step_failure: z.boolean(),
+  /** The pipeline's outputs: output -> [step, the step's output bound to it]. */
+  outputs_from: z.record(z.string(), z.tuple([z.string(), z.string()])).default({}),
 });
 export type StoredPipeline = z.infer<typeof StoredPipeline>;
 
@@ -192,8 +194,19 @@ export const PipelineStepView = z.object({
 });
 export type PipelineStepView = z.infer<typeof PipelineStepView>;
 
+/** A pipeline's output: the step output bound to it, and the job whose files it is once that step completed. */
+export const PipelineOutputView = z.object({
+  name: z.string(),
+  step: z.string(),
+  output: z.string(),
+  /** The job holding the files (the earlier one when the step was reused); null until the step completed. */
+  job_name: z.string().nullable(),
+});
+export type PipelineOutputView = z.infer<typeof PipelineOutputView>;
+
 export const PipelineView = z.object({
   steps: z.array(PipelineStepView),
+  outputs: z.array(PipelineOutputView).default([]),
   settings: PipelineSettings,
 });
 export type PipelineView = z.infer<typeof PipelineView>;

@@ -7,8 +7,7 @@ import type { JobRow } from '../store/jobs.ts';
 import type { EventHub } from '../domain/events.ts';
 import { moveJob } from '../domain/transitions.ts';
 import { stepRequest, type StepOf } from '../domain/pipelines/steps.ts';
-import { stepFacts, storedPipeline, stepStates } from '../domain/pipelines/view.ts';
-import { sweepView } from '../domain/sweep/view.ts';
+import { stepFacts, stepProducer, storedPipeline, stepStates } from '../domain/pipelines/view.ts';
 import type { CreateSweepRequest } from '../protocol/sweep-spec.ts';
 
 const LEASE_MS = 30_000;
@@ -69,7 +68,7 @@ export class PipelineRunner {
     const jobs = new Map<string, { name: string; status: string; status_reason: string | null; producer: string }>();
     for (const c of children) {
       const f = stepFacts(c);
-      if (f) jobs.set(f.step, { name: c.name, status: c.status, status_reason: c.status_reason, producer: f.reused_from ?? (await this.producerOf(c)) });
+      if (f) jobs.set(f.step, { name: c.name, status: c.status, status_reason: c.status_reason, producer: await stepProducer(this.d.store, c) });
     }
     const open = children.filter((c) => !isTerminal(c.status));
     const ending = row.cancel_requested === 1 || row.status === 'CancelRequested';
@@ -101,16 +100,6 @@ export class PipelineRunner {
     return changes;
   }
 
-  /**
-   * Whose outputs a step's outputs are: its own job's, or for a sweep step its best trial's (as
-   * Azure's sweep step outputs are). A completed sweep with no best trial has none: ''.
-   */
-  private async producerOf(c: JobRow): Promise<string> {
-    if (c.kind !== 'sweep') return c.name;
-    if (c.status !== 'Completed') return '';
-    return (await sweepView(this.d.store, c)).best?.name ?? '';
-  }
-
   private async make(row: JobRow, stored: StoredPipeline, step: PlannedStep, jobs: Map<string, { producer: string }>) {
     const producers = new Map([...jobs.entries()].map(([k, v]) => [k, v.producer]));
     const empty = step.depends_on.find((d) => step.request && Object.values(step.from_steps).some(([s]) => s === d) && !producers.get(d));
@@ -132,8 +121,7 @@ export class PipelineRunner {
     } catch (err) {
       const existing = err instanceof CairnError && err.code === 'AlreadyExists' ? await this.d.store.jobs.getByName(row.workspace, req.spec.name!) : undefined;
       if (existing?.parent_id === row.id) {
-        const f = stepFacts(existing);
-        return { name: existing.name, status: existing.status, status_reason: existing.status_reason, producer: f?.reused_from ?? (await this.producerOf(existing)) };
+        return { name: existing.name, status: existing.status, status_reason: existing.status_reason, producer: await stepProducer(this.d.store, existing) };
       }
       // A step that cannot be made (its compute deleted since, say) fails the pipeline, saying why.
       await moveJob(this.d.store.db, this.d.events, row.id, 'CancelRequested', `step '${step.name}' could not be created: ${(err as Error).message}`, { set: { cancel_requested: 1 } });

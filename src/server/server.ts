@@ -152,7 +152,7 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
     sweeps,
     environments,
     components,
-    pipelines: new PipelinesService({ store, jobs, components, sweeps, kickRunner: () => pipelineLoop.kick() }),
+    pipelines: new PipelinesService({ store, jobs, components, sweeps, datastores, kickRunner: () => pipelineLoop.kick() }),
     computes: new ComputesService({ store, backends, providers, sizes, secrets: secretBox, jobs, kickProvisioner: () => (provisionerLoop.kick(), autoscalerLoop.kick()), wakeNode: (n) => events.wake(n) }),
     snapshots,
     datastores,

@@ -166,6 +166,7 @@ export function jobCommand(cli: Cli): Command {
     .option('--logs', 'only the logs (with --outputs: outputs and logs)')
     .option('--download-path <dir>', 'the folder to download into', '.')
     .option('--best', "a sweep: download its best trial's files (by the objective) instead, to <download-path>/<trial name>/")
+    .option('--output-name <name>', "only this named output, to <download-path>/<job name>/outputs/<name>; a pipeline's output is read from the step that made it")
     .action(async (arg: string | undefined, o, cmd) => {
       o.name = jobName(o, arg);
       const client = await cli.client(cmd);
@@ -177,7 +178,34 @@ export function jobCommand(cli: Cli): Command {
         j = await client.getJob(j.sweep.best.name);
       }
       const root = resolve(o.downloadPath, j.name);
-      const { files, bytes } = await downloadJob(client, j.name, root, downloadSelection(o), (w) => cli.err(`warning: ${w}`));
+      const warn = (w: string) => cli.err(`warning: ${w}`);
+      let files = 0;
+      let bytes = 0;
+      if (j.type === 'pipeline') {
+        // A pipeline's files are its outputs, each the output of the step bound to it.
+        const outputs = j.pipeline?.outputs ?? [];
+        if (!outputs.length) throw new CairnError('ValidationError', `pipeline '${j.name}' declares no outputs; download a step's job instead (cairn job list --parent ${j.name})`);
+        const want = o.outputName ? outputs.filter((x) => x.name === o.outputName) : outputs;
+        if (!want.length) throw new CairnError('NotFound', `pipeline '${j.name}' has no output '${o.outputName}' (it has: ${outputs.map((x) => x.name).join(', ')})`);
+        for (const out of want) {
+          if (!out.job_name) {
+            if (o.outputName) throw new CairnError('NotFound', `pipeline '${j.name}' has not made output '${out.name}' yet: step '${out.step}' has not completed`);
+            warn(`output '${out.name}' is not made yet: step '${out.step}' has not completed`);
+            continue;
+          }
+          const got = await downloadJob(client, out.job_name, root, { artifacts: 'outputs', logs: false, output: { from: out.output, as: out.name } }, warn);
+          files += got.files;
+          bytes += got.bytes;
+        }
+      } else {
+        const sel = o.outputName ? { artifacts: 'outputs' as const, logs: false, output: { from: o.outputName, as: o.outputName } } : downloadSelection(o);
+        const names = (j.named_outputs ?? []).map((x) => x.name);
+        if (o.outputName && !names.includes(o.outputName)) throw new CairnError('NotFound', `job '${j.name}' has no output '${o.outputName}'${names.length ? ` (it has: ${names.join(', ')})` : ' (it has none)'}`);
+        // A pipeline step that was reused ran nothing: the job it was reused from holds its files.
+        const reusedFrom = j.child && 'reused_from' in j.child ? j.child.reused_from : undefined;
+        if (reusedFrom) cli.err(`step ${j.name} was reused from ${reusedFrom}: downloading that job's files`);
+        ({ files, bytes } = await downloadJob(client, reusedFrom ?? j.name, root, sel, warn));
+      }
       if (!isTerminal(j.status)) cli.err(`note: job ${j.name} is still ${j.status}; outputs are collected when it ends, and its log is so far`);
       cli.err(`downloaded ${files} ${files === 1 ? 'file' : 'files'} (${humanBytes(bytes)}) to ${root}`);
     });

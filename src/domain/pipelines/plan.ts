@@ -1,6 +1,7 @@
 import { CairnError } from '../../protocol/errors.ts';
 import type { ComponentSpec } from '../../protocol/component.ts';
 import { isDataInput, type CommandJobSpec, type CreateJobRequest, type JobInput } from '../../protocol/job-spec.ts';
+import type { JobOutputSpec } from '../../protocol/data.ts';
 import { isComponentStep, isSweepStep, type CreatePipelineRequest, type PipelineStep, type PlannedStep } from '../../protocol/pipeline-spec.ts';
 import type { CreateSweepRequest } from '../../protocol/sweep-spec.ts';
 import { sweepStepJob } from './sweep-step.ts';
@@ -46,6 +47,7 @@ export function planPipeline(
   const pipelineInputs = spec.inputs ?? {};
   const pipelineOutputs = spec.outputs ?? {};
   const reuseOff = !!(spec.settings?.force_rerun || req.force_rerun);
+  pipelineOutputsFrom(spec);
   const drafts = new Map<string, { request: CreateJobRequest | CreateSweepRequest; from_steps: Record<string, [string, string]>; from_parent: Record<string, string>; component: string | null; reusable: boolean; inputTypes: Record<string, string | undefined> }>();
   const outputsOf = new Map<string, Record<string, string>>();
 
@@ -55,13 +57,10 @@ export function planPipeline(
     const at = `jobs.${name}`;
     const compute = (step.compute ?? spec.settings?.default_compute ?? spec.compute)?.replace(/^azureml:/, '');
     if (!compute) fail(`${at}: step '${name}' has no compute and the pipeline has no settings.default_compute`);
-    const parentOutputs = Object.entries(step.outputs ?? {}).filter(([, v]) => typeof v === 'string') as [string, string][];
-    for (const [out, v] of parentOutputs) {
-      const m = /parent\.outputs\.([A-Za-z0-9_]+)/.exec(v)!;
-      if (!Object.hasOwn(pipelineOutputs, m[1]!)) fail(`${at}.outputs.${out}: ${v.trim()} names no output of the pipeline${known(pipelineOutputs)}`);
-    }
+    const parentOutputs = boundOutputs(step);
     const ownOutputs = Object.fromEntries(Object.entries(step.outputs ?? {}).filter(([, v]) => typeof v !== 'string'));
     const job = stepJob(step, name, at, components.get(name), ownOutputs, req, { compute: compute!, ...o });
+    settleOutputs(job.request, parentOutputs, pipelineOutputs, spec.settings?.default_datastore, at, isSweepStep(step));
     outputsOf.set(name, Object.fromEntries(Object.entries(job.request.spec.outputs ?? {}).map(([k, v]) => [k, outputType(v)])));
     // An output bound only to the pipeline's output is still an output of the step (a folder).
     for (const [out] of parentOutputs) if (!outputsOf.get(name)![out]) outputsOf.get(name)![out] = 'uri_folder';
@@ -111,6 +110,51 @@ export function planPipeline(
     const d = drafts.get(name)!;
     return { name, index, depends_on: [...deps.get(name)!].sort(), request: d.request, from_steps: d.from_steps, from_parent: d.from_parent, component: d.component, reusable: d.reusable };
   });
+}
+
+/** A step's outputs bound to the pipeline's: [step output, pipeline output]. */
+function boundOutputs(step: PipelineStep): [string, string][] {
+  return Object.entries(step.outputs ?? {}).flatMap(([out, v]) => (typeof v === 'string' ? [[out, /parent\.outputs\.([A-Za-z0-9_]+)/.exec(v)![1]!] as [string, string]] : []));
+}
+
+/**
+ * Which step output each of the pipeline's outputs is (`outputs: {model: ${{parent.outputs.model}}}`
+ * in a step): output -> [step, step output]. Each must be bound by exactly one step.
+ */
+export function pipelineOutputsFrom(spec: CreatePipelineRequest['spec']): Record<string, [string, string]> {
+  const declared = spec.outputs ?? {};
+  const from: Record<string, [string, string]> = {};
+  for (const [name, step] of Object.entries(spec.jobs)) {
+    for (const [out, po] of boundOutputs(step)) {
+      const at = `jobs.${name}.outputs.${out}`;
+      if (!Object.hasOwn(declared, po)) fail(`${at}: \${{parent.outputs.${po}}} names no output of the pipeline${known(declared)}`);
+      const other = from[po];
+      if (other) fail(`${at}: the pipeline's output '${po}' is already bound to jobs.${other[0]}.outputs.${other[1]}; one step output makes each pipeline output`);
+      from[po] = [name, out];
+    }
+  }
+  for (const po of Object.keys(declared)) if (!from[po]) fail(`outputs.${po}: no step's output is bound to it (write \${{parent.outputs.${po}}} as a step's output)`);
+  return from;
+}
+
+/**
+ * A step's outputs as they will be written: one bound to the pipeline's output takes that output's
+ * type, mode, path and asset name (what the pipeline's YAML says of it); with
+ * settings.default_datastore, every output with no path of its own goes to that datastore, under
+ * `azureml/${{name}}/${{output_name}}/` as Azure's default path.
+ */
+function settleOutputs(request: CreateJobRequest | CreateSweepRequest, bound: [string, string][], pipelineOutputs: NonNullable<CreatePipelineRequest['spec']['outputs']>, defaultDatastore: string | undefined, at: string, sweep: boolean): void {
+  const outs: Record<string, JobOutputSpec | null> = { ...(request.spec.outputs ?? {}) };
+  for (const [out, po] of bound) {
+    const p = pipelineOutputs[po] ?? null;
+    const own = outs[out] ?? null;
+    if (p?.type && own?.type && p.type !== own.type) fail(`${at}.outputs.${out}: the step's output is ${own.type}, but the pipeline's output '${po}' is ${p.type}`);
+    if (sweep && (p?.path || p?.name)) fail(`${at}.outputs.${out}: a sweep step's output is its best trial's and is not written to a path or registered for the pipeline's output '${po}'; leave out path and name (cairn job download -n SWEEP --best gets it)`);
+    if (p) outs[out] = { ...(own ?? {}), ...p };
+  }
+  const datastore = defaultDatastore?.replace(/^azureml:/, '');
+  if (datastore) for (const [k, v] of Object.entries(outs)) if (!v?.path) outs[k] = { ...(v ?? {}), path: `azureml://datastores/${datastore}/paths/azureml/\${{name}}/\${{output_name}}/` };
+  if (Object.keys(outs).length) request.spec.outputs = outs as typeof request.spec.outputs;
 }
 
 /** Dependencies first (Kahn's algorithm, ties in the file's order); a cycle is an error that names it. */

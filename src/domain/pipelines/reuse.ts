@@ -6,7 +6,8 @@ import { isDataInput, type CommandJobSpec } from '../../protocol/job-spec.ts';
 /**
  * What makes two step jobs the same run, hashed: the command as it runs (literal inputs filled
  * in), the code snapshot, the environment as resolved (a registered one by its version and
- * content), every data input by its content (snapshot) or URI, the outputs it declares and the
+ * content), every data input by its content (snapshot) or URI, the outputs it declares (paths as
+ * written, before `${{name}}` is filled in) and the
  * settings that change what it computes. Compute, name and time are left out: the same work on
  * another compute is the same work.
  */
@@ -22,7 +23,8 @@ export function reuseKeyOf(o: { command: string; snapshot_id: string | null; env
     environment: o.environment,
     literals,
     inputs,
-    outputs: o.data.outputs,
+    // A path as written: `azureml/${{name}}/...` names each run's own folder, and is the same work.
+    outputs: o.data.outputs.map((out) => (out.path ? { ...out, path: o.spec.outputs?.[out.name]?.path ?? out.path } : out)),
     env: Object.entries(o.spec.environment_variables ?? {}).sort(),
     python_path: o.spec.python_path ?? null,
     resources: o.spec.resources ?? null,

@@ -2,6 +2,7 @@ import { isTerminal } from '../../protocol/job.ts';
 import { StepFacts, StoredPipeline, type PipelineView } from '../../protocol/pipeline-spec.ts';
 import type { Store } from '../../store/index.ts';
 import type { JobRow } from '../../store/jobs.ts';
+import { sweepView } from '../sweep/view.ts';
 
 export const storedPipeline = (row: Pick<JobRow, 'spec'>): StoredPipeline => StoredPipeline.parse(JSON.parse(row.spec));
 /** A step's facts, or null for a job that is not a pipeline's step (a sweep's trial has other facts). */
@@ -10,6 +11,19 @@ export const stepFacts = (row: Pick<JobRow, 'trial'>): StepFacts | null => {
   const r = StepFacts.safeParse(JSON.parse(row.trial));
   return r.success ? r.data : null;
 };
+
+/**
+ * Whose files a step's outputs are: the job it was reused from, its own job's, or for a sweep step
+ * its best trial's (as Azure's sweep step outputs are). A sweep not completed, or with no best
+ * trial, has none: ''.
+ */
+export async function stepProducer(store: Store, c: JobRow): Promise<string> {
+  const from = stepFacts(c)?.reused_from;
+  if (from) return from;
+  if (c.kind !== 'sweep') return c.name;
+  if (c.status !== 'Completed') return '';
+  return (await sweepView(store, c)).best?.name ?? '';
+}
 
 type StepJob = { status: string; status_reason?: string | null };
 
@@ -43,8 +57,14 @@ export async function pipelineView(store: Store, row: JobRow): Promise<PipelineV
   }
   const states = stepStates(stored, byStep);
   const now = Date.now();
+  const outputs = [];
+  for (const [name, [step, output]] of Object.entries(stored.outputs_from)) {
+    const j = byStep.get(step);
+    outputs.push({ name, step, output, job_name: j?.status === 'Completed' ? (await stepProducer(store, j)) || null : null });
+  }
   return {
     settings: stored.spec.settings ?? {},
+    outputs,
     steps: stored.steps.map((s, i) => {
       const j = byStep.get(s.name);
       const start = j?.start_time ? Date.parse(j.start_time) : null;

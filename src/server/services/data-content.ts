@@ -8,7 +8,8 @@ import type { AssetRow } from '../../store/assets.ts';
 import type { FsBlobs } from '../blobs/fs-blobs.ts';
 import type { SnapshotsService } from './snapshots.ts';
 import type { DatastoresService } from './datastores.ts';
-import { stepFacts } from '../../domain/pipelines/view.ts';
+import { pipelineView, stepFacts, storedPipeline } from '../../domain/pipelines/view.ts';
+import type { JobRow } from '../../store/jobs.ts';
 
 /** Content ready for a node: a snapshot (and the file in it, for uri_file), and where it came from. */
 export interface Content {
@@ -117,6 +118,7 @@ export class ContentResolver {
   private async fromJobOutput(workspace: string, what: string, type: AssetType, jobName: string, output: string): Promise<Content> {
     const job = await this.d.store.jobs.getByName(workspace, jobName);
     if (!job) throw new CairnError('ValidationError', `${what}: job '${jobName}' does not exist`);
+    if (job.kind === 'pipeline') return this.fromPipelineOutput(workspace, what, type, job, output);
     if (job.status !== 'Completed') throw new CairnError('ValidationError', `${what}: job '${jobName}' is ${job.status}; its outputs can be read once it has completed`);
     const spec = JSON.parse(job.spec) as { outputs?: Record<string, unknown> };
     if (!spec.outputs || !(output in spec.outputs)) throw new CairnError('ValidationError', `${what}: job '${jobName}' has no output '${output}'${spec.outputs ? ` (it has: ${Object.keys(spec.outputs).join(', ')})` : ''}`);
@@ -129,6 +131,16 @@ export class ContentResolver {
     if (type === 'uri_file' && entries.length !== 1) throw new CairnError('ValidationError', `${what} is uri_file, but job '${jobName}' wrote ${entries.length} files to output '${output}'`);
     const c = await this.snapshotOf(workspace, entries.map((e) => (isFile ? { ...e, path: e.path === '' ? output : e.path.split('/').pop()! } : e)), uri, isFile);
     return { ...c, job_id: holder.id };
+  }
+
+  /** A pipeline's output is the output of the step bound to it, read once that step completed. */
+  private async fromPipelineOutput(workspace: string, what: string, type: AssetType, pipeline: JobRow, output: string): Promise<Content> {
+    const out = (await pipelineView(this.d.store, pipeline)).outputs.find((o) => o.name === output);
+    const declared = Object.keys(storedPipeline(pipeline).outputs_from);
+    if (!out) throw new CairnError('ValidationError', `${what}: pipeline '${pipeline.name}' has no output '${output}'${declared.length ? ` (it has: ${declared.join(', ')})` : ' (it has none)'}`);
+    if (!out.job_name) throw new CairnError('ValidationError', `${what}: pipeline '${pipeline.name}' has not made output '${output}' yet: step '${out.step}' has not completed`);
+    const c = await this.fromJobOutput(workspace, what, type, out.job_name, out.output);
+    return { ...c, uri: `azureml://jobs/${pipeline.name}/outputs/${output}` };
   }
 
   private async fromRun(workspace: string, what: string, type: AssetType, runId: string, path: string): Promise<Content> {

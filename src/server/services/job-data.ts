@@ -20,7 +20,8 @@ export class JobDataResolver {
     this.d = deps;
   }
 
-  async resolve(workspace: string, spec: CommandJobSpec, uploads: CreateJobRequest['input_uploads'] = {}): Promise<JobData> {
+  /** `jobName` fills `${{name}}` in an output's path (Azure's `azureml/${{name}}/${{output_name}}/`). */
+  async resolve(workspace: string, spec: CommandJobSpec, uploads: CreateJobRequest['input_uploads'] = {}, jobName = spec.name ?? 'job'): Promise<JobData> {
     const inputs: ResolvedInput[] = [];
     for (const [name, input] of Object.entries(spec.inputs ?? {})) {
       if (!isDataInput(input)) continue;
@@ -38,7 +39,7 @@ export class JobDataResolver {
       if (o?.version !== undefined && !o.name) throw new CairnError('ValidationError', `output '${name}': version needs a name to register the output under`);
       let path: string | undefined;
       if (o?.path) {
-        const p = parseDataPath(o.path);
+        const p = parseDataPath(outputPath(o.path, jobName, name));
         if ('error' in p) throw new CairnError('ValidationError', `output '${name}': path ${p.error}`);
         if (p.kind !== 'datastore') throw new CairnError('ValidationError', `output '${name}': path must be a datastore path, azureml://datastores/NAME/paths/PATH (found ${o.path})`);
         // A datastore that cannot be reached, or refuses its credentials, is known now.
@@ -89,4 +90,9 @@ export class JobDataResolver {
       ...(c.asset ? { asset: c.asset } : {}),
     };
   }
+}
+
+/** An output's path with Azure's `${{name}}` (the job's name) and `${{output_name}}` filled in. */
+export function outputPath(path: string, jobName: string, output: string): string {
+  return path.replace(/\$\{\{\s*name\s*\}\}/g, jobName).replace(/\$\{\{\s*output_name\s*\}\}/g, output);
 }

@@ -103,7 +103,7 @@ export class JobsService {
     }
     const backend = this.d.backends.get(compute.type);
     if (!backend) throw new CairnError('UnknownCompute', `compute '${computeName}' is of type ${compute.type}: ${NOT_YET[compute.type] ?? 'no backend runs it'}`);
-    const data = await this.d.data.resolve(workspace, spec, req.input_uploads);
+    const data = await this.d.data.resolve(workspace, spec, req.input_uploads, name);
     const command = interpolateCommand(spec, data.inputs);
     if (Buffer.byteLength(command) > MAX_COMMAND_BYTES) {
       throw new CairnError('ValidationError', `command: with its inputs filled in it is ${Buffer.byteLength(command)} bytes, over the limit of ${MAX_COMMAND_BYTES}`);

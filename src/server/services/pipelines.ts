@@ -5,7 +5,7 @@ import { isComponentStep, isSweepStep, type CreatePipelineRequest, type StoredPi
 import type { ComponentSpec } from '../../protocol/component.ts';
 import { isUniqueViolation, type Store } from '../../store/index.ts';
 import type { JobRow } from '../../store/jobs.ts';
-import { planPipeline, type ResolvedComponent } from '../../domain/pipelines/plan.ts';
+import { pipelineOutputsFrom, planPipeline, type ResolvedComponent } from '../../domain/pipelines/plan.ts';
 import { stepRequest } from '../../domain/pipelines/steps.ts';
 import { pipelineView } from '../../domain/pipelines/view.ts';
 import { generateNames } from './names.ts';
@@ -13,6 +13,7 @@ import { insertJobRun } from './tracking/job-runs.ts';
 import type { JobsService } from './jobs.ts';
 import type { ComponentsService } from './components.ts';
 import type { SweepsService } from './sweeps.ts';
+import type { DatastoresService } from './datastores.ts';
 import type { CreateJobRequest } from '../../protocol/job-spec.ts';
 import type { CreateSweepRequest } from '../../protocol/sweep-spec.ts';
 import { toJob } from './job-view.ts';
@@ -23,6 +24,7 @@ export interface PipelinesDeps {
   jobs: JobsService;
   components: ComponentsService;
   sweeps: SweepsService;
+  datastores: DatastoresService;
   kickRunner: () => void;
 }
 
@@ -59,9 +61,15 @@ export class PipelinesService {
         components.set(step, { spec: c, ...(c.snapshot_id ? { snapshot_id: c.snapshot_id } : {}), ref: `${c.name}:${c.version}` });
       } else components.set(step, { spec: ref as ComponentSpec, ...(req.step_code?.[step] ? { snapshot_id: req.step_code[step]!.snapshot_id } : {}), ref: 'inline' });
     }
+    const defaultDatastore = spec.settings?.default_datastore?.replace(/^azureml:/, '');
+    if (defaultDatastore) {
+      await this.d.datastores.show(workspace, defaultDatastore).catch((err: Error) => {
+        throw new CairnError('ValidationError', `settings.default_datastore: ${err.message}`);
+      });
+    }
     const experimentName = spec.experiment_name ?? 'Default';
     const steps = planPipeline(req, components, { pipelineName: name, experimentName });
-    const stored: StoredPipeline = { spec: { ...spec, name }, steps, input_uploads: req.input_uploads, continue_on_step_failure: !!spec.settings?.continue_on_step_failure };
+    const stored: StoredPipeline = { spec: { ...spec, name }, steps, input_uploads: req.input_uploads, continue_on_step_failure: !!spec.settings?.continue_on_step_failure, outputs_from: pipelineOutputsFrom(spec) };
     // Each step checked as the job it will be; an input another step makes stands in as a literal until then.
     const placeholders = new Map(steps.map((s) => [s.name, 'placeholder']));
     for (const step of steps) {
