@@ -219,6 +219,37 @@ result({"d": [d["name"], d["version"], d["type"]], "f": f["version"], "m": [m["n
     assert.deepEqual(((await sdk.json('GET', `${server.url}/api/v1/workspaces/default/snapshots/${env.build!.snapshot_id}/manifest`)) as { entries: { path: string }[] }).entries.map((e) => e.path), ['Dockerfile', 'req.txt']);
   });
 
+  it("downloads a pipeline's outputs from the steps that made them, and a reused step's files from the job it was reused from", async () => {
+    write(work, 'pipe.yml', ['type: pipeline', 'settings: {default_compute: local}', 'outputs: {model: {type: uri_folder}}', 'jobs:', '  make: {command: "mkdir -p ${{outputs.m}} && echo w > ${{outputs.m}}/w.txt", outputs: {m: "${{parent.outputs.model}}"}}'].join('\n'));
+    for (const name of ['py-pipe-1', 'py-pipe-2']) {
+      const r = await runCli(['job', 'create', '-f', 'pipe.yml', '-n', name, '--stream'], { env: server.cliEnv, cwd: work, timeoutMs: 120_000 });
+      assert.equal(r.code, 0, r.stderr);
+    }
+    const r = await run(`
+import os, cairn
+c = cairn.Client()
+def files(root):
+    return sorted(os.path.relpath(os.path.join(d, f), root) for d, _, fs in os.walk(root) for f in fs)
+p = c.jobs.download("py-pipe-2", "pdl")
+one = c.jobs.download("py-pipe-2", "pdl1", output_name="model")
+step = c.jobs.download("py-pipe-2_make", "pdl2", output_name="m")
+result({"pipeline": files(p), "one": files(one), "step": files(step), "w": open(os.path.join(step, "outputs/m/w.txt")).read()})
+try:
+    c.jobs.download("py-pipe-2", "pdl3", output_name="nope")
+except cairn.CairnError as e:
+    result({"code": e.code, "message": str(e)})
+`);
+    const [got, err] = r.results;
+    assert.equal(((await sdk.getJob('py-pipe-2_make')).child as { reused_from?: string }).reused_from, 'py-pipe-1_make');
+    assert.deepEqual((await sdk.artifacts('py-pipe-2_make')).length, 0, 'a reused step holds no files of its own');
+    assert.deepEqual(got.pipeline, ['outputs/model/w.txt']);
+    assert.deepEqual(got.one, ['outputs/model/w.txt']);
+    assert.deepEqual(got.step, ['outputs/m/w.txt'], 'the reused step downloads the files of py-pipe-1_make');
+    assert.equal(got.w, 'w\n');
+    assert.equal(err.code, 'NotFound');
+    assert.match(err.message, /pipeline 'py-pipe-2' has no output 'nope' \(it has: model\)/);
+  });
+
   it('refuses with typed errors carrying the server\'s code and message, and creates nothing', async () => {
     write(work, 'bad.yml', 'command: python3 train.py\ncode: [oops\n');
     write(work, 'unknown.yml', 'command: echo\nbogus_field: 1\n');

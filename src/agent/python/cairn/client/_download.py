@@ -69,7 +69,13 @@ def log_files(lines):
 def download_job(jobs, name, path, output_name, everything):
     job = jobs.get(name)
     root = os.path.join(os.path.abspath(path), job["name"])
-    arts = jobs.artifacts(job["name"])
+    if job.get("type") == "pipeline":
+        _download_pipeline(jobs, job, root, output_name)
+        os.makedirs(root, exist_ok=True)
+        return root
+    # A pipeline step that was reused ran nothing: the job it was reused from holds its files.
+    holder = (job.get("child") or {}).get("reused_from") or job["name"]
+    arts = jobs.artifacts(holder)
     if output_name is not None:
         where = "outputs/" + output_name
         arts = [a for a in arts if a["path"] == where or a["path"].startswith(where + "/")]
@@ -78,7 +84,7 @@ def download_job(jobs, name, path, output_name, everything):
     elif not everything:
         arts = [a for a in arts if a["path"].startswith("outputs/")]
     for a in arts:
-        fetch_to(jobs._http, jobs._url(job["name"], "/artifacts/content"), {"path": a["path"]}, safe_join(root, a["path"]), a["sha256"])
+        fetch_to(jobs._http, jobs._url(holder, "/artifacts/content"), {"path": a["path"]}, safe_join(root, a["path"]), a["sha256"])
     if output_name is None:
         taken = set(a["path"] for a in arts)
         for rel, text in log_files(jobs.logs(job["name"])):
@@ -90,6 +96,26 @@ def download_job(jobs, name, path, output_name, everything):
                 f.write(text)
     os.makedirs(root, exist_ok=True)
     return root
+
+
+def _download_pipeline(jobs, job, root, output_name):
+    """A pipeline's files are its outputs, each read from the step output bound to it, into outputs/NAME."""
+    outputs = (job.get("pipeline") or {}).get("outputs") or []
+    if not outputs:
+        raise CairnError("ValidationError", "pipeline '%s' declares no outputs; download a step's job instead" % job["name"], 400)
+    want = [o for o in outputs if output_name is None or o["name"] == output_name]
+    if not want:
+        raise CairnError("NotFound", "pipeline '%s' has no output '%s' (it has: %s)" % (job["name"], output_name, ", ".join(o["name"] for o in outputs)), 404)
+    for o in want:
+        if not o.get("job_name"):
+            if output_name is not None:
+                raise CairnError("NotFound", "pipeline '%s' has not made output '%s' yet: step '%s' has not completed" % (job["name"], o["name"], o["step"]), 404)
+            continue
+        where = "outputs/" + o["output"]
+        for a in jobs.artifacts(o["job_name"]):
+            if a["path"] == where or a["path"].startswith(where + "/"):
+                rel = "outputs/" + o["name"] + a["path"][len(where):]
+                fetch_to(jobs._http, jobs._url(o["job_name"], "/artifacts/content"), {"path": a["path"]}, safe_join(root, rel), a["sha256"])
 
 
 def download_asset(http, url, name, version, dest):
