@@ -1,7 +1,7 @@
 // The studio's pipeline views in real Chromium against a real server, with pipelines submitted
 // through the real CLI: a diamond's graph (nodes in layers by dependency depth, an edge per
 // dependency) followed live to its end, a node's link to its step's page and that page's banner back;
-// the same pipeline again, every step reused from the first; a failed step in red with its dependent
+// the same pipeline again, every step reused from the first, its output read from the first's job; a failed step in red with its dependent
 // skipped; and the pipeline's badge in the jobs list, which leaves the steps out.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,8 +14,9 @@ import { newPage, openBrowser, pageErrors, screenshot } from './helpers/browser.
 const DIAMOND = `type: pipeline
 name: studio-pipe
 settings: {default_compute: local}
+outputs: {first: {type: uri_folder}}
 jobs:
-  a: {command: "mkdir -p \${{outputs.o}} && echo a > \${{outputs.o}}/a.txt && sleep 1", outputs: {o: {type: uri_folder}}}
+  a: {command: "mkdir -p \${{outputs.o}} && echo a > \${{outputs.o}}/a.txt && sleep 1", outputs: {o: "\${{parent.outputs.first}}"}}
   b: {command: "cat \${{inputs.i}}/a.txt && sleep 2 && mkdir -p \${{outputs.o}} && echo b > \${{outputs.o}}/b.txt", inputs: {i: "\${{parent.jobs.a.outputs.o}}"}, outputs: {o: {type: uri_folder}}}
   c: {command: "sleep 2 && mkdir -p \${{outputs.o}} && echo c > \${{outputs.o}}/c.txt", inputs: {i: "\${{parent.jobs.a.outputs.o}}"}, outputs: {o: {type: uri_folder}}}
   d: {command: "ls \${{inputs.x}} \${{inputs.y}}", inputs: {x: "\${{parent.jobs.b.outputs.o}}", y: "\${{parent.jobs.c.outputs.o}}"}}
@@ -140,6 +141,10 @@ describe('the studio: pipelines', () => {
     }
     const row = page.locator('.steps-table tr[data-step="c"]');
     assert.equal(await row.getByRole('link', { name: 'studio-pipe_c', exact: true }).getAttribute('href'), '/jobs/studio-pipe_c');
+    // The pipeline's output is step a's, whose files the first pipeline's job holds.
+    const out = page.getByRole('region', { name: 'Outputs' }).locator('tr[data-output="first"]');
+    assert.deepEqual(await out.locator('td').allTextContents(), ['first', 'a.outputs.o', 'studio-pipe_a', 'azureml://jobs/studio-pipe-2/outputs/first']);
+    assert.equal(await out.getByRole('link', { name: 'studio-pipe_a' }).getAttribute('href'), '/jobs/studio-pipe_a');
     await screenshot(page, 'pipeline-reused');
 
     // The reused step's page names the job that stood in for it.

@@ -101,7 +101,7 @@ export function JobPage({ params }: { params: Record<string, string> }) {
         {tab === 'overview' && j.sweep ? <SweepSummary view={j.sweep} /> : null}
         {tab === 'overview' ? <Overview job={j} /> : null}
         {tab === 'trials' && j.sweep ? <SweepTrials sweep={j.name} view={j.sweep} /> : null}
-        {tab === 'graph' ? j.pipeline ? <PipelineTab view={j.pipeline} /> : <Loading what="reading the pipeline" /> : null}
+        {tab === 'graph' ? j.pipeline ? <PipelineTab name={j.name} view={j.pipeline} /> : <Loading what="reading the pipeline" /> : null}
         {tab === 'logs' ? feed && state ? <LogPanel feed={feed} state={state} job={j} /> : <Loading what="reading the log" /> : null}
         {tab === 'metrics' ? <JobMetrics job={j.name} /> : null}
         {tab === 'params' ? <ParamsTab job={j} /> : null}

@@ -1,11 +1,13 @@
-// A pipeline's Graph tab, the first of its page: the steps drawn as a graph, then in a table. The
-// job page reads the pipeline again every two seconds until it ends, and both follow.
+// A pipeline's Graph tab, the first of its page: the steps drawn as a graph, then in a table, then
+// the pipeline's outputs. The job page reads the pipeline again every two seconds until it ends,
+// and all follow.
 import type { PipelineView } from '../../../../protocol/pipeline-spec.ts';
 import { PipelineGraph } from './pipeline-graph.tsx';
 import { StepsTable } from './steps-table.tsx';
+import { OutputsTable } from './outputs-table.tsx';
 
-export function PipelineTab({ view }: { view: PipelineView }) {
-  const { steps } = view;
+export function PipelineTab({ name, view }: { name: string; view: PipelineView }) {
+  const { steps, outputs } = view;
   return (
     <>
       <section className="card" aria-label="Graph">
@@ -19,6 +21,12 @@ export function PipelineTab({ view }: { view: PipelineView }) {
         <h2>Steps</h2>
         <StepsTable steps={steps} />
       </section>
+      {outputs.length ? (
+        <section className="card" aria-label="Outputs">
+          <h2>Outputs</h2>
+          <OutputsTable pipeline={name} outputs={outputs} />
+        </section>
+      ) : null}
     </>
   );
 }
