@@ -65,4 +65,7 @@ export type ParseFileResponse =
       input_paths?: Record<string, string>;
       build_dir?: string | null;
       local_path?: string | null;
+      /** A pipeline's steps: each one's code folder and inline environment's build folder, to upload. */
+      step_code_dirs?: Record<string, string>;
+      step_build_dirs?: Record<string, string>;
     };

@@ -140,12 +140,12 @@ export type CommandJobFileSpec = z.infer<typeof CommandJobFileSpec>;
 export const UNSUPPORTED_JOB_FIELDS: Record<string, string> = {
   identity: 'identities are not supported: every job runs with its own job token',
   services: 'interactive job services (ssh, jupyter, tensorboard) are not supported yet',
-  parent_job_name: 'pipeline jobs are not supported yet',
-  is_deterministic: 'pipeline components are not supported yet',
+  parent_job_name: "a job's parent is set by Cairn: a sweep's trials and a pipeline's steps get theirs",
+  is_deterministic: 'is_deterministic belongs to a pipeline step or a component: put the command under a pipeline job\'s jobs:',
   properties: 'user properties are not supported yet; use tags',
   search_space: 'a search space belongs to a sweep job: add type: sweep and put the command under trial',
   trial: 'a trial belongs to a sweep job: add type: sweep',
-  jobs: 'pipeline jobs are not supported yet',
+  jobs: 'steps belong to a pipeline job: add type: pipeline',
 };
 
 /** What a client sends to create a job: the spec with `code` resolved to an uploaded snapshot. Unknown fields are refused by name. */

@@ -79,8 +79,8 @@ const ONLY_COMMAND = 'only command components (type: command) are supported';
  * one line naming the file, the line and the field; the code folder and an inline environment's
  * files are found and read, but nothing is uploaded.
  */
-export function loadComponentFile(file: string, sets: string[] = [], o: { overrides?: Record<string, unknown> } = {}): LoadedComponent {
-  return parseComponentYaml(readYamlFile(file, 'component'), file, sets, o);
+export function loadComponentFile(file: string, sets: string[] = [], o: { overrides?: Record<string, unknown> } = {}, fs: LocalFiles = diskFiles): LoadedComponent {
+  return parseComponentYaml(readYamlFile(file, 'component', fs), file, sets, o, fs);
 }
 
 /** The text of a component file, read already. */

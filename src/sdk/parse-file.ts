@@ -70,7 +70,8 @@ function parse(r: ParseFileRequest, fs: LocalFiles, sets: string[]): ParseFileRe
   switch (r.kind) {
     case 'job': {
       const j = r.text !== undefined ? parseJobYaml(r.text, r.file!, sets, fs) : parseJobObject(spec!, r.file ?? 'job', base, sets, fs);
-      return { kind: 'job', spec: j.spec as Record<string, unknown>, code_dir: j.codeDir, input_paths: j.inputPaths, build_dir: j.environmentBuildDir };
+      const steps = j.stepCodeDirs || j.stepBuildDirs ? { step_code_dirs: j.stepCodeDirs ?? {}, step_build_dirs: j.stepBuildDirs ?? {} } : {};
+      return { kind: 'job', spec: j.spec as Record<string, unknown>, code_dir: j.codeDir, input_paths: j.inputPaths, build_dir: j.environmentBuildDir, ...steps };
     }
     case 'environment': {
       const e = r.text !== undefined ? parseEnvironmentYaml(r.text, r.file!, sets, {}, fs) : environmentFromFields(spec!, sets, base, fs);

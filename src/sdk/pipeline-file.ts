@@ -32,7 +32,7 @@ export function checkPipelineFields(raw: Record<string, unknown>, where: Where, 
       if (typeof trial === 'string' && !isRegisteredRef(trial)) {
         const file = resolve(baseDir, trial);
         if (fs.kind(file, 'file') !== 'file') throw new CairnError('ValidationError', `${at(['trial'])}: component file '${trial}' does not exist (looked in ${file})`);
-        const c = loadComponentFile(file);
+        const c = loadComponentFile(file, [], {}, fs);
         step.trial = { ...c.spec, name: c.spec.name ?? name.toLowerCase().replace(/[^a-z0-9_]/g, '_') };
         if (c.codeDir) stepCodeDirs[name] = c.codeDir;
         if (c.environmentBuildDir) stepBuildDirs[name] = c.environmentBuildDir;
@@ -53,7 +53,7 @@ export function checkPipelineFields(raw: Record<string, unknown>, where: Where, 
     if (typeof step.component === 'string' && !isRegisteredRef(step.component)) {
       const file = resolve(baseDir, step.component);
       if (fs.kind(file, 'file') !== 'file') throw new CairnError('ValidationError', `${at(['component'])}: component file '${step.component}' does not exist (looked in ${file})`);
-      const c = loadComponentFile(file);
+      const c = loadComponentFile(file, [], {}, fs);
       step.component = { ...c.spec, name: c.spec.name ?? name.toLowerCase().replace(/[^a-z0-9_]/g, '_') };
       if (c.codeDir) stepCodeDirs[name] = c.codeDir;
       if (c.environmentBuildDir) stepBuildDirs[name] = c.environmentBuildDir;

@@ -1,16 +1,17 @@
-import { readFileSync } from 'node:fs';
+import { diskFiles, type LocalFiles } from './local-files.ts';
 import { isCollection, LineCounter, parseDocument, parse as parseYaml, type Document } from 'yaml';
 import { CairnError } from '../protocol/errors.ts';
 
-/** Reads an Azure ML v2 YAML file (job or compute) with line numbers; a YAML error names file, line and column. */
-export function readYamlFile(file: string, what: string): string {
+/** A YAML file's text, read through `fs` (in the server's parse route: the files the client described, never the server's disk). */
+export function readYamlFile(file: string, what: string, fs: Pick<LocalFiles, 'readText'> = diskFiles): string {
   try {
-    return readFileSync(file, 'utf8');
+    return fs.readText(file);
   } catch (err) {
     throw new CairnError('ValidationError', `cannot read ${what} file ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
   }
 }
 
+/** Parses an Azure ML v2 YAML file (job or compute) with line numbers; a YAML error names file, line and column. */
 export function parseYamlDocument(text: string, file: string): { doc: Document; lines: LineCounter } {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });

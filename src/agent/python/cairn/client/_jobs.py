@@ -32,8 +32,9 @@ class Jobs(object):
     def _url(self, name="", rest=""):
         return "%s/jobs%s%s" % (self._c._ws, "/" + q(name) if name else "", rest)
 
-    def create(self, spec_or_path, code=None, name=None, compute=None, experiment_name=None, sets=None, display_name=None):
-        """Submits a command or sweep job and returns it (a command job Queued, a sweep Running).
+    def create(self, spec_or_path, code=None, name=None, compute=None, experiment_name=None, sets=None, display_name=None, force_rerun=False):
+        """Submits a command, sweep or pipeline job and returns it (a command job Queued, a sweep
+        or a pipeline Running).
 
         `spec_or_path`: a job YAML file, or a dict of its fields (`code`, a conda file or a build
         folder relative to the current folder). `code`, `name`, `compute`, `experiment_name` and
@@ -42,6 +43,8 @@ class Jobs(object):
         first (only what the server lacks); nothing is created when anything is refused. A sweep
         (`type: sweep`) has its code and environment under `trial` (`code=` goes there for a dict;
         for a file, give `sets=["trial.code=..."]`); its warnings are warned as CairnWarning.
+        A pipeline (`type: pipeline`) uploads each step's code folder (a component file's too) and
+        its local inputs; `force_rerun` runs every step, reusing none (as `--force-rerun`).
         """
         over = {"name": name, "compute": compute, "experiment_name": experiment_name, "display_name": display_name}
         if isinstance(spec_or_path, dict):
@@ -60,15 +63,17 @@ class Jobs(object):
             if code is not None:
                 more.append(set_value("code", os.path.abspath(os.fspath(code))))
             parsed = parse_file(self._http, self._c._ws, "job", path=spec_or_path, sets=list(sets or []) + more)
-        return self.submit(parsed)
+        return self.submit(parsed, force_rerun=force_rerun)
 
-    def submit(self, parsed):
+    def submit(self, parsed, force_rerun=False):
         """Uploads what a parsed job needs and creates it (for callers that parsed already)."""
         spec = parsed["spec"]
         if not spec.get("experiment_name"):
             spec["experiment_name"] = experiment_of_folder(os.getcwd())
         up = self._c._uploader
         body = {"spec": spec}
+        if spec.get("type") == "pipeline":
+            self._pipeline_uploads(parsed, body, force_rerun)
         code_dir = parsed.get("code_dir")
         if code_dir:
             git = read_git_facts(code_dir)
@@ -90,6 +95,26 @@ class Jobs(object):
         for w in said:
             warnings.warn(w, CairnWarning, stacklevel=3)
         return job
+
+    def _pipeline_uploads(self, parsed, body, force_rerun):
+        """A pipeline's steps' code folders (a component file's too) and inline environments' build
+        folders, uploaded as the CLI uploads them; git facts from the first step's code."""
+        up = self._c._uploader
+        spec = body["spec"]
+        code = parsed.get("step_code_dirs") or {}
+        body["step_code"] = {}
+        for step, folder in sorted(code.items()):
+            body["step_code"][step] = {"snapshot_id": up.folder(folder), "code_folder_name": os.path.basename(folder.rstrip("/")) or folder}
+        if code:
+            git = read_git_facts(code[sorted(code)[0]])
+            if git:
+                body["git"] = git
+        for step, folder in sorted((parsed.get("step_build_dirs") or {}).items()):
+            s = spec["jobs"][step]
+            holder = s["component"] if isinstance(s.get("component"), dict) else s["trial"] if isinstance(s.get("trial"), dict) else s
+            holder["environment"]["build"]["snapshot_id"] = up.folder(folder)
+        if force_rerun:
+            body["force_rerun"] = True
 
     def get(self, name):
         return self._http.json("GET", self._url(name))

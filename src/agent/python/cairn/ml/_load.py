@@ -14,6 +14,7 @@ from cairn.client._files import parse_file
 from ._ml_client import default_client
 from ._util import unsupported
 from .entities import CommandJob, Compute, Data, Environment, Model
+from .entities._pipeline import PipelineJob
 from .entities._sweep import SweepJob
 
 
@@ -37,10 +38,17 @@ def _apply(entity, overrides):
 
 
 def load_job(source, *, relative_origin=None, params_override=None, **kwargs):
-    """A command job file as a CommandJob, a sweep job file (`type: sweep`) as a SweepJob
-    (params_override: [{"a.b": value}], as --set; a sweep's trial fields are "trial.x")."""
+    """A command job file as a CommandJob, a sweep job file (`type: sweep`) as a SweepJob, a
+    pipeline job file (`type: pipeline`) as a PipelineJob (params_override: [{"a.b": value}], as
+    --set; a sweep's trial fields are "trial.x", a pipeline's steps' "jobs.STEP.x")."""
     parsed, _ = _parse("job", source, params_override, True)
     spec = parsed["spec"]
+    if spec.get("type") == "pipeline":
+        for name, path in (parsed.get("input_paths") or {}).items():
+            spec["inputs"][name]["path"] = path
+        job = PipelineJob._from_spec(spec)
+        job._loaded = parsed  # its steps' code and build folders, to upload when it is submitted
+        return job
     sweep = spec.get("type") == "sweep"
     # A sweep's code and environment are its trial's.
     holder = spec.setdefault("trial", {}) if sweep else spec

@@ -1,17 +1,20 @@
-"""ml_client.jobs: create_or_update, get, list, stream, begin_cancel, download, show_services (command and sweep jobs)."""
+"""ml_client.jobs: create_or_update, get, list, stream, begin_cancel, download, show_services (command, sweep and pipeline jobs)."""
 
 import os
+import re
 import shutil
 import sys
 import tempfile
 import time
 
 from cairn.client import CairnError, NotFound, ServerUnreachable
+from cairn.client._files import parse_file
 
 from .._poller import LROPoller
 from .._util import refuse_unknown, unsupported
 from ..constants import ListViewType
 from ..entities._job import CommandJob, Job, studio_url
+from ..entities._pipeline import PipelineJob
 from ..entities._sweep import SweepJob
 
 TERMINAL = ("Completed", "Failed", "Canceled")
@@ -30,6 +33,8 @@ class JobOperations(object):
     def _job(self, wire):
         if wire.get("type") == "sweep":
             return SweepJob._from_wire(wire, self._c.url)
+        if wire.get("type") == "pipeline":
+            return PipelineJob._from_wire(wire, self._c.url)
         return CommandJob._from_wire(wire, self._c.url)
 
     def create_or_update(self, job, *, description=None, compute=None, tags=None, experiment_name=None, skip_validation=False, **kwargs):
@@ -39,12 +44,15 @@ class JobOperations(object):
         and studio_url. The code folder, local data inputs and an inline environment's build folder
         are uploaded first (only what the server lacks); a refusal (unknown compute, bad field, a
         search space the sampling algorithm cannot draw from) raises before anything is created.
-        A sweep's warnings (a grid smaller than max_total_trials, ...) are warned as CairnWarning."""
+        A sweep's warnings (a grid smaller than max_total_trials, ...) are warned as CairnWarning.
+        A pipeline (a PipelineJob from load_job, or built from its steps' YAML fields) has each
+        step's code folder uploaded, and answers as a PipelineJob (status Running) whose steps run
+        as their inputs become ready; the whole graph is checked before anything is created."""
         kwargs.pop("polling", None)
         refuse_unknown("jobs.create_or_update", kwargs)
-        if not isinstance(job, (CommandJob, SweepJob)):
+        if not isinstance(job, (CommandJob, SweepJob, PipelineJob)):
             what = type(job).__name__
-            raise unsupported("jobs.create_or_update(%s)" % what, "Cairn runs command and sweep jobs; pipeline jobs are not supported yet")
+            raise unsupported("jobs.create_or_update(%s)" % what, "Cairn runs command, sweep and pipeline jobs")
         spec = job._to_spec()
         if description is not None:
             spec["description"] = description
@@ -54,7 +62,18 @@ class JobOperations(object):
             spec["tags"] = dict(spec.get("tags") or {}, **tags)
         if experiment_name is not None:
             spec["experiment_name"] = experiment_name
+        if isinstance(job, PipelineJob):
+            return self._job(self._c.jobs.submit(self._pipeline_parsed(job, spec)))
         return self._job(self._c.jobs.create(spec))
+
+    def _pipeline_parsed(self, job, spec):
+        """What submitting a pipeline uploads: what load_job found (its steps' code and build
+        folders; its local inputs, wherever they point now), or the server's reading of the fields."""
+        if job._loaded is None:
+            return parse_file(self._c._http, self._c._ws, "job", spec=spec, base_dir=os.getcwd())
+        local = dict((k, os.path.abspath(v["path"])) for k, v in (spec.get("inputs") or {}).items()
+                     if isinstance(v, dict) and isinstance(v.get("path"), str) and not re.match(r"^(azureml:|https?://|runs:/)", v["path"].strip(), re.I))
+        return dict(job._loaded, spec=spec, input_paths=local)
 
     def get(self, name):
         """The job; NotFound (a LookupError) with the server's message when there is none."""
@@ -81,22 +100,24 @@ class JobOperations(object):
         """Prints the job's output as it comes until the job ends, framed as azure-ai-ml frames it;
         raises JobException when it ends Failed. `out`: where to print (Cairn's; default stdout).
         A sweep prints a line each time one of its trials changes status (its values, and the
-        primary metric's last value once it ended), then how the sweep ended."""
+        primary metric's last value once it ended), a pipeline each time one of its steps does
+        (and whether it was reused); then how the sweep or pipeline ended."""
         out = out or sys.stdout
         url = studio_url(self._c.url, name)
-        sweep = self._c.jobs.get(name).get("type") == "sweep"
-        log = "azureml-logs/hyperdrive.txt" if sweep else "logs/std_log.txt"
+        kind = self._c.jobs.get(name).get("type")
+        log = {"sweep": "azureml-logs/hyperdrive.txt", "pipeline": "logs/azureml/executionlogs.txt"}.get(kind, "logs/std_log.txt")
         out.write("RunId: %s\nWeb View: %s\n\nStreaming %s\n%s\n\n" % (name, url, log, "=" * (10 + len(log))))
         out.flush()
-        final = self._follow_sweep(name, out) if sweep else self._c.jobs.stream(name, out=out)
+        final = self._follow_children(name, out, kind) if kind in ("sweep", "pipeline") else self._c.jobs.stream(name, out=out)
         out.write("\nExecution Summary\n=================\nRunId: %s\nWeb View: %s\n\n" % (name, url))
         out.flush()
         if final.get("status") == "Failed":
             raise JobException("JobFailed", "job '%s' ended Failed: %s" % (name, final.get("status_reason") or "see its logs"), 0)
 
-    def _follow_sweep(self, name, out):
-        """A sweep's own progress, polled (a sweep has no log of its own): one line per trial status
-        change, then the sweep's final status and reason. Rides out a restarting server as stream does."""
+    def _follow_children(self, name, out, kind):
+        """A sweep's or a pipeline's own progress, polled (neither has a log of its own): one line
+        per trial or step status change, then its final status and reason. Rides out a restarting
+        server as stream does."""
         seen = {}
         failures = 0
         while True:
@@ -109,23 +130,19 @@ class JobOperations(object):
                     raise
                 time.sleep(0.5)
                 continue
-            view = job.get("sweep") or {}
-            metric = (view.get("objective") or {}).get("primary_metric", "metric")
-            for t in sorted(view.get("trials") or [], key=lambda t: t["index"]):
-                if seen.get(t["name"]) == t["status"]:
+            changes = _trial_lines(job) if kind == "sweep" else _step_lines(job)
+            for key, status, line in changes:
+                if seen.get(key) == status:
                     continue
-                seen[t["name"]] = t["status"]
-                params = ", ".join("%s=%s" % (k, v) for k, v in sorted(t["params"].items()))
-                value = " %s=%s" % (metric, t["value"]) if t["status"] in TERMINAL and t.get("value") is not None else ""
-                early = " (stopped early)" if t.get("stopped_early") else ""
-                out.write("trial %s (%s): %s%s%s\n" % (t["name"], params, t["status"], early, value))
+                seen[key] = status
+                out.write(line + "\n")
             out.flush()
             if job["status"] in TERMINAL:
-                out.write("sweep %s %s: %s\n" % (name, job["status"], job.get("status_reason") or ""))
+                out.write("%s %s %s: %s\n" % (kind, name, job["status"], job.get("status_reason") or ""))
                 out.flush()
                 return job
             # The view lists every trial: a big sweep is looked at less often.
-            time.sleep(SWEEP_POLL_SECONDS if len(view.get("trials") or []) < 200 else 4 * SWEEP_POLL_SECONDS)
+            time.sleep(SWEEP_POLL_SECONDS if len(changes) < 200 else 4 * SWEEP_POLL_SECONDS)
 
     def begin_cancel(self, name, **kwargs):
         """Asks the job to stop (CancelRequested); the poller follows it to Canceled (or to the end it
@@ -152,10 +169,18 @@ class JobOperations(object):
         A sweep, as Azure's: its best trial's files as above (what output_name and all ask for), then,
         unless output_name was given, the sweep's own logs into download_path/hd-artifacts/. A sweep
         no trial of which has logged the primary metric yet has no best trial: then output_name
-        raises NotFound, and only the sweep's own files come."""
+        raises NotFound, and only the sweep's own files come.
+
+        A pipeline: its outputs (output_name: that one) into download_path/named-outputs/NAME/,
+        each read from the step that made it (the job it was reused from, when it was reused)."""
         root = os.path.abspath(os.fspath(download_path))
         os.makedirs(root, exist_ok=True)
         job = self._c.jobs.get(name)
+        if job.get("type") == "pipeline":
+            outputs = [o["name"] for o in (job.get("pipeline") or {}).get("outputs") or [] if o.get("job_name")]
+            for out in [output_name] if output_name is not None else outputs:
+                self._download_into(name, root, None, out, False)
+            return
         if job.get("type") == "sweep":
             best = (job.get("sweep") or {}).get("best")
             if best:
@@ -197,6 +222,31 @@ class JobOperations(object):
 
     def validate(self, job, **kwargs):
         raise unsupported("jobs.validate", "the server checks a job when it is submitted and creates nothing when it refuses it")
+
+
+def _trial_lines(job):
+    """A sweep's trials: (key, status, line), the line with its values and, once it ended, its primary metric."""
+    view = job.get("sweep") or {}
+    metric = (view.get("objective") or {}).get("primary_metric", "metric")
+    lines = []
+    for t in sorted(view.get("trials") or [], key=lambda t: t["index"]):
+        params = ", ".join("%s=%s" % (k, v) for k, v in sorted(t["params"].items()))
+        value = " %s=%s" % (metric, t["value"]) if t["status"] in TERMINAL and t.get("value") is not None else ""
+        early = " (stopped early)" if t.get("stopped_early") else ""
+        lines.append((t["name"], t["status"], "trial %s (%s): %s%s%s" % (t["name"], params, t["status"], early, value)))
+    return lines
+
+
+def _step_lines(job):
+    """A pipeline's steps that have a job, or were skipped: (key, status, line), reuse and failures said."""
+    lines = []
+    for s in (job.get("pipeline") or {}).get("steps") or []:
+        if s["status"] == "NotStarted":
+            continue
+        how = " (reused from %s)" % s["reused_from"] if s.get("reused_from") else ""
+        why = ": %s" % s["status_reason"] if s.get("status_reason") and s["status"] in ("Failed", "Canceled", "Skipped") and not how else ""
+        lines.append((s["name"], s["status"], "step %s (%s): %s%s%s" % (s["name"], s.get("job_name") or "-", s["status"], how, why)))
+    return lines
 
 
 def _move_tree(src, dst):

@@ -18,6 +18,7 @@ from ._compute import (
     VirtualMachineSshSettings,
 )
 from ._io import Input, Output
+from ._pipeline import PipelineJob, PipelineJobSettings
 from ._sweep import Choice, LogNormal, LogUniform, Normal, QLogNormal, QLogUniform, QNormal, QUniform, Randint, Sweep, Uniform
 from ._job import (
     Command,
@@ -36,7 +37,8 @@ from ._job import (
 __all__ = [
     "AmlCompute", "AmlComputeNodeInfo", "AmlComputeSshSettings", "BuildContext", "Command", "CommandJob", "CommandJobLimits", "Compute",
     "ComputeInstance", "ComputeInstanceSshSettings", "ComputeSchedules", "ComputeStartStopSchedule", "CronTrigger", "Data", "Environment",
-    "Input", "Job", "JobResourceConfiguration", "JobService", "Model", "MpiDistribution", "Output", "PyTorchDistribution", "QueueSettings",
+    "Input", "Job", "JobResourceConfiguration", "JobService", "Model", "MpiDistribution", "Output", "PipelineJob", "PipelineJobSettings",
+    "PyTorchDistribution", "QueueSettings",
     "RayDistribution", "RecurrencePattern", "RecurrenceTrigger", "SystemData", "TensorFlowDistribution", "VirtualMachineCompute",
     "VirtualMachineSshSettings",
     # the search space's distributions and the sweep builder, as azure.ai.ml.entities has them
