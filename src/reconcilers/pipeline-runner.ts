@@ -12,7 +12,6 @@ import type { CreateSweepRequest } from '../protocol/sweep-spec.ts';
 
 const LEASE_MS = 30_000;
 
-
 /** How the runner makes and stops steps: the same path a user's job takes (wired by the server). */
 export interface StepJobs {
   /** Makes the step's job, or, when it may be reused and an earlier job matches, a Completed job standing for it. */

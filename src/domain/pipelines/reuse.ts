@@ -7,9 +7,8 @@ import { isDataInput, type CommandJobSpec } from '../../protocol/job-spec.ts';
  * What makes two step jobs the same run, hashed: the command as it runs (literal inputs filled
  * in), the code snapshot, the environment as resolved (a registered one by its version and
  * content), every data input by its content (snapshot) or URI, the outputs it declares (paths as
- * written, before `${{name}}` is filled in) and the
- * settings that change what it computes. Compute, name and time are left out: the same work on
- * another compute is the same work.
+ * written, before `${{name}}` is filled in) and the settings that change what it computes.
+ * Compute, name and time are left out: the same work on another compute is the same work.
  */
 export function reuseKeyOf(o: { command: string; snapshot_id: string | null; environment: ResolvedEnvironment; data: JobData; spec: CommandJobSpec }): string {
   const literals = Object.entries(o.spec.inputs ?? {})
