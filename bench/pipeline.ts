@@ -18,9 +18,8 @@ const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length
 const r2 = (x: number) => Math.round(x * 100) / 100;
 
 /**
- * Waits for the job's end through its stream, with a deadline. The end is its terminal status
- * event: the SDK's stream() cannot parse a pipeline's end event (Job.parse refuses its `jobs` and
- * `settings` and its empty `command`), so the stream is left there and the job read with getJob.
+ * Waits for the job's end through its stream, with a deadline: the terminal status event ends the
+ * wait at once (without waiting for the stream's own end), and the job is then read with getJob.
  */
 async function ended(client: CairnClient, name: string, timeoutMs: number): Promise<Job> {
   const stop = new AbortController();
