@@ -1,10 +1,11 @@
 // Slurm computes against a real Slurm 22.05 (Debian's packages, started by test/helpers/slurm.ts):
 // controller plus static nodes n1-n3 and CLOUD nodes c1-c3 with power saving, all on this host. The
 // compute runs Slurm's commands on the server's own host (no address); test/slurm-ssh.test.ts
-// reaches a cluster through a login host. The real CLI runs as a subprocess.
+// reaches a cluster through a login host. The real CLI runs as a subprocess. Sweeps and pipelines
+// run their trials and steps here too.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { json, TestServer, tempDir, waitFor } from './helpers/cairn.ts';
@@ -95,6 +96,44 @@ describe('Slurm computes on a real Slurm 22.05 (commands on the server host)', {
     const j = await waitStatus('fails', ['Failed', 'Completed']);
     assert.equal(j.status, 'Failed');
     assert.equal(j.exit_code, 3);
+  });
+
+  it("a sweep's trials and a pipeline's steps run as Slurm jobs; a step's folder passes from local to the cluster", async () => {
+    mkdirSync(join(work, 'sweep-src'), { recursive: true });
+    writeFileSync(join(work, 'sweep-src', 'score.py'), 'import os, sys, cairn\ncairn.log_metric("score", float(sys.argv[1]))\nprint("trial on", os.environ.get("SLURMD_NODENAME"), flush=True)\n');
+    writeFileSync(join(work, 'sweep.yml'), ['type: sweep', 'name: slurm-sweep', 'compute: azureml:hpc', 'trial:', '  code: ./sweep-src', '  command: python3 score.py ${{search_space.x}}', 'search_space: {x: {type: choice, values: [1, 2]}}', 'sampling_algorithm: grid', 'objective: {primary_metric: score, goal: maximize}', 'limits: {max_total_trials: 2, max_concurrent_trials: 2}', ''].join('\n'));
+    const s = await cli(['job', 'create', '-f', 'sweep.yml']);
+    assert.equal(s.code, 0, s.stderr);
+    const sweep = await waitStatus('slurm-sweep', ['Completed', 'Failed', 'Canceled'], 180_000);
+    assert.equal(sweep.status, 'Completed', sweep.status_reason);
+    assert.equal(sweep.sweep.best.name, 'slurm-sweep_1');
+    for (const t of ['slurm-sweep_0', 'slurm-sweep_1']) {
+      const trial = await job(t);
+      // Trials made together go to Slurm as one job array: JOBID_TASK.
+      assert.match(trial.slurm_job_id, /^\d+(_\d+)?$/, `${t} ran as a Slurm job`);
+      assert.ok((await logs(t)).some((l) => /^trial on n\d$/.test(l)), `${t} ran on a Slurm node`);
+    }
+
+    await server.waitForAgent();
+    writeFileSync(join(work, 'slurm-pipe.yml'), [
+      'type: pipeline',
+      'name: slurm-pipe',
+      'settings: {default_compute: azureml:hpc}',
+      'jobs:',
+      '  make: {compute: azureml:local, command: "mkdir -p ${{outputs.o}} && echo made-locally > ${{outputs.o}}/f.txt", outputs: {o: {type: uri_folder}}}',
+      '  use: {command: "cat ${{inputs.i}}/f.txt && echo on $SLURMD_NODENAME", inputs: {i: "${{parent.jobs.make.outputs.o}}"}}',
+      '',
+    ].join('\n'));
+    const p = await cli(['job', 'create', '-f', 'slurm-pipe.yml']);
+    assert.equal(p.code, 0, p.stderr);
+    const pipe = await waitStatus('slurm-pipe', ['Completed', 'Failed', 'Canceled'], 180_000);
+    assert.equal(pipe.status, 'Completed', pipe.status_reason);
+    assert.equal((await job('slurm-pipe_make')).compute, 'local');
+    const use = await job('slurm-pipe_use');
+    assert.equal(use.compute, 'hpc');
+    assert.match(use.slurm_job_id, /^\d+$/);
+    const lines = await logs('slurm-pipe_use');
+    assert.ok(lines.includes('made-locally') && lines.some((l) => /^on n\d$/.test(l)), lines.join(' | '));
   });
 
   it('a job Slurm refuses fails with Slurm\'s own message, nothing left half-submitted; one that can never fit is refused at submit', async () => {
