@@ -1,14 +1,14 @@
 import { z } from 'zod';
 
 /**
- * `POST /api/v1/workspaces/:ws/files/parse`: the server reads a job, environment, compute, data or
- * model file for a client that has no YAML parser (the Python SDK), with the very parsers the CLI
+ * `POST /api/v1/workspaces/:ws/files/parse`: the server reads a job, environment, component, compute,
+ * data or model file for a client that has no YAML parser (the Python SDK), with the very parsers the CLI
  * uses, so every answer and every one-line error is the CLI's. The server never looks at its own
  * disk for this: the client describes its files (`files`), and while the parse meets a path the
  * client has not described yet the answer is `{need: [...]}`; the client stats or reads those and
  * asks again. Paths are absolute paths on the client's machine.
  */
-export const FILE_KINDS = ['job', 'environment', 'compute', 'data', 'model'] as const;
+export const FILE_KINDS = ['job', 'environment', 'component', 'compute', 'data', 'model'] as const;
 
 const AbsPath = z.string().min(1).max(4096).refine((p) => p.startsWith('/') && !p.includes('\0'), { error: 'must be an absolute path without NUL' });
 

@@ -6,6 +6,7 @@ import { parseJobObject, parseJobYaml } from './job-file.ts';
 import { environmentFromFields, parseEnvironmentYaml } from './environment-file.ts';
 import { computeSpecFromFlags, parseComputeYaml } from './compute-file.ts';
 import { assetSpec, parseAssetYaml } from './data.ts';
+import { parseComponentObject, parseComponentYaml } from './component-file.ts';
 
 /**
  * A client's files as the client described them. A path it has not described yet is noted as
@@ -76,6 +77,10 @@ function parse(r: ParseFileRequest, fs: LocalFiles, sets: string[]): ParseFileRe
     case 'environment': {
       const e = r.text !== undefined ? parseEnvironmentYaml(r.text, r.file!, sets, {}, fs) : environmentFromFields(spec!, sets, base, fs);
       return { kind: 'environment', spec: e.spec as Record<string, unknown>, build_dir: e.buildDir };
+    }
+    case 'component': {
+      const c = r.text !== undefined ? parseComponentYaml(r.text, r.file!, sets, {}, fs) : parseComponentObject(spec!, r.file ?? 'component', base, sets, fs);
+      return { kind: 'component', spec: c.spec as Record<string, unknown>, code_dir: c.codeDir, build_dir: c.environmentBuildDir };
     }
     case 'compute': {
       // A spec's key paths are relative to base_dir: the parser takes them from its cwd.

@@ -11,7 +11,7 @@
 
 Every call returns the server's JSON as dicts and lists (the shapes of `cairn ... -o json`);
 every refusal raises the typed error of the server's code (cairn.client._errors). Files
-(job, environment, compute, data, model YAML) are read by the server's parsers, so they mean and
+(job, environment, component, compute, data, model YAML) are read by the server's parsers, so they mean and
 refuse exactly what they do for the CLI; code folders and local data are uploaded with the CLI's
 snapshot protocol (same ignore files, same hashes, only what the server lacks). The client never
 starts a server.
@@ -54,6 +54,7 @@ class Client(object):
         self._ws = "/api/v1/workspaces/" + q(self.workspace)
         self._uploader = Uploader(self._http, self._ws)
         from ._assets import Assets
+        from ._components import Components
         from ._computes import Computes
         from ._environments import Environments
         from ._jobs import Jobs
@@ -61,6 +62,7 @@ class Client(object):
         self.jobs = Jobs(self)
         self.computes = Computes(self)
         self.environments = Environments(self)
+        self.components = Components(self)
         self.data = Assets(self, "data")
         self.models = Assets(self, "model")
 

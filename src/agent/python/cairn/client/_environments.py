@@ -9,11 +9,11 @@ from ._files import parse_file
 from ._http import q
 
 
-def environment_target(ref, version=None, label=None):
-    """`name`, `azureml:name`, `name:version`, `name@latest`: (name, version, label)."""
+def versioned_target(ref, what, version=None, label=None):
+    """`name`, `azureml:name`, `name:version`, `name@latest` of an environment or component: (name, version, label)."""
     raw = re.sub(r"^azureml:", "", ref)
     if raw.startswith("//") or "/" in raw:
-        raise ValidationError("ValidationError", "'%s' is not an environment name of this workspace: write name, name:version or name@latest (registry URIs name Azure ML registries)" % ref, 400)
+        raise ValidationError("ValidationError", "'%s' is not %s name of this workspace: write name, name:version or name@latest (registry URIs name Azure ML registries)" % (ref, "an environment" if what == "environment" else "a " + what), 400)
     name, v, l = raw, None, None
     if "@" in raw:
         name, l = raw.split("@", 1)
@@ -26,6 +26,11 @@ def environment_target(ref, version=None, label=None):
     if version is not None and label is not None:
         raise ValidationError("ValidationError", "give a version or a label, not both", 400)
     return name, version, label
+
+
+def environment_target(ref, version=None, label=None):
+    """`name`, `azureml:name`, `name:version`, `name@latest`: (name, version, label)."""
+    return versioned_target(ref, "environment", version, label)
 
 
 class Environments(object):

@@ -1,4 +1,4 @@
-"""Job, environment, compute, data and model files read by the server's parse route, which runs the
+"""Job, environment, component, compute, data and model files read by the server's parse route, which runs the
 CLI's own parsers (Python's standard library has no YAML parser). The server never reads this
 machine's files: it answers `{need: [...]}` for paths it has to know about (the code folder, data
 inputs, a conda file, a key file), and this module describes them and asks again.
@@ -50,7 +50,7 @@ def parse_file(http, ws, kind, path=None, spec=None, base_dir=None, sets=None, m
     req = {"kind": kind, "home": os.path.expanduser("~"), "cwd": os.getcwd()}
     if path is not None:
         file = os.path.abspath(os.fspath(path))
-        what = {"job": "job", "environment": "environment", "compute": "compute", "data": "data asset", "model": "model"}[kind]
+        what = {"job": "job", "environment": "environment", "component": "component", "compute": "compute", "data": "data asset", "model": "model"}[kind]
         try:
             with open(file, "rb") as f:
                 text = f.read().decode("utf-8")

@@ -21,7 +21,7 @@ is sent; the server's refusals raise its typed errors (NotFound, UnknownCompute,
 and message. The README (section Python SDK) lists what is and is not offered.
 """
 
-from ._load import load_compute, load_data, load_environment, load_job, load_model
+from ._load import load_component, load_compute, load_data, load_environment, load_job, load_model
 from ._ml_client import MLClient
 from ._operations import JobException
 from ._poller import LROPoller
@@ -30,5 +30,5 @@ from .entities._job import command
 
 __all__ = [
     "Input", "JobException", "LROPoller", "MLClient", "MpiDistribution", "Output", "PyTorchDistribution", "TensorFlowDistribution",
-    "command", "load_compute", "load_data", "load_environment", "load_job", "load_model",
+    "command", "load_component", "load_compute", "load_data", "load_environment", "load_job", "load_model",
 ]

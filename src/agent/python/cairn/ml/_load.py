@@ -1,4 +1,4 @@
-"""load_job, load_compute, load_environment, load_data, load_model: azure-ai-ml's YAML loaders.
+"""load_job, load_component, load_compute, load_environment, load_data, load_model: azure-ai-ml's YAML loaders.
 
 The standard library has no YAML parser, so a file is read by the Cairn server's own parsers (the
 CLI's), through the connection MLClient.from_config() would make (a config file, CAIRN_SERVER, else
@@ -13,7 +13,7 @@ from cairn.client._files import parse_file
 
 from ._ml_client import default_client
 from ._util import unsupported
-from .entities import CommandJob, Compute, Data, Environment, Model
+from .entities import CommandComponent, CommandJob, Compute, Data, Environment, Model
 from .entities._pipeline import PipelineJob
 from .entities._sweep import SweepJob
 
@@ -65,6 +65,19 @@ def load_job(source, *, relative_origin=None, params_override=None, **kwargs):
 def load_compute(source, *, relative_origin=None, params_override=None, **kwargs):
     parsed, over = _parse("compute", source, params_override, True)
     return _apply(Compute._from_wire(parsed["spec"]), over)
+
+
+def load_component(source, *, relative_origin=None, params_override=None, **kwargs):
+    """A command component file (type: command) as a CommandComponent, its code folder and an
+    inline environment's build folder as absolute paths (params_override: [{"a.b": value}], as --set)."""
+    parsed, _ = _parse("component", source, params_override, True)
+    spec = parsed["spec"]
+    if parsed.get("code_dir"):
+        spec["code"] = parsed["code_dir"]
+    env = spec.get("environment")
+    if isinstance(env, dict) and env.get("build") and parsed.get("build_dir"):
+        env["build"]["path"] = parsed["build_dir"]
+    return CommandComponent._from_spec(spec)
 
 
 def load_environment(source, *, relative_origin=None, params_override=None, **kwargs):

@@ -15,6 +15,7 @@ from cairn.client import Client
 
 from ._operations import (
     UNSUPPORTED_GROUPS,
+    ComponentOperations,
     ComputeOperations,
     DataOperations,
     EnvironmentOperations,
@@ -75,6 +76,7 @@ class MLClient(object):
         self.environments = EnvironmentOperations(self)
         self.data = DataOperations(self)
         self.models = ModelOperations(self)
+        self.components = ComponentOperations(self)
         for group in UNSUPPORTED_GROUPS:
             setattr(self, group, UnsupportedOperations(group))
 

@@ -3,6 +3,7 @@ call with Unsupported naming the feature (never a silent no-op)."""
 
 from .._util import unsupported
 from ._assets import DataOperations, EnvironmentOperations, ModelOperations
+from ._components import ComponentOperations
 from ._compute import ComputeOperations
 from ._jobs import JobException, JobOperations
 
@@ -14,7 +15,6 @@ UNSUPPORTED_GROUPS = {
     "batch_endpoints": "batch endpoints are not supported; submit a command job that scores the data",
     "batch_deployments": "batch deployments are not supported; submit a command job that scores the data",
     "registries": "Azure ML registries have no Cairn counterpart: every asset lives in its workspace",
-    "components": "components and pipelines are not supported yet; submit command jobs",
     "schedules": "job schedules are not supported yet",
     "datastores": "datastores are managed with `cairn datastore create|list|show` (s3, sftp, local_folder; Azure storage kinds cannot be reached)",
     "connections": "workspace connections are Azure resources; Cairn has none",
@@ -50,4 +50,4 @@ class UnsupportedOperations(object):
         return "<ml_client.%s: not offered by Cairn>" % self._group
 
 
-__all__ = ["ComputeOperations", "DataOperations", "EnvironmentOperations", "JobException", "JobOperations", "ModelOperations", "UnsupportedOperations", "UNSUPPORTED_GROUPS"]
+__all__ = ["ComponentOperations", "ComputeOperations", "DataOperations", "EnvironmentOperations", "JobException", "JobOperations", "ModelOperations", "UnsupportedOperations", "UNSUPPORTED_GROUPS"]

@@ -2,6 +2,7 @@
 
 from .._util import SystemData
 from ._assets import BuildContext, Data, Environment, Model
+from ._component import CommandComponent
 from ._compute import (
     AmlCompute,
     AmlComputeNodeInfo,
@@ -35,7 +36,7 @@ from ._job import (
 )
 
 __all__ = [
-    "AmlCompute", "AmlComputeNodeInfo", "AmlComputeSshSettings", "BuildContext", "Command", "CommandJob", "CommandJobLimits", "Compute",
+    "AmlCompute", "AmlComputeNodeInfo", "AmlComputeSshSettings", "BuildContext", "Command", "CommandComponent", "CommandJob", "CommandJobLimits", "Compute",
     "ComputeInstance", "ComputeInstanceSshSettings", "ComputeSchedules", "ComputeStartStopSchedule", "CronTrigger", "Data", "Environment",
     "Input", "Job", "JobResourceConfiguration", "JobService", "Model", "MpiDistribution", "Output", "PipelineJob", "PipelineJobSettings",
     "PyTorchDistribution", "QueueSettings",

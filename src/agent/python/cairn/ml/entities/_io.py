@@ -7,21 +7,20 @@ http(s) URL or `runs:/...`. A literal input (`string`, `integer`, `number`, `boo
 value `${{inputs.x}}` stands for in the command.
 """
 
-from .._util import Entity, compact, plain, refuse
+from .._util import Entity, compact, plain, refuse, unsupported
 
 LITERAL_TYPES = ("string", "integer", "number", "boolean")
 
 _INPUT_REFUSED = {
     "datastore": "Cairn reads the datastore from the path: write azureml://datastores/NAME/paths/PATH",
-    "min": "bounds on an input belong to components, which Cairn has not; check the value in your script",
-    "max": "bounds on an input belong to components, which Cairn has not; check the value in your script",
-    "enum": "allowed values of an input belong to components, which Cairn has not; check the value in your script",
 }
+# Bounds and allowed values describe a component's input; a job's input is one value.
+_COMPONENT_ONLY = ("min", "max", "enum")
 
 
 class Input(Entity):
     def __init__(self, *, type="uri_folder", path=None, mode=None, optional=None, default=None, min=None, max=None, enum=None, description=None, datastore=None, **kwargs):
-        refuse("Input", dict(datastore=datastore, min=min, max=max, enum=enum), _INPUT_REFUSED)
+        refuse("Input", dict(datastore=datastore), _INPUT_REFUSED)
         refuse("Input", kwargs, dict((k, "not an Input argument Cairn takes") for k in kwargs))
         self.type = type
         self.path = plain(path)
@@ -29,16 +28,27 @@ class Input(Entity):
         self.optional = optional
         self.default = default
         self.description = description
+        self.min = min
+        self.max = max
+        self.enum = list(enum) if enum is not None else None
 
     @property
     def is_literal(self):
         return self.type in LITERAL_TYPES
 
     def _to_spec(self):
+        for k in _COMPONENT_ONLY:
+            if getattr(self, k) is not None:
+                raise unsupported("Input(%s=...) of a job" % k, "bounds and allowed values describe a component's inputs (CommandComponent); a job's input is one value: check it in your script")
         if self.is_literal:
             # Cairn's literal input: {type, default, description}; ${{inputs.x}} reads the default.
             return compact({"type": self.type, "default": self.default, "description": self.description})
         return compact({"type": self.type, "path": self.path, "mode": self.mode, "description": self.description})
+
+    def _to_component_spec(self):
+        """The input as a component declares it: its type, default, optional, bounds and allowed values."""
+        return compact({"type": self.type, "description": self.description, "optional": self.optional, "default": self.default,
+                        "min": self.min, "max": self.max, "enum": self.enum, "mode": self.mode})
 
     @classmethod
     def _from_wire(cls, v):

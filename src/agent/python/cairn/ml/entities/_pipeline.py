@@ -10,13 +10,26 @@ component files found as the CLI finds them), or is built from its steps' YAML f
     steps = ml_client.jobs.list(parent_job_name=returned.name)
 
 `jobs` holds each step as its YAML fields (a dict): a command written inline, a `component:`
-reference or file, or a `type: sweep` step. azure-ai-ml's @pipeline decorator (azure.ai.ml.dsl)
+reference or file (or a registered CommandComponent, sent as its azureml:NAME:VERSION), or a
+`type: sweep` step. azure-ai-ml's @pipeline decorator (azure.ai.ml.dsl)
 is not offered: write the pipeline's YAML, or its fields.
 """
 
-from .._util import Entity, SystemData, compact, plain, refuse_unknown
+from .._util import Entity, SystemData, compact, plain, refuse_unknown, unsupported
+from ._component import CommandComponent
 from ._io import Input, Output, inputs_to_spec, outputs_to_spec
 from ._job import Job, JobService, studio_url
+
+
+def _step_spec(name, step):
+    """A step's YAML fields; a registered CommandComponent in `component` becomes its azureml:NAME:VERSION."""
+    if isinstance(step, dict) and isinstance(step.get("component"), CommandComponent):
+        component = step["component"]
+        if not component.id:
+            raise unsupported("step %r: component=CommandComponent(name=%r) that is not registered" % (name, component.name),
+                              "register it first (ml_client.components.create_or_update) and use what that returns, or give its YAML file's path")
+        step = dict(step, component=component.id)
+    return plain(step)
 
 
 class PipelineJobSettings(Entity):
@@ -61,7 +74,7 @@ class PipelineJob(Job):
         settings = plain(self.settings)
         if settings:
             spec["settings"] = settings
-        spec["jobs"] = plain(self.jobs)
+        spec["jobs"] = dict((name, _step_spec(name, step)) for name, step in self.jobs.items())
         return spec
 
     @classmethod
