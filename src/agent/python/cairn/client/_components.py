@@ -6,25 +6,15 @@ other content under a taken version is refused."""
 import re
 import warnings
 
-from ._environments import versioned_target
 from ._errors import ValidationError
 from ._files import parse_file, set_value
-from ._http import q
 from ._upload import CairnWarning
+from ._versioned import Versioned
 
 
-def component_target(ref, version=None, label=None):
-    """`name`, `azureml:name`, `name:version`, `name@latest`: (name, version, label)."""
-    return versioned_target(ref, "component", version, label)
-
-
-class Components(object):
-    def __init__(self, client):
-        self._c = client
-        self._http = client._http
-
-    def _url(self, name="", rest=""):
-        return "%s/components%s%s" % (self._c._ws, "/" + q(name) if name else "", rest)
+class Components(Versioned):
+    _PATH = "components"
+    _WHAT = "component"
 
     def create(self, spec_or_path, name=None, version=None):
         """Registers a version from a component YAML file (type: command) or a dict written like one
@@ -64,27 +54,3 @@ class Components(object):
         for w in created.pop("warnings", None) or []:
             warnings.warn(w, CairnWarning, stacklevel=3)
         return created
-
-    def get(self, name, version=None, label=None):
-        """One version: `version`, or the latest (`label="latest"`, the default); archived versions only by exact version."""
-        n, v, l = component_target(name, version, label)
-        query = {"version": v} if v is not None else {"label": l or "latest"}
-        return self._http.json("GET", self._url(n), query=query)
-
-    def list(self, name=None, include_archived=False):
-        """The latest version of each component; with `name`, every version of it, newest first."""
-        query = {"name": component_target(name)[0] if name else None, "include_archived": True if include_archived else None}
-        return self._http.json("GET", self._url(), query=query)
-
-    def _set_archived(self, name, version, action):
-        n, v, l = component_target(name, version)
-        if l is not None:
-            raise ValidationError("ValidationError", "%s takes a version, or none for every version of '%s'; not a label" % (action, n), 400)
-        return self._http.json("POST", self._url(n, "/" + action), query={"version": v})
-
-    def archive(self, name, version=None):
-        """Archives one version, or every version of the name: they leave lists and @latest, stay usable by exact version."""
-        return self._set_archived(name, version, "archive")
-
-    def restore(self, name, version=None):
-        return self._set_archived(name, version, "restore")
