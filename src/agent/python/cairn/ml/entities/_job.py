@@ -157,6 +157,18 @@ class Job(Entity):
     def log_files(self):
         return None
 
+    def _take_server_fields(self, d, server_url):
+        """What the server says of any job: its status, id and creation_context, studio_url (its page
+        in the Cairn studio) and services Studio and Tracking (the MLflow address)."""
+        self.status = d.get("status")
+        self.id = d.get("id")
+        self.creation_context = SystemData._from_wire(d.get("creation_context"))
+        self.studio_url = studio_url(server_url, self.name)
+        self.services = {
+            "Studio": JobService(endpoint=self.studio_url, type="Studio"),
+            "Tracking": JobService(endpoint=server_url, type="Tracking"),
+        }
+
     @property
     def parent_job_name(self):
         """A sweep trial's sweep (Azure's parent_job_name); None for other jobs."""
@@ -229,14 +241,7 @@ class CommandJob(Job):
         """The server's job (GET /jobs/NAME) as azure-ai-ml's CommandJob: its status as the server
         says it, studio_url its page in the Cairn studio, services Studio and Tracking (MLflow)."""
         job = cls._from_spec(d)
-        job.status = d.get("status")
-        job.id = d.get("id")
-        job.creation_context = SystemData._from_wire(d.get("creation_context"))
-        job.studio_url = studio_url(server_url, job.name)
-        job.services = {
-            "Studio": JobService(endpoint=job.studio_url, type="Studio"),
-            "Tracking": JobService(endpoint=server_url, type="Tracking"),
-        }
+        job._take_server_fields(d, server_url)
         job._wire = d
         return job
 

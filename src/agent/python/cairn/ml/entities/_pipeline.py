@@ -15,10 +15,10 @@ reference or file (or a registered CommandComponent, sent as its azureml:NAME:VE
 is not offered: write the pipeline's YAML, or its fields.
 """
 
-from .._util import Entity, SystemData, compact, plain, refuse_unknown, unsupported
+from .._util import Entity, compact, plain, refuse_unknown, unsupported
 from ._component import CommandComponent
 from ._io import Input, Output, inputs_to_spec, outputs_to_spec
-from ._job import Job, JobService, studio_url
+from ._job import Job
 
 
 def _step_spec(name, step):
@@ -92,14 +92,7 @@ class PipelineJob(Job):
         """The server's pipeline (GET /jobs/NAME): its status, its page in the Cairn studio, and
         `steps` (Cairn's): each step's job, status and reuse, in the order they can run."""
         job = cls._from_spec(d)
-        job.status = d.get("status")
-        job.id = d.get("id")
-        job.creation_context = SystemData._from_wire(d.get("creation_context"))
-        job.studio_url = studio_url(server_url, job.name)
-        job.services = {
-            "Studio": JobService(endpoint=job.studio_url, type="Studio"),
-            "Tracking": JobService(endpoint=server_url, type="Tracking"),
-        }
+        job._take_server_fields(d, server_url)
         job._wire = d
         return job
 

@@ -14,9 +14,9 @@ does when it submits). Each entity goes to the server as the Azure ML v2 sweep Y
 
 from cairn.client import ValidationError
 
-from .._util import Entity, SystemData, compact, plain, refuse, refuse_unknown, unsupported
+from .._util import Entity, compact, plain, refuse, refuse_unknown, unsupported
 from ._io import inputs_to_spec, outputs_to_spec
-from ._job import _JOB_REFUSED, CommandJob, Job, JobService, QueueSettings, studio_url
+from ._job import _JOB_REFUSED, CommandJob, Job, QueueSettings
 
 
 def invalid(message):
@@ -542,14 +542,7 @@ class SweepJob(Job):
         view = d.get("sweep") or {}
         if view.get("limits"):
             job.limits = SweepJobLimits(**view["limits"])
-        job.status = d.get("status")
-        job.id = d.get("id")
-        job.creation_context = SystemData._from_wire(d.get("creation_context"))
-        job.studio_url = studio_url(server_url, job.name)
-        job.services = {
-            "Studio": JobService(endpoint=job.studio_url, type="Studio"),
-            "Tracking": JobService(endpoint=server_url, type="Tracking"),
-        }
+        job._take_server_fields(d, server_url)
         if view.get("best"):
             job.properties["best_child_run_id"] = view["best"]["name"]
         job._wire = d
