@@ -341,12 +341,12 @@ def command(*, name=None, description=None, tags=None, properties=None, display_
 
     `code`: a local folder (uploaded at submit, ignore files apply); `inputs`: Input(...) objects,
     dicts or literals; `${{inputs.x}}` and `${{outputs.y}}` in `command` are resolved by the server.
-    `is_deterministic` only matters to pipeline steps, which Cairn has not. Cairn's own arguments:
+    `is_deterministic` only matters to a pipeline's steps (components and pipeline files). Cairn's own arguments:
     `python_path` (an interpreter on the node) and `max_retries` (attempts after a preemption)."""
     refuse("command", dict(properties=properties, identity=identity, services=services, locations=locations, docker_args=docker_args, job_tier=job_tier), _JOB_REFUSED)
     refuse_unknown("command", kwargs)
     if command is None:
-        raise unsupported("command(command=None)", "a command job needs its command (components are not supported)")
+        raise unsupported("command(command=None)", "a command job needs its command; a registered component runs as a step of a pipeline file (load_job), not called as a function")
     if isinstance(distribution, dict):
         distribution = _distribution(distribution)
     job = Command(name=name, description=description, tags=tags, display_name=display_name, command=command, experiment_name=experiment_name,

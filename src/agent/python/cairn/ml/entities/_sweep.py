@@ -466,7 +466,7 @@ class SweepJob(Job):
         if trial is None:
             raise invalid("%s has no trial: give trial=command(...) (the command each trial runs)" % owner)
         if not isinstance(trial, CommandJob):
-            raise unsupported("%s(trial=%s)" % (owner, type(trial).__name__), "a sweep's trial is a command job (command(...) or CommandJob); components are not supported")
+            raise unsupported("%s(trial=%s)" % (owner, type(trial).__name__), "a sweep's trial is a command job (command(...) or CommandJob); a component as the trial is for a sweep step of a pipeline file (load_job)")
         if trial.max_retries is not None:
             raise unsupported("%s(trial=...max_retries)" % owner, "a trial's fields are %s" % ", ".join(_TRIAL_FIELDS))
         spec = {}
