@@ -121,8 +121,8 @@ class Jobs(object):
 
     def list(self, **filters):
         """Newest first. Filters as `cairn job list`: all, status (a name or a list), experiment_name,
-        compute, max_results, search, tags ({key: value} or "k=v,k2"), parent (a sweep's name: its
-        trials, which other lists leave out)."""
+        compute, max_results, search, tags ({key: value} or "k=v,k2"), parent (a sweep's or a
+        pipeline's name: its trials or steps, which other lists leave out)."""
         query = dict(filters)
         st = query.get("status")
         if isinstance(st, (list, tuple)):

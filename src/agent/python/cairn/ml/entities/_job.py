@@ -341,7 +341,8 @@ def command(*, name=None, description=None, tags=None, properties=None, display_
 
     `code`: a local folder (uploaded at submit, ignore files apply); `inputs`: Input(...) objects,
     dicts or literals; `${{inputs.x}}` and `${{outputs.y}}` in `command` are resolved by the server.
-    `is_deterministic` only matters to a pipeline's steps (components and pipeline files). Cairn's own arguments:
+    `is_deterministic` is taken as Azure takes it and changes nothing here: a job submitted on its own
+    always runs; reuse is for a pipeline file's steps and components. Cairn's own arguments:
     `python_path` (an interpreter on the node) and `max_retries` (attempts after a preemption)."""
     refuse("command", dict(properties=properties, identity=identity, services=services, locations=locations, docker_args=docker_args, job_tier=job_tier), _JOB_REFUSED)
     refuse_unknown("command", kwargs)
